@@ -1,0 +1,97 @@
+//! Problems found in the input: where they came from, the key path, what is expected.
+
+use std::fmt;
+
+use crate::values::Origin;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem. Messages never contain a secret value: they name keys, positions and what
+/// is expected, and print a value only where it cannot be secret (a provider name, a
+/// namespace).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub origin: Option<Origin>,
+    /// The key path, such as `secrets.provider` (empty when the problem is not about a key).
+    pub path: String,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn error(origin: Option<Origin>, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            origin,
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn warning(origin: Option<Origin>, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(origin, path, message)
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.severity {
+            Severity::Error => "error: ",
+            Severity::Warning => "warning: ",
+        })?;
+        if let Some(origin) = &self.origin {
+            write!(f, "{origin}: ")?;
+        }
+        if !self.path.is_empty() {
+            write!(f, "{}: ", self.path)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Collects problems so that all of them are reported together.
+#[derive(Debug, Default, Clone)]
+pub struct Diagnostics {
+    pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.items.push(d);
+    }
+
+    pub fn error(&mut self, origin: Option<Origin>, path: impl Into<String>, message: impl Into<String>) {
+        self.push(Diagnostic::error(origin, path, message));
+    }
+
+    pub fn warning(&mut self, origin: Option<Origin>, path: impl Into<String>, message: impl Into<String>) {
+        self.push(Diagnostic::warning(origin, path, message));
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.items.extend(other.items);
+    }
+
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter().filter(|d| d.is_error())
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter().filter(|d| !d.is_error())
+    }
+}

@@ -1,0 +1,215 @@
+//! Step 1 of the pipeline: the effective values, exactly as Helm v4 would hand them to a
+//! chart whose `values.yaml` is our built-in defaults. Files (`-f`, `-` for stdin) merge in
+//! order, then the `--set` family applies in Helm's order, then the result is coalesced with
+//! the defaults. Every node remembers where it came from.
+
+mod merge;
+mod node;
+pub mod strvals;
+pub mod yaml;
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+pub use merge::{coalesce, merge_maps};
+pub use node::{format_float, Node, Origin, Value};
+
+use crate::diag::Diagnostics;
+
+/// The built-in defaults, as text (printed by `values --defaults`).
+pub const DEFAULTS_YAML: &str = include_str!("../defaults.yaml");
+
+/// The five `--set` flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SetKind {
+    Json,
+    Set,
+    String,
+    File,
+    Literal,
+}
+
+impl SetKind {
+    pub fn flag(self) -> &'static str {
+        match self {
+            SetKind::Set => "--set",
+            SetKind::String => "--set-string",
+            SetKind::File => "--set-file",
+            SetKind::Json => "--set-json",
+            SetKind::Literal => "--set-literal",
+        }
+    }
+}
+
+/// One `--set`-family argument as given on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetArg {
+    pub kind: SetKind,
+    pub arg: String,
+}
+
+/// Where values come from: `-f` files in order, and the `--set` family.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    pub files: Vec<String>,
+    pub sets: Vec<SetArg>,
+}
+
+/// The built-in defaults as a tree (parsed once).
+pub fn defaults() -> &'static Node {
+    static DEFAULTS: OnceLock<Node> = OnceLock::new();
+    DEFAULTS.get_or_init(|| {
+        let mut node = yaml::load(DEFAULTS_YAML, &Arc::from("<defaults>"))
+            .expect("built-in defaults are valid YAML");
+        set_origin(&mut node, &Origin::Default);
+        node
+    })
+}
+
+fn set_origin(node: &mut Node, origin: &Origin) {
+    node.origin = origin.clone();
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| set_origin(n, origin)),
+        Value::Map(m) => m.values_mut().for_each(|n| set_origin(n, origin)),
+        _ => {}
+    }
+}
+
+/// The user's values before the defaults: files merged, then the `--set` family applied in
+/// Helm's order (`--set-json`, `--set`, `--set-string`, `--set-file`, `--set-literal`; each
+/// kind in command-line order).
+pub fn user_values(sources: &Sources, stdin: &mut dyn Read) -> Result<Node, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let mut base = Node::map(Origin::Default);
+    let mut stdin_used = false;
+    for file in &sources.files {
+        let (label, text) = if file.trim() == "-" {
+            if stdin_used {
+                diags.error(None, "", "`-f -` reads standard input once; it is given twice");
+                continue;
+            }
+            stdin_used = true;
+            match read_stdin(stdin) {
+                Ok(t) => ("<stdin>".to_string(), t),
+                Err(msg) => {
+                    diags.error(None, "", format!("-f -: {msg}"));
+                    continue;
+                }
+            }
+        } else {
+            match read_text_file(Path::new(file)) {
+                Ok(t) => (file.clone(), t),
+                Err(msg) => {
+                    diags.error(None, "", format!("-f {file}: {msg}"));
+                    continue;
+                }
+            }
+        };
+        match yaml::load(&text, &Arc::from(label.as_str())) {
+            Ok(node) => merge_maps(&mut base, node),
+            Err(e) => diags.error(
+                Some(Origin::File {
+                    path: Arc::from(label.as_str()),
+                    line: e.line,
+                    col: e.col,
+                }),
+                "",
+                e.message,
+            ),
+        }
+    }
+    let mut sets: Vec<&SetArg> = sources.sets.iter().collect();
+    sets.sort_by_key(|s| s.kind); // stable: keeps command-line order within a kind
+    for set in sets {
+        let mut read = |path: &str| {
+            if path.trim() == "-" {
+                read_stdin(stdin)
+            } else {
+                read_text_file(Path::new(path))
+            }
+        };
+        if let Err(msg) = strvals::parse_into(set.kind, &set.arg, &mut base, &mut read) {
+            diags.error(
+                Some(Origin::Flag {
+                    flag: set.kind.flag(),
+                    path: strvals::key_part(&set.arg).to_string(),
+                }),
+                "",
+                msg,
+            );
+        }
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(base)
+    }
+}
+
+/// The effective values: the user's coalesced with the built-in defaults.
+pub fn effective(sources: &Sources, stdin: &mut dyn Read) -> Result<Node, Diagnostics> {
+    Ok(coalesce(user_values(sources, stdin)?, defaults()))
+}
+
+fn read_stdin(stdin: &mut dyn Read) -> Result<String, String> {
+    let mut buf = Vec::new();
+    stdin
+        .take(yaml::MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("cannot read standard input: {}", e.kind()))?;
+    bytes_to_text(buf)
+}
+
+/// Reads a file given on the command line, refusing folders, oversized and binary files.
+pub fn read_text_file(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| io_message(&e))?;
+    if meta.is_dir() {
+        return Err("is a folder, not a file".to_string());
+    }
+    if meta.len() > yaml::MAX_FILE_BYTES as u64 {
+        return Err(format!(
+            "the file is {} bytes; the limit is {} bytes (16 MiB)",
+            meta.len(),
+            yaml::MAX_FILE_BYTES
+        ));
+    }
+    let file = std::fs::File::open(path).map_err(|e| io_message(&e))?;
+    let mut buf = Vec::new();
+    file.take(yaml::MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| io_message(&e))?;
+    bytes_to_text(buf)
+}
+
+fn bytes_to_text(buf: Vec<u8>) -> Result<String, String> {
+    if buf.len() > yaml::MAX_FILE_BYTES {
+        return Err(format!(
+            "more than {} bytes (16 MiB); refused",
+            yaml::MAX_FILE_BYTES
+        ));
+    }
+    if buf.contains(&0) {
+        return Err("is a binary file (it holds NUL bytes), not YAML text".to_string());
+    }
+    match String::from_utf8(buf) {
+        Ok(mut s) => {
+            if s.starts_with('\u{feff}') {
+                s.remove(0);
+            }
+            Ok(s)
+        }
+        Err(e) => Err(format!(
+            "is not valid UTF-8 (first bad byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )),
+    }
+}
+
+fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => format!("cannot read it: {e}"),
+    }
+}

@@ -1,0 +1,619 @@
+//! Reads a values file the way Helm does: YAML 1.1 meaning for plain scalars (`yes`, `on`,
+//! `0755`, `0x1F`, `1_000`), anchors, aliases and merge keys `<<` (positional, later wins,
+//! as go-yaml v2), duplicate keys (the last wins), non-string keys turned into strings, and
+//! every document of a stream merged in order. Every node keeps its line and column.
+//!
+//! Bounded: a file over [`MAX_FILE_BYTES`], nesting deeper than [`MAX_DEPTH`], or aliases that
+//! would expand past [`ALIAS_BUDGET`] nodes are refused. Error messages give a position and
+//! never the text of the file, which may hold secrets.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use base64::Engine as _;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use super::node::{Node, Origin, Value};
+
+/// Largest values file accepted.
+pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
+/// Deepest nesting of lists and maps accepted.
+pub const MAX_DEPTH: usize = 256;
+/// How many nodes alias expansion may copy in one file (the billion-laughs guard).
+pub const ALIAS_BUDGET: usize = 1_000_000;
+
+/// A problem found while reading YAML, with its 1-based position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    pub line: u32,
+    pub col: u32,
+    pub message: String,
+}
+
+/// Parses `text` (the content of `path`) into a map node.
+pub fn load(text: &str, path: &Arc<str>) -> Result<Node, YamlError> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(YamlError {
+            line: 1,
+            col: 1,
+            message: format!(
+                "the file is {} bytes; values files are limited to {} bytes (16 MiB)",
+                text.len(),
+                MAX_FILE_BYTES
+            ),
+        });
+    }
+    let mut builder = Builder::new(path.clone());
+    let mut parser = Parser::new_from_str(text);
+    if let Err(e) = parser.load(&mut builder, true) {
+        let m = e.marker();
+        return Err(YamlError {
+            line: m.line() as u32,
+            col: m.col() as u32 + 1,
+            message: if e.info().contains("recursion limit") {
+                format!("nesting deeper than {MAX_DEPTH} levels is refused")
+            } else {
+                format!("YAML syntax error: {}", redact_scan_message(e.info()))
+            },
+        });
+    }
+    if let Some(err) = builder.error {
+        return Err(err);
+    }
+    let mut result = Node::new(Value::Map(BTreeMap::new()), builder.origin_at(1, 1));
+    for doc in builder.documents {
+        match doc.value {
+            Value::Null => {}
+            Value::Map(_) => merge_documents(&mut result, doc),
+            _ => {
+                let (line, col) = match &doc.origin {
+                    Origin::File { line, col, .. } => (*line, *col),
+                    _ => (1, 1),
+                };
+                return Err(YamlError {
+                    line,
+                    col,
+                    message: format!(
+                        "a values document must be a map of keys, found a {}",
+                        doc.type_name()
+                    ),
+                });
+            }
+        }
+    }
+    Ok(result)
+}
+
+/// Later documents of one file merge into earlier ones as later files do.
+fn merge_documents(into: &mut Node, doc: Node) {
+    super::merge::merge_maps(into, doc);
+}
+
+/// Scanner messages may quote a character of the input; the input may be a secret.
+fn redact_scan_message(info: &str) -> String {
+    let mut out = String::with_capacity(info.len());
+    let mut in_quote = false;
+    for c in info.chars() {
+        match c {
+            '`' if !in_quote => {
+                in_quote = true;
+                out.push_str("a character");
+            }
+            '\'' if in_quote => in_quote = false,
+            _ if in_quote => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Node>,
+        origin: Origin,
+        anchor: usize,
+    },
+    Map {
+        entries: BTreeMap<String, Node>,
+        origin: Origin,
+        anchor: usize,
+        key: Option<(Key, Origin)>,
+    },
+}
+
+enum Key {
+    Text(String),
+    Merge,
+    Invalid(String),
+}
+
+struct Builder {
+    path: Arc<str>,
+    stack: Vec<Frame>,
+    documents: Vec<Node>,
+    anchors: HashMap<usize, Node>,
+    alias_budget: usize,
+    error: Option<YamlError>,
+}
+
+impl Builder {
+    fn new(path: Arc<str>) -> Self {
+        Builder {
+            path,
+            stack: Vec::new(),
+            documents: Vec::new(),
+            anchors: HashMap::new(),
+            alias_budget: ALIAS_BUDGET,
+            error: None,
+        }
+    }
+
+    fn origin_at(&self, line: u32, col: u32) -> Origin {
+        Origin::File {
+            path: self.path.clone(),
+            line,
+            col,
+        }
+    }
+
+    fn origin(&self, mark: Marker) -> Origin {
+        self.origin_at(mark.line() as u32, mark.col() as u32 + 1)
+    }
+
+    fn fail(&mut self, origin: &Origin, message: String) {
+        if self.error.is_none() {
+            let (line, col) = match origin {
+                Origin::File { line, col, .. } => (*line, *col),
+                _ => (1, 1),
+            };
+            self.error = Some(YamlError { line, col, message });
+        }
+    }
+
+    /// Adds a finished node to the frame on top of the stack (or as a document).
+    /// `merge_key` is true for a plain, untagged `<<` scalar.
+    fn push_node(&mut self, node: Node, anchor: usize, merge_key: bool) {
+        if anchor > 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.documents.push(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { key: None, .. }) => {
+                let origin = node.origin.clone();
+                let key = map_key(&node, merge_key);
+                if let Some(Frame::Map { key: slot, .. }) = self.stack.last_mut() {
+                    *slot = Some((key, origin));
+                }
+            }
+            Some(Frame::Map { key: Some(_), .. }) => {
+                let Some(Frame::Map { entries, key, .. }) = self.stack.last_mut() else {
+                    unreachable!()
+                };
+                let (k, korigin) = key.take().expect("key present");
+                match k {
+                    Key::Text(k) => {
+                        entries.insert(k, node);
+                    }
+                    Key::Merge => {
+                        if let Err(msg) = apply_merge(entries, node) {
+                            self.fail(&korigin, msg);
+                        }
+                    }
+                    Key::Invalid(msg) => self.fail(&korigin, msg),
+                }
+            }
+        }
+    }
+
+    fn count_nodes(node: &Node) -> usize {
+        match &node.value {
+            Value::Seq(items) => 1 + items.iter().map(Self::count_nodes).sum::<usize>(),
+            Value::Map(m) => 1 + m.values().map(Self::count_nodes).sum::<usize>(),
+            _ => 1,
+        }
+    }
+}
+
+/// `<<: map` or `<<: [map, map]`: keys merged in place; in a list earlier maps win.
+fn apply_merge(entries: &mut BTreeMap<String, Node>, node: Node) -> Result<(), String> {
+    match node.value {
+        Value::Map(m) => {
+            entries.extend(m);
+            Ok(())
+        }
+        Value::Seq(items) => {
+            for item in items.into_iter().rev() {
+                match item.value {
+                    Value::Map(m) => entries.extend(m),
+                    _ => return Err("a merge key `<<` list may only hold maps".to_string()),
+                }
+            }
+            Ok(())
+        }
+        _ => Err("a merge key `<<` takes a map or a list of maps".to_string()),
+    }
+}
+
+fn map_key(node: &Node, merge_key: bool) -> Key {
+    match &node.value {
+        _ if merge_key => Key::Merge,
+        Value::Str(s) => Key::Text(s.clone()),
+        Value::Bool(b) => Key::Text(b.to_string()),
+        Value::Int(i) => Key::Text(i.to_string()),
+        Value::BigInt(s) => Key::Text(s.clone()),
+        Value::Float(f) => Key::Text(super::node::format_float(*f)),
+        Value::Null => Key::Invalid("a map key may not be null".to_string()),
+        Value::Seq(_) | Value::Map(_) => {
+            Key::Invalid("a map key must be a scalar, not a list or a map".to_string())
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.error.is_some() {
+            return;
+        }
+        match ev {
+            Event::Nothing
+            | Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart
+            | Event::DocumentEnd => {}
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                let origin = self.origin(mark);
+                if self.stack.len() >= MAX_DEPTH {
+                    self.fail(
+                        &origin,
+                        format!("nesting deeper than {MAX_DEPTH} levels is refused"),
+                    );
+                    return;
+                }
+                let frame = if matches!(ev, Event::SequenceStart(..)) {
+                    Frame::Seq {
+                        items: Vec::new(),
+                        origin,
+                        anchor,
+                    }
+                } else {
+                    Frame::Map {
+                        entries: BTreeMap::new(),
+                        origin,
+                        anchor,
+                        key: None,
+                    }
+                };
+                self.stack.push(frame);
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = self.stack.pop() else {
+                    return;
+                };
+                let (node, anchor) = match frame {
+                    Frame::Seq {
+                        items,
+                        origin,
+                        anchor,
+                    } => (Node::new(Value::Seq(items), origin), anchor),
+                    Frame::Map {
+                        entries,
+                        origin,
+                        anchor,
+                        ..
+                    } => (Node::new(Value::Map(entries), origin), anchor),
+                };
+                self.push_node(node, anchor, false);
+            }
+            Event::Alias(id) => {
+                let origin = self.origin(mark);
+                let Some(target) = self.anchors.get(&id) else {
+                    self.fail(&origin, "an alias refers to an unknown anchor".to_string());
+                    return;
+                };
+                let cost = Self::count_nodes(target);
+                if cost > self.alias_budget {
+                    self.fail(
+                        &origin,
+                        format!(
+                            "aliases expand to more than {ALIAS_BUDGET} nodes; refused (a YAML bomb?)"
+                        ),
+                    );
+                    return;
+                }
+                self.alias_budget -= cost;
+                let node = target.clone();
+                self.push_node(node, 0, false);
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                let origin = self.origin(mark);
+                let merge_key = style == TScalarStyle::Plain && tag.is_none() && text == "<<";
+                match resolve_scalar(text, style, tag.as_ref()) {
+                    Ok(value) => self.push_node(Node::new(value, origin), anchor, merge_key),
+                    Err(msg) => self.fail(&origin, msg),
+                }
+            }
+        }
+    }
+}
+
+/// The value of a scalar: quoted and block scalars are strings; plain ones follow YAML 1.1
+/// as go-yaml v2 (and so Helm) reads them; standard tags (`!!str`, `!!int`, …) are honoured.
+pub fn resolve_scalar(
+    text: String,
+    style: TScalarStyle,
+    tag: Option<&Tag>,
+) -> Result<Value, String> {
+    if let Some(tag) = tag {
+        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
+            return match tag.suffix.as_str() {
+                "str" => Ok(Value::Str(text)),
+                "binary" => {
+                    let cleaned: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(cleaned.as_bytes())
+                        .map_err(|_| "a !!binary value is not valid base64".to_string())?;
+                    String::from_utf8(bytes)
+                        .map(Value::Str)
+                        .map_err(|_| "a !!binary value does not decode to UTF-8 text".to_string())
+                }
+                "null" | "bool" | "int" | "float" => {
+                    let v = resolve_plain(&text);
+                    let ok = matches!(
+                        (tag.suffix.as_str(), &v),
+                        ("null", Value::Null)
+                            | ("bool", Value::Bool(_))
+                            | ("int", Value::Int(_) | Value::BigInt(_))
+                            | ("float", Value::Float(_) | Value::Int(_) | Value::BigInt(_))
+                    );
+                    if ok {
+                        Ok(v)
+                    } else {
+                        Err(format!("a value tagged !!{} does not parse as one", tag.suffix))
+                    }
+                }
+                _ => Ok(if style == TScalarStyle::Plain {
+                    resolve_plain(&text)
+                } else {
+                    Value::Str(text)
+                }),
+            };
+        }
+        // A local tag (`!foo`): Helm keeps the text as a string.
+        return Ok(Value::Str(text));
+    }
+    if style != TScalarStyle::Plain {
+        return Ok(Value::Str(text));
+    }
+    Ok(match resolve_plain(&text) {
+        Value::Str(_) => Value::Str(text),
+        v => v,
+    })
+}
+
+/// YAML 1.1 resolution of a plain scalar, as go-yaml v2 does it.
+pub fn resolve_plain(text: &str) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return Value::Bool(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return Value::Bool(false)
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY)
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    let first = text.as_bytes()[0];
+    if !(first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.')) {
+        return Value::Str(text.to_string());
+    }
+    let plain: String = text.chars().filter(|&c| c != '_').collect();
+    if let Some(v) = parse_go_int(&plain) {
+        return v;
+    }
+    if is_yaml_float(&plain) {
+        if let Ok(f) = plain.parse::<f64>() {
+            if f.is_finite() {
+                return Value::Float(f);
+            }
+        }
+    }
+    Value::Str(text.to_string())
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` then `ParseUint`: sign, `0x`, `0o`, `0b`, leading-zero octal.
+fn parse_go_int(s: &str) -> Option<Value> {
+    let (neg, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let (radix, digits) = if let Some(d) = body.strip_prefix("0x").or(body.strip_prefix("0X")) {
+        (16, d)
+    } else if let Some(d) = body.strip_prefix("0o").or(body.strip_prefix("0O")) {
+        (8, d)
+    } else if let Some(d) = body.strip_prefix("0b").or(body.strip_prefix("0B")) {
+        (2, d)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (8, &body[1..])
+    } else {
+        (10, body)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = u128::from_str_radix(digits, radix).ok();
+    match magnitude {
+        Some(m) if !neg && m <= i64::MAX as u128 => Some(Value::Int(m as i64)),
+        Some(m) if neg && m <= (i64::MAX as u128) + 1 => Some(Value::Int((m as i128).wrapping_neg() as i64)),
+        Some(m) if !neg && m <= u64::MAX as u128 => Some(Value::BigInt(m.to_string())),
+        // Too big for Go's int64 and uint64: Helm reads it as a float; we keep the digits.
+        _ if radix == 10 => Some(Value::BigInt(if neg {
+            format!("-{}", digits.trim_start_matches('0'))
+        } else {
+            digits.trim_start_matches('0').to_string()
+        })),
+        _ => None,
+    }
+}
+
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
+fn is_yaml_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - start
+    };
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(s: &str) -> Result<Node, YamlError> {
+        load(s, &Arc::from("t.yaml"))
+    }
+
+    fn json(s: &str) -> serde_json::Value {
+        load_str(s).unwrap().to_json()
+    }
+
+    #[test]
+    fn yaml_1_1_plain_scalars() {
+        let v = json("a: yes\nb: off\nc: y\nd: 0755\ne: 0x1F\nf: 1_000\ng: '0755'\nh: \"yes\"\ni: ~\nj: 1.5\nk: 09\nl: 1e400\nm: 0b101\nnn: -0x1F\no: .5\np: 1:20\nq: 2001-12-14\n");
+        assert_eq!(
+            v,
+            serde_json::json!({"a": true, "b": false, "c": true, "d": 493, "e": 31, "f": 1000,
+                "g": "0755", "h": "yes", "i": null, "j": 1.5, "k": 9.0, "l": "1e400", "m": 5,
+                "nn": -31, "o": 0.5, "p": "1:20", "q": "2001-12-14"})
+        );
+    }
+
+    #[test]
+    fn keys_become_strings_and_last_duplicate_wins() {
+        assert_eq!(
+            json("1: a\ny: b\n1.5: c\ndup: 1\ndup: 2\n"),
+            serde_json::json!({"1": "a", "true": "b", "1.5": "c", "dup": 2})
+        );
+        assert!(load_str("~: x\n").is_err());
+        assert!(load_str("? [1, 2]\n: x\n").is_err());
+    }
+
+    #[test]
+    fn merge_keys_are_positional_like_go_yaml_v2() {
+        assert_eq!(
+            json("m: {a: 1, <<: {a: 2, b: 2}}"),
+            serde_json::json!({"m": {"a": 2, "b": 2}})
+        );
+        assert_eq!(
+            json("b: &b {a: 2, c: 3}\nm:\n  a: 1\n  <<: [*b, {c: 9, d: 4}]\n"),
+            serde_json::json!({"b": {"a": 2, "c": 3}, "m": {"a": 2, "c": 3, "d": 4}})
+        );
+        // A quoted "<<" is an ordinary key.
+        assert_eq!(json("'<<': 1"), serde_json::json!({"<<": 1}));
+    }
+
+    #[test]
+    fn big_integers_keep_their_digits() {
+        let n = load_str("x: 123456789012345678901234567890\n").unwrap();
+        assert_eq!(
+            n.get(&["x"]).unwrap().value,
+            Value::BigInt("123456789012345678901234567890".into())
+        );
+        assert_eq!(
+            load_str("x: 9223372036854775807\n").unwrap().get(&["x"]).unwrap().value,
+            Value::Int(i64::MAX)
+        );
+    }
+
+    #[test]
+    fn documents_merge_and_positions_are_kept() {
+        let n = load_str("a: 1\n---\nb:\n  c: x\n").unwrap();
+        assert_eq!(n.to_json(), serde_json::json!({"a": 1, "b": {"c": "x"}}));
+        assert_eq!(
+            n.get(&["b", "c"]).unwrap().origin,
+            Origin::File { path: Arc::from("t.yaml"), line: 4, col: 6 }
+        );
+        assert!(load_str("a: 1\n---\n- 1\n").is_err());
+        assert!(load_str("- 1\n").is_err());
+        assert_eq!(json(""), serde_json::json!({}));
+    }
+
+    #[test]
+    fn tags() {
+        assert_eq!(
+            json("a: !!str 12\nb: !!binary aGk=\nc: !foo 12\n"),
+            serde_json::json!({"a": "12", "b": "hi", "c": "12"})
+        );
+    }
+
+    #[test]
+    fn billion_laughs_is_refused() {
+        let mut doc = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let names = ["b", "c", "d", "e", "f", "g", "h", "i"];
+        let mut prev = "a";
+        for n in names {
+            doc.push_str(&format!("{n}: &{n} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
+            prev = n;
+        }
+        let err = load_str(&doc).unwrap_err();
+        assert!(err.message.contains("aliases expand"), "{err:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let doc = format!("a: {}{}", "[".repeat(300), "]".repeat(300));
+        let err = load_str(&doc).unwrap_err();
+        assert!(err.message.contains("nesting"), "{err:?}");
+    }
+
+    #[test]
+    fn syntax_errors_give_position_not_text() {
+        let err = load_str("a: 1\nkey: \"sk-secret-value\n").unwrap_err();
+        assert!(!err.message.contains("sk-secret"), "{err:?}");
+        assert!(err.line >= 2);
+        let err = load_str("a: `x\n").unwrap_err();
+        assert!(!err.message.contains('`'), "{err:?}");
+        assert_eq!((err.line, err.col), (1, 4));
+    }
+}
