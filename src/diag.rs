@@ -53,7 +53,8 @@ impl fmt::Display for Diagnostic {
         if let Some(origin) = &self.origin {
             write!(f, "{origin}: ")?;
         }
-        if !self.path.is_empty() {
+        let path_shown = matches!(&self.origin, Some(Origin::Flag { path, .. }) if *path == self.path);
+        if !self.path.is_empty() && !path_shown {
             write!(f, "{}: ", self.path)?;
         }
         f.write_str(&self.message)

@@ -54,6 +54,8 @@ pub struct SetArg {
 pub struct Sources {
     pub files: Vec<String>,
     pub sets: Vec<SetArg>,
+    /// Start from the built-in example values (before the files).
+    pub example: bool,
 }
 
 /// The built-in defaults as a tree (parsed once).
@@ -83,6 +85,11 @@ pub fn user_values(sources: &Sources, stdin: &mut dyn Read) -> Result<Node, Diag
     let mut diags = Diagnostics::default();
     let mut base = Node::map(Origin::Default);
     let mut stdin_used = false;
+    if sources.example {
+        let node = yaml::load(crate::EXAMPLE_VALUES, &Arc::from("values-secret.yaml.example"))
+            .expect("the built-in example is valid YAML");
+        merge_maps(&mut base, node);
+    }
     for file in &sources.files {
         let (label, text) = if file.trim() == "-" {
             if stdin_used {

@@ -1,0 +1,178 @@
+//! The command line (clap). Flags follow Helm and kubectl where they overlap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::values::{SetArg, SetKind, Sources};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "recif-secrets",
+    version,
+    about = "Render the Kubernetes credentials objects of the Récif agent platform from Helm-style values",
+    long_about = "Render the Kubernetes credentials objects of the Récif agent platform \
+(inline Secrets, External Secrets Operator objects, or Workload Identity ServiceAccounts) \
+from the same Helm-style values files operators already keep.\n\n\
+Example:\n  recif-secrets render -f values-secret.yaml | kubectl apply -f -"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Render the manifests (to standard output, a folder, or kubectl apply)
+    Render(RenderArgs),
+    /// Print the effective merged values (secret-looking values redacted)
+    Values(ValuesArgs),
+    /// Check the values and everything they would render; exit 1 on any problem
+    Validate(ValidateArgs),
+    /// Print the JSON Schema of the values (Helm's values.schema.json)
+    Schema,
+    /// Write values-secret.yaml from the example (mode 0600) and git-ignore it
+    Init(InitArgs),
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    Man,
+}
+
+/// Where values come from, as with `helm template`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ValueArgs {
+    /// Values file (repeatable; later files win; `-` reads standard input)
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<String>,
+    /// Set a value: KEY=VAL[,KEY=VAL] (Helm's --set grammar)
+    #[arg(long = "set", value_name = "KEY=VAL")]
+    pub set: Vec<String>,
+    /// Set a string value: KEY=VAL (never converted to a number or boolean)
+    #[arg(long = "set-string", value_name = "KEY=VAL")]
+    pub set_string: Vec<String>,
+    /// Set a value from a file's content: KEY=PATH
+    #[arg(long = "set-file", value_name = "KEY=PATH")]
+    pub set_file: Vec<String>,
+    /// Set a JSON value: KEY=JSON
+    #[arg(long = "set-json", value_name = "KEY=JSON")]
+    pub set_json: Vec<String>,
+    /// Set a literal string value: KEY=VAL (no escapes or commas interpreted in VAL)
+    #[arg(long = "set-literal", value_name = "KEY=VAL")]
+    pub set_literal: Vec<String>,
+    /// Start from the built-in example values (values-secret.yaml.example)
+    #[arg(long)]
+    pub example: bool,
+}
+
+impl ValueArgs {
+    pub fn sources(&self) -> Sources {
+        let mut sets = Vec::new();
+        for (kind, args) in [
+            (SetKind::Json, &self.set_json),
+            (SetKind::Set, &self.set),
+            (SetKind::String, &self.set_string),
+            (SetKind::File, &self.set_file),
+            (SetKind::Literal, &self.set_literal),
+        ] {
+            sets.extend(args.iter().map(|a| SetArg {
+                kind,
+                arg: a.clone(),
+            }));
+        }
+        Sources {
+            files: self.values.clone(),
+            sets,
+            example: self.example,
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Yaml,
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DryRun {
+    Client,
+    Server,
+}
+
+#[derive(Args, Debug)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub values: ValueArgs,
+    /// The platform namespace (as with helm -n)
+    #[arg(short = 'n', long, default_value = crate::DEFAULT_NAMESPACE)]
+    pub namespace: String,
+    /// Output format: a YAML stream, or one v1 List as JSON
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Yaml)]
+    pub output: Format,
+    /// Write one file per object and a kustomization.yaml into DIR (GitOps)
+    #[arg(long, value_name = "DIR", conflicts_with = "apply")]
+    pub output_dir: Option<PathBuf>,
+    /// Pipe the manifests into `kubectl apply -f -`
+    #[arg(long)]
+    pub apply: bool,
+    /// The kubectl binary for --apply
+    #[arg(long, value_name = "PATH", default_value = "kubectl", requires = "apply")]
+    pub kubectl: String,
+    /// kubeconfig context for --apply
+    #[arg(long, requires = "apply")]
+    pub context: Option<String>,
+    /// kubeconfig file for --apply
+    #[arg(long, requires = "apply")]
+    pub kubeconfig: Option<String>,
+    /// Passed to kubectl apply --dry-run
+    #[arg(long, value_enum, requires = "apply")]
+    pub dry_run: Option<DryRun>,
+    /// Passed to kubectl apply --server-side
+    #[arg(long, requires = "apply")]
+    pub server_side: bool,
+    /// Folder of templates overriding the built-in ones file by file
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Only output objects of this KIND/NAME (repeatable), e.g. secret/agent-env
+    #[arg(long, value_name = "KIND/NAME")]
+    pub show_only: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ValuesArgs {
+    #[command(flatten)]
+    pub values: ValueArgs,
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Yaml)]
+    pub output: Format,
+    /// Print the built-in defaults alone
+    #[arg(long)]
+    pub defaults: bool,
+    /// Show secret values instead of <redacted>
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub values: ValueArgs,
+    /// The platform namespace (as with helm -n)
+    #[arg(short = 'n', long, default_value = crate::DEFAULT_NAMESPACE)]
+    pub namespace: String,
+    /// Folder of templates overriding the built-in ones file by file
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Folder to write values-secret.yaml into
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+}

@@ -1,0 +1,275 @@
+//! Runs a parsed command line. Every command returns an exit code or an [`Error`]; the one
+//! error printer lives in `main.rs`.
+
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, Command, DryRun, Format, InitArgs, RenderArgs, ValuesArgs};
+use crate::diag::Diagnostics;
+use crate::manifests::Manifests;
+use crate::values::{self, Node, Value};
+use crate::{deliver, Error, Request};
+
+/// Runs the command; warnings go to `err` as they are found, output to standard output.
+pub fn execute(cli: Cli, stdin: &mut dyn Read, err: &mut dyn Write) -> Result<i32, Error> {
+    match cli.command {
+        Command::Render(args) => render(args, stdin, err),
+        Command::Values(args) => values_cmd(args, stdin),
+        Command::Validate(args) => {
+            let req = Request {
+                sources: args.values.sources(),
+                namespace: args.namespace,
+                templates: args.templates,
+            };
+            let out = crate::render(&req, stdin)?;
+            print_diagnostics(err, &out.warnings);
+            let _ = writeln!(err, "valid: {} objects would be rendered", out.manifests.objects.len());
+            Ok(0)
+        }
+        Command::Schema => {
+            deliver::to_stdout(&crate::schema::schema_json())?;
+            Ok(0)
+        }
+        Command::Init(args) => init(args, err),
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "recif-secrets", &mut buf);
+            deliver::to_stdout(&String::from_utf8_lossy(&buf))?;
+            Ok(0)
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut buf)
+                .map_err(|e| Error::External(format!("cannot render the man page: {e}")))?;
+            deliver::to_stdout(&String::from_utf8_lossy(&buf))?;
+            Ok(0)
+        }
+    }
+}
+
+/// Prints warnings and errors, one per line.
+pub fn print_diagnostics(err: &mut dyn Write, diags: &Diagnostics) {
+    for d in &diags.items {
+        let _ = writeln!(err, "{d}");
+    }
+}
+
+fn render(args: RenderArgs, stdin: &mut dyn Read, err: &mut dyn Write) -> Result<i32, Error> {
+    let req = Request {
+        sources: args.values.sources(),
+        namespace: args.namespace.clone(),
+        templates: args.templates.clone(),
+    };
+    let out = crate::render(&req, stdin)?;
+    print_diagnostics(err, &out.warnings);
+    let manifests = show_only(out.manifests, &args.show_only)?;
+    let text = match args.output {
+        Format::Yaml => manifests.to_yaml(),
+        Format::Json => manifests.to_json(),
+    };
+    if let Some(dir) = &args.output_dir {
+        if manifests.objects.iter().any(|o| o.kind() == "Secret") {
+            if let Some(tree) = deliver::git_work_tree(dir) {
+                let _ = writeln!(
+                    err,
+                    "warning: --output-dir {} is inside the git work tree {}: inline Secrets written there could be committed; keep secrets out of Git (use secrets.provider external)",
+                    dir.display(),
+                    tree.display()
+                );
+            }
+        }
+        let report = deliver::write_dir(dir, &manifests)?;
+        let _ = writeln!(
+            err,
+            "wrote {} files to {}{}",
+            report.written.len(),
+            dir.display(),
+            if report.removed.is_empty() {
+                String::new()
+            } else {
+                format!("; removed {} stale: {}", report.removed.len(), report.removed.join(", "))
+            }
+        );
+        return Ok(0);
+    }
+    if args.apply {
+        let apply = deliver::Apply {
+            kubectl: args.kubectl,
+            context: args.context,
+            kubeconfig: args.kubeconfig,
+            dry_run: args.dry_run.map(|d| match d {
+                DryRun::Client => "client",
+                DryRun::Server => "server",
+            }),
+            server_side: args.server_side,
+        };
+        apply.run(&text)?;
+        return Ok(0);
+    }
+    deliver::to_stdout(&text)?;
+    Ok(0)
+}
+
+/// `--show-only KIND/NAME`: keeps the matching objects (in every namespace); an unknown one
+/// is an error that lists what was rendered.
+fn show_only(manifests: Manifests, filters: &[String]) -> Result<Manifests, Error> {
+    if filters.is_empty() {
+        return Ok(manifests);
+    }
+    let mut diags = Diagnostics::default();
+    let mut parsed = Vec::new();
+    for f in filters {
+        match f.split_once('/') {
+            Some((kind, name)) if !kind.is_empty() && !name.is_empty() => {
+                parsed.push((f, kind.to_lowercase(), name.to_string()))
+            }
+            _ => diags.error(None, "", format!("--show-only {f:?}: expected KIND/NAME, such as secret/agent-env")),
+        }
+    }
+    let matches = |o: &crate::manifests::Object, kind: &str, name: &str| o.kind().to_lowercase() == kind && o.name() == name;
+    for (f, kind, name) in &parsed {
+        if !manifests.objects.iter().any(|o| matches(o, kind, name)) {
+            let mut rendered: Vec<String> = manifests
+                .objects
+                .iter()
+                .map(|o| format!("{}/{}", o.kind().to_lowercase(), o.name()))
+                .collect();
+            rendered.dedup();
+            rendered.sort();
+            rendered.dedup();
+            diags.error(
+                None,
+                "",
+                format!("--show-only {f}: no such object was rendered; rendered: {}", rendered.join(", ")),
+            );
+        }
+    }
+    if diags.has_errors() {
+        return Err(Error::Invalid(diags));
+    }
+    Ok(Manifests {
+        objects: manifests
+            .objects
+            .into_iter()
+            .filter(|o| parsed.iter().any(|(_, k, n)| matches(o, k, n)))
+            .collect(),
+    })
+}
+
+fn values_cmd(args: ValuesArgs, stdin: &mut dyn Read) -> Result<i32, Error> {
+    let mut node = if args.defaults {
+        values::defaults().clone()
+    } else {
+        values::effective(&args.values.sources(), stdin).map_err(Error::Invalid)?
+    };
+    if !args.reveal {
+        redact_values(&mut node, "");
+    }
+    let json = node.to_json();
+    let text = match args.output {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&json).expect("JSON serializes");
+            s.push('\n');
+            s
+        }
+        Format::Yaml => {
+            let mut s = String::new();
+            crate::yamlfmt::emit_document(&mut s, &json);
+            s
+        }
+    };
+    deliver::to_stdout(&text)?;
+    Ok(0)
+}
+
+/// Whether a key names a secret value (SPEC 5: `*ApiKey`, `*Base64`, `serviceAccountKey`,
+/// `password`, `token`, `secret`).
+pub fn is_secret_key_name(key: &str) -> bool {
+    let lower = key.to_lowercase();
+    key.ends_with("ApiKey")
+        || key.ends_with("Base64")
+        || key == "serviceAccountKey"
+        || lower.contains("password")
+        || lower.contains("token")
+        || lower.contains("secret")
+}
+
+/// Replaces secret-looking non-empty scalars with `<redacted>`; every value under
+/// `extraEnv` is redacted.
+pub fn redact_values(node: &mut Node, key: &str) {
+    let parent_is_extra_env = key == "extraEnv";
+    match &mut node.value {
+        Value::Map(m) => {
+            for (k, v) in m.iter_mut() {
+                if parent_is_extra_env || (is_secret_key_name(k) && !matches!(v.value, Value::Map(_) | Value::Seq(_))) {
+                    redact_scalar(v);
+                } else {
+                    redact_values(v, k);
+                }
+            }
+        }
+        Value::Seq(items) => items.iter_mut().for_each(|n| redact_values(n, key)),
+        _ => {}
+    }
+}
+
+fn redact_scalar(node: &mut Node) {
+    match &node.value {
+        Value::Null => {}
+        Value::Str(s) if s.is_empty() => {}
+        Value::Map(_) | Value::Seq(_) => {
+            if let Value::Map(m) = &mut node.value {
+                m.values_mut().for_each(redact_scalar);
+            } else if let Value::Seq(items) = &mut node.value {
+                items.iter_mut().for_each(redact_scalar);
+            }
+        }
+        _ => node.value = Value::Str("<redacted>".to_string()),
+    }
+}
+
+const VALUES_FILE: &str = "values-secret.yaml";
+
+fn init(args: InitArgs, err: &mut dyn Write) -> Result<i32, Error> {
+    let path = args.dir.join(VALUES_FILE);
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path);
+    match file {
+        Ok(mut f) => f
+            .write_all(crate::EXAMPLE_VALUES.as_bytes())
+            .map_err(|e| Error::External(format!("cannot write {}: {e}", path.display())))?,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let _ = writeln!(err, "{} already exists; left as it is", path.display());
+        }
+        Err(e) => return Err(Error::External(format!("cannot create {}: {e}", path.display()))),
+    }
+    let gitignore = args.dir.join(".gitignore");
+    let existing = match std::fs::read_to_string(&gitignore) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::External(format!("cannot read {}: {e}", gitignore.display()))),
+    };
+    let listed = existing
+        .lines()
+        .map(str::trim)
+        .any(|l| l == VALUES_FILE || l == "/values-secret.yaml");
+    if !listed {
+        let mut text = existing;
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(VALUES_FILE);
+        text.push('\n');
+        std::fs::write(&gitignore, text)
+            .map_err(|e| Error::External(format!("cannot write {}: {e}", gitignore.display())))?;
+        let _ = writeln!(err, "added {VALUES_FILE} to {}", gitignore.display());
+    }
+    let _ = writeln!(err, "wrote {} (mode 0600); edit it, then: recif-secrets render -f {}", path.display(), path.display());
+    Ok(0)
+}

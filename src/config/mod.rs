@@ -1,0 +1,959 @@
+//! Step 2 of the pipeline: a typed view of the effective values, with every check of the
+//! spec. Problems are collected (all of them, each with where the value came from) rather
+//! than stopping at the first.
+
+pub mod duration;
+pub mod names;
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+
+use crate::diag::Diagnostics;
+use crate::values::{Node, Origin, Value};
+
+pub const PROVIDERS: &[&str] = &["inline", "external", "none"];
+pub const LLM_KEYS_MODES: &[&str] = &["none", "inline", "external"];
+pub const STORE_KINDS: &[&str] = &["ClusterSecretStore", "SecretStore"];
+pub const API_VERSIONS: &[&str] = &["external-secrets.io/v1", "external-secrets.io/v1beta1"];
+pub const BACKENDS: &[&str] = &["vault", "gcpsm", "aws", "azurekv", "doppler"];
+pub const GCP_CREDENTIAL_TYPES: &[&str] = &["service_account", "external_account", "authorized_user"];
+
+/// Labels every rendered object carries; `commonLabels` may not change them.
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "recif-secrets");
+pub const PART_OF: (&str, &str) = ("app.kubernetes.io/part-of", "recif");
+
+const KNOWN_SECRETS: &[&str] = &["provider", "commonLabels", "commonAnnotations", "external"];
+const KNOWN_EXTERNAL: &[&str] = &["storeName", "storeKind", "refreshInterval", "apiVersion", "keys", "store"];
+const KNOWN_KEYS: &[&str] = &["agentEnv", "gcpServiceAccount", "gcpServiceAccountProperty"];
+const KNOWN_GCP: &[&str] = &["project", "location", "serviceAccountKeyBase64", "serviceAccountKey"];
+const KNOWN_NAMESPACES: &[&str] = &["defaultTeam", "teams", "create"];
+const KNOWN_WI: &[&str] = &[
+    "gcpServiceAccount",
+    "awsRoleArn",
+    "azureClientId",
+    "azureTenantId",
+    "serviceAccounts",
+    "llmKeys",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Provider {
+    Inline,
+    External,
+    None,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LlmKeys {
+    None,
+    Inline,
+    External,
+}
+
+/// The typed, checked configuration that the templates render.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub provider: Provider,
+    pub platform_namespace: String,
+    /// `namespaces.defaultTeam` then `namespaces.teams`, without repeats.
+    pub team_namespaces: Vec<String>,
+    pub create_namespaces: bool,
+    pub common_labels: BTreeMap<String, String>,
+    pub common_annotations: BTreeMap<String, String>,
+    /// agent-env: variable name -> value.
+    pub llm_env: BTreeMap<String, String>,
+    /// The decoded service-account JSON (inline only).
+    pub gcp_service_account_json: Option<String>,
+    /// Set when ExternalSecrets are rendered.
+    pub external: Option<External>,
+    /// Set when `provider` is `none`.
+    pub workload_identity: Option<WorkloadIdentity>,
+}
+
+#[derive(Clone, Debug)]
+pub struct External {
+    pub store_name: String,
+    pub store_kind: String,
+    pub refresh_interval: String,
+    pub api_version: String,
+    pub agent_env_key: String,
+    /// `None`: no GCP ExternalSecrets.
+    pub gcp_key: Option<String>,
+    pub gcp_property: Option<String>,
+    pub store: Option<Store>,
+    /// Whether the GCP ExternalSecrets are rendered (not with Workload Identity).
+    pub with_gcp: bool,
+}
+
+/// `secrets.external.store`: one backend block, ESO's `spec.provider.<backend>`.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub backend: String,
+    pub provider: serde_json::Value,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug)]
+pub struct WorkloadIdentity {
+    pub annotations: BTreeMap<String, String>,
+    /// (namespace, name)
+    pub service_accounts: Vec<(String, String)>,
+    pub llm_keys: LlmKeys,
+}
+
+impl Config {
+    /// Whether the inline `agent-env` Secret is rendered.
+    pub fn inline_agent_env(&self) -> bool {
+        match self.provider {
+            Provider::Inline => true,
+            Provider::External => false,
+            Provider::None => self
+                .workload_identity
+                .as_ref()
+                .is_some_and(|w| w.llm_keys == LlmKeys::Inline),
+        }
+    }
+}
+
+/// A string value and where it came from.
+struct Text {
+    value: String,
+    origin: Origin,
+}
+
+/// Reads typed values out of the tree, reporting type problems.
+struct Reader<'a> {
+    root: &'a Node,
+    diags: &'a mut Diagnostics,
+}
+
+impl<'a> Reader<'a> {
+    /// The node at `path`, or `None` when it (or a parent) is missing or null.
+    fn node(&self, path: &[&str]) -> Option<&'a Node> {
+        self.root.get(path).filter(|n| !n.is_null())
+    }
+
+    /// Where to point for a missing value: the deepest existing parent.
+    fn origin(&self, path: &[&str]) -> Origin {
+        (0..=path.len())
+            .rev()
+            .find_map(|i| self.root.get(&path[..i]).map(|n| n.origin.clone()))
+            .unwrap_or(Origin::Default)
+    }
+
+    fn text(&mut self, path: &[&str]) -> Option<Text> {
+        let node = self.node(path)?;
+        match node.scalar_text() {
+            Some(value) => Some(Text {
+                value,
+                origin: node.origin.clone(),
+            }),
+            None => {
+                self.diags.error(
+                    Some(node.origin.clone()),
+                    path.join("."),
+                    format!("expected a string, found a {}", node.type_name()),
+                );
+                None
+            }
+        }
+    }
+
+    /// A string, with `""` when missing.
+    fn string(&mut self, path: &[&str]) -> String {
+        self.text(path).map(|t| t.value).unwrap_or_default()
+    }
+
+    fn bool(&mut self, path: &[&str]) -> bool {
+        match self.node(path) {
+            None => false,
+            Some(Node {
+                value: Value::Bool(b),
+                ..
+            }) => *b,
+            Some(node) => {
+                self.diags.error(
+                    Some(node.origin.clone()),
+                    path.join("."),
+                    format!("expected true or false, found a {}", node.type_name()),
+                );
+                false
+            }
+        }
+    }
+
+    fn map(&mut self, path: &[&str]) -> Option<&'a BTreeMap<String, Node>> {
+        let node = self.node(path)?;
+        match &node.value {
+            Value::Map(m) => Some(m),
+            _ => {
+                self.diags.error(
+                    Some(node.origin.clone()),
+                    path.join("."),
+                    format!("expected a map, found a {}", node.type_name()),
+                );
+                None
+            }
+        }
+    }
+
+    fn list(&mut self, path: &[&str]) -> &'a [Node] {
+        let Some(node) = self.node(path) else {
+            return &[];
+        };
+        match &node.value {
+            Value::Seq(items) => items,
+            _ => {
+                self.diags.error(
+                    Some(node.origin.clone()),
+                    path.join("."),
+                    format!("expected a list, found a {}", node.type_name()),
+                );
+                &[]
+            }
+        }
+    }
+
+    /// A map of strings to strings (labels, annotations, extraEnv); null entries are left out.
+    fn string_map(&mut self, path: &[&str]) -> Vec<(String, Text)> {
+        let Some(map) = self.map(path) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, v) in map {
+            if v.is_null() {
+                continue;
+            }
+            match v.scalar_text() {
+                Some(value) => out.push((
+                    k.clone(),
+                    Text {
+                        value,
+                        origin: v.origin.clone(),
+                    },
+                )),
+                None => self.diags.error(
+                    Some(v.origin.clone()),
+                    format!("{}.{k}", path.join(".")),
+                    format!("expected a string, found a {}", v.type_name()),
+                ),
+            }
+        }
+        out
+    }
+
+    /// One of `allowed`, or an error naming them; `default` when missing or empty.
+    fn choice(&mut self, path: &[&str], allowed: &[&str], default: &str) -> String {
+        match self.text(path) {
+            None => default.to_string(),
+            Some(t) if t.value.is_empty() => default.to_string(),
+            Some(t) if allowed.contains(&t.value.as_str()) => t.value,
+            Some(t) => {
+                self.diags.error(
+                    Some(t.origin),
+                    path.join("."),
+                    format!(
+                        "{:?} is not allowed; expected one of: {}",
+                        t.value,
+                        allowed.join(", ")
+                    ),
+                );
+                default.to_string()
+            }
+        }
+    }
+
+    /// Warns about keys of the map at `path` that are not in `known`.
+    fn unknown_keys(&mut self, path: &[&str], known: &[&str]) {
+        let Some(map) = self.root.get(path).and_then(Node::as_map) else {
+            return;
+        };
+        for (k, v) in map {
+            if known.contains(&k.as_str()) {
+                continue;
+            }
+            let hint = match names::nearest(k, known) {
+                Some(n) => format!("; did you mean `{}.{n}`?", path.join(".")),
+                None => format!("; known keys: {}", known.join(", ")),
+            };
+            self.diags.warning(
+                Some(v.origin.clone()),
+                format!("{}.{k}", path.join(".")),
+                format!("unknown key, ignored{hint}"),
+            );
+        }
+    }
+}
+
+/// Builds the typed configuration from the effective values and the platform namespace
+/// (`-n`). All problems are returned together; warnings travel with a successful result.
+pub fn build(values: &Node, platform_namespace: &str) -> (Option<Config>, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let config = {
+        let mut r = Reader {
+            root: values,
+            diags: &mut diags,
+        };
+        build_with(&mut r, platform_namespace)
+    };
+    if diags.has_errors() {
+        (None, diags)
+    } else {
+        (Some(config), diags)
+    }
+}
+
+fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
+    for (path, known) in [
+        (&["secrets"][..], KNOWN_SECRETS),
+        (&["secrets", "external"][..], KNOWN_EXTERNAL),
+        (&["secrets", "external", "keys"][..], KNOWN_KEYS),
+        (&["llm", "gcp"][..], KNOWN_GCP),
+        (&["namespaces"][..], KNOWN_NAMESPACES),
+        (&["workloadIdentity"][..], KNOWN_WI),
+    ] {
+        r.unknown_keys(path, known);
+    }
+
+    let provider = match r.choice(&["secrets", "provider"], PROVIDERS, "inline").as_str() {
+        "external" => Provider::External,
+        "none" => Provider::None,
+        _ => Provider::Inline,
+    };
+
+    if !names::is_dns_label(platform_namespace) {
+        r.diags.error(
+            Some(Origin::Flag {
+                flag: "--namespace",
+                path: String::new(),
+            }),
+            "",
+            format!(
+                "{platform_namespace:?} is not a valid namespace name (RFC 1123 label: lower-case letters, digits and '-', at most 63)"
+            ),
+        );
+    }
+
+    let team_namespaces = team_namespaces(r);
+    let create_namespaces = r.bool(&["namespaces", "create"]);
+    let common_labels = metadata_map(r, "commonLabels", true);
+    let common_annotations = metadata_map(r, "commonAnnotations", false);
+    let llm_env = llm_env(r);
+    let sa_key = service_account_key(r);
+
+    let llm_keys = match r
+        .choice(&["workloadIdentity", "llmKeys"], LLM_KEYS_MODES, "none")
+        .as_str()
+    {
+        "inline" => LlmKeys::Inline,
+        "external" => LlmKeys::External,
+        _ => LlmKeys::None,
+    };
+
+    let external = match (provider, llm_keys) {
+        (Provider::External, _) => Some(external(r, true)),
+        (Provider::None, LlmKeys::External) => Some(external(r, false)),
+        _ => None,
+    };
+    let workload_identity = (provider == Provider::None)
+        .then(|| workload_identity(r, platform_namespace, llm_keys));
+
+    // Inline material that the chosen strategy does not use.
+    let uses_inline_llm = provider == Provider::Inline || llm_keys == LlmKeys::Inline && provider == Provider::None;
+    if !uses_inline_llm {
+        for (name, origin) in llm_env.iter().map(|(k, (_, o))| (k, o)) {
+            r.diags.warning(
+                Some(origin.clone()),
+                "",
+                format!(
+                    "{name} is set inline but secrets.provider is {}{}; it is not rendered",
+                    provider_name(provider),
+                    if provider == Provider::None { " without workloadIdentity.llmKeys: inline" } else { "" }
+                ),
+            );
+        }
+    }
+    if provider != Provider::Inline {
+        if let Some((_, origin)) = &sa_key {
+            r.diags.warning(
+                Some(origin.clone()),
+                "llm.gcp",
+                format!(
+                    "a service-account key is set but secrets.provider is {}; it is not rendered",
+                    provider_name(provider)
+                ),
+            );
+        }
+    }
+    if uses_inline_llm && llm_env.is_empty() {
+        r.diags.warning(
+            Some(r.origin(&["llm"])),
+            "llm",
+            "agent-env will be empty: no *ApiKey and no extraEnv value is set",
+        );
+    }
+
+    Config {
+        provider,
+        platform_namespace: platform_namespace.to_string(),
+        team_namespaces,
+        create_namespaces,
+        common_labels,
+        common_annotations,
+        llm_env: llm_env.into_iter().map(|(k, (v, _))| (k, v)).collect(),
+        gcp_service_account_json: if provider == Provider::Inline {
+            sa_key.map(|(json, _)| json)
+        } else {
+            None
+        },
+        external,
+        workload_identity,
+    }
+}
+
+fn provider_name(p: Provider) -> &'static str {
+    match p {
+        Provider::Inline => "inline",
+        Provider::External => "external",
+        Provider::None => "none",
+    }
+}
+
+fn team_namespaces(r: &mut Reader<'_>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |r: &mut Reader<'_>, t: Text, path: String| {
+        if !names::is_dns_label(&t.value) {
+            r.diags.error(
+                Some(t.origin),
+                path,
+                format!(
+                    "{:?} is not a valid namespace name (RFC 1123 label: lower-case letters, digits and '-', at most 63)",
+                    t.value
+                ),
+            );
+        } else if !out.contains(&t.value) {
+            out.push(t.value);
+        }
+    };
+    if let Some(t) = r.text(&["namespaces", "defaultTeam"]) {
+        if !t.value.is_empty() {
+            add(r, t, "namespaces.defaultTeam".to_string());
+        }
+    }
+    for (i, item) in r.list(&["namespaces", "teams"]).iter().enumerate() {
+        let path = format!("namespaces.teams[{i}]");
+        match item.scalar_text() {
+            Some(value) => add(
+                r,
+                Text {
+                    value,
+                    origin: item.origin.clone(),
+                },
+                path,
+            ),
+            None => r.diags.error(
+                Some(item.origin.clone()),
+                path,
+                format!("expected a namespace name, found a {}", item.type_name()),
+            ),
+        }
+    }
+    if out.is_empty() {
+        let origin = r.origin(&["namespaces"]);
+        r.diags.error(
+            Some(origin),
+            "namespaces",
+            "no team namespace: set namespaces.defaultTeam or namespaces.teams",
+        );
+    }
+    out
+}
+
+/// `secrets.commonLabels` / `commonAnnotations`: keys are qualified names; label values
+/// follow the label value rule; the tool's own labels cannot be changed.
+fn metadata_map(r: &mut Reader<'_>, key: &str, labels: bool) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (k, t) in r.string_map(&["secrets", key]) {
+        let path = format!("secrets.{key}.{k}");
+        if !names::is_qualified_name(&k) {
+            r.diags.error(
+                Some(t.origin),
+                path,
+                "is not a valid key (an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_', '.')",
+            );
+            continue;
+        }
+        if labels && !names::is_label_value(&t.value) {
+            r.diags.error(
+                Some(t.origin),
+                path,
+                "is not a valid label value (at most 63 letters, digits, '-', '_', '.', starting and ending with a letter or digit)",
+            );
+            continue;
+        }
+        if labels && (k == MANAGED_BY.0 || k == PART_OF.0) {
+            r.diags.error(
+                Some(t.origin),
+                path,
+                "is set by recif-secrets on every object and cannot be overridden",
+            );
+            continue;
+        }
+        out.insert(k, t.value);
+    }
+    out
+}
+
+/// The agent-env variables: every `llm.<name>ApiKey` with a non-empty value, then
+/// `llm.extraEnv`. Two sources of one variable are an error.
+fn llm_env(r: &mut Reader<'_>) -> BTreeMap<String, (String, Origin)> {
+    let mut out: BTreeMap<String, (String, Origin, String)> = BTreeMap::new();
+    let Some(llm) = r.map(&["llm"]) else {
+        return BTreeMap::new();
+    };
+    let mut add = |r: &mut Reader<'_>, name: String, value: String, origin: Origin, path: String| {
+        if let Some((_, _, first)) = out.get(&name) {
+            r.diags.error(
+                Some(origin),
+                path,
+                format!("sets {name}, which {first} already sets; keep one of them"),
+            );
+        } else {
+            out.insert(name, (value, origin, path));
+        }
+    };
+    for (key, node) in llm {
+        if key == "extraEnv" || key == "gcp" {
+            continue;
+        }
+        let path = format!("llm.{key}");
+        let Some(name) = names::llm_env_name(key) else {
+            let known: Vec<&str> = ["googleApiKey", "openaiApiKey", "anthropicApiKey", "extraEnv", "gcp"].to_vec();
+            let hint = match names::nearest(key, &known) {
+                Some(n) => format!("did you mean `llm.{n}`?"),
+                None => "LLM keys end in `ApiKey` (e.g. mistralApiKey); other variables go in llm.extraEnv".to_string(),
+            };
+            r.diags.warning(Some(node.origin.clone()), path, format!("unknown key, ignored; {hint}"));
+            continue;
+        };
+        if node.is_null() {
+            continue;
+        }
+        let Some(value) = node.scalar_text() else {
+            r.diags.error(
+                Some(node.origin.clone()),
+                path,
+                format!("expected the API key as a string, found a {}", node.type_name()),
+            );
+            continue;
+        };
+        if value.is_empty() {
+            continue;
+        }
+        if !names::is_env_name(&name) {
+            r.diags.error(
+                Some(node.origin.clone()),
+                path,
+                format!("gives the variable name {name:?}, which is not a valid environment variable name (letters, digits and '_')"),
+            );
+            continue;
+        }
+        add(r, name, value, node.origin.clone(), format!("llm.{key}"));
+    }
+    for (name, t) in r.string_map(&["llm", "extraEnv"]) {
+        let path = format!("llm.extraEnv.{name}");
+        if !names::is_secret_key(&name) {
+            r.diags.error(
+                Some(t.origin),
+                path,
+                "is not a valid Secret key (letters, digits, '-', '_', '.'; at most 253)",
+            );
+            continue;
+        }
+        add(r, name, t.value, t.origin, path);
+    }
+    out.into_iter().map(|(k, (v, o, _))| (k, (v, o))).collect()
+}
+
+/// `llm.gcp.serviceAccountKeyBase64` or `serviceAccountKey`: the JSON text, checked.
+fn service_account_key(r: &mut Reader<'_>) -> Option<(String, Origin)> {
+    let b64_path = ["llm", "gcp", "serviceAccountKeyBase64"];
+    let raw_path = ["llm", "gcp", "serviceAccountKey"];
+    let b64 = r.text(&b64_path).filter(|t| !t.value.is_empty());
+    // The raw key may also be given as a YAML map.
+    let raw = match r.node(&raw_path) {
+        Some(n) if n.as_map().is_some() => Some(Text {
+            value: n.to_json().to_string(),
+            origin: n.origin.clone(),
+        }),
+        _ => r.text(&raw_path).filter(|t| !t.value.is_empty()),
+    };
+    let (json, origin, path) = match (b64, raw) {
+        (None, None) => return None,
+        (Some(b), Some(_)) => {
+            r.diags.error(
+                Some(b.origin),
+                "llm.gcp",
+                "both serviceAccountKeyBase64 and serviceAccountKey are set; set one of them",
+            );
+            return None;
+        }
+        (Some(b), None) => {
+            let cleaned: String = b.value.chars().filter(|c| !c.is_whitespace()).collect();
+            let decoded = base64::engine::general_purpose::STANDARD.decode(cleaned.as_bytes());
+            match decoded.ok().and_then(|d| String::from_utf8(d).ok()) {
+                Some(json) => (json, b.origin, b64_path.join(".")),
+                None => {
+                    r.diags.error(
+                        Some(b.origin),
+                        b64_path.join("."),
+                        "is not valid standard base64 of a JSON key (make it with: cat sa-key.json | base64 | tr -d '\\n')",
+                    );
+                    return None;
+                }
+            }
+        }
+        (None, Some(t)) => (t.value, t.origin, raw_path.join(".")),
+    };
+    match check_credentials_json(&json) {
+        Ok(()) => Some((json, origin)),
+        Err(msg) => {
+            r.diags.error(Some(origin), path, msg);
+            None
+        }
+    }
+}
+
+/// A Google credentials JSON object of an accepted type with its required fields.
+/// Messages name fields, never their values.
+pub fn check_credentials_json(json: &str) -> Result<(), String> {
+    let parsed: serde_json::Value = serde_json::from_str(json).map_err(|e| {
+        format!(
+            "is not a JSON object (JSON error at line {} column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let obj = parsed
+        .as_object()
+        .ok_or_else(|| "is JSON but not an object".to_string())?;
+    let ty = obj.get("type").and_then(|t| t.as_str()).ok_or_else(|| {
+        format!(
+            "has no \"type\" field; expected one of: {}",
+            GCP_CREDENTIAL_TYPES.join(", ")
+        )
+    })?;
+    if !GCP_CREDENTIAL_TYPES.contains(&ty) {
+        return Err(format!(
+            "has \"type\": {ty:?}; expected one of: {}",
+            GCP_CREDENTIAL_TYPES.join(", ")
+        ));
+    }
+    if ty == "service_account" {
+        let missing: Vec<&str> = ["client_email", "private_key"]
+            .into_iter()
+            .filter(|f| !obj.get(*f).and_then(|v| v.as_str()).is_some_and(|s| !s.is_empty()))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "is a service_account key without {}",
+                missing.join(" and ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
+    let base = ["secrets", "external"];
+    let p = |k: &'static str| [base[0], base[1], k];
+    let store_name = r.text(&p("storeName"));
+    let store_name = match store_name {
+        Some(t) if names::is_dns_subdomain(&t.value) => t.value,
+        Some(t) => {
+            r.diags.error(
+                Some(t.origin),
+                "secrets.external.storeName",
+                format!("{:?} is not a valid store name (RFC 1123 subdomain)", t.value),
+            );
+            String::new()
+        }
+        None => {
+            let origin = r.origin(&p("storeName"));
+            r.diags.error(Some(origin), "secrets.external.storeName", "is required");
+            String::new()
+        }
+    };
+    let store_kind = r.choice(&p("storeKind"), STORE_KINDS, "ClusterSecretStore");
+    let api_version = r.choice(&p("apiVersion"), API_VERSIONS, API_VERSIONS[0]);
+    let refresh_interval = match r.text(&p("refreshInterval")) {
+        None => "1h".to_string(),
+        Some(t) => match duration::check_go_duration(&t.value) {
+            Ok(()) => t.value,
+            Err(why) => {
+                r.diags.error(
+                    Some(t.origin),
+                    "secrets.external.refreshInterval",
+                    format!(
+                        "{:?} is not a Go duration such as 1h, 30m, 1h30m, 15s or 0: {why}",
+                        t.value
+                    ),
+                );
+                String::new()
+            }
+        },
+    };
+    let keys = ["secrets", "external", "keys"];
+    let agent_env_key = r.string(&[keys[0], keys[1], keys[2], "agentEnv"]);
+    if agent_env_key.is_empty() {
+        let origin = r.origin(&[keys[0], keys[1], keys[2], "agentEnv"]);
+        r.diags.error(
+            Some(origin),
+            "secrets.external.keys.agentEnv",
+            "is required: the path or name of the secret holding the LLM variables",
+        );
+    }
+    let gcp_key = Some(r.string(&[keys[0], keys[1], keys[2], "gcpServiceAccount"])).filter(|s| !s.is_empty());
+    let store = store(r);
+    let gcp_property = Some(r.string(&[keys[0], keys[1], keys[2], "gcpServiceAccountProperty"]))
+        .filter(|s| !s.is_empty())
+        .or_else(|| {
+            store
+                .as_ref()
+                .filter(|s| s.backend == "vault")
+                .map(|_| "value".to_string())
+        });
+    External {
+        store_name,
+        store_kind,
+        refresh_interval,
+        api_version,
+        agent_env_key,
+        gcp_key,
+        gcp_property,
+        store,
+        with_gcp,
+    }
+}
+
+fn store(r: &mut Reader<'_>) -> Option<Store> {
+    let path = ["secrets", "external", "store"];
+    let map = r.map(&path)?;
+    let present: Vec<(&String, &Node)> = map.iter().filter(|(_, v)| !v.is_null()).collect();
+    if present.is_empty() {
+        return None;
+    }
+    let origin = r.origin(&path);
+    let mut ok = true;
+    for (k, v) in &present {
+        if !BACKENDS.contains(&k.as_str()) {
+            let hint = names::nearest(k, BACKENDS)
+                .map(|n| format!("did you mean `{n}`? "))
+                .unwrap_or_default();
+            r.diags.error(
+                Some(v.origin.clone()),
+                format!("secrets.external.store.{k}"),
+                format!("is not a supported backend; {hint}expected one of: {}", BACKENDS.join(", ")),
+            );
+            ok = false;
+        } else if v.as_map().is_none() {
+            r.diags.error(
+                Some(v.origin.clone()),
+                format!("secrets.external.store.{k}"),
+                format!("expected a map (ESO's spec.provider.{k}), found a {}", v.type_name()),
+            );
+            ok = false;
+        }
+    }
+    if ok && present.len() > 1 {
+        r.diags.error(
+            Some(origin),
+            "secrets.external.store",
+            format!(
+                "has {} backends ({}); set exactly one",
+                present.len(),
+                present.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        );
+        ok = false;
+    }
+    if !ok {
+        return None;
+    }
+    let (backend, node) = present[0];
+    Some(Store {
+        backend: backend.clone(),
+        provider: node.to_json(),
+        origin: node.origin.clone(),
+    })
+}
+
+fn workload_identity(r: &mut Reader<'_>, platform_namespace: &str, llm_keys: LlmKeys) -> WorkloadIdentity {
+    let p = |k: &'static str| ["workloadIdentity", k];
+    let mut annotations = BTreeMap::new();
+
+    let gsa = r.text(&p("gcpServiceAccount")).filter(|t| !t.value.is_empty());
+    let gsa = match gsa {
+        Some(t) => Some(t),
+        None => r
+            .text(&["llm", "gcp", "project"])
+            .filter(|t| !t.value.is_empty())
+            .map(|t| Text {
+                value: format!("recif-sa@{}.iam.gserviceaccount.com", t.value),
+                origin: t.origin,
+            }),
+    };
+    if let Some(t) = gsa {
+        if is_gsa_email(&t.value) {
+            annotations.insert("iam.gke.io/gcp-service-account".to_string(), t.value);
+        } else {
+            r.diags.error(
+                Some(t.origin),
+                "workloadIdentity.gcpServiceAccount",
+                format!(
+                    "{:?} is not a Google service-account email (NAME@PROJECT.iam.gserviceaccount.com)",
+                    t.value
+                ),
+            );
+        }
+    }
+    if let Some(t) = r.text(&p("awsRoleArn")).filter(|t| !t.value.is_empty()) {
+        if is_role_arn(&t.value) {
+            annotations.insert("eks.amazonaws.com/role-arn".to_string(), t.value);
+        } else {
+            r.diags.error(
+                Some(t.origin),
+                "workloadIdentity.awsRoleArn",
+                format!("{:?} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)", t.value),
+            );
+        }
+    }
+    let client = r.text(&p("azureClientId")).filter(|t| !t.value.is_empty());
+    let tenant = r.text(&p("azureTenantId")).filter(|t| !t.value.is_empty());
+    for (t, key, path) in [
+        (&client, "azure.workload.identity/client-id", "workloadIdentity.azureClientId"),
+        (&tenant, "azure.workload.identity/tenant-id", "workloadIdentity.azureTenantId"),
+    ] {
+        if let Some(t) = t {
+            if is_guid(&t.value) {
+                annotations.insert(key.to_string(), t.value.clone());
+            } else {
+                r.diags.error(
+                    Some(t.origin.clone()),
+                    path,
+                    format!("{:?} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", t.value),
+                );
+            }
+        }
+    }
+    if let (None, Some(t)) = (&client, &tenant) {
+        r.diags.error(
+            Some(t.origin.clone()),
+            "workloadIdentity.azureTenantId",
+            "is set without workloadIdentity.azureClientId; AKS needs the client id",
+        );
+    }
+    if annotations.is_empty() && !r.diags.has_errors() {
+        let origin = r.origin(&["workloadIdentity"]);
+        r.diags.error(
+            Some(origin),
+            "workloadIdentity",
+            "secrets.provider is none but no cloud identity is configured; set llm.gcp.project or workloadIdentity.gcpServiceAccount (GKE), workloadIdentity.awsRoleArn (EKS), or workloadIdentity.azureClientId (AKS)",
+        );
+    }
+
+    let mut service_accounts: Vec<(String, String)> = Vec::new();
+    let items = r.list(&p("serviceAccounts"));
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("workloadIdentity.serviceAccounts[{i}]");
+        let Some(map) = item.as_map() else {
+            r.diags.error(
+                Some(item.origin.clone()),
+                path,
+                format!("expected a map {{name, namespace}}, found a {}", item.type_name()),
+            );
+            continue;
+        };
+        for (k, v) in map {
+            if k != "name" && k != "namespace" {
+                r.diags.warning(Some(v.origin.clone()), format!("{path}.{k}"), "unknown key, ignored; known keys: name, namespace");
+            }
+        }
+        let field = |r: &mut Reader<'_>, k: &str| -> Option<Text> {
+            let n = map.get(k).filter(|n| !n.is_null())?;
+            match n.scalar_text() {
+                Some(value) => Some(Text { value, origin: n.origin.clone() }),
+                None => {
+                    r.diags.error(Some(n.origin.clone()), format!("{path}.{k}"), format!("expected a string, found a {}", n.type_name()));
+                    None
+                }
+            }
+        };
+        let name = field(r, "name");
+        let namespace = field(r, "namespace");
+        let Some(name) = name.filter(|t| !t.value.is_empty()) else {
+            r.diags.error(Some(item.origin.clone()), format!("{path}.name"), "is required");
+            continue;
+        };
+        if !names::is_dns_subdomain(&name.value) {
+            r.diags.error(Some(name.origin), format!("{path}.name"), format!("{:?} is not a valid ServiceAccount name (RFC 1123 subdomain)", name.value));
+            continue;
+        }
+        let ns = match namespace.filter(|t| !t.value.is_empty()) {
+            None => platform_namespace.to_string(),
+            Some(t) if names::is_dns_label(&t.value) => t.value,
+            Some(t) => {
+                r.diags.error(Some(t.origin), format!("{path}.namespace"), format!("{:?} is not a valid namespace name (RFC 1123 label)", t.value));
+                continue;
+            }
+        };
+        let entry = (ns, name.value);
+        if service_accounts.contains(&entry) {
+            r.diags.error(Some(item.origin.clone()), path, format!("ServiceAccount {}/{} is listed twice", entry.0, entry.1));
+            continue;
+        }
+        service_accounts.push(entry);
+    }
+    if items.is_empty() {
+        service_accounts.push((platform_namespace.to_string(), "recif-api".to_string()));
+    }
+    WorkloadIdentity {
+        annotations,
+        service_accounts,
+        llm_keys,
+    }
+}
+
+fn is_gsa_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((name, domain)) => {
+            !name.is_empty()
+                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && domain.ends_with(".gserviceaccount.com")
+                && domain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.' || b == b':')
+        }
+        None => false,
+    }
+}
+
+fn is_role_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5].strip_prefix("role/").is_some_and(|n| !n.is_empty() && !n.contains(char::is_whitespace))
+}
+
+fn is_guid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}

@@ -1,0 +1,244 @@
+//! Step 3 of the pipeline: the templates. Built-in templates live in `templates/` and are
+//! compiled into the binary; `--templates DIR` replaces them file by file. Every value a
+//! template prints is emitted as a double-quoted YAML scalar, so that no value can change
+//! the shape of the output.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use base64::Engine as _;
+use minijinja::value::Value as JValue;
+use minijinja::{AutoEscape, Environment, Error as JError, ErrorKind, Output, State, UndefinedBehavior};
+use serde_json::json;
+
+use crate::config::{Config, Provider};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::yamlfmt;
+
+/// The built-in templates, in the order they are rendered.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("secretstore.yaml", include_str!("../templates/secretstore.yaml")),
+    ("serviceaccounts.yaml", include_str!("../templates/serviceaccounts.yaml")),
+    ("secrets.yaml", include_str!("../templates/secrets.yaml")),
+    ("externalsecrets.yaml", include_str!("../templates/externalsecrets.yaml")),
+];
+pub const NAMESPACES_TEMPLATE: (&str, &str) = ("namespaces.yaml", include_str!("../templates/namespaces.yaml"));
+
+/// The rendered text of one template.
+pub struct Rendered {
+    pub template: String,
+    pub text: String,
+}
+
+/// The template set: the built-in one, with overrides from a folder.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Templates {
+    pub fn builtin() -> Self {
+        let mut env = base_environment();
+        for (name, source) in TEMPLATES.iter().chain([&NAMESPACES_TEMPLATE]) {
+            env.add_template(name, source).expect("built-in templates compile");
+        }
+        Templates { env }
+    }
+
+    /// The built-in templates, with every file of `dir` replacing the one of the same name
+    /// (files with other names are added and can be included).
+    pub fn with_overrides(dir: &Path) -> Result<Self, Diagnostics> {
+        let mut t = Templates::builtin();
+        let mut diags = Diagnostics::default();
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            let mut d = Diagnostics::default();
+            d.error(None, "", format!("--templates {}: {}", dir.display(), e));
+            d
+        })?;
+        let mut files: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect();
+        files.sort();
+        for path in files {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let source = match crate::values::read_text_file(&path) {
+                Ok(s) => s,
+                Err(msg) => {
+                    diags.error(None, "", format!("--templates {}: {msg}", path.display()));
+                    continue;
+                }
+            };
+            if let Err(e) = t.env.add_template_owned(name.clone(), source) {
+                diags.push(template_error(&name, &e));
+            }
+        }
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok(t)
+        }
+    }
+
+    fn render_one(&self, name: &str, ctx: &serde_json::Value) -> Result<Rendered, Diagnostic> {
+        let tmpl = self.env.get_template(name).map_err(|e| template_error(name, &e))?;
+        let text = tmpl.render(ctx).map_err(|e| template_error(name, &e))?;
+        Ok(Rendered {
+            template: name.to_string(),
+            text,
+        })
+    }
+
+    /// Renders the object templates for `config`.
+    pub fn render(&self, config: &Config) -> Result<Vec<Rendered>, Diagnostics> {
+        let ctx = context(config);
+        let mut diags = Diagnostics::default();
+        let mut out = Vec::new();
+        for (name, _) in TEMPLATES {
+            match self.render_one(name, &ctx) {
+                Ok(r) => out.push(r),
+                Err(d) => diags.push(d),
+            }
+        }
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok(out)
+        }
+    }
+
+    /// Renders the Namespace objects for the given namespaces.
+    pub fn render_namespaces(&self, namespaces: &[String]) -> Result<Rendered, Diagnostics> {
+        self.render_one(NAMESPACES_TEMPLATE.0, &json!({ "namespaces": namespaces }))
+            .map_err(|d| Diagnostics { items: vec![d] })
+    }
+}
+
+fn template_error(name: &str, e: &JError) -> Diagnostic {
+    let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
+    // minijinja's own description names the problem, not the values being rendered.
+    let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
+    Diagnostic::error(
+        None,
+        "",
+        format!("template {name}{line}: {}{detail}", e.kind()),
+    )
+}
+
+fn base_environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| AutoEscape::Custom("yaml"));
+    env.set_formatter(yaml_formatter);
+    env.add_filter("yaml", yaml_filter);
+    env.add_filter("b64encode", |s: String| {
+        base64::engine::general_purpose::STANDARD.encode(s.as_bytes())
+    });
+    env
+}
+
+/// Every printed value becomes a double-quoted scalar (none becomes `null`); lists and maps
+/// become escaped JSON flow collections; values marked safe are written as they are.
+fn yaml_formatter(out: &mut Output, _state: &State, value: &JValue) -> Result<(), JError> {
+    let text = if value.is_safe() {
+        value.to_string()
+    } else if value.is_none() {
+        "null".to_string()
+    } else if value.is_undefined() {
+        return Err(JError::new(ErrorKind::UndefinedError, "printed an undefined value"));
+    } else if matches!(value.kind(), minijinja::value::ValueKind::Seq | minijinja::value::ValueKind::Map) {
+        to_flow(value)?
+    } else {
+        yamlfmt::quote(&value.to_string())
+    };
+    out.write_str(&text).map_err(|_| JError::new(ErrorKind::WriteFailure, "write failed"))
+}
+
+fn to_flow(value: &JValue) -> Result<String, JError> {
+    let json = serde_json::to_string(value)
+        .map_err(|e| JError::new(ErrorKind::BadSerialization, "cannot serialize").with_source(e))?;
+    Ok(yamlfmt::json_to_yaml_flow(&json))
+}
+
+/// `{{ x | yaml }}`: any value as an escaped JSON flow collection or quoted scalar.
+fn yaml_filter(value: JValue) -> Result<JValue, JError> {
+    Ok(JValue::from_safe_string(to_flow(&value)?))
+}
+
+/// The data the templates see (documented in the README).
+pub fn context(config: &Config) -> serde_json::Value {
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s.as_bytes());
+    let agent_env_data: Option<BTreeMap<&str, String>> = config
+        .inline_agent_env()
+        .then(|| config.llm_env.iter().map(|(k, v)| (k.as_str(), b64(v))).collect());
+    let ext = config.external.as_ref();
+    let with_gcp_external = ext.is_some_and(|e| e.with_gcp && e.gcp_key.is_some());
+    let with_gcp_inline = config.provider == Provider::Inline && config.gcp_service_account_json.is_some();
+    let mut gcp_secrets = Vec::new();
+    if with_gcp_external || with_gcp_inline {
+        for ns in &config.team_namespaces {
+            gcp_secrets.push(json!({"namespace": ns, "name": "gcp-adc"}));
+        }
+        gcp_secrets.push(json!({"namespace": config.platform_namespace, "name": "recif-platform-gcp-sa"}));
+    }
+    // A SecretStore goes into every namespace that has an ExternalSecret; a ClusterSecretStore once.
+    let store_namespaces: Vec<Option<&str>> = match ext {
+        Some(e) if e.store_kind == "SecretStore" => {
+            let mut ns: Vec<&str> = config.team_namespaces.iter().map(String::as_str).collect();
+            if with_gcp_external {
+                ns.push(&config.platform_namespace);
+            }
+            ns.sort();
+            ns.dedup();
+            ns.into_iter().map(Some).collect()
+        }
+        Some(_) => vec![None],
+        None => vec![],
+    };
+    json!({
+        "platformNamespace": config.platform_namespace,
+        "teamNamespaces": config.team_namespaces,
+        "agentEnvData": agent_env_data,
+        "gcpServiceAccountJsonBase64": if with_gcp_inline { config.gcp_service_account_json.as_deref().map(b64) } else { None },
+        "gcpSecrets": gcp_secrets,
+        "storeNamespaces": store_namespaces,
+        "external": ext.map(|e| json!({
+            "storeName": e.store_name,
+            "storeKind": e.store_kind,
+            "refreshInterval": e.refresh_interval,
+            "apiVersion": e.api_version,
+            "keys": {
+                "agentEnv": e.agent_env_key,
+                "gcpServiceAccount": e.gcp_key,
+                "gcpServiceAccountProperty": e.gcp_property,
+            },
+            "store": e.store.as_ref().map(|s| json!({"backend": s.backend, "provider": s.provider})),
+        })),
+        "workloadIdentity": config.workload_identity.as_ref().map(|w| json!({
+            "annotations": w.annotations,
+            "serviceAccounts": w.service_accounts.iter().map(|(ns, name)| json!({"namespace": ns, "name": name})).collect::<Vec<_>>(),
+        })),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printed_values_are_quoted_and_escaped() {
+        let mut env = base_environment();
+        env.add_template("t", "a: {{ v }}\nb: {{ n }}\nc: {{ m }}\nd: {{ none }}").unwrap();
+        let out = env
+            .get_template("t")
+            .unwrap()
+            .render(json!({"v": "x\n---\nkind: Evil\u{2028}", "n": 5, "m": {"k": "\u{85}"}, "none": null}))
+            .unwrap();
+        assert_eq!(out, "a: \"x\\n---\\nkind: Evil\\u2028\"\nb: \"5\"\nc: {\"k\":\"\\u0085\"}\nd: null");
+        let parsed: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
+        assert_eq!(parsed["a"].as_str(), Some("x\n---\nkind: Evil\u{2028}"));
+    }
+
+    #[test]
+    fn undefined_values_are_errors() {
+        let mut env = base_environment();
+        env.add_template("t", "a: {{ missing }}").unwrap();
+        assert!(env.get_template("t").unwrap().render(json!({})).is_err());
+    }
+}

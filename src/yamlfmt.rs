@@ -1,0 +1,221 @@
+//! YAML text that no value can break: double-quoted scalars with every character a YAML 1.1
+//! reader could fold or reject escaped, and a block emitter that quotes every string that
+//! kubectl (YAML 1.1) or a YAML 1.2 reader could take for something else.
+
+use std::fmt::Write as _;
+
+/// Writes `s` as a double-quoted YAML scalar (also a valid JSON string). Escapes `"`, `\`,
+/// control characters, DEL, the C1 range (including U+0085 NEL), U+2028 and U+2029 (which
+/// YAML 1.1 readers fold as line breaks), U+FEFF and the non-characters U+FFFE/U+FFFF.
+pub fn quote_into(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+pub fn quote(s: &str) -> String {
+    let mut out = String::new();
+    quote_into(&mut out, s);
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{1F}' | '\u{7F}'..='\u{9F}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// JSON text (from serde_json) made safe to embed in YAML: the characters that JSON leaves
+/// raw inside strings but YAML folds or rejects are escaped. They can only occur inside
+/// strings, so a plain replacement is exact.
+pub fn json_to_yaml_flow(json: &str) -> String {
+    if !json.chars().any(needs_escape) {
+        return json.to_string();
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if needs_escape(c) {
+            let _ = write!(out, "\\u{:04X}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether a string may be written as a plain (unquoted) scalar and be read back as the same
+/// string by YAML 1.1 and 1.2 readers: a conservative alphabet, a letter or `_` first, and
+/// none of the words YAML 1.1 reads as booleans or null.
+pub fn is_plain_safe(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let Some(&first) = bytes.first() else {
+        return false;
+    };
+    if !(first.is_ascii_alphabetic() || first == b'_') {
+        return false;
+    }
+    if !bytes
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'@'))
+    {
+        return false;
+    }
+    let lower = s.to_ascii_lowercase();
+    !matches!(
+        lower.as_str(),
+        "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
+    )
+}
+
+/// Emits a JSON value as block YAML: map keys sorted (serde_json's map is sorted), strings
+/// plain only when [`is_plain_safe`], otherwise double-quoted.
+pub fn emit_document(out: &mut String, value: &serde_json::Value) {
+    match value {
+        serde_json::Value::Object(m) if !m.is_empty() => emit_map(out, m, 0),
+        serde_json::Value::Array(a) if !a.is_empty() => emit_seq(out, a, 0),
+        other => {
+            emit_scalar(out, other);
+            out.push('\n');
+        }
+    }
+}
+
+fn indent(out: &mut String, n: usize) {
+    for _ in 0..n {
+        out.push(' ');
+    }
+}
+
+fn emit_key(out: &mut String, k: &str) {
+    if is_plain_safe(k) {
+        out.push_str(k);
+    } else {
+        quote_into(out, k);
+    }
+    out.push(':');
+}
+
+fn emit_map(out: &mut String, m: &serde_json::Map<String, serde_json::Value>, level: usize) {
+    for (k, v) in m {
+        indent(out, level);
+        emit_key(out, k);
+        emit_child(out, v, level);
+    }
+}
+
+fn emit_seq(out: &mut String, a: &[serde_json::Value], level: usize) {
+    for v in a {
+        indent(out, level);
+        out.push('-');
+        match v {
+            serde_json::Value::Object(m) if !m.is_empty() => {
+                // First entry on the dash line, the rest aligned under it.
+                let mut first = true;
+                for (k, val) in m {
+                    if first {
+                        out.push(' ');
+                        first = false;
+                    } else {
+                        indent(out, level + 2);
+                    }
+                    emit_key(out, k);
+                    emit_child(out, val, level + 2);
+                }
+            }
+            serde_json::Value::Array(inner) if !inner.is_empty() => {
+                out.push('\n');
+                emit_seq(out, inner, level + 2);
+            }
+            other => {
+                out.push(' ');
+                emit_scalar(out, other);
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn emit_child(out: &mut String, v: &serde_json::Value, level: usize) {
+    match v {
+        serde_json::Value::Object(m) if !m.is_empty() => {
+            out.push('\n');
+            emit_map(out, m, level + 2);
+        }
+        serde_json::Value::Array(a) if !a.is_empty() => {
+            out.push('\n');
+            emit_seq(out, a, level);
+        }
+        other => {
+            out.push(' ');
+            emit_scalar(out, other);
+            out.push('\n');
+        }
+    }
+}
+
+fn emit_scalar(out: &mut String, v: &serde_json::Value) {
+    match v {
+        serde_json::Value::Null => out.push_str("null"),
+        serde_json::Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        serde_json::Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        serde_json::Value::String(s) => {
+            if is_plain_safe(s) {
+                out.push_str(s);
+            } else {
+                quote_into(out, s);
+            }
+        }
+        serde_json::Value::Object(_) => out.push_str("{}"),
+        serde_json::Value::Array(_) => out.push_str("[]"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn quoting_escapes_what_yaml_folds() {
+        assert_eq!(quote("a\u{2028}b\u{85}c\u{2029}\"\\\n"), r#""a\u2028b\u0085c\u2029\"\\\n""#);
+        assert_eq!(quote("\u{7f}\u{feff}\u{1}"), r#""\u007F\uFEFF\u0001""#);
+    }
+
+    #[test]
+    fn ambiguous_words_are_quoted() {
+        for s in ["YES", "y", "on", "Off", "N", "null", "NULL", "true", "1h", "0755", "", "~", "-a", ".inf", "a: b", "a #b", "*x", "&x", "!x", "%x", "@x", "`x", "{x", "[x", "|", ">", "=", "<<", "1e3", "2001-12-14"] {
+            assert!(!is_plain_safe(s), "{s:?} must be quoted");
+        }
+        for s in ["agent-env", "team-default", "app.kubernetes.io/managed-by", "Opaque", "v1", "recif-sa@p.iam.gserviceaccount.com", "OPENAI_API_KEY"] {
+            assert!(is_plain_safe(s), "{s:?} may be plain");
+        }
+    }
+
+    #[test]
+    fn block_emitter_round_trips() {
+        let v = json!({
+            "b": {"YES": "on", "list": [{"k": "v", "n": 1}, "x", ["nested"]], "empty": {}, "none": []},
+            "a": "line\nbreak \u{2028} end",
+            "c": null, "d": true, "e": 1.5
+        });
+        let mut out = String::new();
+        emit_document(&mut out, &v);
+        let back: serde_json::Value = serde_yaml::from_str(&out).unwrap();
+        assert_eq!(back, v, "{out}");
+        assert!(out.starts_with("a: "), "keys sorted: {out}");
+        assert!(out.contains("\"YES\": \"on\""), "{out}");
+    }
+}
