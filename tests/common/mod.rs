@@ -1,0 +1,104 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the built binary with `args`, feeding `stdin`.
+pub fn run(args: &[&str], stdin: &str) -> Output {
+    run_in(&root(), args, stdin)
+}
+
+pub fn run_in(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// A tool from the environment variable `var`, `.tools/bin/<name>` (installed by
+/// scripts/fetch-tools.sh), or PATH. Prints why a test skips when there is none.
+pub fn tool(var: &str, name: &str) -> Option<PathBuf> {
+    if let Ok(p) = std::env::var(var) {
+        return Some(PathBuf::from(p));
+    }
+    let local = root().join(".tools/bin").join(name);
+    if local.exists() {
+        return Some(local);
+    }
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        eprintln!("skipping: {name} not found (set {var}, or run scripts/fetch-tools.sh)");
+    }
+    found
+}
+
+/// python3 with PyYAML and jsonschema, for ../shared/tools/check-manifests.py.
+pub fn python_with_checker() -> Option<PathBuf> {
+    let checker = root().join("../shared/tools/check-manifests.py");
+    if !checker.exists() {
+        eprintln!("skipping: {} not found", checker.display());
+        return None;
+    }
+    let ok = Command::new("python3")
+        .args(["-c", "import yaml, jsonschema"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("skipping: python3 with pyyaml and jsonschema not found (pip install pyyaml jsonschema)");
+        return None;
+    }
+    Some(checker)
+}
+
+/// Runs check-manifests.py over a stream; returns its output on failure.
+pub fn check_manifests(stream: &str) -> Option<Result<(), String>> {
+    let checker = python_with_checker()?;
+    let mut child = Command::new("python3")
+        .arg(&checker)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stream.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    Some(if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    })
+}
+
+/// Parses a YAML stream into JSON documents.
+pub fn docs(stream: &str) -> Vec<serde_json::Value> {
+    use serde::Deserialize;
+    serde_yaml::Deserializer::from_str(stream)
+        .map(|d| serde_json::Value::deserialize(d).unwrap())
+        .filter(|v| !v.is_null())
+        .collect()
+}
