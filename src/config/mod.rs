@@ -4,6 +4,7 @@
 
 pub mod duration;
 pub mod names;
+pub mod store;
 
 use std::collections::BTreeMap;
 
@@ -715,7 +716,7 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
         );
     }
     let gcp_key = Some(r.string(&[keys[0], keys[1], keys[2], "gcpServiceAccount"])).filter(|s| !s.is_empty());
-    let store = store(r);
+    let store = store(r, &api_version);
     let gcp_property = Some(r.string(&[keys[0], keys[1], keys[2], "gcpServiceAccountProperty"]))
         .filter(|s| !s.is_empty())
         .or_else(|| {
@@ -737,7 +738,7 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
     }
 }
 
-fn store(r: &mut Reader<'_>) -> Option<Store> {
+fn store(r: &mut Reader<'_>, api_version: &str) -> Option<Store> {
     let path = ["secrets", "external", "store"];
     let map = r.map(&path)?;
     let present: Vec<(&String, &Node)> = map.iter().filter(|(_, v)| !v.is_null()).collect();
@@ -782,9 +783,10 @@ fn store(r: &mut Reader<'_>) -> Option<Store> {
         return None;
     }
     let (backend, node) = present[0];
+    let provider = store::check(api_version, backend, node, &format!("secrets.external.store.{backend}"), r.diags)?;
     Some(Store {
         backend: backend.clone(),
-        provider: node.to_json(),
+        provider,
         origin: node.origin.clone(),
     })
 }
