@@ -1,8 +1,10 @@
-//! The JSON Schema of the values (Helm's `values.schema.json` convention, draft-07).
+//! The JSON Schema (draft-07) of the values, Helm's `values.schema.json` convention,
+//! generated from the key table of [`crate::config::keys`] so that it cannot drift from
+//! what the tool reads. Every key may be null (null deletes a default, as in Helm).
 
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
-use crate::config;
+use crate::config::keys::{self, Key, Kind};
 
 /// The schema as pretty JSON.
 pub fn schema_json() -> String {
@@ -11,35 +13,72 @@ pub fn schema_json() -> String {
     s
 }
 
-pub fn schema() -> serde_json::Value {
-    let string = json!({"type": ["string", "null"]});
-    json!({
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        "title": "recif-secrets values",
-        "type": "object",
-        "properties": {
-            "secrets": {
-                "type": "object",
-                "properties": {
-                    "provider": {"enum": config::PROVIDERS},
-                    "commonLabels": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
-                    "commonAnnotations": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
-                    "external": {
-                        "type": ["object", "null"],
-                        "properties": {
-                            "storeName": string,
-                            "storeKind": {"enum": config::STORE_KINDS},
-                            "refreshInterval": {"type": ["string", "integer"]},
-                            "apiVersion": {"enum": config::API_VERSIONS},
-                            "keys": {"type": ["object", "null"]},
-                            "store": {"type": ["object", "null"]}
-                        }
-                    }
-                }
-            },
-            "llm": {"type": ["object", "null"]},
-            "namespaces": {"type": ["object", "null"]},
-            "workloadIdentity": {"type": ["object", "null"]}
+pub fn schema() -> Value {
+    let mut root = object(keys::ROOT, true);
+    let obj = root.as_object_mut().expect("object");
+    obj.insert("$schema".into(), json!("http://json-schema.org/draft-07/schema#"));
+    obj.insert("title".into(), json!("recif-secrets values"));
+    root
+}
+
+fn nullable(types: &[&str]) -> Value {
+    let mut t: Vec<&str> = types.to_vec();
+    t.push("null");
+    json!(t)
+}
+
+fn object(keys: &[Key], open: bool) -> Value {
+    let mut props = Map::new();
+    for k in keys {
+        let mut s = kind(&k.kind);
+        s.as_object_mut().expect("object").insert("description".into(), json!(k.doc));
+        props.insert(k.name.to_string(), s);
+    }
+    json!({"type": nullable(&["object"]), "properties": props, "additionalProperties": open})
+}
+
+fn kind(kind: &Kind) -> Value {
+    match kind {
+        Kind::Text => json!({"type": nullable(&["string", "number", "boolean"])}),
+        Kind::Name(p) => json!({"type": nullable(&["string"]), "pattern": p.regex(), "maxLength": 253}),
+        Kind::Enum(values) => {
+            let mut v: Vec<Value> = values.iter().map(|s| json!(s)).collect();
+            v.push(Value::Null);
+            json!({"enum": v})
         }
-    })
+        Kind::Bool => json!({"type": nullable(&["boolean"])}),
+        Kind::Duration => json!({
+            "type": nullable(&["string", "integer"]),
+            "pattern": "^(0|\\+?(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$",
+            "minimum": 0, "maximum": 0
+        }),
+        Kind::TextMap => json!({
+            "type": nullable(&["object"]),
+            "additionalProperties": {"type": nullable(&["string", "number", "boolean"])}
+        }),
+        Kind::NameList(p) => json!({
+            "type": nullable(&["array"]),
+            "items": {"type": "string", "pattern": p.regex()}
+        }),
+        Kind::Object(keys) => object(keys, false),
+        Kind::ObjectList(keys) => {
+            let mut item = object(keys, false);
+            item["type"] = json!("object");
+            item["required"] = json!(["name"]);
+            json!({"type": nullable(&["array"]), "items": item})
+        }
+        Kind::OneOf(backends) => {
+            let mut props = Map::new();
+            for b in *backends {
+                props.insert(b.to_string(), json!({"type": nullable(&["object"]), "description": format!("ESO's spec.provider.{b}")}));
+            }
+            json!({"type": nullable(&["object"]), "properties": props, "additionalProperties": false, "maxProperties": 1})
+        }
+        Kind::Llm(keys) => {
+            let mut s = object(keys, false);
+            s["patternProperties"] = json!({"^.+ApiKey$": {"type": nullable(&["string", "number", "boolean"]), "description": "<name>ApiKey -> <NAME>_API_KEY in agent-env"}});
+            s
+        }
+        Kind::TextOrObject => json!({"type": nullable(&["string", "object"])}),
+    }
 }

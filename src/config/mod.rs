@@ -3,6 +3,7 @@
 //! than stopping at the first.
 
 pub mod duration;
+pub mod keys;
 pub mod names;
 pub mod store;
 
@@ -24,19 +25,6 @@ pub const GCP_CREDENTIAL_TYPES: &[&str] = &["service_account", "external_account
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "recif-secrets");
 pub const PART_OF: (&str, &str) = ("app.kubernetes.io/part-of", "recif");
 
-const KNOWN_SECRETS: &[&str] = &["provider", "commonLabels", "commonAnnotations", "external"];
-const KNOWN_EXTERNAL: &[&str] = &["storeName", "storeKind", "refreshInterval", "apiVersion", "keys", "store"];
-const KNOWN_KEYS: &[&str] = &["agentEnv", "gcpServiceAccount", "gcpServiceAccountProperty"];
-const KNOWN_GCP: &[&str] = &["project", "location", "serviceAccountKeyBase64", "serviceAccountKey"];
-const KNOWN_NAMESPACES: &[&str] = &["defaultTeam", "teams", "create"];
-const KNOWN_WI: &[&str] = &[
-    "gcpServiceAccount",
-    "awsRoleArn",
-    "azureClientId",
-    "azureTenantId",
-    "serviceAccounts",
-    "llmKeys",
-];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Provider {
@@ -306,15 +294,15 @@ pub fn build(values: &Node, platform_namespace: &str) -> (Option<Config>, Diagno
 }
 
 fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
-    for (path, known) in [
-        (&["secrets"][..], KNOWN_SECRETS),
-        (&["secrets", "external"][..], KNOWN_EXTERNAL),
-        (&["secrets", "external", "keys"][..], KNOWN_KEYS),
-        (&["llm", "gcp"][..], KNOWN_GCP),
-        (&["namespaces"][..], KNOWN_NAMESPACES),
-        (&["workloadIdentity"][..], KNOWN_WI),
+    for (path, table) in [
+        (&["secrets"][..], keys::SECRETS),
+        (&["secrets", "external"][..], keys::EXTERNAL),
+        (&["secrets", "external", "keys"][..], keys::EXTERNAL_KEYS),
+        (&["llm", "gcp"][..], keys::GCP),
+        (&["namespaces"][..], keys::NAMESPACES),
+        (&["workloadIdentity"][..], keys::WORKLOAD_IDENTITY),
     ] {
-        r.unknown_keys(path, known);
+        r.unknown_keys(path, &keys::names(table));
     }
 
     let provider = match r.choice(&["secrets", "provider"], PROVIDERS, "inline").as_str() {
@@ -530,7 +518,7 @@ fn llm_env(r: &mut Reader<'_>) -> BTreeMap<String, (String, Origin)> {
         }
         let path = format!("llm.{key}");
         let Some(name) = names::llm_env_name(key) else {
-            let known: Vec<&str> = ["googleApiKey", "openaiApiKey", "anthropicApiKey", "extraEnv", "gcp"].to_vec();
+            let known = keys::names(keys::LLM);
             let hint = match names::nearest(key, &known) {
                 Some(n) => format!("did you mean `llm.{n}`?"),
                 None => "LLM keys end in `ApiKey` (e.g. mistralApiKey); other variables go in llm.extraEnv".to_string(),
