@@ -121,7 +121,12 @@ pub struct RenderArgs {
     #[arg(long)]
     pub apply: bool,
     /// The kubectl binary for --apply
-    #[arg(long, value_name = "PATH", default_value = "kubectl", requires = "apply")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "kubectl",
+        requires = "apply"
+    )]
     pub kubectl: String,
     /// kubeconfig context for --apply
     #[arg(long, requires = "apply")]

@@ -9,7 +9,7 @@ use clap::CommandFactory;
 use crate::cli::{Cli, Command, DryRun, Format, InitArgs, RenderArgs, ValuesArgs};
 use crate::diag::Diagnostics;
 use crate::manifests::Manifests;
-use crate::values::{self, Node, Value};
+use crate::values;
 use crate::{deliver, Error, Request};
 
 /// Runs the command; warnings go to `err` as they are found, output to standard output.
@@ -25,7 +25,11 @@ pub fn execute(cli: Cli, stdin: &mut dyn Read, err: &mut dyn Write) -> Result<i3
             };
             let out = crate::render(&req, stdin)?;
             print_diagnostics(err, &out.warnings);
-            let _ = writeln!(err, "valid: {} objects would be rendered", out.manifests.objects.len());
+            let _ = writeln!(
+                err,
+                "valid: {} objects would be rendered",
+                out.manifests.objects.len()
+            );
             Ok(0)
         }
         Command::Schema => {
@@ -90,7 +94,11 @@ fn render(args: RenderArgs, stdin: &mut dyn Read, err: &mut dyn Write) -> Result
             if report.removed.is_empty() {
                 String::new()
             } else {
-                format!("; removed {} stale: {}", report.removed.len(), report.removed.join(", "))
+                format!(
+                    "; removed {} stale: {}",
+                    report.removed.len(),
+                    report.removed.join(", ")
+                )
             }
         );
         return Ok(0);
@@ -126,10 +134,16 @@ fn show_only(manifests: Manifests, filters: &[String]) -> Result<Manifests, Erro
             Some((kind, name)) if !kind.is_empty() && !name.is_empty() => {
                 parsed.push((f, kind.to_lowercase(), name.to_string()))
             }
-            _ => diags.error(None, "", format!("--show-only {f:?}: expected KIND/NAME, such as secret/agent-env")),
+            _ => diags.error(
+                None,
+                "",
+                format!("--show-only {f:?}: expected KIND/NAME, such as secret/agent-env"),
+            ),
         }
     }
-    let matches = |o: &crate::manifests::Object, kind: &str, name: &str| o.kind().to_lowercase() == kind && o.name() == name;
+    let matches = |o: &crate::manifests::Object, kind: &str, name: &str| {
+        o.kind().to_lowercase() == kind && o.name() == name
+    };
     for (f, kind, name) in &parsed {
         if !manifests.objects.iter().any(|o| matches(o, kind, name)) {
             let mut rendered: Vec<String> = manifests
@@ -143,7 +157,10 @@ fn show_only(manifests: Manifests, filters: &[String]) -> Result<Manifests, Erro
             diags.error(
                 None,
                 "",
-                format!("--show-only {f}: no such object was rendered; rendered: {}", rendered.join(", ")),
+                format!(
+                    "--show-only {f}: no such object was rendered; rendered: {}",
+                    rendered.join(", ")
+                ),
             );
         }
     }
@@ -166,7 +183,7 @@ fn values_cmd(args: ValuesArgs, stdin: &mut dyn Read) -> Result<i32, Error> {
         values::effective(&args.values.sources(), stdin).map_err(Error::Invalid)?
     };
     if !args.reveal {
-        redact_values(&mut node, "");
+        values::secrets::redact(&mut node);
     }
     let json = node.to_json();
     let text = match args.output {
@@ -185,52 +202,6 @@ fn values_cmd(args: ValuesArgs, stdin: &mut dyn Read) -> Result<i32, Error> {
     Ok(0)
 }
 
-/// Whether a key names a secret value (SPEC 5: `*ApiKey`, `*Base64`, `serviceAccountKey`,
-/// `password`, `token`, `secret`).
-pub fn is_secret_key_name(key: &str) -> bool {
-    let lower = key.to_lowercase();
-    key.ends_with("ApiKey")
-        || key.ends_with("Base64")
-        || key == "serviceAccountKey"
-        || lower.contains("password")
-        || lower.contains("token")
-        || lower.contains("secret")
-}
-
-/// Replaces secret-looking non-empty scalars with `<redacted>`; every value under
-/// `extraEnv` is redacted.
-pub fn redact_values(node: &mut Node, key: &str) {
-    let parent_is_extra_env = key == "extraEnv";
-    match &mut node.value {
-        Value::Map(m) => {
-            for (k, v) in m.iter_mut() {
-                if parent_is_extra_env || (is_secret_key_name(k) && !matches!(v.value, Value::Map(_) | Value::Seq(_))) {
-                    redact_scalar(v);
-                } else {
-                    redact_values(v, k);
-                }
-            }
-        }
-        Value::Seq(items) => items.iter_mut().for_each(|n| redact_values(n, key)),
-        _ => {}
-    }
-}
-
-fn redact_scalar(node: &mut Node) {
-    match &node.value {
-        Value::Null => {}
-        Value::Str(s) if s.is_empty() => {}
-        Value::Map(_) | Value::Seq(_) => {
-            if let Value::Map(m) = &mut node.value {
-                m.values_mut().for_each(redact_scalar);
-            } else if let Value::Seq(items) = &mut node.value {
-                items.iter_mut().for_each(redact_scalar);
-            }
-        }
-        _ => node.value = Value::Str("<redacted>".to_string()),
-    }
-}
-
 const VALUES_FILE: &str = "values-secret.yaml";
 
 fn init(args: InitArgs, err: &mut dyn Write) -> Result<i32, Error> {
@@ -247,13 +218,23 @@ fn init(args: InitArgs, err: &mut dyn Write) -> Result<i32, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             let _ = writeln!(err, "{} already exists; left as it is", path.display());
         }
-        Err(e) => return Err(Error::External(format!("cannot create {}: {e}", path.display()))),
+        Err(e) => {
+            return Err(Error::External(format!(
+                "cannot create {}: {e}",
+                path.display()
+            )))
+        }
     }
     let gitignore = args.dir.join(".gitignore");
     let existing = match std::fs::read_to_string(&gitignore) {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(Error::External(format!("cannot read {}: {e}", gitignore.display()))),
+        Err(e) => {
+            return Err(Error::External(format!(
+                "cannot read {}: {e}",
+                gitignore.display()
+            )))
+        }
     };
     let listed = existing
         .lines()
@@ -270,6 +251,11 @@ fn init(args: InitArgs, err: &mut dyn Write) -> Result<i32, Error> {
             .map_err(|e| Error::External(format!("cannot write {}: {e}", gitignore.display())))?;
         let _ = writeln!(err, "added {VALUES_FILE} to {}", gitignore.display());
     }
-    let _ = writeln!(err, "wrote {} (mode 0600); edit it, then: recif-secrets render -f {}", path.display(), path.display());
+    let _ = writeln!(
+        err,
+        "wrote {} (mode 0600); edit it, then: recif-secrets render -f {}",
+        path.display(),
+        path.display()
+    );
     Ok(0)
 }

@@ -19,7 +19,9 @@ pub fn to_stdout(text: &str) -> Result<(), Error> {
     match lock.write_all(text.as_bytes()).and_then(|_| lock.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::External(format!("cannot write to standard output: {e}"))),
+        Err(e) => Err(Error::External(format!(
+            "cannot write to standard output: {e}"
+        ))),
     }
 }
 
@@ -49,7 +51,9 @@ pub struct DirReport {
 /// renamed into place; files this tool wrote before that are no longer rendered are then
 /// removed. Other files are left alone.
 pub fn write_dir(dir: &Path, manifests: &Manifests) -> Result<DirReport, Error> {
-    let fail = |what: &str, e: &dyn std::fmt::Display| Error::External(format!("--output-dir {}: {what}: {e}", dir.display()));
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        Error::External(format!("--output-dir {}: {what}: {e}", dir.display()))
+    };
     std::fs::create_dir_all(dir).map_err(|e| fail("cannot create the folder", &e))?;
     let kustomization_path = dir.join(KUSTOMIZATION);
     if let Ok(existing) = std::fs::read_to_string(&kustomization_path) {
@@ -68,7 +72,8 @@ pub fn write_dir(dir: &Path, manifests: &Manifests) -> Result<DirReport, Error> 
         files.push((file_name(o), text));
     }
     let mut kustomization = String::from(KUSTOMIZATION_HEADER);
-    kustomization.push_str("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");
+    kustomization
+        .push_str("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");
     for (name, _) in &files {
         kustomization.push_str("  - ");
         kustomization.push_str(&crate::yamlfmt::quote(name));
@@ -89,21 +94,32 @@ pub fn write_dir(dir: &Path, manifests: &Manifests) -> Result<DirReport, Error> 
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(0o600))
             .map_err(|e| fail("cannot set permissions", &e))?;
-        tmp.write_all(text.as_bytes()).map_err(|e| fail("cannot write", &e))?;
-        tmp.as_file().sync_all().map_err(|e| fail("cannot write", &e))?;
+        tmp.write_all(text.as_bytes())
+            .map_err(|e| fail("cannot write", &e))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| fail("cannot write", &e))?;
         staged.push((tmp, dir.join(name)));
     }
     let mut report = DirReport::default();
     for (tmp, path) in staged {
-        tmp.persist(&path).map_err(|e| fail("cannot rename into place", &e.error))?;
-        report.written.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        tmp.persist(&path)
+            .map_err(|e| fail("cannot rename into place", &e.error))?;
+        report
+            .written
+            .push(path.file_name().unwrap().to_string_lossy().into_owned());
     }
 
     let current: BTreeSet<&str> = report.written.iter().map(String::as_str).collect();
     let mut stale: Vec<PathBuf> = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| fail("cannot list", &e))?.flatten() {
+    for entry in std::fs::read_dir(dir)
+        .map_err(|e| fail("cannot list", &e))?
+        .flatten()
+    {
         let path = entry.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
         if current.contains(name) || !looks_like_ours(name) || !path.is_file() {
             continue;
         }
@@ -114,27 +130,43 @@ pub fn write_dir(dir: &Path, manifests: &Manifests) -> Result<DirReport, Error> 
     stale.sort();
     for path in stale {
         std::fs::remove_file(&path).map_err(|e| fail("cannot remove a stale file", &e))?;
-        report.removed.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        report
+            .removed
+            .push(path.file_name().unwrap().to_string_lossy().into_owned());
     }
     Ok(report)
 }
 
 /// `<namespace>.<kind>.<name>.yaml` with one of the kinds this tool writes.
 fn looks_like_ours(name: &str) -> bool {
-    let Some(stem) = name.strip_suffix(".yaml") else { return false };
+    let Some(stem) = name.strip_suffix(".yaml") else {
+        return false;
+    };
     let mut parts = stem.splitn(3, '.');
     let (Some(ns), Some(kind), Some(obj)) = (parts.next(), parts.next(), parts.next()) else {
         return false;
     };
     !ns.is_empty()
         && !obj.is_empty()
-        && matches!(kind, "namespace" | "clustersecretstore" | "secretstore" | "serviceaccount" | "secret" | "externalsecret")
+        && matches!(
+            kind,
+            "namespace"
+                | "clustersecretstore"
+                | "secretstore"
+                | "serviceaccount"
+                | "secret"
+                | "externalsecret"
+        )
 }
 
 /// Whether a file carries this tool's managed-by label.
 fn written_by_us(path: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else { return false };
-    let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(&text) else { return false };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(&text) else {
+        return false;
+    };
     doc.get("metadata")
         .and_then(|m| m.get("labels"))
         .and_then(|l| l.get(MANAGED_BY.0))
@@ -146,9 +178,17 @@ fn written_by_us(path: &Path) -> bool {
 pub fn git_work_tree(dir: &Path) -> Option<PathBuf> {
     let start = std::fs::canonicalize(dir).ok().or_else(|| {
         let parent = dir.parent()?;
-        std::fs::canonicalize(if parent.as_os_str().is_empty() { Path::new(".") } else { parent }).ok()
+        std::fs::canonicalize(if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        })
+        .ok()
     })?;
-    start.ancestors().find(|p| p.join(".git").exists()).map(Path::to_path_buf)
+    start
+        .ancestors()
+        .find(|p| p.join(".git").exists())
+        .map(Path::to_path_buf)
 }
 
 /// How to run `kubectl apply`.

@@ -23,7 +23,11 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(origin: Option<Origin>, path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn error(
+        origin: Option<Origin>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             severity: Severity::Error,
             origin,
@@ -32,7 +36,11 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(origin: Option<Origin>, path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn warning(
+        origin: Option<Origin>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(origin, path, message)
@@ -53,7 +61,8 @@ impl fmt::Display for Diagnostic {
         if let Some(origin) = &self.origin {
             write!(f, "{origin}: ")?;
         }
-        let path_shown = matches!(&self.origin, Some(Origin::Flag { path, .. }) if *path == self.path);
+        let path_shown =
+            matches!(&self.origin, Some(Origin::Flag { path, .. }) if *path == self.path);
         if !self.path.is_empty() && !path_shown {
             write!(f, "{}: ", self.path)?;
         }
@@ -72,11 +81,21 @@ impl Diagnostics {
         self.items.push(d);
     }
 
-    pub fn error(&mut self, origin: Option<Origin>, path: impl Into<String>, message: impl Into<String>) {
+    pub fn error(
+        &mut self,
+        origin: Option<Origin>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.push(Diagnostic::error(origin, path, message));
     }
 
-    pub fn warning(&mut self, origin: Option<Origin>, path: impl Into<String>, message: impl Into<String>) {
+    pub fn warning(
+        &mut self,
+        origin: Option<Origin>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.push(Diagnostic::warning(origin, path, message));
     }
 

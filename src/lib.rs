@@ -65,8 +65,14 @@ pub struct Output {
 
 /// Runs the whole pipeline up to the checked objects. Nothing is written here.
 pub fn render(req: &Request, stdin: &mut dyn Read) -> Result<Output, Error> {
-    let values = values::effective(&req.sources, stdin).map_err(Error::Invalid)?;
+    let loaded = values::load(&req.sources, stdin).map_err(Error::Invalid)?;
+    let values = values::coalesce(loaded.values, values::defaults());
     let (config, mut diags) = config::build(&values, &req.namespace);
+    for file in &loaded.secret_files {
+        diags
+            .items
+            .extend(values::secrets::file_warnings(std::path::Path::new(file)));
+    }
     let templates = match &req.templates {
         Some(dir) => render::Templates::with_overrides(dir),
         None => Ok(render::Templates::builtin()),

@@ -8,7 +8,9 @@ use std::path::Path;
 
 use base64::Engine as _;
 use minijinja::value::Value as JValue;
-use minijinja::{AutoEscape, Environment, Error as JError, ErrorKind, Output, State, UndefinedBehavior};
+use minijinja::{
+    AutoEscape, Environment, Error as JError, ErrorKind, Output, State, UndefinedBehavior,
+};
 use serde_json::json;
 
 use crate::config::{Config, Provider};
@@ -17,12 +19,24 @@ use crate::yamlfmt;
 
 /// The built-in templates, in the order they are rendered.
 pub const TEMPLATES: &[(&str, &str)] = &[
-    ("secretstore.yaml", include_str!("../templates/secretstore.yaml")),
-    ("serviceaccounts.yaml", include_str!("../templates/serviceaccounts.yaml")),
+    (
+        "secretstore.yaml",
+        include_str!("../templates/secretstore.yaml"),
+    ),
+    (
+        "serviceaccounts.yaml",
+        include_str!("../templates/serviceaccounts.yaml"),
+    ),
     ("secrets.yaml", include_str!("../templates/secrets.yaml")),
-    ("externalsecrets.yaml", include_str!("../templates/externalsecrets.yaml")),
+    (
+        "externalsecrets.yaml",
+        include_str!("../templates/externalsecrets.yaml"),
+    ),
 ];
-pub const NAMESPACES_TEMPLATE: (&str, &str) = ("namespaces.yaml", include_str!("../templates/namespaces.yaml"));
+pub const NAMESPACES_TEMPLATE: (&str, &str) = (
+    "namespaces.yaml",
+    include_str!("../templates/namespaces.yaml"),
+);
 
 /// The rendered text of one template.
 pub struct Rendered {
@@ -39,7 +53,8 @@ impl Templates {
     pub fn builtin() -> Self {
         let mut env = base_environment();
         for (name, source) in TEMPLATES.iter().chain([&NAMESPACES_TEMPLATE]) {
-            env.add_template(name, source).expect("built-in templates compile");
+            env.add_template(name, source)
+                .expect("built-in templates compile");
         }
         Templates { env }
     }
@@ -54,10 +69,17 @@ impl Templates {
             d.error(None, "", format!("--templates {}: {}", dir.display(), e));
             d
         })?;
-        let mut files: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect();
+        let mut files: Vec<_> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect();
         files.sort();
         for path in files {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let source = match crate::values::read_text_file(&path) {
                 Ok(s) => s,
                 Err(msg) => {
@@ -77,7 +99,10 @@ impl Templates {
     }
 
     fn render_one(&self, name: &str, ctx: &serde_json::Value) -> Result<Rendered, Diagnostic> {
-        let tmpl = self.env.get_template(name).map_err(|e| template_error(name, &e))?;
+        let tmpl = self
+            .env
+            .get_template(name)
+            .map_err(|e| template_error(name, &e))?;
         let text = tmpl.render(ctx).map_err(|e| template_error(name, &e))?;
         Ok(Rendered {
             template: name.to_string(),
@@ -141,13 +166,20 @@ fn yaml_formatter(out: &mut Output, _state: &State, value: &JValue) -> Result<()
     } else if value.is_none() {
         "null".to_string()
     } else if value.is_undefined() {
-        return Err(JError::new(ErrorKind::UndefinedError, "printed an undefined value"));
-    } else if matches!(value.kind(), minijinja::value::ValueKind::Seq | minijinja::value::ValueKind::Map) {
+        return Err(JError::new(
+            ErrorKind::UndefinedError,
+            "printed an undefined value",
+        ));
+    } else if matches!(
+        value.kind(),
+        minijinja::value::ValueKind::Seq | minijinja::value::ValueKind::Map
+    ) {
         to_flow(value)?
     } else {
         yamlfmt::quote(&value.to_string())
     };
-    out.write_str(&text).map_err(|_| JError::new(ErrorKind::WriteFailure, "write failed"))
+    out.write_str(&text)
+        .map_err(|_| JError::new(ErrorKind::WriteFailure, "write failed"))
 }
 
 fn to_flow(value: &JValue) -> Result<String, JError> {
@@ -164,18 +196,24 @@ fn yaml_filter(value: JValue) -> Result<JValue, JError> {
 /// The data the templates see (documented in the README).
 pub fn context(config: &Config) -> serde_json::Value {
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s.as_bytes());
-    let agent_env_data: Option<BTreeMap<&str, String>> = config
-        .inline_agent_env()
-        .then(|| config.llm_env.iter().map(|(k, v)| (k.as_str(), b64(v))).collect());
+    let agent_env_data: Option<BTreeMap<&str, String>> = config.inline_agent_env().then(|| {
+        config
+            .llm_env
+            .iter()
+            .map(|(k, v)| (k.as_str(), b64(v)))
+            .collect()
+    });
     let ext = config.external.as_ref();
     let with_gcp_external = ext.is_some_and(|e| e.with_gcp && e.gcp_key.is_some());
-    let with_gcp_inline = config.provider == Provider::Inline && config.gcp_service_account_json.is_some();
+    let with_gcp_inline =
+        config.provider == Provider::Inline && config.gcp_service_account_json.is_some();
     let mut gcp_secrets = Vec::new();
     if with_gcp_external || with_gcp_inline {
         for ns in &config.team_namespaces {
             gcp_secrets.push(json!({"namespace": ns, "name": "gcp-adc"}));
         }
-        gcp_secrets.push(json!({"namespace": config.platform_namespace, "name": "recif-platform-gcp-sa"}));
+        gcp_secrets
+            .push(json!({"namespace": config.platform_namespace, "name": "recif-platform-gcp-sa"}));
     }
     // A SecretStore goes into every namespace that has an ExternalSecret; a ClusterSecretStore once.
     let store_namespaces: Vec<Option<&str>> = match ext {
@@ -224,13 +262,17 @@ mod tests {
     #[test]
     fn printed_values_are_quoted_and_escaped() {
         let mut env = base_environment();
-        env.add_template("t", "a: {{ v }}\nb: {{ n }}\nc: {{ m }}\nd: {{ none }}").unwrap();
+        env.add_template("t", "a: {{ v }}\nb: {{ n }}\nc: {{ m }}\nd: {{ none }}")
+            .unwrap();
         let out = env
             .get_template("t")
             .unwrap()
             .render(json!({"v": "x\n---\nkind: Evil\u{2028}", "n": 5, "m": {"k": "\u{85}"}, "none": null}))
             .unwrap();
-        assert_eq!(out, "a: \"x\\n---\\nkind: Evil\\u2028\"\nb: \"5\"\nc: {\"k\":\"\\u0085\"}\nd: null");
+        assert_eq!(
+            out,
+            "a: \"x\\n---\\nkind: Evil\\u2028\"\nb: \"5\"\nc: {\"k\":\"\\u0085\"}\nd: null"
+        );
         let parsed: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
         assert_eq!(parsed["a"].as_str(), Some("x\n---\nkind: Evil\u{2028}"));
     }

@@ -16,7 +16,10 @@ pub fn schema_json() -> String {
 pub fn schema() -> Value {
     let mut root = object(keys::ROOT, true);
     let obj = root.as_object_mut().expect("object");
-    obj.insert("$schema".into(), json!("http://json-schema.org/draft-07/schema#"));
+    obj.insert(
+        "$schema".into(),
+        json!("http://json-schema.org/draft-07/schema#"),
+    );
     obj.insert("title".into(), json!("recif-secrets values"));
     root
 }
@@ -31,7 +34,9 @@ fn object(keys: &[Key], open: bool) -> Value {
     let mut props = Map::new();
     for k in keys {
         let mut s = kind(&k.kind);
-        s.as_object_mut().expect("object").insert("description".into(), json!(k.doc));
+        s.as_object_mut()
+            .expect("object")
+            .insert("description".into(), json!(k.doc));
         props.insert(k.name.to_string(), s);
     }
     json!({"type": nullable(&["object"]), "properties": props, "additionalProperties": open})
@@ -40,7 +45,9 @@ fn object(keys: &[Key], open: bool) -> Value {
 fn kind(kind: &Kind) -> Value {
     match kind {
         Kind::Text => json!({"type": nullable(&["string", "number", "boolean"])}),
-        Kind::Name(p) => json!({"type": nullable(&["string"]), "pattern": p.regex(), "maxLength": 253}),
+        Kind::Name(p) => {
+            json!({"type": nullable(&["string"]), "pattern": p.regex(), "maxLength": 253})
+        }
         Kind::Enum(values) => {
             let mut v: Vec<Value> = values.iter().map(|s| json!(s)).collect();
             v.push(Value::Null);

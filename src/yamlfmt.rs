@@ -190,16 +190,58 @@ mod tests {
 
     #[test]
     fn quoting_escapes_what_yaml_folds() {
-        assert_eq!(quote("a\u{2028}b\u{85}c\u{2029}\"\\\n"), r#""a\u2028b\u0085c\u2029\"\\\n""#);
+        assert_eq!(
+            quote("a\u{2028}b\u{85}c\u{2029}\"\\\n"),
+            r#""a\u2028b\u0085c\u2029\"\\\n""#
+        );
         assert_eq!(quote("\u{7f}\u{feff}\u{1}"), r#""\u007F\uFEFF\u0001""#);
     }
 
     #[test]
     fn ambiguous_words_are_quoted() {
-        for s in ["YES", "y", "on", "Off", "N", "null", "NULL", "true", "1h", "0755", "", "~", "-a", ".inf", "a: b", "a #b", "*x", "&x", "!x", "%x", "@x", "`x", "{x", "[x", "|", ">", "=", "<<", "1e3", "2001-12-14"] {
+        for s in [
+            "YES",
+            "y",
+            "on",
+            "Off",
+            "N",
+            "null",
+            "NULL",
+            "true",
+            "1h",
+            "0755",
+            "",
+            "~",
+            "-a",
+            ".inf",
+            "a: b",
+            "a #b",
+            "*x",
+            "&x",
+            "!x",
+            "%x",
+            "@x",
+            "`x",
+            "{x",
+            "[x",
+            "|",
+            ">",
+            "=",
+            "<<",
+            "1e3",
+            "2001-12-14",
+        ] {
             assert!(!is_plain_safe(s), "{s:?} must be quoted");
         }
-        for s in ["agent-env", "team-default", "app.kubernetes.io/managed-by", "Opaque", "v1", "recif-sa@p.iam.gserviceaccount.com", "OPENAI_API_KEY"] {
+        for s in [
+            "agent-env",
+            "team-default",
+            "app.kubernetes.io/managed-by",
+            "Opaque",
+            "v1",
+            "recif-sa@p.iam.gserviceaccount.com",
+            "OPENAI_API_KEY",
+        ] {
             assert!(is_plain_safe(s), "{s:?} may be plain");
         }
     }

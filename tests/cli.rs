@@ -21,7 +21,11 @@ fn unknown_provider_is_refused_with_the_allowed_values() {
 fn set_errors_name_the_flag() {
     let out = run(&["render", "--set", "secrets.provider=nope"], "");
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("--set secrets.provider"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--set secrets.provider"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -30,7 +34,12 @@ fn all_problems_are_reported_together() {
     let out = run(&["render", "-f", "-"], values);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    for needle in ["<stdin>:4:16: secrets.external.storeKind", "<stdin>:5:22: secrets.external.refreshInterval", "<stdin>:6:17: secrets.external.apiVersion", "<stdin>:8:16: namespaces.defaultTeam"] {
+    for needle in [
+        "<stdin>:4:16: secrets.external.storeKind",
+        "<stdin>:5:22: secrets.external.refreshInterval",
+        "<stdin>:6:17: secrets.external.apiVersion",
+        "<stdin>:8:16: namespaces.defaultTeam",
+    ] {
         assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
     }
     assert!(out.stdout.is_empty());
@@ -47,13 +56,17 @@ fn namespace_flag_sets_the_platform_namespace() {
     let out = run(&["render", "--example", "-n", "platform"], "");
     assert!(out.status.success());
     let docs = docs(&stdout(&out));
-    assert!(docs.iter().any(|d| d["metadata"]["name"] == "recif-platform-gcp-sa" && d["metadata"]["namespace"] == "platform"));
+    assert!(docs
+        .iter()
+        .any(|d| d["metadata"]["name"] == "recif-platform-gcp-sa"
+            && d["metadata"]["namespace"] == "platform"));
     let bad = run(&["render", "--example", "-n", "Bad_NS"], "");
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr(&bad).contains("--namespace"), "{}", stderr(&bad));
 }
 
-const SA: &str = r#"{"type":"service_account","client_email":"a@b.iam.gserviceaccount.com","private_key":"k"}"#;
+const SA: &str =
+    r#"{"type":"service_account","client_email":"a@b.iam.gserviceaccount.com","private_key":"k"}"#;
 
 /// Values that try to break out of their field: they must land as data, exactly, and the
 /// set of objects must not change.
@@ -80,11 +93,17 @@ fn hostile_values_round_trip_exactly() {
     ];
     let mut extra = serde_json::Map::new();
     for (i, v) in hostile.iter().enumerate() {
-        extra.insert(format!("HOSTILE_{i}"), serde_json::Value::String(v.to_string()));
+        extra.insert(
+            format!("HOSTILE_{i}"),
+            serde_json::Value::String(v.to_string()),
+        );
     }
     // Env names YAML 1.1 reads as booleans or null.
     for name in ["YES", "ON", "N", "y", "off", "NULL", "True"] {
-        extra.insert(name.to_string(), serde_json::Value::String(name.to_string()));
+        extra.insert(
+            name.to_string(),
+            serde_json::Value::String(name.to_string()),
+        );
     }
     let values = serde_json::json!({
         "llm": {"openaiApiKey": hostile.join("|"), "extraEnv": extra, "gcp": {"serviceAccountKey": SA}},
@@ -99,7 +118,12 @@ fn hostile_values_round_trip_exactly() {
         let data = d["data"].as_object().unwrap();
         assert_eq!(data.len(), extra.len() + 1);
         let decode = |k: &str| {
-            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(data[k].as_str().unwrap()).unwrap()).unwrap()
+            String::from_utf8(
+                base64::engine::general_purpose::STANDARD
+                    .decode(data[k].as_str().unwrap())
+                    .unwrap(),
+            )
+            .unwrap()
         };
         assert_eq!(decode("OPENAI_API_KEY"), hostile.join("|"));
         for (k, v) in &extra {
@@ -110,7 +134,7 @@ fn hostile_values_round_trip_exactly() {
         panic!("{p}");
     }
     // A YAML 1.1 reader (PyYAML, as kubectl's go-yaml v2) reads the names as strings too.
-    if let Some(_) = python_with_checker() {
+    if python_with_checker().is_some() {
         let script = "import sys, yaml\nfor d in yaml.safe_load_all(sys.stdin):\n    if d and d['metadata']['name'] == 'agent-env':\n        assert all(isinstance(k, str) for k in d['data']), d['data'].keys()\n        assert {'YES','ON','N','y','off','NULL','True'} <= set(d['data'])\nprint('ok')\n";
         let mut child = std::process::Command::new("python3")
             .args(["-c", script])
@@ -119,7 +143,12 @@ fn hostile_values_round_trip_exactly() {
             .spawn()
             .unwrap();
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(stream.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stream.as_bytes())
+            .unwrap();
         let o = child.wait_with_output().unwrap();
         assert!(o.status.success(), "PyYAML read the names differently");
     }
@@ -127,7 +156,10 @@ fn hostile_values_round_trip_exactly() {
 
 #[test]
 fn yaml_1_1_words_are_quoted_in_the_output() {
-    let out = run(&["render", "-f", "-"], "llm:\n  extraEnv:\n    'YES': '1'\n    'ON': '2'\n    \"N\": '3'\n");
+    let out = run(
+        &["render", "-f", "-"],
+        "llm:\n  extraEnv:\n    'YES': '1'\n    'ON': '2'\n    \"N\": '3'\n",
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let s = stdout(&out);
     for key in ["\"YES\":", "\"ON\":", "\"N\":"] {
@@ -139,7 +171,10 @@ fn yaml_1_1_words_are_quoted_in_the_output() {
 fn plain_yaml_1_1_keys_read_as_helm_reads_them() {
     // Unquoted `YES:` is a boolean key in YAML 1.1, so Helm (and we) read it as "true",
     // which is then not a name anyone meant: quoted keys are needed in values files.
-    let out = run(&["values", "-f", "-", "-o", "json", "--reveal"], "llm:\n  extraEnv:\n    YES: x\n");
+    let out = run(
+        &["values", "-f", "-", "-o", "json", "--reveal"],
+        "llm:\n  extraEnv:\n    YES: x\n",
+    );
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["llm"]["extraEnv"]["true"], "x");
@@ -147,23 +182,44 @@ fn plain_yaml_1_1_keys_read_as_helm_reads_them() {
 
 #[test]
 fn two_sources_of_one_variable_are_an_error() {
-    let out = run(&["render", "-f", "-"], "llm:\n  openaiApiKey: a\n  extraEnv:\n    OPENAI_API_KEY: b\n");
+    let out = run(
+        &["render", "-f", "-"],
+        "llm:\n  openaiApiKey: a\n  extraEnv:\n    OPENAI_API_KEY: b\n",
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("OPENAI_API_KEY"), "{err}");
-    assert!(!err.contains(": a") && !err.contains(": b"), "no values: {err}");
+    assert!(
+        !err.contains(": a") && !err.contains(": b"),
+        "no values: {err}"
+    );
 }
 
 #[test]
 fn bad_service_account_keys_are_explained_without_their_content() {
     let cases = [
-        ("serviceAccountKeyBase64: 'eyJ0eXBlIjoic2VydmljZV9hY2NvdW50Ii...'", "not valid standard base64"),
-        ("serviceAccountKey: '{\"type\": \"service_account\", \"private_key\": \"SECRETKEY\"}'", "without client_email"),
-        ("serviceAccountKey: '{\"type\": \"weird\", \"private_key\": \"SECRETKEY\"}'", "expected one of: service_account"),
-        ("serviceAccountKey: 'SECRETKEY not json'", "not a JSON object"),
+        (
+            "serviceAccountKeyBase64: 'eyJ0eXBlIjoic2VydmljZV9hY2NvdW50Ii...'",
+            "not valid standard base64",
+        ),
+        (
+            "serviceAccountKey: '{\"type\": \"service_account\", \"private_key\": \"SECRETKEY\"}'",
+            "without client_email",
+        ),
+        (
+            "serviceAccountKey: '{\"type\": \"weird\", \"private_key\": \"SECRETKEY\"}'",
+            "expected one of: service_account",
+        ),
+        (
+            "serviceAccountKey: 'SECRETKEY not json'",
+            "not a JSON object",
+        ),
     ];
     for (line, want) in cases {
-        let out = run(&["render", "-f", "-"], &format!("llm:\n  gcp:\n    {line}\n"));
+        let out = run(
+            &["render", "-f", "-"],
+            &format!("llm:\n  gcp:\n    {line}\n"),
+        );
         assert_eq!(out.status.code(), Some(1), "{line}");
         let err = stderr(&out);
         assert!(err.contains(want), "{line}: {err}");
@@ -177,7 +233,12 @@ fn workload_identity_without_a_cloud_says_what_to_set() {
     let out = run(&["render", "--set", "secrets.provider=none"], "");
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    for key in ["llm.gcp.project", "workloadIdentity.gcpServiceAccount", "workloadIdentity.awsRoleArn", "workloadIdentity.azureClientId"] {
+    for key in [
+        "llm.gcp.project",
+        "workloadIdentity.gcpServiceAccount",
+        "workloadIdentity.awsRoleArn",
+        "workloadIdentity.azureClientId",
+    ] {
         assert!(err.contains(key), "{key}: {err}");
     }
 }
@@ -187,30 +248,79 @@ fn no_inline_secret_with_external_or_workload_identity() {
     for args in [
         vec!["render", "--example", "--set", "secrets.provider=external"],
         vec!["render", "--example", "--set", "secrets.provider=none"],
-        vec!["render", "--example", "--set", "secrets.provider=none,workloadIdentity.llmKeys=external"],
+        vec![
+            "render",
+            "--example",
+            "--set",
+            "secrets.provider=none,workloadIdentity.llmKeys=external",
+        ],
     ] {
         let out = run(&args, "");
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         let s = stdout(&out);
         assert!(!docs(&s).iter().any(|d| d["kind"] == "Secret"), "{args:?}");
-        assert!(!s.contains("c2stcHJvai1leGFtcGxl"), "no key material: {args:?}");
-        assert!(stderr(&out).contains("not rendered"), "warns about unused keys");
+        assert!(
+            !s.contains("c2stcHJvai1leGFtcGxl"),
+            "no key material: {args:?}"
+        );
+        assert!(
+            stderr(&out).contains("not rendered"),
+            "warns about unused keys"
+        );
     }
-    let out = run(&["render", "--example", "--set", "secrets.provider=none,workloadIdentity.llmKeys=inline"], "");
-    let kinds: Vec<String> = docs(&stdout(&out)).iter().map(|d| format!("{}/{}", d["kind"], d["metadata"]["name"])).collect();
-    assert_eq!(kinds, ["\"ServiceAccount\"/\"recif-api\"", "\"Secret\"/\"agent-env\""]);
+    let out = run(
+        &[
+            "render",
+            "--example",
+            "--set",
+            "secrets.provider=none,workloadIdentity.llmKeys=inline",
+        ],
+        "",
+    );
+    let kinds: Vec<String> = docs(&stdout(&out))
+        .iter()
+        .map(|d| format!("{}/{}", d["kind"], d["metadata"]["name"]))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "\"ServiceAccount\"/\"recif-api\"",
+            "\"Secret\"/\"agent-env\""
+        ]
+    );
 }
 
 #[test]
 fn common_labels_and_annotations_reach_every_object() {
-    let out = run(&["render", "--example", "--set", "secrets.commonLabels.team=platform", "--set", "secrets.commonAnnotations.argocd\\.argoproj\\.io/sync-wave=-1", "--set", "namespaces.create=true"], "");
+    let out = run(
+        &[
+            "render",
+            "--example",
+            "--set",
+            "secrets.commonLabels.team=platform",
+            "--set",
+            "secrets.commonAnnotations.argocd\\.argoproj\\.io/sync-wave=-1",
+            "--set",
+            "namespaces.create=true",
+        ],
+        "",
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let docs = docs(&stdout(&out));
     assert_eq!(docs[0]["kind"], "Namespace");
     for d in &docs {
         assert_eq!(d["metadata"]["labels"]["team"], "platform");
-        assert_eq!(d["metadata"]["labels"]["app.kubernetes.io/managed-by"], "recif-secrets");
-        assert_eq!(d["metadata"]["labels"]["app.kubernetes.io/part-of"], "recif");
-        assert_eq!(d["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "-1");
+        assert_eq!(
+            d["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+            "recif-secrets"
+        );
+        assert_eq!(
+            d["metadata"]["labels"]["app.kubernetes.io/part-of"],
+            "recif"
+        );
+        assert_eq!(
+            d["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"],
+            "-1"
+        );
     }
 }

@@ -14,12 +14,26 @@ fn examples() -> Vec<(String, Vec<String>)> {
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
         .map(|p| {
             let name = p.file_stem().unwrap().to_string_lossy().into_owned();
-            (name, vec!["render".to_string(), "-f".to_string(), p.to_string_lossy().into_owned()])
+            (
+                name,
+                vec![
+                    "render".to_string(),
+                    "-f".to_string(),
+                    p.to_string_lossy().into_owned(),
+                ],
+            )
         })
         .collect();
     out.push((
         "values-secret.yaml.example".to_string(),
-        vec!["render".into(), "-f".into(), root().join("values-secret.yaml.example").to_string_lossy().into_owned()],
+        vec![
+            "render".into(),
+            "-f".into(),
+            root()
+                .join("values-secret.yaml.example")
+                .to_string_lossy()
+                .into_owned(),
+        ],
     ));
     out.sort();
     out
@@ -34,7 +48,9 @@ fn examples_match_their_snapshots() {
         let out = run(&args, "");
         assert!(out.status.success(), "{name}: {}", stderr(&out));
         let got = stdout(&out);
-        let path = root().join("tests/snapshots").join(format!("{name}.out.yaml"));
+        let path = root()
+            .join("tests/snapshots")
+            .join(format!("{name}.out.yaml"));
         if update {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, &got).unwrap();
@@ -46,7 +62,10 @@ fn examples_match_their_snapshots() {
             Err(_) => failures.push(format!("{name}: no snapshot at {}", path.display())),
         }
     }
-    assert!(failures.is_empty(), "{failures:#?}\n(UPDATE_SNAPSHOTS=1 cargo test --test examples, then review the diff)");
+    assert!(
+        failures.is_empty(),
+        "{failures:#?}\n(UPDATE_SNAPSHOTS=1 cargo test --test examples, then review the diff)"
+    );
 }
 
 #[test]
@@ -84,10 +103,21 @@ fn the_built_in_example_renders_out_of_the_box() {
     let docs = docs(&stdout(&out));
     let names: Vec<String> = docs
         .iter()
-        .map(|d| format!("{}/{}/{}", d["kind"].as_str().unwrap(), d["metadata"]["namespace"].as_str().unwrap(), d["metadata"]["name"].as_str().unwrap()))
+        .map(|d| {
+            format!(
+                "{}/{}/{}",
+                d["kind"].as_str().unwrap(),
+                d["metadata"]["namespace"].as_str().unwrap(),
+                d["metadata"]["name"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(
         names,
-        ["Secret/recif-system/recif-platform-gcp-sa", "Secret/team-default/agent-env", "Secret/team-default/gcp-adc"]
+        [
+            "Secret/recif-system/recif-platform-gcp-sa",
+            "Secret/team-default/agent-env",
+            "Secret/team-default/gcp-adc"
+        ]
     );
 }

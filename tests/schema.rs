@@ -16,7 +16,12 @@ fn example_files() -> Vec<String> {
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
-    v.push(root().join("values-secret.yaml.example").to_string_lossy().into_owned());
+    v.push(
+        root()
+            .join("values-secret.yaml.example")
+            .to_string_lossy()
+            .into_owned(),
+    );
     v.sort();
     v
 }
@@ -24,13 +29,22 @@ fn example_files() -> Vec<String> {
 const BAD: &[(&str, &str)] = &[
     ("secrets:\n  provider: vault\n", "provider"),
     ("secrets:\n  external:\n    storeKind: Store\n", "storeKind"),
-    ("secrets:\n  external:\n    apiVersion: external-secrets.io/v2\n", "apiVersion"),
-    ("secrets:\n  external:\n    refreshInterval: 1x\n", "refreshInterval"),
+    (
+        "secrets:\n  external:\n    apiVersion: external-secrets.io/v2\n",
+        "apiVersion",
+    ),
+    (
+        "secrets:\n  external:\n    refreshInterval: 1x\n",
+        "refreshInterval",
+    ),
     ("namespaces:\n  defaultTeam: Team_A\n", "defaultTeam"),
     ("namespaces:\n  teams: [ok, Not-OK]\n", "teams"),
     ("workloadIdentity:\n  llmKeys: sometimes\n", "llmKeys"),
     ("secrets:\n  provder: inline\n", "provder"),
-    ("secrets:\n  external:\n    store:\n      vault: {}\n      gcpsm: {}\n", "store"),
+    (
+        "secrets:\n  external:\n    store:\n      vault: {}\n      gcpsm: {}\n",
+        "store",
+    ),
 ];
 
 fn python_validate(schema: &str, values_yaml: &str) -> Option<bool> {
@@ -39,8 +53,17 @@ fn python_validate(schema: &str, values_yaml: &str) -> Option<bool> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("schema.json");
     std::fs::write(&path, schema).unwrap();
-    let mut child = Command::new("python3").args(["-c", script, path.to_str().unwrap()]).stdin(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(values_yaml.as_bytes()).unwrap();
+    let mut child = Command::new("python3")
+        .args(["-c", script, path.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(values_yaml.as_bytes())
+        .unwrap();
     Some(child.wait().unwrap().success())
 }
 
@@ -48,7 +71,9 @@ fn python_validate(schema: &str, values_yaml: &str) -> Option<bool> {
 fn schema_accepts_the_defaults_and_every_example_and_refuses_bad_values() {
     let schema = stdout(&run(&["schema"], ""));
     let defaults = stdout(&run(&["values", "--defaults"], ""));
-    let Some(ok) = python_validate(&schema, &defaults) else { return };
+    let Some(ok) = python_validate(&schema, &defaults) else {
+        return;
+    };
     assert!(ok, "defaults");
     for f in example_files() {
         let text = std::fs::read_to_string(&f).unwrap();
@@ -61,21 +86,52 @@ fn schema_accepts_the_defaults_and_every_example_and_refuses_bad_values() {
 
 #[test]
 fn helm_validates_values_with_the_schema() {
-    let Some(helm) = tool("HELM", "helm") else { return };
+    let Some(helm) = tool("HELM", "helm") else {
+        return;
+    };
     let chart = tempfile::tempdir().unwrap();
     std::fs::create_dir(chart.path().join("templates")).unwrap();
-    std::fs::write(chart.path().join("Chart.yaml"), "apiVersion: v2\nname: recif\nversion: 0.1.0\n").unwrap();
-    std::fs::write(chart.path().join("values.yaml"), recif_secrets::values::DEFAULTS_YAML).unwrap();
-    std::fs::write(chart.path().join("values.schema.json"), stdout(&run(&["schema"], ""))).unwrap();
-    std::fs::write(chart.path().join("templates/cm.yaml"), "# {{ .Values.secrets.provider }}\n").unwrap();
+    std::fs::write(
+        chart.path().join("Chart.yaml"),
+        "apiVersion: v2\nname: recif\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        chart.path().join("values.yaml"),
+        recif_secrets::values::DEFAULTS_YAML,
+    )
+    .unwrap();
+    std::fs::write(
+        chart.path().join("values.schema.json"),
+        stdout(&run(&["schema"], "")),
+    )
+    .unwrap();
+    std::fs::write(
+        chart.path().join("templates/cm.yaml"),
+        "# {{ .Values.secrets.provider }}\n",
+    )
+    .unwrap();
     let helm_template = |values: &str| {
         let f = chart.path().join("v.yaml");
         std::fs::write(&f, values).unwrap();
-        Command::new(&helm).args(["template", "x", chart.path().to_str().unwrap(), "-f", f.to_str().unwrap()]).output().unwrap()
+        Command::new(&helm)
+            .args([
+                "template",
+                "x",
+                chart.path().to_str().unwrap(),
+                "-f",
+                f.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap()
     };
     for f in example_files() {
         let out = helm_template(&std::fs::read_to_string(&f).unwrap());
-        assert!(out.status.success(), "{f}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{f}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     for (bad, what) in BAD {
         let out = helm_template(bad);

@@ -65,14 +65,30 @@ mod tests {
 
     #[test]
     fn accepts_go_durations() {
-        for ok in ["0", "1h", "30m", "1h30m", "15s", "1.5h", "300ms", "2h45m30.5s", "10us", "1µs", "+5m", ".5s", "5.s"] {
+        for ok in [
+            "0",
+            "1h",
+            "30m",
+            "1h30m",
+            "15s",
+            "1.5h",
+            "300ms",
+            "2h45m30.5s",
+            "10us",
+            "1µs",
+            "+5m",
+            ".5s",
+            "5.s",
+        ] {
             assert!(d(ok).is_ok(), "{ok}");
         }
     }
 
     #[test]
     fn refuses_the_rest() {
-        for bad in ["1x", "-1h", "1 h", "", "h", "1", "1h ", " 1h", "1d", "1H", ".s", "1h-5m", "3000000h"] {
+        for bad in [
+            "1x", "-1h", "1 h", "", "h", "1", "1h ", " 1h", "1d", "1H", ".s", "1h-5m", "3000000h",
+        ] {
             assert!(d(bad).is_err(), "{bad:?}");
         }
     }

@@ -43,7 +43,9 @@ impl Pattern {
     pub fn regex(self) -> &'static str {
         match self {
             Pattern::DnsLabel => "^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)?$",
-            Pattern::DnsSubdomain => "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$",
+            Pattern::DnsSubdomain => {
+                "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$"
+            }
             Pattern::SecretKey => "^[-._a-zA-Z0-9]+$",
         }
     }
@@ -61,68 +63,176 @@ const fn key(name: &'static str, kind: Kind, doc: &'static str) -> Key {
 }
 
 pub const EXTERNAL_KEYS: &[Key] = &[
-    key("agentEnv", Kind::Text, "Vault path or secret name holding the LLM variables; every key becomes a variable"),
-    key("gcpServiceAccount", Kind::Text, "Vault path or secret name of the service-account JSON; empty or null: no GCP secrets"),
-    key("gcpServiceAccountProperty", Kind::Text, "property holding the JSON; unset with a vault store: value"),
+    key(
+        "agentEnv",
+        Kind::Text,
+        "Vault path or secret name holding the LLM variables; every key becomes a variable",
+    ),
+    key(
+        "gcpServiceAccount",
+        Kind::Text,
+        "Vault path or secret name of the service-account JSON; empty or null: no GCP secrets",
+    ),
+    key(
+        "gcpServiceAccountProperty",
+        Kind::Text,
+        "property holding the JSON; unset with a vault store: value",
+    ),
 ];
 
 pub const EXTERNAL: &[Key] = &[
-    key("storeName", Kind::Name(Pattern::DnsSubdomain), "the SecretStore or ClusterSecretStore name"),
+    key(
+        "storeName",
+        Kind::Name(Pattern::DnsSubdomain),
+        "the SecretStore or ClusterSecretStore name",
+    ),
     key("storeKind", Kind::Enum(STORE_KINDS), "the store kind"),
-    key("refreshInterval", Kind::Duration, "Go duration: 1h, 30m, 1h30m, 15s, 0 (no refresh)"),
-    key("apiVersion", Kind::Enum(API_VERSIONS), "external-secrets.io/v1, or v1beta1 for ESO before 0.16"),
-    key("keys", Kind::Object(EXTERNAL_KEYS), "where the secrets are in the backend"),
-    key("store", Kind::OneOf(BACKENDS), "optional: render the store itself, with ESO's spec.provider.<backend> block"),
+    key(
+        "refreshInterval",
+        Kind::Duration,
+        "Go duration: 1h, 30m, 1h30m, 15s, 0 (no refresh)",
+    ),
+    key(
+        "apiVersion",
+        Kind::Enum(API_VERSIONS),
+        "external-secrets.io/v1, or v1beta1 for ESO before 0.16",
+    ),
+    key(
+        "keys",
+        Kind::Object(EXTERNAL_KEYS),
+        "where the secrets are in the backend",
+    ),
+    key(
+        "store",
+        Kind::OneOf(BACKENDS),
+        "optional: render the store itself, with ESO's spec.provider.<backend> block",
+    ),
 ];
 
 pub const SECRETS: &[Key] = &[
-    key("provider", Kind::Enum(PROVIDERS), "inline | external | none"),
-    key("commonLabels", Kind::TextMap, "labels added to every rendered object"),
-    key("commonAnnotations", Kind::TextMap, "annotations added to every rendered object"),
-    key("external", Kind::Object(EXTERNAL), "External Secrets settings (provider external)"),
+    key(
+        "provider",
+        Kind::Enum(PROVIDERS),
+        "inline | external | none",
+    ),
+    key(
+        "commonLabels",
+        Kind::TextMap,
+        "labels added to every rendered object",
+    ),
+    key(
+        "commonAnnotations",
+        Kind::TextMap,
+        "annotations added to every rendered object",
+    ),
+    key(
+        "external",
+        Kind::Object(EXTERNAL),
+        "External Secrets settings (provider external)",
+    ),
 ];
 
 pub const GCP: &[Key] = &[
     key("project", Kind::Text, "GCP project id"),
     key("location", Kind::Text, "GCP location"),
-    key("serviceAccountKeyBase64", Kind::Text, "the service-account JSON, base64 (cat sa-key.json | base64 | tr -d '\\n')"),
-    key("serviceAccountKey", Kind::TextOrObject, "or the service-account JSON itself; not both"),
+    key(
+        "serviceAccountKeyBase64",
+        Kind::Text,
+        "the service-account JSON, base64 (cat sa-key.json | base64 | tr -d '\\n')",
+    ),
+    key(
+        "serviceAccountKey",
+        Kind::TextOrObject,
+        "or the service-account JSON itself; not both",
+    ),
 ];
 
 pub const LLM: &[Key] = &[
     key("googleApiKey", Kind::Text, "-> GOOGLE_API_KEY"),
     key("openaiApiKey", Kind::Text, "-> OPENAI_API_KEY"),
-    key("anthropicApiKey", Kind::Text, "-> ANTHROPIC_API_KEY; any other <name>ApiKey works the same way"),
-    key("extraEnv", Kind::TextMap, "other agent-env variables, verbatim NAME: value"),
+    key(
+        "anthropicApiKey",
+        Kind::Text,
+        "-> ANTHROPIC_API_KEY; any other <name>ApiKey works the same way",
+    ),
+    key(
+        "extraEnv",
+        Kind::TextMap,
+        "other agent-env variables, verbatim NAME: value",
+    ),
     key("gcp", Kind::Object(GCP), "Google Cloud settings"),
 ];
 
 pub const NAMESPACES: &[Key] = &[
-    key("defaultTeam", Kind::Name(Pattern::DnsLabel), "the default team namespace"),
-    key("teams", Kind::NameList(Pattern::DnsLabel), "further team namespaces"),
-    key("create", Kind::Bool, "also render Namespace objects for every namespace used"),
+    key(
+        "defaultTeam",
+        Kind::Name(Pattern::DnsLabel),
+        "the default team namespace",
+    ),
+    key(
+        "teams",
+        Kind::NameList(Pattern::DnsLabel),
+        "further team namespaces",
+    ),
+    key(
+        "create",
+        Kind::Bool,
+        "also render Namespace objects for every namespace used",
+    ),
 ];
 
 pub const SERVICE_ACCOUNT: &[Key] = &[
-    key("name", Kind::Name(Pattern::DnsSubdomain), "ServiceAccount name"),
-    key("namespace", Kind::Name(Pattern::DnsLabel), "its namespace (default: the platform namespace)"),
+    key(
+        "name",
+        Kind::Name(Pattern::DnsSubdomain),
+        "ServiceAccount name",
+    ),
+    key(
+        "namespace",
+        Kind::Name(Pattern::DnsLabel),
+        "its namespace (default: the platform namespace)",
+    ),
 ];
 
 pub const WORKLOAD_IDENTITY: &[Key] = &[
-    key("gcpServiceAccount", Kind::Text, "GKE: default recif-sa@<llm.gcp.project>.iam.gserviceaccount.com"),
+    key(
+        "gcpServiceAccount",
+        Kind::Text,
+        "GKE: default recif-sa@<llm.gcp.project>.iam.gserviceaccount.com",
+    ),
     key("awsRoleArn", Kind::Text, "EKS IRSA role ARN"),
     key("azureClientId", Kind::Text, "AKS client id"),
     key("azureTenantId", Kind::Text, "AKS tenant id (optional)"),
-    key("serviceAccounts", Kind::ObjectList(SERVICE_ACCOUNT), "the ServiceAccounts to annotate; empty: recif-api in the platform namespace"),
-    key("llmKeys", Kind::Enum(LLM_KEYS_MODES), "none | inline | external: how agent-env is provided alongside Workload Identity"),
+    key(
+        "serviceAccounts",
+        Kind::ObjectList(SERVICE_ACCOUNT),
+        "the ServiceAccounts to annotate; empty: recif-api in the platform namespace",
+    ),
+    key(
+        "llmKeys",
+        Kind::Enum(LLM_KEYS_MODES),
+        "none | inline | external: how agent-env is provided alongside Workload Identity",
+    ),
 ];
 
 /// The top level. Other top-level keys (the rest of a Récif chart's values) are allowed.
 pub const ROOT: &[Key] = &[
-    key("secrets", Kind::Object(SECRETS), "the strategy and its settings"),
-    key("llm", Kind::Llm(LLM), "LLM API keys and Google Cloud settings"),
+    key(
+        "secrets",
+        Kind::Object(SECRETS),
+        "the strategy and its settings",
+    ),
+    key(
+        "llm",
+        Kind::Llm(LLM),
+        "LLM API keys and Google Cloud settings",
+    ),
     key("namespaces", Kind::Object(NAMESPACES), "team namespaces"),
-    key("workloadIdentity", Kind::Object(WORKLOAD_IDENTITY), "Workload Identity settings (provider none)"),
+    key(
+        "workloadIdentity",
+        Kind::Object(WORKLOAD_IDENTITY),
+        "Workload Identity settings (provider none)",
+    ),
 ];
 
 /// The names of a table's keys.
@@ -140,12 +250,19 @@ mod tests {
         let map = node.as_map().unwrap_or_else(|| panic!("{path} is a map"));
         let declared = names(keys);
         for k in map.keys() {
-            assert!(declared.contains(&k.as_str()), "{path}.{k} is in the defaults but not declared");
+            assert!(
+                declared.contains(&k.as_str()),
+                "{path}.{k} is in the defaults but not declared"
+            );
         }
         for key in keys {
-            let child = map.get(key.name).unwrap_or_else(|| panic!("{path}.{} is declared but not in the defaults", key.name));
+            let child = map.get(key.name).unwrap_or_else(|| {
+                panic!("{path}.{} is declared but not in the defaults", key.name)
+            });
             match &key.kind {
-                Kind::Object(sub) | Kind::Llm(sub) => check(child, sub, &format!("{path}.{}", key.name)),
+                Kind::Object(sub) | Kind::Llm(sub) => {
+                    check(child, sub, &format!("{path}.{}", key.name))
+                }
                 _ => {}
             }
         }

@@ -19,12 +19,12 @@ pub const LLM_KEYS_MODES: &[&str] = &["none", "inline", "external"];
 pub const STORE_KINDS: &[&str] = &["ClusterSecretStore", "SecretStore"];
 pub const API_VERSIONS: &[&str] = &["external-secrets.io/v1", "external-secrets.io/v1beta1"];
 pub const BACKENDS: &[&str] = &["vault", "gcpsm", "aws", "azurekv", "doppler"];
-pub const GCP_CREDENTIAL_TYPES: &[&str] = &["service_account", "external_account", "authorized_user"];
+pub const GCP_CREDENTIAL_TYPES: &[&str] =
+    &["service_account", "external_account", "authorized_user"];
 
 /// Labels every rendered object carries; `commonLabels` may not change them.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "recif-secrets");
 pub const PART_OF: (&str, &str) = ("app.kubernetes.io/part-of", "recif");
-
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Provider {
@@ -305,7 +305,10 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
         r.unknown_keys(path, &keys::names(table));
     }
 
-    let provider = match r.choice(&["secrets", "provider"], PROVIDERS, "inline").as_str() {
+    let provider = match r
+        .choice(&["secrets", "provider"], PROVIDERS, "inline")
+        .as_str()
+    {
         "external" => Provider::External,
         "none" => Provider::None,
         _ => Provider::Inline,
@@ -345,11 +348,12 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
         (Provider::None, LlmKeys::External) => Some(external(r, false)),
         _ => None,
     };
-    let workload_identity = (provider == Provider::None)
-        .then(|| workload_identity(r, platform_namespace, llm_keys));
+    let workload_identity =
+        (provider == Provider::None).then(|| workload_identity(r, platform_namespace, llm_keys));
 
     // Inline material that the chosen strategy does not use.
-    let uses_inline_llm = provider == Provider::Inline || llm_keys == LlmKeys::Inline && provider == Provider::None;
+    let uses_inline_llm =
+        provider == Provider::Inline || llm_keys == LlmKeys::Inline && provider == Provider::None;
     if !uses_inline_llm {
         for (name, origin) in llm_env.iter().map(|(k, (_, o))| (k, o)) {
             r.diags.warning(
@@ -358,7 +362,11 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
                 format!(
                     "{name} is set inline but secrets.provider is {}{}; it is not rendered",
                     provider_name(provider),
-                    if provider == Provider::None { " without workloadIdentity.llmKeys: inline" } else { "" }
+                    if provider == Provider::None {
+                        " without workloadIdentity.llmKeys: inline"
+                    } else {
+                        ""
+                    }
                 ),
             );
         }
@@ -501,17 +509,18 @@ fn llm_env(r: &mut Reader<'_>) -> BTreeMap<String, (String, Origin)> {
     let Some(llm) = r.map(&["llm"]) else {
         return BTreeMap::new();
     };
-    let mut add = |r: &mut Reader<'_>, name: String, value: String, origin: Origin, path: String| {
-        if let Some((_, _, first)) = out.get(&name) {
-            r.diags.error(
-                Some(origin),
-                path,
-                format!("sets {name}, which {first} already sets; keep one of them"),
-            );
-        } else {
-            out.insert(name, (value, origin, path));
-        }
-    };
+    let mut add =
+        |r: &mut Reader<'_>, name: String, value: String, origin: Origin, path: String| {
+            if let Some((_, _, first)) = out.get(&name) {
+                r.diags.error(
+                    Some(origin),
+                    path,
+                    format!("sets {name}, which {first} already sets; keep one of them"),
+                );
+            } else {
+                out.insert(name, (value, origin, path));
+            }
+        };
     for (key, node) in llm {
         if key == "extraEnv" || key == "gcp" {
             continue;
@@ -523,7 +532,11 @@ fn llm_env(r: &mut Reader<'_>) -> BTreeMap<String, (String, Origin)> {
                 Some(n) => format!("did you mean `llm.{n}`?"),
                 None => "LLM keys end in `ApiKey` (e.g. mistralApiKey); other variables go in llm.extraEnv".to_string(),
             };
-            r.diags.warning(Some(node.origin.clone()), path, format!("unknown key, ignored; {hint}"));
+            r.diags.warning(
+                Some(node.origin.clone()),
+                path,
+                format!("unknown key, ignored; {hint}"),
+            );
             continue;
         };
         if node.is_null() {
@@ -533,7 +546,10 @@ fn llm_env(r: &mut Reader<'_>) -> BTreeMap<String, (String, Origin)> {
             r.diags.error(
                 Some(node.origin.clone()),
                 path,
-                format!("expected the API key as a string, found a {}", node.type_name()),
+                format!(
+                    "expected the API key as a string, found a {}",
+                    node.type_name()
+                ),
             );
             continue;
         };
@@ -634,15 +650,20 @@ pub fn check_credentials_json(json: &str) -> Result<(), String> {
         )
     })?;
     if !GCP_CREDENTIAL_TYPES.contains(&ty) {
+        // The value itself is not shown: this JSON is key material.
         return Err(format!(
-            "has \"type\": {ty:?}; expected one of: {}",
+            "has a \"type\" that is not a Google credentials type; expected one of: {}",
             GCP_CREDENTIAL_TYPES.join(", ")
         ));
     }
     if ty == "service_account" {
         let missing: Vec<&str> = ["client_email", "private_key"]
             .into_iter()
-            .filter(|f| !obj.get(*f).and_then(|v| v.as_str()).is_some_and(|s| !s.is_empty()))
+            .filter(|f| {
+                obj.get(*f)
+                    .and_then(|v| v.as_str())
+                    .is_none_or(str::is_empty)
+            })
             .collect();
         if !missing.is_empty() {
             return Err(format!(
@@ -664,13 +685,17 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
             r.diags.error(
                 Some(t.origin),
                 "secrets.external.storeName",
-                format!("{:?} is not a valid store name (RFC 1123 subdomain)", t.value),
+                format!(
+                    "{:?} is not a valid store name (RFC 1123 subdomain)",
+                    t.value
+                ),
             );
             String::new()
         }
         None => {
             let origin = r.origin(&p("storeName"));
-            r.diags.error(Some(origin), "secrets.external.storeName", "is required");
+            r.diags
+                .error(Some(origin), "secrets.external.storeName", "is required");
             String::new()
         }
     };
@@ -703,7 +728,8 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
             "is required: the path or name of the secret holding the LLM variables",
         );
     }
-    let gcp_key = Some(r.string(&[keys[0], keys[1], keys[2], "gcpServiceAccount"])).filter(|s| !s.is_empty());
+    let gcp_key =
+        Some(r.string(&[keys[0], keys[1], keys[2], "gcpServiceAccount"])).filter(|s| !s.is_empty());
     let store = store(r, &api_version);
     let gcp_property = Some(r.string(&[keys[0], keys[1], keys[2], "gcpServiceAccountProperty"]))
         .filter(|s| !s.is_empty())
@@ -743,14 +769,20 @@ fn store(r: &mut Reader<'_>, api_version: &str) -> Option<Store> {
             r.diags.error(
                 Some(v.origin.clone()),
                 format!("secrets.external.store.{k}"),
-                format!("is not a supported backend; {hint}expected one of: {}", BACKENDS.join(", ")),
+                format!(
+                    "is not a supported backend; {hint}expected one of: {}",
+                    BACKENDS.join(", ")
+                ),
             );
             ok = false;
         } else if v.as_map().is_none() {
             r.diags.error(
                 Some(v.origin.clone()),
                 format!("secrets.external.store.{k}"),
-                format!("expected a map (ESO's spec.provider.{k}), found a {}", v.type_name()),
+                format!(
+                    "expected a map (ESO's spec.provider.{k}), found a {}",
+                    v.type_name()
+                ),
             );
             ok = false;
         }
@@ -762,7 +794,11 @@ fn store(r: &mut Reader<'_>, api_version: &str) -> Option<Store> {
             format!(
                 "has {} backends ({}); set exactly one",
                 present.len(),
-                present.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")
+                present
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         );
         ok = false;
@@ -771,7 +807,13 @@ fn store(r: &mut Reader<'_>, api_version: &str) -> Option<Store> {
         return None;
     }
     let (backend, node) = present[0];
-    let provider = store::check(api_version, backend, node, &format!("secrets.external.store.{backend}"), r.diags)?;
+    let provider = store::check(
+        api_version,
+        backend,
+        node,
+        &format!("secrets.external.store.{backend}"),
+        r.diags,
+    )?;
     Some(Store {
         backend: backend.clone(),
         provider,
@@ -779,11 +821,17 @@ fn store(r: &mut Reader<'_>, api_version: &str) -> Option<Store> {
     })
 }
 
-fn workload_identity(r: &mut Reader<'_>, platform_namespace: &str, llm_keys: LlmKeys) -> WorkloadIdentity {
+fn workload_identity(
+    r: &mut Reader<'_>,
+    platform_namespace: &str,
+    llm_keys: LlmKeys,
+) -> WorkloadIdentity {
     let p = |k: &'static str| ["workloadIdentity", k];
     let mut annotations = BTreeMap::new();
 
-    let gsa = r.text(&p("gcpServiceAccount")).filter(|t| !t.value.is_empty());
+    let gsa = r
+        .text(&p("gcpServiceAccount"))
+        .filter(|t| !t.value.is_empty());
     let gsa = match gsa {
         Some(t) => Some(t),
         None => r
@@ -815,15 +863,26 @@ fn workload_identity(r: &mut Reader<'_>, platform_namespace: &str, llm_keys: Llm
             r.diags.error(
                 Some(t.origin),
                 "workloadIdentity.awsRoleArn",
-                format!("{:?} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)", t.value),
+                format!(
+                    "{:?} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)",
+                    t.value
+                ),
             );
         }
     }
     let client = r.text(&p("azureClientId")).filter(|t| !t.value.is_empty());
     let tenant = r.text(&p("azureTenantId")).filter(|t| !t.value.is_empty());
     for (t, key, path) in [
-        (&client, "azure.workload.identity/client-id", "workloadIdentity.azureClientId"),
-        (&tenant, "azure.workload.identity/tenant-id", "workloadIdentity.azureTenantId"),
+        (
+            &client,
+            "azure.workload.identity/client-id",
+            "workloadIdentity.azureClientId",
+        ),
+        (
+            &tenant,
+            "azure.workload.identity/tenant-id",
+            "workloadIdentity.azureTenantId",
+        ),
     ] {
         if let Some(t) = t {
             if is_guid(&t.value) {
@@ -832,7 +891,10 @@ fn workload_identity(r: &mut Reader<'_>, platform_namespace: &str, llm_keys: Llm
                 r.diags.error(
                     Some(t.origin.clone()),
                     path,
-                    format!("{:?} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", t.value),
+                    format!(
+                        "{:?} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+                        t.value
+                    ),
                 );
             }
         }
@@ -861,21 +923,35 @@ fn workload_identity(r: &mut Reader<'_>, platform_namespace: &str, llm_keys: Llm
             r.diags.error(
                 Some(item.origin.clone()),
                 path,
-                format!("expected a map {{name, namespace}}, found a {}", item.type_name()),
+                format!(
+                    "expected a map {{name, namespace}}, found a {}",
+                    item.type_name()
+                ),
             );
             continue;
         };
         for (k, v) in map {
             if k != "name" && k != "namespace" {
-                r.diags.warning(Some(v.origin.clone()), format!("{path}.{k}"), "unknown key, ignored; known keys: name, namespace");
+                r.diags.warning(
+                    Some(v.origin.clone()),
+                    format!("{path}.{k}"),
+                    "unknown key, ignored; known keys: name, namespace",
+                );
             }
         }
         let field = |r: &mut Reader<'_>, k: &str| -> Option<Text> {
             let n = map.get(k).filter(|n| !n.is_null())?;
             match n.scalar_text() {
-                Some(value) => Some(Text { value, origin: n.origin.clone() }),
+                Some(value) => Some(Text {
+                    value,
+                    origin: n.origin.clone(),
+                }),
                 None => {
-                    r.diags.error(Some(n.origin.clone()), format!("{path}.{k}"), format!("expected a string, found a {}", n.type_name()));
+                    r.diags.error(
+                        Some(n.origin.clone()),
+                        format!("{path}.{k}"),
+                        format!("expected a string, found a {}", n.type_name()),
+                    );
                     None
                 }
             }
@@ -883,24 +959,46 @@ fn workload_identity(r: &mut Reader<'_>, platform_namespace: &str, llm_keys: Llm
         let name = field(r, "name");
         let namespace = field(r, "namespace");
         let Some(name) = name.filter(|t| !t.value.is_empty()) else {
-            r.diags.error(Some(item.origin.clone()), format!("{path}.name"), "is required");
+            r.diags.error(
+                Some(item.origin.clone()),
+                format!("{path}.name"),
+                "is required",
+            );
             continue;
         };
         if !names::is_dns_subdomain(&name.value) {
-            r.diags.error(Some(name.origin), format!("{path}.name"), format!("{:?} is not a valid ServiceAccount name (RFC 1123 subdomain)", name.value));
+            r.diags.error(
+                Some(name.origin),
+                format!("{path}.name"),
+                format!(
+                    "{:?} is not a valid ServiceAccount name (RFC 1123 subdomain)",
+                    name.value
+                ),
+            );
             continue;
         }
         let ns = match namespace.filter(|t| !t.value.is_empty()) {
             None => platform_namespace.to_string(),
             Some(t) if names::is_dns_label(&t.value) => t.value,
             Some(t) => {
-                r.diags.error(Some(t.origin), format!("{path}.namespace"), format!("{:?} is not a valid namespace name (RFC 1123 label)", t.value));
+                r.diags.error(
+                    Some(t.origin),
+                    format!("{path}.namespace"),
+                    format!(
+                        "{:?} is not a valid namespace name (RFC 1123 label)",
+                        t.value
+                    ),
+                );
                 continue;
             }
         };
         let entry = (ns, name.value);
         if service_accounts.contains(&entry) {
-            r.diags.error(Some(item.origin.clone()), path, format!("ServiceAccount {}/{} is listed twice", entry.0, entry.1));
+            r.diags.error(
+                Some(item.origin.clone()),
+                path,
+                format!("ServiceAccount {}/{} is listed twice", entry.0, entry.1),
+            );
             continue;
         }
         service_accounts.push(entry);
@@ -919,9 +1017,17 @@ fn is_gsa_email(s: &str) -> bool {
     match s.split_once('@') {
         Some((name, domain)) => {
             !name.is_empty()
-                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                 && domain.ends_with(".gserviceaccount.com")
-                && domain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.' || b == b':')
+                && domain.bytes().all(|b| {
+                    b.is_ascii_lowercase()
+                        || b.is_ascii_digit()
+                        || b == b'-'
+                        || b == b'.'
+                        || b == b':'
+                })
         }
         None => false,
     }
@@ -936,7 +1042,9 @@ fn is_role_arn(s: &str) -> bool {
         && parts[3].is_empty()
         && parts[4].len() == 12
         && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5].strip_prefix("role/").is_some_and(|n| !n.is_empty() && !n.contains(char::is_whitespace))
+        && parts[5]
+            .strip_prefix("role/")
+            .is_some_and(|n| !n.is_empty() && !n.contains(char::is_whitespace))
 }
 
 fn is_guid(s: &str) -> bool {

@@ -108,12 +108,27 @@ mod tests {
 
     #[test]
     fn llm_names() {
-        assert_eq!(llm_env_name("googleApiKey").as_deref(), Some("GOOGLE_API_KEY"));
-        assert_eq!(llm_env_name("openaiApiKey").as_deref(), Some("OPENAI_API_KEY"));
-        assert_eq!(llm_env_name("anthropicApiKey").as_deref(), Some("ANTHROPIC_API_KEY"));
-        assert_eq!(llm_env_name("azureOpenaiApiKey").as_deref(), Some("AZURE_OPENAI_API_KEY"));
+        assert_eq!(
+            llm_env_name("googleApiKey").as_deref(),
+            Some("GOOGLE_API_KEY")
+        );
+        assert_eq!(
+            llm_env_name("openaiApiKey").as_deref(),
+            Some("OPENAI_API_KEY")
+        );
+        assert_eq!(
+            llm_env_name("anthropicApiKey").as_deref(),
+            Some("ANTHROPIC_API_KEY")
+        );
+        assert_eq!(
+            llm_env_name("azureOpenaiApiKey").as_deref(),
+            Some("AZURE_OPENAI_API_KEY")
+        );
         assert_eq!(llm_env_name("xAIApiKey").as_deref(), Some("X_AI_API_KEY"));
-        assert_eq!(llm_env_name("mistral2ApiKey").as_deref(), Some("MISTRAL2_API_KEY"));
+        assert_eq!(
+            llm_env_name("mistral2ApiKey").as_deref(),
+            Some("MISTRAL2_API_KEY")
+        );
         assert_eq!(llm_env_name("ApiKey"), None);
         assert_eq!(llm_env_name("apiKey"), None);
         assert_eq!(llm_env_name("openaiKey"), None);
@@ -141,7 +156,10 @@ mod tests {
 
     #[test]
     fn did_you_mean() {
-        assert_eq!(nearest("provder", &["provider", "external"]), Some("provider"));
+        assert_eq!(
+            nearest("provder", &["provider", "external"]),
+            Some("provider")
+        );
         assert_eq!(nearest("zzzzzz", &["provider", "external"]), None);
     }
 }

@@ -28,7 +28,13 @@ pub fn schema_for(api_version: &str, backend: &str) -> Option<&'static J> {
 
 /// Checks `node` (at key path `path`) against the backend's schema; returns the block as JSON
 /// with scalars converted, or `None` after reporting every problem.
-pub fn check(api_version: &str, backend: &str, node: &Node, path: &str, diags: &mut Diagnostics) -> Option<J> {
+pub fn check(
+    api_version: &str,
+    backend: &str,
+    node: &Node,
+    path: &str,
+    diags: &mut Diagnostics,
+) -> Option<J> {
     let schema = schema_for(api_version, backend)?;
     let before = diags.items.len();
     let out = walk(schema, node, path, diags);
@@ -49,18 +55,23 @@ fn types(schema: &J) -> Vec<&str> {
 }
 
 fn walk(schema: &J, node: &Node, path: &str, diags: &mut Diagnostics) -> Option<J> {
-    let err = |diags: &mut Diagnostics, msg: String| diags.error(Some(node.origin.clone()), path, msg);
+    let err =
+        |diags: &mut Diagnostics, msg: String| diags.error(Some(node.origin.clone()), path, msg);
     let ty = types(schema);
     let first = ty.first().copied().unwrap_or("");
     match first {
         "object" => {
             let Value::Map(map) = &node.value else {
-                err(diags, format!("expected a map, found a {}", node.type_name()));
+                err(
+                    diags,
+                    format!("expected a map, found a {}", node.type_name()),
+                );
                 return None;
             };
             let props = schema.get("properties").and_then(J::as_object);
             let additional = schema.get("additionalProperties").filter(|a| a.is_object());
-            let preserve = schema.get("x-kubernetes-preserve-unknown-fields") == Some(&J::Bool(true));
+            let preserve =
+                schema.get("x-kubernetes-preserve-unknown-fields") == Some(&J::Bool(true));
             let mut out = Map::new();
             for (k, v) in map {
                 if v.is_null() {
@@ -78,8 +89,12 @@ fn walk(schema: &J, node: &Node, path: &str, diags: &mut Diagnostics) -> Option<
                         out.insert(k.clone(), v.to_json());
                     }
                     None => {
-                        let allowed: Vec<&str> = props.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
-                        let hint = names::nearest(k, &allowed).map(|n| format!("did you mean `{n}`? ")).unwrap_or_default();
+                        let allowed: Vec<&str> = props
+                            .map(|p| p.keys().map(String::as_str).collect())
+                            .unwrap_or_default();
+                        let hint = names::nearest(k, &allowed)
+                            .map(|n| format!("did you mean `{n}`? "))
+                            .unwrap_or_default();
                         diags.error(
                             Some(v.origin.clone()),
                             child_path,
@@ -88,8 +103,14 @@ fn walk(schema: &J, node: &Node, path: &str, diags: &mut Diagnostics) -> Option<
                     }
                 }
             }
-            for req in schema.get("required").and_then(J::as_array).into_iter().flatten().filter_map(J::as_str) {
-                if !out.contains_key(req) && !map.get(req).is_some_and(|n| !n.is_null()) {
+            for req in schema
+                .get("required")
+                .and_then(J::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(J::as_str)
+            {
+                if !out.contains_key(req) && map.get(req).is_none_or(|n| n.is_null()) {
                     err(diags, format!("the field `{req}` is required"));
                 }
             }
@@ -97,10 +118,16 @@ fn walk(schema: &J, node: &Node, path: &str, diags: &mut Diagnostics) -> Option<
         }
         "array" => {
             let Value::Seq(items) = &node.value else {
-                err(diags, format!("expected a list, found a {}", node.type_name()));
+                err(
+                    diags,
+                    format!("expected a list, found a {}", node.type_name()),
+                );
                 return None;
             };
-            let item_schema = schema.get("items").cloned().unwrap_or(J::Object(Map::new()));
+            let item_schema = schema
+                .get("items")
+                .cloned()
+                .unwrap_or(J::Object(Map::new()));
             let mut out = Vec::new();
             for (i, item) in items.iter().enumerate() {
                 if let Some(j) = walk(&item_schema, item, &format!("{path}[{i}]"), diags) {
@@ -111,13 +138,22 @@ fn walk(schema: &J, node: &Node, path: &str, diags: &mut Diagnostics) -> Option<
         }
         "string" => {
             let Some(text) = node.scalar_text() else {
-                err(diags, format!("expected a string, found a {}", node.type_name()));
+                err(
+                    diags,
+                    format!("expected a string, found a {}", node.type_name()),
+                );
                 return None;
             };
             if let Some(allowed) = schema.get("enum").and_then(J::as_array) {
                 if !allowed.iter().any(|a| a.as_str() == Some(&text)) {
                     let list: Vec<&str> = allowed.iter().filter_map(J::as_str).collect();
-                    err(diags, format!("{text:?} is not allowed; expected one of: {}", list.join(", ")));
+                    err(
+                        diags,
+                        format!(
+                            "{text:?} is not allowed; expected one of: {}",
+                            list.join(", ")
+                        ),
+                    );
                     return None;
                 }
             }
@@ -138,7 +174,9 @@ fn walk(schema: &J, node: &Node, path: &str, diags: &mut Diagnostics) -> Option<
                 }
             }
             if schema.get("format").and_then(J::as_str) == Some("byte")
-                && base64::engine::general_purpose::STANDARD.decode(text.as_bytes()).is_err()
+                && base64::engine::general_purpose::STANDARD
+                    .decode(text.as_bytes())
+                    .is_err()
             {
                 err(diags, "must be base64".to_string());
             }
@@ -147,14 +185,20 @@ fn walk(schema: &J, node: &Node, path: &str, diags: &mut Diagnostics) -> Option<
         "integer" => match &node.value {
             Value::Int(i) => Some(J::from(*i)),
             _ => {
-                err(diags, format!("expected an integer, found a {}", node.type_name()));
+                err(
+                    diags,
+                    format!("expected an integer, found a {}", node.type_name()),
+                );
                 None
             }
         },
         "boolean" => match &node.value {
             Value::Bool(b) => Some(J::Bool(*b)),
             _ => {
-                err(diags, format!("expected true or false, found a {}", node.type_name()));
+                err(
+                    diags,
+                    format!("expected true or false, found a {}", node.type_name()),
+                );
                 None
             }
         },
@@ -165,21 +209,62 @@ fn walk(schema: &J, node: &Node, path: &str, diags: &mut Diagnostics) -> Option<
 /// The patterns that occur in ESO's provider schemas, as named checks. Every pattern of the
 /// embedded schemas is known (a unit test makes sure).
 pub const KNOWN_PATTERNS: &[(&str, &str)] = &[
-    (r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "must be a DNS subdomain name (lower-case letters, digits, '-', '.')"),
-    (r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "must be a DNS label (lower-case letters, digits, '-')"),
-    (r"^[-._a-zA-Z0-9]+$", "must be a Secret key (letters, digits, '-', '_', '.')"),
-    (r"^[a-z0-9-]+$", "must be lower-case letters, digits and '-'"),
-    (r"^.*@.*\.iam\.gserviceaccount\.com$", "must be a Google service-account email (…@….iam.gserviceaccount.com)"),
+    (
+        r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+        "must be a DNS subdomain name (lower-case letters, digits, '-', '.')",
+    ),
+    (
+        r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        "must be a DNS label (lower-case letters, digits, '-')",
+    ),
+    (
+        r"^[-._a-zA-Z0-9]+$",
+        "must be a Secret key (letters, digits, '-', '_', '.')",
+    ),
+    (
+        r"^[a-z0-9-]+$",
+        "must be lower-case letters, digits and '-'",
+    ),
+    (
+        r"^.*@.*\.iam\.gserviceaccount\.com$",
+        "must be a Google service-account email (…@….iam.gserviceaccount.com)",
+    ),
 ];
 
 fn pattern_problem(pattern: &str, s: &str) -> Option<&'static str> {
-    let (i, why) = KNOWN_PATTERNS.iter().enumerate().find(|(_, (p, _))| *p == pattern).map(|(i, (_, w))| (i, *w))?;
+    let (i, why) = KNOWN_PATTERNS
+        .iter()
+        .enumerate()
+        .find(|(_, (p, _))| *p == pattern)
+        .map(|(i, (_, w))| (i, *w))?;
     let ok = match i {
-        0 => s.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') && !l.starts_with('-') && !l.ends_with('-')),
-        1 => !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') && !s.starts_with('-') && !s.ends_with('-'),
-        2 => !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')),
-        3 => !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
-        _ => s.split_once('@').is_some_and(|(_, d)| d.contains(".iam.gserviceaccount.com") && s.ends_with(".iam.gserviceaccount.com")),
+        0 => s.split('.').all(|l| {
+            !l.is_empty()
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        }),
+        1 => {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !s.starts_with('-')
+                && !s.ends_with('-')
+        }
+        2 => {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        }
+        3 => {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        }
+        _ => s.split_once('@').is_some_and(|(_, d)| {
+            d.contains(".iam.gserviceaccount.com") && s.ends_with(".iam.gserviceaccount.com")
+        }),
     };
     (!ok).then_some(why)
 }
@@ -209,7 +294,10 @@ mod tests {
         all_patterns(schemas(), &mut ps);
         assert!(!ps.is_empty());
         for p in ps {
-            assert!(KNOWN_PATTERNS.iter().any(|(k, _)| *k == p), "unknown pattern {p}");
+            assert!(
+                KNOWN_PATTERNS.iter().any(|(k, _)| *k == p),
+                "unknown pattern {p}"
+            );
         }
     }
 
@@ -242,12 +330,30 @@ mod tests {
 
     #[test]
     fn enums_required_and_types() {
-        let (_, d) = check_yaml("external-secrets.io/v1", "aws", "service: Vault\nregion: us-east-1\n");
-        assert!(d.items[0].message.contains("SecretsManager"), "{:?}", d.items);
-        let (out, d) = check_yaml("external-secrets.io/v1", "aws", "service: ParameterStore\nregion: us-east-1\n");
+        let (_, d) = check_yaml(
+            "external-secrets.io/v1",
+            "aws",
+            "service: Vault\nregion: us-east-1\n",
+        );
+        assert!(
+            d.items[0].message.contains("SecretsManager"),
+            "{:?}",
+            d.items
+        );
+        let (out, d) = check_yaml(
+            "external-secrets.io/v1",
+            "aws",
+            "service: ParameterStore\nregion: us-east-1\n",
+        );
         assert!(out.is_some() && !d.has_errors(), "{:?}", d.items);
         let (_, d) = check_yaml("external-secrets.io/v1", "vault", "path: secret\n");
-        assert!(d.items.iter().any(|i| i.message.contains("`server` is required")), "{:?}", d.items);
+        assert!(
+            d.items
+                .iter()
+                .any(|i| i.message.contains("`server` is required")),
+            "{:?}",
+            d.items
+        );
     }
 
     #[test]

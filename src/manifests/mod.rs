@@ -166,7 +166,10 @@ fn parse_all(rendered: &[Rendered], diags: &mut Diagnostics) -> Vec<Object> {
                     diags.push(Diagnostic::error(
                         None,
                         "",
-                        format!("{where_}: the output is not valid YAML: {}", redact(&e.to_string())),
+                        format!(
+                            "{where_}: the output is not valid YAML: {}",
+                            redact(&e.to_string())
+                        ),
                     ));
                     continue;
                 }
@@ -186,8 +189,16 @@ fn parse_all(rendered: &[Rendered], diags: &mut Diagnostics) -> Vec<Object> {
 /// Parses one document into its typed object; fields the type does not know, or values of
 /// the wrong form, are errors (the object is re-serialized and compared with the input).
 pub fn parse_object(value: serde_json::Value) -> Result<Object, String> {
-    let api = value.get("apiVersion").and_then(|v| v.as_str()).unwrap_or("").to_string();
-    let kind = value.get("kind").and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let api = value
+        .get("apiVersion")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string();
+    let kind = value
+        .get("kind")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string();
     let object = match (api.as_str(), kind.as_str()) {
         ("v1", "Namespace") => Object::Namespace(typed(&value, &kind)?),
         ("v1", "ServiceAccount") => Object::ServiceAccount(typed(&value, &kind)?),
@@ -231,7 +242,11 @@ fn first_difference(a: &serde_json::Value, b: &serde_json::Value, path: String) 
         (J::Object(x), J::Object(y)) => {
             let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
             keys.into_iter().find_map(|k| {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 match (x.get(k), y.get(k)) {
                     (Some(va), Some(vb)) => first_difference(va, vb, p),
                     _ => Some(p),
@@ -244,7 +259,11 @@ fn first_difference(a: &serde_json::Value, b: &serde_json::Value, path: String) 
             .enumerate()
             .find_map(|(i, (va, vb))| first_difference(va, vb, format!("{path}[{i}]"))),
         _ if a == b => None,
-        _ => Some(if path.is_empty() { "(root)".to_string() } else { path }),
+        _ => Some(if path.is_empty() {
+            "(root)".to_string()
+        } else {
+            path
+        }),
     }
 }
 
@@ -280,13 +299,21 @@ fn finish(mut objects: Vec<Object>, config: &Config) -> Result<Manifests, Diagno
     for o in &mut objects {
         let meta = o.metadata_mut();
         let labels = meta.labels.get_or_insert_with(BTreeMap::new);
-        labels.extend(config.common_labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+        labels.extend(
+            config
+                .common_labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
         labels.insert(config::MANAGED_BY.0.into(), config::MANAGED_BY.1.into());
         labels.insert(config::PART_OF.0.into(), config::PART_OF.1.into());
         if !config.common_annotations.is_empty() {
-            meta.annotations
-                .get_or_insert_with(BTreeMap::new)
-                .extend(config.common_annotations.iter().map(|(k, v)| (k.clone(), v.clone())));
+            meta.annotations.get_or_insert_with(BTreeMap::new).extend(
+                config
+                    .common_annotations
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            );
         }
     }
     let mut seen = BTreeSet::new();
@@ -294,7 +321,11 @@ fn finish(mut objects: Vec<Object>, config: &Config) -> Result<Manifests, Diagno
         for problem in check(o, config) {
             diags.error(None, "", format!("{}: {problem}", o.display_name()));
         }
-        if !seen.insert((o.kind().to_string(), o.namespace().map(str::to_string), o.name().to_string())) {
+        if !seen.insert((
+            o.kind().to_string(),
+            o.namespace().map(str::to_string),
+            o.name().to_string(),
+        )) {
             diags.error(None, "", format!("{} is rendered twice", o.display_name()));
         }
     }
@@ -302,7 +333,11 @@ fn finish(mut objects: Vec<Object>, config: &Config) -> Result<Manifests, Diagno
         return Err(diags);
     }
     objects.sort_by(|a, b| {
-        (a.rank(), a.namespace().unwrap_or(""), a.name()).cmp(&(b.rank(), b.namespace().unwrap_or(""), b.name()))
+        (a.rank(), a.namespace().unwrap_or(""), a.name()).cmp(&(
+            b.rank(),
+            b.namespace().unwrap_or(""),
+            b.name(),
+        ))
     });
     Ok(Manifests { objects })
 }
@@ -312,16 +347,23 @@ fn check(o: &Object, config: &Config) -> Vec<String> {
     let mut problems = Vec::new();
     let meta = o.metadata();
     let name = o.name();
-    let name_ok = if o.kind() == "Namespace" { names::is_dns_label(name) } else { names::is_dns_subdomain(name) };
+    let name_ok = if o.kind() == "Namespace" {
+        names::is_dns_label(name)
+    } else {
+        names::is_dns_subdomain(name)
+    };
     if !name_ok {
-        problems.push(format!("metadata.name {name:?} is not a valid {} name", o.kind()));
+        problems.push(format!(
+            "metadata.name {name:?} is not a valid {} name",
+            o.kind()
+        ));
     }
     match (o.is_cluster_scoped(), o.namespace()) {
         (true, Some(_)) => problems.push("a cluster-scoped object has metadata.namespace".into()),
         (false, None) => problems.push("metadata.namespace is missing".into()),
-        (false, Some(ns)) if !names::is_dns_label(ns) => {
-            problems.push(format!("metadata.namespace {ns:?} is not a valid namespace name"))
-        }
+        (false, Some(ns)) if !names::is_dns_label(ns) => problems.push(format!(
+            "metadata.namespace {ns:?} is not a valid namespace name"
+        )),
         _ => {}
     }
     for (k, v) in meta.labels.iter().flatten() {
@@ -345,7 +387,13 @@ fn check(o: &Object, config: &Config) -> Vec<String> {
                     }
                 ));
             }
-            for k in s.data.iter().flatten().map(|(k, _)| k).chain(s.string_data.iter().flatten().map(|(k, _)| k)) {
+            for k in s
+                .data
+                .iter()
+                .flatten()
+                .map(|(k, _)| k)
+                .chain(s.string_data.iter().flatten().map(|(k, _)| k))
+            {
                 if !names::is_secret_key(k) {
                     problems.push(format!("data key {k:?} is not a valid Secret key"));
                 }
@@ -354,22 +402,37 @@ fn check(o: &Object, config: &Config) -> Vec<String> {
         Object::ExternalSecret(e) => {
             if let Some(ri) = &e.spec.refresh_interval {
                 if let Err(why) = config::duration::check_go_duration(ri) {
-                    problems.push(format!("spec.refreshInterval {ri:?} is not a Go duration: {why}"));
+                    problems.push(format!(
+                        "spec.refreshInterval {ri:?} is not a Go duration: {why}"
+                    ));
                 }
             }
             if let Some(kind) = &e.spec.secret_store_ref.kind {
                 if !config::STORE_KINDS.contains(&kind.as_str()) {
-                    problems.push(format!("spec.secretStoreRef.kind {kind:?} is not one of {}", config::STORE_KINDS.join(", ")));
+                    problems.push(format!(
+                        "spec.secretStoreRef.kind {kind:?} is not one of {}",
+                        config::STORE_KINDS.join(", ")
+                    ));
                 }
             }
-            if let Some(p) = e.spec.target.as_ref().and_then(|t| t.creation_policy.as_deref()) {
+            if let Some(p) = e
+                .spec
+                .target
+                .as_ref()
+                .and_then(|t| t.creation_policy.as_deref())
+            {
                 if !["Owner", "Orphan", "Merge", "None"].contains(&p) {
-                    problems.push(format!("spec.target.creationPolicy {p:?} is not one of Owner, Orphan, Merge, None"));
+                    problems.push(format!(
+                        "spec.target.creationPolicy {p:?} is not one of Owner, Orphan, Merge, None"
+                    ));
                 }
             }
             for d in &e.spec.data {
                 if !names::is_secret_key(&d.secret_key) {
-                    problems.push(format!("spec.data secretKey {:?} is not a valid Secret key", d.secret_key));
+                    problems.push(format!(
+                        "spec.data secretKey {:?} is not a valid Secret key",
+                        d.secret_key
+                    ));
                 }
             }
             if e.spec.data.is_empty() && e.spec.data_from.is_empty() {

@@ -12,7 +12,9 @@ pub fn merge_maps(into: &mut Node, from: Node) {
         (Value::Map(dst), Value::Map(src)) => {
             for (k, v) in src {
                 match dst.entry(k) {
-                    Entry::Occupied(mut e) if e.get().as_map().is_some() && v.as_map().is_some() => {
+                    Entry::Occupied(mut e)
+                        if e.get().as_map().is_some() && v.as_map().is_some() =>
+                    {
                         merge_maps(e.get_mut(), v)
                     }
                     Entry::Occupied(mut e) => {

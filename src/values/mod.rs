@@ -5,6 +5,7 @@
 
 mod merge;
 mod node;
+pub mod secrets;
 pub mod strvals;
 pub mod yaml;
 
@@ -82,18 +83,37 @@ fn set_origin(node: &mut Node, origin: &Origin) {
 /// Helm's order (`--set-json`, `--set`, `--set-string`, `--set-file`, `--set-literal`; each
 /// kind in command-line order).
 pub fn user_values(sources: &Sources, stdin: &mut dyn Read) -> Result<Node, Diagnostics> {
+    load(sources, stdin).map(|l| l.values)
+}
+
+/// The user's values, and the values files (not stdin) that hold secret values.
+pub struct Loaded {
+    pub values: Node,
+    pub secret_files: Vec<String>,
+}
+
+/// Like [`user_values`], also noting which files hold secret values.
+pub fn load(sources: &Sources, stdin: &mut dyn Read) -> Result<Loaded, Diagnostics> {
+    let mut secret_files = Vec::new();
     let mut diags = Diagnostics::default();
     let mut base = Node::map(Origin::Default);
     let mut stdin_used = false;
     if sources.example {
-        let node = yaml::load(crate::EXAMPLE_VALUES, &Arc::from("values-secret.yaml.example"))
-            .expect("the built-in example is valid YAML");
+        let node = yaml::load(
+            crate::EXAMPLE_VALUES,
+            &Arc::from("values-secret.yaml.example"),
+        )
+        .expect("the built-in example is valid YAML");
         merge_maps(&mut base, node);
     }
     for file in &sources.files {
         let (label, text) = if file.trim() == "-" {
             if stdin_used {
-                diags.error(None, "", "`-f -` reads standard input once; it is given twice");
+                diags.error(
+                    None,
+                    "",
+                    "`-f -` reads standard input once; it is given twice",
+                );
                 continue;
             }
             stdin_used = true;
@@ -114,7 +134,12 @@ pub fn user_values(sources: &Sources, stdin: &mut dyn Read) -> Result<Node, Diag
             }
         };
         match yaml::load(&text, &Arc::from(label.as_str())) {
-            Ok(node) => merge_maps(&mut base, node),
+            Ok(node) => {
+                if file.trim() != "-" && secrets::holds_secret_values(&node) {
+                    secret_files.push(file.clone());
+                }
+                merge_maps(&mut base, node)
+            }
             Err(e) => diags.error(
                 Some(Origin::File {
                     path: Arc::from(label.as_str()),
@@ -137,10 +162,20 @@ pub fn user_values(sources: &Sources, stdin: &mut dyn Read) -> Result<Node, Diag
             }
         };
         if let Err(msg) = strvals::parse_into(set.kind, &set.arg, &mut base, &mut read) {
+            // Without any `=`, the argument may well be a value typed alone (a key pasted
+            // after --set): it is not echoed.
+            let (path, msg) = if set.arg.contains('=') {
+                (strvals::key_part(&set.arg).to_string(), msg)
+            } else {
+                (
+                    "(argument not shown)".to_string(),
+                    "expected KEY=VALUE; the argument has no `=`".to_string(),
+                )
+            };
             diags.error(
                 Some(Origin::Flag {
                     flag: set.kind.flag(),
-                    path: strvals::key_part(&set.arg).to_string(),
+                    path,
                 }),
                 "",
                 msg,
@@ -150,7 +185,10 @@ pub fn user_values(sources: &Sources, stdin: &mut dyn Read) -> Result<Node, Diag
     if diags.has_errors() {
         Err(diags)
     } else {
-        Ok(base)
+        Ok(Loaded {
+            values: base,
+            secret_files,
+        })
     }
 }
 

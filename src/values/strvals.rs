@@ -1,59 +1,1449 @@
-//! Helm's `--set` grammar (pkg/strvals). Minimal first version: plain dotted paths.
+//! Helm's `--set` grammar (`pkg/strvals` of Helm v4), rewritten in Rust with the same
+//! semantics, quirks included, so that every argument means here what it means to Helm:
+//!
+//! * `--set`, `--set-string`, `--set-file`, `--set-json`: `KEY=VALUE[,KEY=VALUE...]`. A key is
+//!   a dotted path (`a.b.c`, at most 30 dots) with list indexes (`a[0]`, `a[0][1]`,
+//!   `a[0].b`, index 0 to 65536, gaps padded with null); `\` escapes the next character in
+//!   keys and values (`\,` `\.` `\=` `\\` `\[`).
+//! * values: `--set` types them (`true`/`false`/`null` in any case, base-10 integers without a
+//!   leading zero that fit 64 bits; anything else is a string); `--set-string` keeps strings;
+//!   `--set-file` reads the named file; `{a,b}` is a list of such values; `--set-json` reads one
+//!   JSON value (empty means null), and an argument that is a whole JSON object merges in as
+//!   a values file would.
+//! * `--set-literal KEY=VALUE`: no escapes and no commas; everything after the first `=` is
+//!   the string.
+//!
+//! Helm's quirks are kept on purpose (an argument means the same thing to both tools):
+//! `a={}` is `[""]`, `a[0]` without a value creates an empty list, an unfinished index
+//! (`a[0`) or a trailing `.` is ignored, an empty key is ignored, and so on. Where Helm
+//! rounds (`--set-json` numbers become float64) we keep the exact number.
+//!
+//! Nothing here prints a value: errors name the key as written and what is wrong.
+
+use std::collections::BTreeMap;
 
 use super::node::{Node, Origin, Value};
 use super::SetKind;
 
-/// The key part of a `--set` argument (before the first unescaped `=`), for messages.
+/// Largest list index Helm accepts (`strvals.MaxIndex`).
+pub const MAX_INDEX: usize = 65536;
+/// Deepest dotted key Helm accepts (`strvals.MaxNestedNameLevel`): the number of dots.
+pub const MAX_NESTED_NAME_LEVEL: usize = 30;
+/// Deepest nesting of maps and lists one argument may build (the values-wide bound).
+pub const MAX_DEPTH: usize = super::yaml::MAX_DEPTH;
+/// How many list entries (padding included) one argument may create: bounds the memory
+/// `a[65536][65536]...` can take. Helm has no such bound.
+pub const LIST_ENTRY_BUDGET: usize = 1_000_000;
+
+/// The key part of a `--set` argument, for messages: the text before the first `=`
+/// (escaped or not, so that no part of a value is ever included). A whole-object
+/// `--set-json` argument has no key: `{...}`.
 pub fn key_part(arg: &str) -> &str {
-    arg.split('=').next().unwrap_or(arg)
+    if arg.trim_start().starts_with('{') {
+        return "{...}";
+    }
+    match arg.find('=') {
+        Some(i) => &arg[..i],
+        None => arg,
+    }
 }
 
-/// Applies one `--set`-family argument to `base`, as Helm does.
+/// Applies one `--set`-family argument to `base` (the merged values files), as Helm does.
 pub fn parse_into(
     kind: SetKind,
     arg: &str,
     base: &mut Node,
     read_file: &mut dyn FnMut(&str) -> Result<String, String>,
 ) -> Result<(), String> {
-    let Some((key, raw)) = arg.split_once('=') else {
-        return Err("expected KEY=VALUE".to_string());
-    };
-    let origin = Origin::Flag {
-        flag: kind.flag(),
-        path: key.to_string(),
-    };
-    let value = match kind {
-        SetKind::Set => typed(raw),
-        SetKind::String | SetKind::Literal => Value::Str(raw.to_string()),
-        SetKind::File => Value::Str(read_file(raw).map_err(|e| format!("{raw}: {e}"))?),
-        SetKind::Json => return Err("--set-json is not supported yet".to_string()),
-    };
-    let mut cur = base;
-    let parts: Vec<&str> = key.split('.').collect();
-    for (i, part) in parts.iter().enumerate() {
-        if !matches!(cur.value, Value::Map(_)) {
-            cur.value = Value::Map(Default::default());
+    if kind == SetKind::Json {
+        let trimmed = arg.trim();
+        if trimmed.starts_with('{') {
+            return merge_json_object(trimmed, base);
         }
-        let Value::Map(m) = &mut cur.value else { unreachable!() };
-        if i + 1 == parts.len() {
-            m.insert(part.to_string(), Node::new(value, origin));
-            return Ok(());
-        }
-        cur = m
-            .entry(part.to_string())
-            .or_insert_with(|| Node::map(origin.clone()));
     }
+    let Value::Map(data) = &mut base.value else {
+        return Err("the values are not a map".to_string());
+    };
+    let mut parser = Parser {
+        s: arg,
+        pos: 0,
+        last_len: 0,
+        kind,
+        read_file,
+        start: 0,
+        budget: LIST_ENTRY_BUDGET,
+    };
+    loop {
+        parser.start = parser.pos;
+        match parser.key(data, 0, 0) {
+            Ok(()) => {}
+            Err(Fail::Eof) => return Ok(()),
+            Err(Fail::Msg(m)) => return Err(m),
+        }
+    }
+}
+
+/// `--set-json '{"a": ...}'`: the object merges into the values as a values file does.
+fn merge_json_object(text: &str, base: &mut Node) -> Result<(), String> {
+    let origin = flag_origin(SetKind::Json, String::new());
+    let mut json = Json {
+        b: text.as_bytes(),
+        pos: 0,
+        origin: &origin,
+    };
+    let mut node = json
+        .value(0)
+        .and_then(|n| {
+            json.skip_ws();
+            if json.pos < json.b.len() {
+                Err(json.fail("unexpected text after the JSON object"))
+            } else {
+                Ok(n)
+            }
+        })
+        .map_err(|e| format!("the argument is not a valid JSON object: {e}"))?;
+    set_json_paths(&mut node, "");
+    super::merge::merge_maps(base, node);
     Ok(())
 }
 
-fn typed(s: &str) -> Value {
-    match s {
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
-        "null" => Value::Null,
-        _ => match s.parse::<i64>() {
-            Ok(i) if s == "0" || !s.starts_with('0') => Value::Int(i),
-            _ => Value::Str(s.to_string()),
-        },
+/// Gives every node of a whole-object `--set-json` its own key path as origin.
+fn set_json_paths(node: &mut Node, path: &str) {
+    if let Origin::Flag { path: p, .. } = &mut node.origin {
+        *p = path.to_string();
+    }
+    match &mut node.value {
+        Value::Map(m) => {
+            for (k, v) in m.iter_mut() {
+                let child = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                set_json_paths(v, &child);
+            }
+        }
+        Value::Seq(items) => {
+            for (i, v) in items.iter_mut().enumerate() {
+                set_json_paths(v, &format!("{path}[{i}]"));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn flag_origin(kind: SetKind, path: String) -> Origin {
+    Origin::Flag {
+        flag: kind.flag(),
+        path,
+    }
+}
+
+/// How a step of the parse ended short: `Eof` is Helm's `io.EOF` (the end of the argument,
+/// not an error: parsing stops there), `Msg` is a real error.
+enum Fail {
+    Eof,
+    Msg(String),
+}
+
+type Step<T> = Result<T, Fail>;
+
+/// What follows `=` when it is not JSON: a `{a,b}` list, nothing at all, or a plain value.
+enum ValList {
+    List(Vec<Node>),
+    Eof,
+    NotList,
+}
+
+struct Parser<'a, 'r> {
+    s: &'a str,
+    pos: usize,
+    last_len: usize,
+    kind: SetKind,
+    read_file: &'r mut dyn FnMut(&str) -> Result<String, String>,
+    /// Where the assignment being parsed starts (its key as written begins here).
+    start: usize,
+    budget: usize,
+}
+
+impl Parser<'_, '_> {
+    fn literal(&self) -> bool {
+        self.kind == SetKind::Literal
+    }
+
+    fn read(&mut self) -> Option<char> {
+        let c = self.s[self.pos..].chars().next()?;
+        self.last_len = c.len_utf8();
+        self.pos += self.last_len;
+        Some(c)
+    }
+
+    fn unread(&mut self) {
+        self.pos -= self.last_len;
+        self.last_len = 0;
+    }
+
+    /// Reads up to one of `stop` (consumed, returned) or the end (`None`); `\` escapes the
+    /// next character, except for `--set-literal`.
+    fn runes_until(&mut self, stop: &[char]) -> (String, Option<char>) {
+        let escapes = !self.literal();
+        let mut v = String::new();
+        loop {
+            match self.read() {
+                None => return (v, None),
+                Some(c) if stop.contains(&c) => return (v, Some(c)),
+                Some('\\') if escapes => match self.read() {
+                    None => return (v, None),
+                    Some(n) => v.push(n),
+                },
+                Some(c) => v.push(c),
+            }
+        }
+    }
+
+    /// The key of the current assignment as written, up to byte `end`.
+    fn written(&self, end: usize) -> String {
+        self.s[self.start..end].to_string()
+    }
+
+    /// The key as written up to the delimiter just read.
+    fn written_here(&self) -> String {
+        self.written(self.pos.saturating_sub(1).max(self.start))
+    }
+
+    fn origin(&self, end: usize) -> Origin {
+        flag_origin(self.kind, self.written(end))
+    }
+
+    fn err<T>(&self, msg: String) -> Step<T> {
+        Err(Fail::Msg(msg))
+    }
+
+    /// Helm's `parser.key`: one assignment (or the rest of one, below a map).
+    fn key(&mut self, data: &mut BTreeMap<String, Node>, level: usize, depth: usize) -> Step<()> {
+        if depth > MAX_DEPTH {
+            let w = self.written(self.pos);
+            return self.err(format!(
+                "`{w}` nests deeper than {MAX_DEPTH} levels; refused"
+            ));
+        }
+        let stop: &[char] = if self.literal() {
+            &['=', '[', '.']
+        } else {
+            &['=', '[', ',', '.']
+        };
+        let (k, last) = self.runes_until(stop);
+        match last {
+            None => {
+                if k.is_empty() {
+                    Err(Fail::Eof)
+                } else {
+                    let w = self.written(self.pos);
+                    self.err(format!("{} has no value (expected KEY=VALUE)", label(&w)))
+                }
+            }
+            Some('=') => {
+                let end = self.pos - 1;
+                let origin = self.origin(end);
+                let w = self.written(end);
+                match self.kind {
+                    SetKind::Literal => {
+                        let rest = self.s[self.pos..].to_string();
+                        self.pos = self.s.len();
+                        set(data, k, Node::new(Value::Str(rest), origin));
+                        Ok(())
+                    }
+                    SetKind::Json => {
+                        if self.empty_val() {
+                            set(data, k, Node::new(Value::Null, origin));
+                            return Ok(());
+                        }
+                        let v = self.json_value(&w, &origin, depth + 1)?;
+                        set(data, k, v);
+                        self.empty_val();
+                        Ok(())
+                    }
+                    _ => match self.val_list(&w, &origin)? {
+                        ValList::List(items) => {
+                            set(data, k, Node::new(Value::Seq(items), origin));
+                            Ok(())
+                        }
+                        ValList::Eof => {
+                            set(data, k, Node::new(Value::Str(String::new()), origin));
+                            Err(Fail::Eof)
+                        }
+                        ValList::NotList => {
+                            let rs = self.val();
+                            let v = self.read_value(rs, &w, &origin)?;
+                            set(data, k, v);
+                            Ok(())
+                        }
+                    },
+                }
+            }
+            Some(',') => {
+                let w = self.written_here();
+                self.err(format!(
+                    "{} has no value: a `,` follows it (expected KEY=VALUE)",
+                    label(&w)
+                ))
+            }
+            Some('.') => {
+                let end = self.pos - 1;
+                let level = level + 1;
+                if level > MAX_NESTED_NAME_LEVEL {
+                    let w = self.written(end);
+                    return self.err(format!(
+                        "`{w}...` nests more than {MAX_NESTED_NAME_LEVEL} levels of keys, Helm's limit"
+                    ));
+                }
+                match data.get_mut(&k) {
+                    Some(node) => match &mut node.value {
+                        Value::Map(inner) => {
+                            let r = self.key(inner, level, depth + 1);
+                            if r.is_ok() && inner.is_empty() {
+                                return self.no_key_after_dot(end);
+                            }
+                            r
+                        }
+                        other => {
+                            let w = self.written(end);
+                            self.err(format!(
+                                "`{w}` {}, not a map, so no key can be set below it",
+                                holds(other)
+                            ))
+                        }
+                    },
+                    None => {
+                        let mut inner = BTreeMap::new();
+                        let r = self.key(&mut inner, level, depth + 1);
+                        if r.is_ok() && inner.is_empty() {
+                            return self.no_key_after_dot(end);
+                        }
+                        if !inner.is_empty() {
+                            set(data, k, Node::new(Value::Map(inner), self.origin(end)));
+                        }
+                        r
+                    }
+                }
+            }
+            Some(_) => {
+                // '['
+                let end = self.pos - 1;
+                let i = self.key_index()?;
+                match data.get_mut(&k) {
+                    Some(node) => match &mut node.value {
+                        Value::Seq(list) => {
+                            if k.is_empty() && !(i >= 0 && (i as usize) < list.len()) {
+                                // Helm never stores under an empty key; only an in-place
+                                // change of an existing list would show.
+                                let mut scratch = list.clone();
+                                return self.list_item(&mut scratch, i, level, depth + 1);
+                            }
+                            self.list_item(list, i, level, depth + 1)
+                        }
+                        other => {
+                            let w = self.written(end);
+                            self.err(format!(
+                                "`{w}` {}, not a list, so it cannot take an index",
+                                holds(other)
+                            ))
+                        }
+                    },
+                    None => {
+                        let mut list = Vec::new();
+                        let r = self.list_item(&mut list, i, level, depth + 1);
+                        set(data, k, Node::new(Value::Seq(list), self.origin(end)));
+                        r
+                    }
+                }
+            }
+        }
+    }
+
+    /// `a.=x`: nothing was set below `a` (`end` is where the `.` is).
+    fn no_key_after_dot(&self, end: usize) -> Step<()> {
+        let w = self.written(end);
+        self.err(format!(
+            "{} has no key after its `.` (expected KEY=VALUE)",
+            label(&w)
+        ))
+    }
+
+    /// Helm's `keyIndex`: the number up to `]`. An unfinished index is the end of input.
+    fn key_index(&mut self) -> Step<i64> {
+        let (v, last) = self.runes_until(&[']']);
+        if last.is_none() {
+            return Err(Fail::Eof);
+        }
+        // Go's strconv.Atoi: optional sign, decimal digits, 64 bits.
+        v.parse::<i64>().or_else(|e| {
+            let w = self.written_here();
+            let why = match e.kind() {
+                std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                    "is out of range"
+                }
+                _ => "is not a number",
+            };
+            self.err(format!("`{w}]`: the list index {why}"))
+        })
+    }
+
+    /// Helm's `listItem`: what follows `[i]`.
+    fn list_item(&mut self, list: &mut Vec<Node>, i: i64, level: usize, depth: usize) -> Step<()> {
+        if i < 0 {
+            let w = self.written(self.pos);
+            return self.err(format!("`{w}`: a list index may not be negative"));
+        }
+        if depth > MAX_DEPTH {
+            let w = self.written(self.pos);
+            return self.err(format!(
+                "`{w}` nests deeper than {MAX_DEPTH} levels; refused"
+            ));
+        }
+        let i = usize::try_from(i).unwrap_or(usize::MAX);
+        let (k, last) = self.runes_until(&['[', '.', '=']);
+        if !k.is_empty() {
+            let w = if last.is_some() {
+                self.written_here()
+            } else {
+                self.written(self.pos)
+            };
+            return self.err(format!(
+                "`{w}`: unexpected text after `]` (expected `.`, `[` or `=`)"
+            ));
+        }
+        match last {
+            None => Err(Fail::Eof),
+            Some('=') => {
+                let end = self.pos - 1;
+                let origin = self.origin(end);
+                let w = self.written(end);
+                match self.kind {
+                    SetKind::Literal => {
+                        let rest = self.s[self.pos..].to_string();
+                        self.pos = self.s.len();
+                        self.set_index(list, i, Node::new(Value::Str(rest), origin), &w)
+                    }
+                    SetKind::Json => {
+                        if self.empty_val() {
+                            return self.set_index(list, i, Node::new(Value::Null, origin), &w);
+                        }
+                        let v = self.json_value(&w, &origin, depth + 1)?;
+                        self.set_index(list, i, v, &w)?;
+                        self.empty_val();
+                        Ok(())
+                    }
+                    _ => match self.val_list(&w, &origin)? {
+                        ValList::List(items) => {
+                            self.set_index(list, i, Node::new(Value::Seq(items), origin), &w)
+                        }
+                        ValList::Eof => self.set_index(
+                            list,
+                            i,
+                            Node::new(Value::Str(String::new()), origin),
+                            &w,
+                        ),
+                        ValList::NotList => {
+                            let rs = self.val();
+                            let v = self.read_value(rs, &w, &origin)?;
+                            self.set_index(list, i, v, &w)
+                        }
+                    },
+                }
+            }
+            Some('[') => {
+                let end = self.pos - 1;
+                let next = self.key_index()?;
+                if i < list.len() && !list[i].is_null() {
+                    match &mut list[i].value {
+                        Value::Seq(inner) => self.list_item(inner, next, level, depth + 1),
+                        other => {
+                            let w = self.written(end);
+                            self.err(format!(
+                                "`{w}` {}, not a list, so it cannot take an index",
+                                holds(other)
+                            ))
+                        }
+                    }
+                } else {
+                    let mut inner = Vec::new();
+                    self.list_item(&mut inner, next, level, depth + 1)?;
+                    let w = self.written(end);
+                    let node = Node::new(Value::Seq(inner), self.origin(end));
+                    self.set_index(list, i, node, &w)
+                }
+            }
+            Some(_) => {
+                // '.'
+                let end = self.pos - 1;
+                if i < list.len() {
+                    if !matches!(list[i].value, Value::Map(_)) {
+                        // Helm replaces whatever was there with a map.
+                        list[i] = Node::map(self.origin(end));
+                    }
+                    let Value::Map(inner) = &mut list[i].value else {
+                        unreachable!("just made a map")
+                    };
+                    self.key(inner, level, depth + 1)
+                } else {
+                    let mut inner = BTreeMap::new();
+                    self.key(&mut inner, level, depth + 1)?;
+                    let w = self.written(end);
+                    let node = Node::new(Value::Map(inner), self.origin(end));
+                    self.set_index(list, i, node, &w)
+                }
+            }
+        }
+    }
+
+    /// Helm's `setIndex`: stores at `i`, padding with null; refuses indexes over 65536.
+    fn set_index(&mut self, list: &mut Vec<Node>, i: usize, val: Node, w: &str) -> Step<()> {
+        if i > MAX_INDEX {
+            return self.err(format!(
+                "`{w}`: list index {i} is above Helm's maximum of {MAX_INDEX}"
+            ));
+        }
+        if list.len() <= i {
+            let grow = i + 1 - list.len();
+            if grow > self.budget {
+                return self.err(format!(
+                    "`{w}`: the list indexes of this argument would create more than \
+                     {LIST_ENTRY_BUDGET} list entries; refused"
+                ));
+            }
+            self.budget -= grow;
+            let pad = Node::new(Value::Null, val.origin.clone());
+            list.resize(i + 1, pad);
+        }
+        list[i] = val;
+        Ok(())
+    }
+
+    /// Helm's `emptyVal`: skips blanks; true at the end or at a `,` (consumed).
+    fn empty_val(&mut self) -> bool {
+        loop {
+            match self.read() {
+                None | Some(',') => return true,
+                Some(c) if c.is_whitespace() => {}
+                Some(_) => {
+                    self.unread();
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Helm's `val`: a plain value, up to `,`.
+    fn val(&mut self) -> String {
+        self.runes_until(&[',']).0
+    }
+
+    /// Helm's `valList`: `{a,b,...}` after `=`.
+    fn val_list(&mut self, w: &str, origin: &Origin) -> Step<ValList> {
+        match self.read() {
+            None => return Ok(ValList::Eof),
+            Some('{') => {}
+            Some(_) => {
+                self.unread();
+                return Ok(ValList::NotList);
+            }
+        }
+        let mut items = Vec::new();
+        loop {
+            let (rs, last) = self.runes_until(&[',', '}']);
+            match last {
+                None => {
+                    return self.err(format!(
+                        "the `{{...}}` list given for `{w}` has no closing `}}`"
+                    ))
+                }
+                Some('}') => {
+                    if let Some(c) = self.read() {
+                        if c != ',' {
+                            self.unread();
+                        }
+                    }
+                    items.push(self.read_value(rs, w, origin)?);
+                    return Ok(ValList::List(items));
+                }
+                Some(_) => items.push(self.read_value(rs, w, origin)?),
+            }
+        }
+    }
+
+    /// The value of one plain item, by kind: typed, string, or the content of a file.
+    fn read_value(&mut self, rs: String, w: &str, origin: &Origin) -> Step<Node> {
+        let value = match self.kind {
+            SetKind::Set => typed_val(rs),
+            SetKind::File => match (self.read_file)(&rs) {
+                Ok(text) => Value::Str(text),
+                Err(e) => return self.err(format!("cannot read the file given for `{w}`: {e}")),
+            },
+            SetKind::String | SetKind::Json | SetKind::Literal => Value::Str(rs),
+        };
+        Ok(Node::new(value, origin.clone()))
+    }
+
+    /// One JSON value at the current position (Go's `json.Decoder.Decode`: it stops right
+    /// after the value).
+    fn json_value(&mut self, w: &str, origin: &Origin, depth: usize) -> Step<Node> {
+        let mut json = Json {
+            b: &self.s.as_bytes()[self.pos..],
+            pos: 0,
+            origin,
+        };
+        match json.value(depth) {
+            Ok(node) => {
+                self.pos += json.pos;
+                Ok(node)
+            }
+            Err(e) => self.err(format!("the value of `{w}` is not valid JSON: {e}")),
+        }
+    }
+}
+
+/// Helm stores nothing under an empty key.
+fn set(data: &mut BTreeMap<String, Node>, key: String, val: Node) {
+    if !key.is_empty() {
+        data.insert(key, val);
+    }
+}
+
+fn label(written: &str) -> String {
+    if written.is_empty() {
+        "an empty key".to_string()
+    } else {
+        format!("key `{written}`")
+    }
+}
+
+fn holds(v: &Value) -> String {
+    match v {
+        Value::Null => "is null".to_string(),
+        other => format!("holds a {}", other.type_name()),
+    }
+}
+
+/// Helm's `typedVal` for `--set`: `true`/`false`/`null` in any case, `0`, and base-10 integers
+/// without a leading zero that fit 64 bits; anything else is the string as given.
+fn typed_val(s: String) -> Value {
+    if equal_fold(&s, "true") {
+        return Value::Bool(true);
+    }
+    if equal_fold(&s, "false") {
+        return Value::Bool(false);
+    }
+    if equal_fold(&s, "null") {
+        return Value::Null;
+    }
+    if s == "0" {
+        return Value::Int(0);
+    }
+    if !s.is_empty() && !s.starts_with('0') {
+        // Rust's i64 parser and Go's ParseInt(s, 10, 64) accept the same texts.
+        if let Ok(i) = s.parse::<i64>() {
+            return Value::Int(i);
+        }
+    }
+    Value::Str(s)
+}
+
+/// Go's `strings.EqualFold` against a lower-case ASCII word: ASCII case folding, plus the
+/// one non-ASCII letter that folds onto a letter of `true`/`false`/`null` (`ſ` ~ `s`).
+fn equal_fold(s: &str, word: &str) -> bool {
+    let mut a = s.chars();
+    for w in word.chars() {
+        match a.next() {
+            Some(c) if c.to_ascii_lowercase() == w => {}
+            Some('\u{17f}') if w == 's' => {}
+            _ => return false,
+        }
+    }
+    a.next().is_none()
+}
+
+/// A JSON reader with Go's `encoding/json` grammar. Integers keep their exact digits (Go
+/// would round them to float64); a float out of range is refused as Go refuses it.
+/// Errors give a byte offset, never the text.
+struct Json<'a, 'o> {
+    b: &'a [u8],
+    pos: usize,
+    origin: &'o Origin,
+}
+
+impl Json<'_, '_> {
+    fn fail(&self, what: &str) -> String {
+        format!("{what} (at byte {} of the value)", self.pos + 1)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn node(&self, value: Value) -> Node {
+        Node::new(value, self.origin.clone())
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Node, String> {
+        self.skip_ws();
+        match self.peek() {
+            None => Err(self.fail("unexpected end of the value")),
+            Some(b'{') => {
+                let depth = self.enter(depth)?;
+                self.pos += 1;
+                let mut map = BTreeMap::new();
+                self.skip_ws();
+                if self.peek() == Some(b'}') {
+                    self.pos += 1;
+                    return Ok(self.node(Value::Map(map)));
+                }
+                loop {
+                    self.skip_ws();
+                    if self.peek() != Some(b'"') {
+                        return Err(self.fail("expected a string key"));
+                    }
+                    let key = self.string()?;
+                    self.skip_ws();
+                    if self.peek() != Some(b':') {
+                        return Err(self.fail("expected `:` after an object key"));
+                    }
+                    self.pos += 1;
+                    let v = self.value(depth)?;
+                    map.insert(key, v);
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => self.pos += 1,
+                        Some(b'}') => {
+                            self.pos += 1;
+                            return Ok(self.node(Value::Map(map)));
+                        }
+                        None => return Err(self.fail("unexpected end inside an object")),
+                        Some(_) => return Err(self.fail("expected `,` or `}` in an object")),
+                    }
+                }
+            }
+            Some(b'[') => {
+                let depth = self.enter(depth)?;
+                self.pos += 1;
+                let mut items = Vec::new();
+                self.skip_ws();
+                if self.peek() == Some(b']') {
+                    self.pos += 1;
+                    return Ok(self.node(Value::Seq(items)));
+                }
+                loop {
+                    items.push(self.value(depth)?);
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => self.pos += 1,
+                        Some(b']') => {
+                            self.pos += 1;
+                            return Ok(self.node(Value::Seq(items)));
+                        }
+                        None => return Err(self.fail("unexpected end inside a list")),
+                        Some(_) => return Err(self.fail("expected `,` or `]` in a list")),
+                    }
+                }
+            }
+            Some(b'"') => {
+                let s = self.string()?;
+                Ok(self.node(Value::Str(s)))
+            }
+            Some(b't') => self.literal("true", Value::Bool(true)),
+            Some(b'f') => self.literal("false", Value::Bool(false)),
+            Some(b'n') => self.literal("null", Value::Null),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err(self.fail("invalid character, expected a JSON value")),
+        }
+    }
+
+    fn enter(&self, depth: usize) -> Result<usize, String> {
+        if depth >= MAX_DEPTH {
+            Err(self.fail(&format!(
+                "nesting deeper than {MAX_DEPTH} levels is refused"
+            )))
+        } else {
+            Ok(depth + 1)
+        }
+    }
+
+    fn literal(&mut self, word: &str, v: Value) -> Result<Node, String> {
+        for &c in word.as_bytes() {
+            if self.peek() != Some(c) {
+                return Err(self.fail(if self.peek().is_none() {
+                    "unexpected end of the value"
+                } else {
+                    "invalid literal"
+                }));
+            }
+            self.pos += 1;
+        }
+        Ok(self.node(v))
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    fn number(&mut self) -> Result<Node, String> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(self.fail("invalid number")),
+        }
+        let mut integer = true;
+        if self.peek() == Some(b'.') {
+            integer = false;
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(self.fail("invalid number"));
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            integer = false;
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.fail("invalid number"));
+            }
+        }
+        let text = std::str::from_utf8(&self.b[start..self.pos]).expect("ASCII digits");
+        let f: f64 = text.parse().map_err(|_| self.fail("invalid number"))?;
+        if !f.is_finite() {
+            return Err(self.fail("number out of range"));
+        }
+        let value = if integer {
+            match text.parse::<i64>() {
+                Ok(i) => Value::Int(i),
+                Err(_) => Value::BigInt(text.to_string()),
+            }
+        } else {
+            Value::Float(f)
+        };
+        Ok(self.node(value))
+    }
+
+    fn hex4(&mut self) -> Result<u32, String> {
+        let h = self
+            .b
+            .get(self.pos..self.pos + 4)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .ok_or_else(|| self.fail("invalid \\u escape in a string"))?;
+        self.pos += 4;
+        Ok(h)
+    }
+
+    /// A string: Go's escapes; an unpaired surrogate becomes U+FFFD as in Go.
+    fn string(&mut self) -> Result<String, String> {
+        self.pos += 1; // the opening quote
+        let mut out: Vec<u8> = Vec::new();
+        loop {
+            let Some(c) = self.peek() else {
+                return Err(self.fail("unterminated string"));
+            };
+            match c {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(String::from_utf8(out).expect("valid UTF-8 in, valid out"));
+                }
+                b'\\' => {
+                    self.pos += 1;
+                    let Some(e) = self.peek() else {
+                        return Err(self.fail("unterminated string"));
+                    };
+                    self.pos += 1;
+                    let ch = match e {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let u = self.hex4()?;
+                            if (0xD800..0xDC00).contains(&u)
+                                && self.b.get(self.pos..self.pos + 2) == Some(b"\\u")
+                            {
+                                let save = self.pos;
+                                self.pos += 2;
+                                match self.hex4() {
+                                    Ok(lo) if (0xDC00..0xE000).contains(&lo) => {
+                                        let c = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+                                        char::from_u32(c).unwrap_or('\u{fffd}')
+                                    }
+                                    _ => {
+                                        // Go: not a pair; this one is U+FFFD, the next
+                                        // escape is read on its own.
+                                        self.pos = save;
+                                        '\u{fffd}'
+                                    }
+                                }
+                            } else {
+                                char::from_u32(u).unwrap_or('\u{fffd}')
+                            }
+                        }
+                        _ => {
+                            self.pos -= 1;
+                            return Err(self.fail("invalid escape in a string"));
+                        }
+                    };
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                }
+                0..=0x1f => return Err(self.fail("control character in a string")),
+                _ => {
+                    out.push(c);
+                    self.pos += 1;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn base() -> Node {
+        Node::map(Origin::Default)
+    }
+
+    fn no_files(_: &str) -> Result<String, String> {
+        Err("no such file".to_string())
+    }
+
+    fn run(kind: SetKind, arg: &str, node: &mut Node) -> Result<(), String> {
+        let mut files = |p: &str| match p {
+            "path1" => Ok("value1".to_string()),
+            "path2" => Ok("v2\n".to_string()),
+            _ => no_files(p),
+        };
+        parse_into(kind, arg, node, &mut files)
+    }
+
+    fn parse(kind: SetKind, arg: &str) -> Result<serde_json::Value, String> {
+        let mut n = base();
+        run(kind, arg, &mut n).map(|()| n.to_json())
+    }
+
+    fn parse_onto(
+        kind: SetKind,
+        start: serde_json::Value,
+        args: &[&str],
+    ) -> Result<serde_json::Value, String> {
+        let mut n = from_json(&start);
+        for a in args {
+            run(kind, a, &mut n)?;
+        }
+        Ok(n.to_json())
+    }
+
+    fn from_json(v: &serde_json::Value) -> Node {
+        let value = match v {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap()),
+            },
+            serde_json::Value::String(s) => Value::Str(s.clone()),
+            serde_json::Value::Array(a) => Value::Seq(a.iter().map(from_json).collect()),
+            serde_json::Value::Object(o) => {
+                Value::Map(o.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
+            }
+        };
+        Node::new(value, Origin::Default)
+    }
+
+    /// `Ok(json)` for the expected values, `Err(())` for "Helm refuses it".
+    type Want = Result<serde_json::Value, ()>;
+
+    fn check(kind: SetKind, cases: &[(&str, Want)]) {
+        for (arg, want) in cases {
+            let got = parse(kind, arg);
+            match (want, &got) {
+                (Ok(w), Ok(g)) => assert_eq!(g, w, "{kind:?} {arg:?}"),
+                (Err(()), Err(_)) => {}
+                _ => panic!("{kind:?} {arg:?}: want {want:?}, got {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn set_cases_from_helm() {
+        let cases: &[(&str, Want)] = &[
+            ("name1=null,f=false,t=true", Ok(json!({"name1": null, "f": false, "t": true}))),
+            ("name1=value1", Ok(json!({"name1": "value1"}))),
+            ("name1=value1,name2=value2", Ok(json!({"name1": "value1", "name2": "value2"}))),
+            ("name1=value1,name2=value2,", Ok(json!({"name1": "value1", "name2": "value2"}))),
+            ("name1=value1,,,,name2=value2,", Err(())),
+            ("name1=,name2=value2", Ok(json!({"name1": "", "name2": "value2"}))),
+            ("leading_zeros=00009", Ok(json!({"leading_zeros": "00009"}))),
+            ("zero_int=0", Ok(json!({"zero_int": 0}))),
+            ("long_int=1234567890", Ok(json!({"long_int": 1234567890}))),
+            ("boolean=true", Ok(json!({"boolean": true}))),
+            ("is_null=null", Ok(json!({"is_null": null}))),
+            ("name1,name2=", Err(())),
+            ("name1,name2=value2", Err(())),
+            ("name1,name2=value2\\", Err(())),
+            ("name1,name2", Err(())),
+            ("name1=one\\,two,name2=three\\,four", Ok(json!({"name1": "one,two", "name2": "three,four"}))),
+            ("name1=one\\=two,name2=three\\=four", Ok(json!({"name1": "one=two", "name2": "three=four"}))),
+            ("name1=one two three,name2=three two one", Ok(json!({"name1": "one two three", "name2": "three two one"}))),
+            ("outer.inner=value", Ok(json!({"outer": {"inner": "value"}}))),
+            ("outer.middle.inner=value", Ok(json!({"outer": {"middle": {"inner": "value"}}}))),
+            ("outer.inner1=value,outer.inner2=value2", Ok(json!({"outer": {"inner1": "value", "inner2": "value2"}}))),
+            ("outer.inner1=value,outer.middle.inner=value", Ok(json!({"outer": {"inner1": "value", "middle": {"inner": "value"}}}))),
+            ("name1.name2", Err(())),
+            ("name1.name2,name1.name3", Err(())),
+            ("name1.name2=", Ok(json!({"name1": {"name2": ""}}))),
+            ("name1.=name2", Err(())),
+            ("name1.,name2", Err(())),
+            ("name1={value1,value2}", Ok(json!({"name1": ["value1", "value2"]}))),
+            ("name1={value1,value2},name2={value1,value2}", Ok(json!({"name1": ["value1", "value2"], "name2": ["value1", "value2"]}))),
+            ("name1={1021,902}", Ok(json!({"name1": [1021, 902]}))),
+            ("name1.name2={value1,value2}", Ok(json!({"name1": {"name2": ["value1", "value2"]}}))),
+            ("name1={1021,902", Err(())),
+            ("list[0]=foo", Ok(json!({"list": ["foo"]}))),
+            ("list[0].foo=bar", Ok(json!({"list": [{"foo": "bar"}]}))),
+            ("list[0].foo=bar,list[0].hello=world", Ok(json!({"list": [{"foo": "bar", "hello": "world"}]}))),
+            ("list[0].foo=bar,list[-30].hello=world", Err(())),
+            ("list[0]=foo,list[1]=bar", Ok(json!({"list": ["foo", "bar"]}))),
+            ("list[0]=foo,list[1]=bar,", Ok(json!({"list": ["foo", "bar"]}))),
+            ("list[0]=foo,list[3]=bar", Ok(json!({"list": ["foo", null, null, "bar"]}))),
+            ("list[0]=foo,list[-20]=bar", Err(())),
+            ("illegal[0]name.foo=bar", Err(())),
+            ("noval[0]", Ok(json!({"noval": []}))),
+            ("noval[0]=", Ok(json!({"noval": [""]}))),
+            ("nested[0][0]=1", Ok(json!({"nested": [[1]]}))),
+            ("nested[1][1]=1", Ok(json!({"nested": [null, [null, 1]]}))),
+            ("name1.name2[0].foo=bar,name1.name2[1].foo=bar", Ok(json!({"name1": {"name2": [{"foo": "bar"}, {"foo": "bar"}]}}))),
+            ("name1.name2[1].foo=bar,name1.name2[0].foo=bar", Ok(json!({"name1": {"name2": [{"foo": "bar"}, {"foo": "bar"}]}}))),
+            ("name1.name2[1].foo=bar", Ok(json!({"name1": {"name2": [null, {"foo": "bar"}]}}))),
+            ("]={}].", Err(())),
+            // Quirks checked against the helm binary.
+            ("a.", Ok(json!({}))),
+            ("a[0", Ok(json!({}))),
+            ("=b", Ok(json!({}))),
+            ("[0]=1", Ok(json!({}))),
+            ("", Ok(json!({}))),
+            ("a[0].", Ok(json!({"a": []}))),
+            ("a[0][1", Ok(json!({"a": []}))),
+            ("a={}", Ok(json!({"a": [""]}))),
+            ("a={x}y=1", Ok(json!({"a": ["x"], "y": 1}))),
+            ("a={x}}", Err(())),
+            ("a.x=1,a.=b", Ok(json!({"a": {"x": 1}}))),
+            ("a[70000]", Ok(json!({"a": []}))),
+            ("a[65537]=1", Err(())),
+            ("a[+1]=1", Ok(json!({"a": [null, 1]}))),
+            ("a[-0]=1", Ok(json!({"a": [1]}))),
+            ("a[ 1]=1", Err(())),
+            ("a[99999999999999999999]=1", Err(())),
+            ("a[x]=1", Err(())),
+            ("a[]=1", Err(())),
+            ("a[0]x=1", Err(())),
+            ("a[0],b=1", Err(())),
+            ("a=b\\", Ok(json!({"a": "b"}))),
+            ("a\\.b=c", Ok(json!({"a.b": "c"}))),
+            ("a\\\\b=c\\\\d", Ok(json!({"a\\b": "c\\d"}))),
+            ("a={x\\,y,z}", Ok(json!({"a": ["x,y", "z"]}))),
+            ("a\\[0]=1", Ok(json!({"a[0]": 1}))),
+            ("a=1,a.b=2", Err(())),
+            ("a.b=2,a=1", Ok(json!({"a": 1}))),
+            ("a=null,a.b=1", Err(())),
+            ("a=null,a[0]=1", Err(())),
+            ("a[0]=null,a[0][0]=1", Ok(json!({"a": [[1]]}))),
+            ("a[0]=x,a[0][0]=1", Err(())),
+            ("a[1]=1,a[0].b=1", Ok(json!({"a": [{"b": 1}, 1]}))),
+            ("a[0]=1,a[0].b=1", Ok(json!({"a": [{"b": 1}]}))),
+            ("a[0]=1,a.b=1", Err(())),
+            ("a=falſe,b=TRUE,c=NuLl,d=-007,e=+5,f=-0", Ok(json!({"a": false, "b": true, "c": null, "d": -7, "e": 5, "f": 0}))),
+            ("a=1.5,b=1e3,c=0x10,d=9223372036854775807,e=9223372036854775808", Ok(json!({"a": "1.5", "b": "1e3", "c": "0x10", "d": 9223372036854775807i64, "e": "9223372036854775808"}))),
+            (",", Err(())),
+            ("a=1,,", Err(())),
+            ("a", Err(())),
+        ];
+        check(SetKind::Set, cases);
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn string_cases() {
+        check(
+            SetKind::String,
+            &[
+                ("long_int_string=1234567890", Ok(json!({"long_int_string": "1234567890"}))),
+                ("boolean=true", Ok(json!({"boolean": "true"}))),
+                ("is_null=null", Ok(json!({"is_null": "null"}))),
+                ("zero=0", Ok(json!({"zero": "0"}))),
+                ("a={1,true}", Ok(json!({"a": ["1", "true"]}))),
+                ("a=", Ok(json!({"a": ""}))),
+            ],
+        );
+    }
+
+    #[test]
+    fn nesting_limit() {
+        let mut key = String::new();
+        for i in 1..=MAX_NESTED_NAME_LEVEL + 1 {
+            key.push_str(&format!("n{i}."));
+        }
+        assert!(parse(SetKind::Set, &format!("{key}x=v")).is_err());
+        let ok: Vec<String> = (0..=MAX_NESTED_NAME_LEVEL)
+            .map(|i| format!("n{i}"))
+            .collect();
+        assert!(parse(SetKind::Set, &format!("{}=v", ok.join("."))).is_ok());
+        // Indexes are not counted by Helm, but depth is bounded.
+        let deep = format!("a{}=1", "[0]".repeat(MAX_DEPTH + 5));
+        assert!(parse(SetKind::Set, &deep).unwrap_err().contains("deeper"));
+        let fine = format!("a{}=1", "[0]".repeat(100));
+        assert!(parse(SetKind::Set, &fine).is_ok());
+    }
+
+    #[test]
+    fn list_budget_bounds_memory() {
+        let arg = format!("a{}=1", "[65536]".repeat(20));
+        let err = parse(SetKind::Set, &arg).unwrap_err();
+        assert!(err.contains("list entries"), "{err}");
+        let n = parse(SetKind::Set, "a[65536]=1").unwrap();
+        assert_eq!(n["a"].as_array().unwrap().len(), 65537);
+    }
+
+    #[test]
+    fn into_existing_values() {
+        let got = parse_onto(
+            SetKind::Set,
+            json!({"outer": {"inner1": "overwrite", "inner2": "value2"}}),
+            &["outer.inner1=value1,outer.inner3=value3,outer.inner4=4"],
+        );
+        assert_eq!(
+            got.unwrap(),
+            json!({"outer": {"inner1": "value1", "inner2": "value2", "inner3": "value3", "inner4": 4}})
+        );
+        let got = parse_onto(
+            SetKind::Set,
+            json!({}),
+            &[
+                "listOuter[0][0].type=listValue",
+                "listOuter[0][0].status=alive",
+            ],
+        );
+        assert_eq!(
+            got.unwrap(),
+            json!({"listOuter": [[{"type": "listValue", "status": "alive"}]]})
+        );
+        let got = parse_onto(
+            SetKind::Set,
+            json!({}),
+            &[
+                "listOuter[0][0].type=listValue",
+                "listOuter[1][0].status=alive",
+            ],
+        );
+        assert_eq!(
+            got.unwrap(),
+            json!({"listOuter": [[{"type": "listValue"}], [{"status": "alive"}]]})
+        );
+        let got = parse_onto(
+            SetKind::Set,
+            json!({"listOuter": [[[{"exited": "old"}]]]}),
+            &[
+                "listOuter[0][1][0].type=listValue",
+                "listOuter[0][0][1].status=alive",
+            ],
+        );
+        assert_eq!(
+            got.unwrap(),
+            json!({"listOuter": [[[{"exited": "old"}, {"status": "alive"}], [{"type": "listValue"}]]]})
+        );
+        let got = parse_onto(
+            SetKind::String,
+            json!({"outer": {"inner1": "overwrite", "inner2": "value2"}}),
+            &["outer.inner1=1,outer.inner3=3"],
+        );
+        assert_eq!(
+            got.unwrap(),
+            json!({"outer": {"inner1": "1", "inner2": "value2", "inner3": "3"}})
+        );
+        // Type conflicts with what the files hold.
+        for (start, arg) in [
+            (json!({"a": null}), "a.b=1"),
+            (json!({"a": null}), "a[0]=1"),
+            (json!({"a": [1]}), "a[0][0]=1"),
+            (json!({"a": {"k": 1}}), "a[0]=1"),
+            (json!({"a": {"k": 1}}), "a.k.j=1"),
+            (json!({"a": "s"}), "a[0]=1"),
+        ] {
+            assert!(
+                parse_onto(SetKind::Set, start.clone(), &[arg]).is_err(),
+                "{start} {arg}"
+            );
+        }
+        // A list element that is not a map becomes one.
+        assert_eq!(
+            parse_onto(SetKind::Set, json!({"l": [1, 2]}), &["l[0].b=x"]).unwrap(),
+            json!({"l": [{"b": "x"}, 2]})
+        );
+        // An empty key is never stored, but an existing list under it changes in place.
+        assert_eq!(
+            parse_onto(SetKind::Set, json!({"": [1, 2]}), &["[1]=x"]).unwrap(),
+            json!({"": [1, "x"]})
+        );
+        assert_eq!(
+            parse_onto(SetKind::Set, json!({"": [1]}), &["[3]=x"]).unwrap(),
+            json!({"": [1]})
+        );
+        assert_eq!(
+            parse_onto(SetKind::Set, json!({"": {"a": 1}}), &[".b=2"]).unwrap(),
+            json!({"": {"a": 1, "b": 2}})
+        );
+    }
+
+    #[test]
+    fn json_cases() {
+        let got = parse_onto(
+            SetKind::Json,
+            json!({"outer": {"inner1": "overwrite", "inner2": "value2"}}),
+            &[r#"outer.inner1="1",outer.inner3=3,outer.inner4=true,outer.inner5="true""#],
+        );
+        assert_eq!(
+            got.unwrap(),
+            json!({"outer": {"inner1": "1", "inner2": "value2", "inner3": 3, "inner4": true, "inner5": "true"}})
+        );
+        let got = parse_onto(
+            SetKind::Json,
+            json!({"outer": {"inner1": {"x": "overwrite"}, "inner2": "value2", "inner3": ["overwrite"]}}),
+            &[
+                r#"outer.inner1={"a":"1","b":2,"c":[1,2,3]},outer.inner3=["new value 1","new value 2"],outer.inner4={"aa":"1","bb":2,"cc":[1,2,3]},outer.inner5=[{"A":"1","B":2,"C":[1,2,3]}]"#,
+            ],
+        );
+        assert_eq!(
+            got.unwrap(),
+            json!({"outer": {
+                "inner1": {"a": "1", "b": 2, "c": [1, 2, 3]},
+                "inner2": "value2",
+                "inner3": ["new value 1", "new value 2"],
+                "inner4": {"aa": "1", "bb": 2, "cc": [1, 2, 3]},
+                "inner5": [{"A": "1", "B": 2, "C": [1, 2, 3]}]}})
+        );
+        let got = parse_onto(
+            SetKind::Json,
+            json!({"outer": {"inner1": {"x": "overwrite"}, "inner2": "value2"}}),
+            &[
+                r#"outer.inner1=,outer.inner3={"aa":"1","bb":2,"cc":[1,2,3]},outer.inner3.cc[1]=null"#,
+            ],
+        );
+        assert_eq!(
+            got.unwrap(),
+            json!({"outer": {"inner1": null, "inner2": "value2", "inner3": {"aa": "1", "bb": 2, "cc": [1, null, 3]}}})
+        );
+        check(
+            SetKind::Json,
+            &[
+                (
+                    r#"outer.inner1={"a":"1","b":2,"c":[1,2,3]},outer.inner5={"A":"1"}]"#,
+                    Err(()),
+                ),
+                ("a=1b=2", Ok(json!({"a": 1, "b": 2}))),
+                ("a=01", Err(())),
+                ("a=[1,2] ,b=2", Ok(json!({"a": [1, 2], "b": 2}))),
+                ("a= ", Ok(json!({"a": null}))),
+                ("a=tru", Err(())),
+                ("a=truex=1", Ok(json!({"a": true, "x": 1}))),
+                ("a=x", Err(())),
+                ("a=1e400", Err(())),
+                ("a=1.", Err(())),
+                ("a=-", Err(())),
+                (r#"a="x\qy""#, Err(())),
+                (r#"a="\ud83d\ude00\ud800""#, Ok(json!({"a": "😀\u{fffd}"}))),
+                (r#"a={"k":1,"k":2}"#, Ok(json!({"a": {"k": 2}}))),
+                ("a=[1,]", Err(())),
+                (r#"{"a":{"b":1}}"#, Ok(json!({"a": {"b": 1}}))),
+                (r#"  {"a":1}  "#, Ok(json!({"a": 1}))),
+                (r#"{"a":1} x"#, Err(())),
+                ("{", Err(())),
+            ],
+        );
+        // Exact integers (Helm would round them to float64).
+        let mut n = base();
+        run(SetKind::Json, "a=12345678901234567890123", &mut n).unwrap();
+        assert_eq!(
+            n.get(&["a"]).unwrap().value,
+            Value::BigInt("12345678901234567890123".into())
+        );
+        // A whole object merges as a values file does.
+        let got = parse_onto(
+            SetKind::Json,
+            json!({"m": {"x": 1, "y": 2}, "s": 1}),
+            &[r#"{"m":{"y":null,"z":3},"s":{"t":1}}"#],
+        );
+        assert_eq!(
+            got.unwrap(),
+            json!({"m": {"x": 1, "y": null, "z": 3}, "s": {"t": 1}})
+        );
+        // Depth is bounded.
+        let deep = format!("a={}{}", "[".repeat(300), "]".repeat(300));
+        assert!(parse(SetKind::Json, &deep).unwrap_err().contains("nesting"));
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn file_cases() {
+        check(
+            SetKind::File,
+            &[
+                ("name1=path1", Ok(json!({"name1": "value1"}))),
+                ("a=path1,b=path2", Ok(json!({"a": "value1", "b": "v2\n"}))),
+                ("a={path1,path2}", Ok(json!({"a": ["value1", "v2\n"]}))),
+                ("a[1]=path1", Ok(json!({"a": [null, "value1"]}))),
+                ("a=", Ok(json!({"a": ""}))),
+                ("a=missing", Err(())),
+                ("a=,b=path1", Err(())),
+            ],
+        );
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn literal_cases_from_helm() {
+        check(
+            SetKind::Literal,
+            &[
+                ("name", Err(())),
+                ("name=", Ok(json!({"name": ""}))),
+                ("name=value", Ok(json!({"name": "value"}))),
+                ("long_int_string=1234567890", Ok(json!({"long_int_string": "1234567890"}))),
+                ("boolean=true", Ok(json!({"boolean": "true"}))),
+                ("is_null=null", Ok(json!({"is_null": "null"}))),
+                ("zero=0", Ok(json!({"zero": "0"}))),
+                ("name1=null,name2=value2", Ok(json!({"name1": "null,name2=value2"}))),
+                ("name1=value,,,tail", Ok(json!({"name1": "value,,,tail"}))),
+                ("leading_zeros=00009", Ok(json!({"leading_zeros": "00009"}))),
+                ("name=one two three", Ok(json!({"name": "one two three"}))),
+                ("outer.inner=value", Ok(json!({"outer": {"inner": "value"}}))),
+                ("outer.middle.inner=value", Ok(json!({"outer": {"middle": {"inner": "value"}}}))),
+                ("name1.name2", Err(())),
+                ("name1.name2=", Ok(json!({"name1": {"name2": ""}}))),
+                ("name1.=name2", Err(())),
+                ("name1.,name2", Err(())),
+                ("name1={value1,value2}", Ok(json!({"name1": "{value1,value2}"}))),
+                ("list[0]=foo", Ok(json!({"list": ["foo"]}))),
+                ("list[0].foo=bar", Ok(json!({"list": [{"foo": "bar"}]}))),
+                ("list[-30].hello=world", Err(())),
+                ("list[3]=bar", Ok(json!({"list": [null, null, null, "bar"]}))),
+                ("illegal[0]name.foo=bar", Err(())),
+                ("noval[0]", Ok(json!({"noval": []}))),
+                ("noval[0]=", Ok(json!({"noval": [""]}))),
+                ("nested[0][0]=1", Ok(json!({"nested": [["1"]]}))),
+                ("nested[1][1]=1", Ok(json!({"nested": [null, [null, "1"]]}))),
+                ("name1.name2[0].foo=bar", Ok(json!({"name1": {"name2": [{"foo": "bar"}]}}))),
+                ("name1.name2[1].foo=bar", Ok(json!({"name1": {"name2": [null, {"foo": "bar"}]}}))),
+                ("]={}].", Ok(json!({"]": "{}]."}))),
+                ("name=val,val", Ok(json!({"name": "val,val"}))),
+                ("name=val.val", Ok(json!({"name": "val.val"}))),
+                ("name=val=val", Ok(json!({"name": "val=val"}))),
+                ("name=(value)", Ok(json!({"name": "(value)"}))),
+                (r"name=val\val", Ok(json!({"name": r"val\val"}))),
+                (r"name=val\\\val", Ok(json!({"name": r"val\\\val"}))),
+                (r"name={val,.?*v\0a!l)some", Ok(json!({"name": r"{val,.?*v\0a!l)some"}))),
+                ("a,b.c=x,y=z", Ok(json!({"a,b": {"c": "x,y=z"}}))),
+                (r"a\=b=c", Ok(json!({r"a\": "b=c"}))),
+            ],
+        );
+        let got = parse_onto(
+            SetKind::Literal,
+            json!({"outer": {"inner1": "overwrite", "inner2": "value2"}}),
+            &["outer.inner1=value1,outer.inner3=value3,outer.inner4=4"],
+        );
+        assert_eq!(
+            got.unwrap(),
+            json!({"outer": {"inner1": "value1,outer.inner3=value3,outer.inner4=4", "inner2": "value2"}})
+        );
+    }
+
+    #[test]
+    fn origins_name_the_key_as_written() {
+        let mut n = base();
+        run(SetKind::Set, r"a.b[1].c=1,x\.y=2", &mut n).unwrap();
+        let origin = |path: &[&str]| n.get(path).unwrap().origin.clone();
+        assert_eq!(origin(&["a"]), flag_origin(SetKind::Set, "a".into()));
+        assert_eq!(origin(&["a", "b"]), flag_origin(SetKind::Set, "a.b".into()));
+        assert_eq!(origin(&["x.y"]), flag_origin(SetKind::Set, r"x\.y".into()));
+        let Value::Seq(items) = &n.get(&["a", "b"]).unwrap().value else {
+            panic!()
+        };
+        assert_eq!(items[0].origin, flag_origin(SetKind::Set, "a.b[1]".into()));
+        assert_eq!(
+            items[1].as_map().unwrap()["c"].origin,
+            flag_origin(SetKind::Set, "a.b[1].c".into())
+        );
+        let mut n = base();
+        run(SetKind::Json, r#"{"llm":{"k":[1]}}"#, &mut n).unwrap();
+        assert_eq!(
+            n.get(&["llm", "k"]).unwrap().origin,
+            flag_origin(SetKind::Json, "llm.k".into())
+        );
+    }
+
+    #[test]
+    fn errors_never_show_values() {
+        let secret = "sk-SECRET";
+        for (kind, arg) in [
+            (SetKind::Json, format!("a={secret}")),
+            (SetKind::Json, format!("a=\"{secret}")),
+            (SetKind::Json, format!("{{\"a\":\"{secret}\"")),
+            (SetKind::Json, format!("{{\"a\":{secret}}}")),
+            (SetKind::Set, format!("a={{{secret}")),
+            (SetKind::Set, format!("a={secret},b")),
+            (SetKind::Set, format!("a={secret},a.b=1")),
+            (SetKind::File, format!("a={secret}")),
+            (SetKind::Set, format!("a[0]={secret},a[-1]=1")),
+        ] {
+            let err = parse(kind, &arg).unwrap_err();
+            assert!(!err.contains("SECRET"), "{kind:?} {arg}: {err}");
+            assert!(!key_part(&arg).contains("SECRET"), "{arg}");
+        }
+        assert_eq!(key_part("a.b=c=d"), "a.b");
+        assert_eq!(key_part(r"a\=b=c"), r"a\");
+        assert_eq!(key_part(r#" {"a":"x=y"}"#), "{...}");
+        assert_eq!(key_part("novalue"), "novalue");
+    }
+
+    #[test]
+    fn error_messages_name_the_key() {
+        let err = parse(SetKind::Set, "llm.gcp").unwrap_err();
+        assert!(err.contains("`llm.gcp`"), "{err}");
+        let err = parse(SetKind::Set, "a[1]=x,a[70000]=y").unwrap_err();
+        assert!(err.contains("`a[70000]`") && err.contains("65536"), "{err}");
+        let err = parse(SetKind::File, "llm.gcp.serviceAccountKey=/nope").unwrap_err();
+        assert!(
+            err.contains("`llm.gcp.serviceAccountKey`") && !err.contains("/nope"),
+            "{err}"
+        );
     }
 }

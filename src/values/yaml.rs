@@ -32,6 +32,11 @@ pub struct YamlError {
 }
 
 /// Parses `text` (the content of `path`) into a map node.
+///
+/// Documents are split as Helm splits them (`k8s.io/apimachinery`'s `YAMLReader`): at every
+/// line that starts with `---`, which may only be followed by blanks or a comment; of each
+/// piece only the first YAML document is read (go-yaml's `Unmarshal`), so content after a
+/// `...` end marker that no `---` line follows is ignored, as Helm ignores it.
 pub fn load(text: &str, path: &Arc<str>) -> Result<Node, YamlError> {
     if text.len() > MAX_FILE_BYTES {
         return Err(YamlError {
@@ -44,45 +49,113 @@ pub fn load(text: &str, path: &Arc<str>) -> Result<Node, YamlError> {
             ),
         });
     }
-    let mut builder = Builder::new(path.clone());
-    let mut parser = Parser::new_from_str(text);
-    if let Err(e) = parser.load(&mut builder, true) {
-        let m = e.marker();
-        return Err(YamlError {
-            line: m.line() as u32,
-            col: m.col() as u32 + 1,
-            message: if e.info().contains("recursion limit") {
-                format!("nesting deeper than {MAX_DEPTH} levels is refused")
-            } else {
-                format!("YAML syntax error: {}", redact_scan_message(e.info()))
-            },
-        });
-    }
-    if let Some(err) = builder.error {
-        return Err(err);
-    }
-    let mut result = Node::new(Value::Map(BTreeMap::new()), builder.origin_at(1, 1));
-    for doc in builder.documents {
-        match doc.value {
-            Value::Null => {}
-            Value::Map(_) => merge_documents(&mut result, doc),
-            _ => {
-                let (line, col) = match &doc.origin {
-                    Origin::File { line, col, .. } => (*line, *col),
-                    _ => (1, 1),
-                };
-                return Err(YamlError {
-                    line,
-                    col,
-                    message: format!(
-                        "a values document must be a map of keys, found a {}",
-                        doc.type_name()
-                    ),
-                });
+    let mut result = Node::new(
+        Value::Map(BTreeMap::new()),
+        Origin::File {
+            path: path.clone(),
+            line: 1,
+            col: 1,
+        },
+    );
+    let mut alias_budget = ALIAS_BUDGET;
+    for (first_line, piece) in split_documents(text)? {
+        if let Some(line) = leading_end_marker(piece) {
+            return Err(YamlError {
+                line: first_line + line,
+                col: 1,
+                message: "a document end marker `...` comes before any content".to_string(),
+            });
+        }
+        let mut builder = Builder::new(path.clone(), first_line - 1, alias_budget);
+        let mut parser = Parser::new_from_str(piece);
+        if let Err(e) = parser.load(&mut builder, false) {
+            let m = e.marker();
+            return Err(YamlError {
+                line: m.line() as u32 + builder.line_offset,
+                col: m.col() as u32 + 1,
+                message: if e.info().contains("recursion limit") {
+                    format!("nesting deeper than {MAX_DEPTH} levels is refused")
+                } else {
+                    format!("YAML syntax error: {}", redact_scan_message(e.info()))
+                },
+            });
+        }
+        if let Some(err) = builder.error {
+            return Err(err);
+        }
+        alias_budget = builder.alias_budget;
+        for doc in builder.documents {
+            match doc.value {
+                Value::Null => {}
+                Value::Map(_) => merge_documents(&mut result, doc),
+                _ => {
+                    let (line, col) = match &doc.origin {
+                        Origin::File { line, col, .. } => (*line, *col),
+                        _ => (1, 1),
+                    };
+                    return Err(YamlError {
+                        line,
+                        col,
+                        message: format!(
+                            "a values document must be a map of keys, found a {}",
+                            doc.type_name()
+                        ),
+                    });
+                }
             }
         }
     }
     Ok(result)
+}
+
+/// go-yaml refuses a piece whose first token is the end marker `...`: the line of that
+/// marker within the piece (0-based), if so.
+fn leading_end_marker(piece: &str) -> Option<u32> {
+    for (i, line) in piece.lines().enumerate() {
+        let t = line.trim_start();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let marker = line
+            .strip_prefix("...")
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace));
+        return marker.then_some(i as u32);
+    }
+    None
+}
+
+/// Splits a file into documents as Helm's `YAMLReader` does: `(first line, text)` pieces
+/// between lines that start with `---`. Such a line followed by anything but blanks or a
+/// comment is refused, as Helm refuses it.
+fn split_documents(text: &str) -> Result<Vec<(u32, &str)>, YamlError> {
+    let mut pieces = Vec::new();
+    let mut start: Option<(u32, usize)> = None;
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let line_no = i as u32 + 1;
+        if let Some(rest) = line.strip_prefix("---") {
+            let rest = rest.trim();
+            if !rest.is_empty() && !rest.starts_with('#') {
+                return Err(YamlError {
+                    line: line_no,
+                    col: 4,
+                    message: "a line that starts with `---` separates documents and may only \
+                              be followed by a comment (Helm refuses anything else)"
+                        .to_string(),
+                });
+            }
+            if let Some((first, from)) = start.take() {
+                pieces.push((first, &text[from..offset]));
+            }
+        } else if start.is_none() {
+            start = Some((line_no, offset));
+        }
+        offset += line.len();
+    }
+    if let Some((first, from)) = start {
+        pieces.push((first, &text[from..]));
+    }
+    Ok(pieces)
 }
 
 /// Later documents of one file merge into earlier ones as later files do.
@@ -130,6 +203,8 @@ enum Key {
 
 struct Builder {
     path: Arc<str>,
+    /// Lines before the document being read (it is parsed on its own).
+    line_offset: u32,
     stack: Vec<Frame>,
     documents: Vec<Node>,
     anchors: HashMap<usize, Node>,
@@ -138,13 +213,14 @@ struct Builder {
 }
 
 impl Builder {
-    fn new(path: Arc<str>) -> Self {
+    fn new(path: Arc<str>, line_offset: u32, alias_budget: usize) -> Self {
         Builder {
             path,
+            line_offset,
             stack: Vec::new(),
             documents: Vec::new(),
             anchors: HashMap::new(),
-            alias_budget: ALIAS_BUDGET,
+            alias_budget,
             error: None,
         }
     }
@@ -158,7 +234,7 @@ impl Builder {
     }
 
     fn origin(&self, mark: Marker) -> Origin {
-        self.origin_at(mark.line() as u32, mark.col() as u32 + 1)
+        self.origin_at(mark.line() as u32 + self.line_offset, mark.col() as u32 + 1)
     }
 
     fn fail(&mut self, origin: &Origin, message: String) {
@@ -242,12 +318,61 @@ fn map_key(node: &Node, merge_key: bool) -> Key {
         Value::Str(s) => Key::Text(s.clone()),
         Value::Bool(b) => Key::Text(b.to_string()),
         Value::Int(i) => Key::Text(i.to_string()),
-        Value::BigInt(s) => Key::Text(s.clone()),
-        Value::Float(f) => Key::Text(super::node::format_float(*f)),
+        // go-yaml reads it as a uint64, which Helm refuses as a key; beyond, as a float.
+        Value::BigInt(s) if s.parse::<u64>().is_ok() => Key::Invalid(
+            "a map key may not be an integer above 9223372036854775807 (Helm refuses it)"
+                .to_string(),
+        ),
+        Value::BigInt(s) => Key::Text(go_float_key(s.parse().unwrap_or(f64::NAN))),
+        Value::Float(f) => Key::Text(go_float_key(*f)),
         Value::Null => Key::Invalid("a map key may not be null".to_string()),
         Value::Seq(_) | Value::Map(_) => {
             Key::Invalid("a map key must be a scalar, not a list or a map".to_string())
         }
+    }
+}
+
+/// A float map key as Helm (sigs.k8s.io/yaml) writes it: Go's
+/// `strconv.FormatFloat(f, 'g', -1, 32)`, with `.inf`, `-.inf` and `.nan`.
+fn go_float_key(f: f64) -> String {
+    let f = f as f32;
+    if f.is_nan() {
+        return ".nan".to_string();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { ".inf" } else { "-.inf" }.to_string();
+    }
+    // Shortest round-trip digits and the exponent, as Go computes them.
+    let sci = format!("{f:e}");
+    let (mantissa, exp) = sci.split_once('e').expect("LowerExp has an exponent");
+    let exp: i32 = exp.parse().expect("exponent");
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    if f == 0.0 {
+        return format!("{sign}0");
+    }
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    if !(-4..6).contains(&exp) {
+        let (first, rest) = digits.split_at(1);
+        let dot = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
+        let esign = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{first}{dot}e{esign}{:02}", exp.abs());
+    }
+    let point = exp + 1; // digits before the decimal point
+    let n = digits.len() as i32;
+    if point <= 0 {
+        format!("{sign}0.{}{digits}", "0".repeat((-point) as usize))
+    } else if point >= n {
+        format!("{sign}{digits}{}", "0".repeat((point - n) as usize))
+    } else {
+        let (int, frac) = digits.split_at(point as usize);
+        format!("{sign}{int}.{frac}")
     }
 }
 
@@ -370,7 +495,10 @@ pub fn resolve_scalar(
                     if ok {
                         Ok(v)
                     } else {
-                        Err(format!("a value tagged !!{} does not parse as one", tag.suffix))
+                        Err(format!(
+                            "a value tagged !!{} does not parse as one",
+                            tag.suffix
+                        ))
                     }
                 }
                 _ => Ok(if style == TScalarStyle::Plain {
@@ -454,7 +582,9 @@ fn parse_go_int(s: &str) -> Option<Value> {
     let magnitude = u128::from_str_radix(digits, radix).ok();
     match magnitude {
         Some(m) if !neg && m <= i64::MAX as u128 => Some(Value::Int(m as i64)),
-        Some(m) if neg && m <= (i64::MAX as u128) + 1 => Some(Value::Int((m as i128).wrapping_neg() as i64)),
+        Some(m) if neg && m <= (i64::MAX as u128) + 1 => {
+            Some(Value::Int((m as i128).wrapping_neg() as i64))
+        }
         Some(m) if !neg && m <= u64::MAX as u128 => Some(Value::BigInt(m.to_string())),
         // Too big for Go's int64 and uint64: Helm reads it as a float; we keep the digits.
         _ if radix == 10 => Some(Value::BigInt(if neg {
@@ -561,7 +691,11 @@ mod tests {
             Value::BigInt("123456789012345678901234567890".into())
         );
         assert_eq!(
-            load_str("x: 9223372036854775807\n").unwrap().get(&["x"]).unwrap().value,
+            load_str("x: 9223372036854775807\n")
+                .unwrap()
+                .get(&["x"])
+                .unwrap()
+                .value,
             Value::Int(i64::MAX)
         );
     }
@@ -572,11 +706,66 @@ mod tests {
         assert_eq!(n.to_json(), serde_json::json!({"a": 1, "b": {"c": "x"}}));
         assert_eq!(
             n.get(&["b", "c"]).unwrap().origin,
-            Origin::File { path: Arc::from("t.yaml"), line: 4, col: 6 }
+            Origin::File {
+                path: Arc::from("t.yaml"),
+                line: 4,
+                col: 6
+            }
         );
         assert!(load_str("a: 1\n---\n- 1\n").is_err());
         assert!(load_str("- 1\n").is_err());
         assert_eq!(json(""), serde_json::json!({}));
+    }
+
+    #[test]
+    fn float_and_big_keys_are_written_as_helm_writes_them() {
+        assert_eq!(
+            json("1e20: a\n1e6: b\n0.00001: c\n-0.0: d\n3.14159265358979: e\n123456789012345678901234567890: f\n.inf: g\n-.inf: g2\n0.1: h\n100000.0: i\n1234567.0: j\n1.5: k\n.nan: l\n"),
+            serde_json::json!({"1e+20": "a", "1e+06": "b", "1e-05": "c", "-0": "d", "3.1415927": "e",
+                "1.2345679e+29": "f", ".inf": "g", "-.inf": "g2", "0.1": "h", "100000": "i",
+                "1.234567e+06": "j", "1.5": "k", ".nan": "l"})
+        );
+        assert_eq!(
+            json("9223372036854775807: a\n-9223372036854775808: b\n"),
+            serde_json::json!({"9223372036854775807": "a", "-9223372036854775808": "b"})
+        );
+        // go-yaml reads these as uint64, a key type Helm refuses.
+        assert!(load_str("9223372036854775808: x\n").is_err());
+        assert!(load_str("0xFFFFFFFFFFFFFFFF: x\n").is_err());
+    }
+
+    #[test]
+    fn documents_split_as_helm_splits_them() {
+        // Only `---` lines separate; after `...` the rest of the piece is ignored.
+        assert_eq!(
+            json("a: 1\n...\nignored: 1\n---\nb: 2\n"),
+            serde_json::json!({"a": 1, "b": 2})
+        );
+        assert_eq!(
+            json("--- # c\n---\na: 1\n--- \t\nb: 2\r\n---\r\nc: 3\n---\n"),
+            serde_json::json!({"a": 1, "b": 2, "c": 3})
+        );
+        let err = load_str("a: 1\n--- {b: 2}\n").unwrap_err();
+        assert_eq!((err.line, err.col), (2, 4));
+        assert!(!err.message.contains("b: 2"), "{err:?}");
+        assert!(load_str("a: 1\n----\n").is_err());
+        let err = load_str("# c\n...\na: 1\n").unwrap_err();
+        assert_eq!(err.line, 2, "{err:?}");
+        assert!(load_str("a: 1\n---\n...\n").is_err());
+        // Anchors do not cross documents.
+        assert!(load_str("a: &x {b: 1}\n---\nc: *x\n").is_err());
+        // Positions stay those of the whole file.
+        let err = load_str("a: 1\n---\nb: 1\n---\nc: [1\n").unwrap_err();
+        assert_eq!(err.line, 6, "{err:?}");
+        let n = load_str("a: 1\n---\nb: 1\n---\n\nc: x\n").unwrap();
+        assert_eq!(
+            n.get(&["c"]).unwrap().origin,
+            Origin::File {
+                path: Arc::from("t.yaml"),
+                line: 6,
+                col: 4
+            }
+        );
     }
 
     #[test]
@@ -589,7 +778,9 @@ mod tests {
 
     #[test]
     fn billion_laughs_is_refused() {
-        let mut doc = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let mut doc = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
         let names = ["b", "c", "d", "e", "f", "g", "h", "i"];
         let mut prev = "a";
         for n in names {

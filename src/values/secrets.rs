@@ -1,0 +1,181 @@
+//! Which values are secrets: for `values` redaction, and for the warnings about values
+//! files that hold them (tracked by git, not ignored, readable by others).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use super::node::{Node, Value};
+use crate::diag::Diagnostic;
+
+/// Whether a key names a secret value (SPEC 5: `*ApiKey`, `*Base64`, `serviceAccountKey`,
+/// `password`, `token`, `secret`). Values under `extraEnv` are secret too (see
+/// [`holds_secret_values`] and [`redact`]).
+pub fn is_secret_key_name(key: &str) -> bool {
+    let lower = key.to_lowercase();
+    is_secret_whole(key)
+        || lower.contains("password")
+        || lower.contains("token")
+        || lower.contains("secret")
+}
+
+/// A value that is secret as a whole: any value under `extraEnv`, the service-account key
+/// (text or map), anything under `*ApiKey` and `*Base64`, and scalars or lists under other
+/// secret-looking keys. Maps under such keys
+/// (`secrets`, `tokenSecretRef`, `authSecretRef`…) are searched rather than hidden whole.
+fn is_secret_entry(parent: &str, key: &str, value: &Node) -> bool {
+    parent == "extraEnv"
+        || is_secret_whole(key)
+        || (key == "extraEnv" && !matches!(value.value, Value::Map(_)))
+        || (is_secret_key_name(key) && !matches!(value.value, Value::Map(_)))
+}
+
+/// Keys whose whole value is secret, whatever its shape; matched without regard to case so
+/// that a misspelt `openaiApikey` is hidden too.
+fn is_secret_whole(key: &str) -> bool {
+    let lower = key.to_lowercase();
+    lower.ends_with("apikey") || lower.ends_with("base64") || lower == "serviceaccountkey"
+}
+
+fn is_empty(node: &Node) -> bool {
+    match &node.value {
+        Value::Null => true,
+        Value::Str(s) => s.is_empty(),
+        Value::Map(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
+/// Whether a tree holds a non-empty secret value.
+pub fn holds_secret_values(node: &Node) -> bool {
+    fn walk(node: &Node, parent: &str) -> bool {
+        match &node.value {
+            Value::Map(m) => m
+                .iter()
+                .any(|(k, v)| (is_secret_entry(parent, k, v) && !is_empty(v)) || walk(v, k)),
+            Value::Seq(items) => items.iter().any(|n| walk(n, parent)),
+            _ => false,
+        }
+    }
+    walk(node, "")
+}
+
+/// Replaces every non-empty secret value with `<redacted>`.
+pub fn redact(node: &mut Node) {
+    fn walk(node: &mut Node, parent: &str) {
+        match &mut node.value {
+            Value::Map(m) => {
+                for (k, v) in m.iter_mut() {
+                    if is_secret_entry(parent, k, v) {
+                        redact_all(v);
+                    } else {
+                        walk(v, k);
+                    }
+                }
+            }
+            Value::Seq(items) => items.iter_mut().for_each(|n| walk(n, parent)),
+            _ => {}
+        }
+    }
+    walk(node, "")
+}
+
+fn redact_all(node: &mut Node) {
+    match &mut node.value {
+        Value::Null => {}
+        Value::Str(s) if s.is_empty() => {}
+        Value::Map(m) => m.values_mut().for_each(redact_all),
+        Value::Seq(items) => items.iter_mut().for_each(redact_all),
+        _ => node.value = Value::Str("<redacted>".to_string()),
+    }
+}
+
+/// Warnings for a values file that holds secret values: readable by group or others,
+/// tracked by git, or inside a git work tree without being ignored.
+pub fn file_warnings(path: &Path) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let shown = path.display();
+    if let Ok(meta) = std::fs::metadata(path) {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            out.push(Diagnostic::warning(
+                None,
+                "",
+                format!("{shown} holds secret values and is readable by group or others (mode {mode:04o}); run: chmod 600 {shown}"),
+            ));
+        }
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Some(name) = path.file_name() else {
+        return out;
+    };
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .arg(name)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .ok()
+            .and_then(|s| s.code())
+    };
+    match git(&["ls-files", "--error-unmatch", "--"]) {
+        Some(0) => out.push(Diagnostic::warning(
+            None,
+            "",
+            format!("{shown} holds secret values and is tracked by git; remove it from the repository (git rm --cached) and rotate the keys"),
+        )),
+        // Not tracked, inside a work tree, and not ignored.
+        Some(1) if git(&["check-ignore", "-q", "--"]) == Some(1) => out.push(Diagnostic::warning(
+            None,
+            "",
+            format!("{shown} holds secret values and is not git-ignored; add it to .gitignore"),
+        )),
+        // Not a git work tree, or no git: nothing to say.
+        _ => {}
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::values::yaml;
+    use std::sync::Arc;
+
+    fn y(s: &str) -> Node {
+        yaml::load(s, &Arc::from("t.yaml")).unwrap()
+    }
+
+    #[test]
+    fn detects_and_redacts_secret_values() {
+        assert!(!holds_secret_values(&y(
+            "secrets: {provider: external}\nllm: {openaiApiKey: ''}\n"
+        )));
+        assert!(holds_secret_values(&y("llm: {openaiApiKey: sk}\n")));
+        assert!(holds_secret_values(&y("llm: {extraEnv: {X: y}}\n")));
+        assert!(holds_secret_values(&y(
+            "llm: {gcp: {serviceAccountKey: {type: service_account}}}\n"
+        )));
+        assert!(holds_secret_values(&y("llm: {openaiApiKey: [sk]}\n")));
+        let mut l = y("llm: {openaiApiKey: [sk, {a: b}]}\n");
+        redact(&mut l);
+        assert_eq!(
+            l.to_json(),
+            serde_json::json!({"llm": {"openaiApiKey": ["<redacted>", {"a": "<redacted>"}]}})
+        );
+        let mut n = y("llm: {openaiApiKey: sk, gcp: {project: p, serviceAccountKey: {type: x}}, extraEnv: {A: b, C: ''}}\nsecrets: {provider: inline, external: {store: {vault: {auth: {tokenSecretRef: {name: tok}}}}}}\n");
+        redact(&mut n);
+        assert_eq!(
+            n.to_json(),
+            serde_json::json!({"llm": {"openaiApiKey": "<redacted>", "gcp": {"project": "p", "serviceAccountKey": {"type": "<redacted>"}}, "extraEnv": {"A": "<redacted>", "C": ""}},
+                "secrets": {"provider": "inline", "external": {"store": {"vault": {"auth": {"tokenSecretRef": {"name": "tok"}}}}}}})
+        );
+    }
+}
