@@ -112,9 +112,11 @@ impl Node {
             Value::Float(f) => serde_json::Number::from_f64(*f)
                 .map(J::Number)
                 .unwrap_or_else(|| J::String(format_float(*f))),
+            // Within u64 a JSON number; beyond, serde_json has no exact number, so the exact
+            // digits are kept as a string rather than rounded.
             Value::BigInt(s) => s
-                .parse::<serde_json::Number>()
-                .map(J::Number)
+                .parse::<u64>()
+                .map(J::from)
                 .unwrap_or_else(|_| J::String(s.clone())),
             Value::Str(s) => J::String(s.clone()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
