@@ -70,9 +70,10 @@ fn render(args: RenderArgs, stdin: &mut dyn Read, err: &mut dyn Write) -> Result
     let out = crate::render(&req, stdin)?;
     print_diagnostics(err, &out.warnings);
     let manifests = show_only(out.manifests, &args.show_only)?;
-    let text = match args.output {
-        Format::Yaml => manifests.to_yaml(),
-        Format::Json => manifests.to_json(),
+    let format = args.output;
+    let write = |w: &mut dyn Write| match format {
+        Format::Yaml => manifests.write_yaml(w),
+        Format::Json => w.write_all(manifests.to_json().as_bytes()),
     };
     if let Some(dir) = &args.output_dir {
         if manifests.objects.iter().any(|o| o.kind() == "Secret") {
@@ -114,10 +115,10 @@ fn render(args: RenderArgs, stdin: &mut dyn Read, err: &mut dyn Write) -> Result
             }),
             server_side: args.server_side,
         };
-        apply.run(&text)?;
+        apply.run(write)?;
         return Ok(0);
     }
-    deliver::to_stdout(&text)?;
+    deliver::stream_stdout(write)?;
     Ok(0)
 }
 

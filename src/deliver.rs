@@ -14,9 +14,16 @@ use crate::Error;
 
 /// Writes `text` to standard output. A closed pipe (`| head`) is not an error.
 pub fn to_stdout(text: &str) -> Result<(), Error> {
+    stream_stdout(|w| w.write_all(text.as_bytes()))
+}
+
+/// Lets `write` write to a buffered standard output. A closed pipe is not an error.
+pub fn stream_stdout(
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
     let stdout = std::io::stdout();
-    let mut lock = stdout.lock();
-    match lock.write_all(text.as_bytes()).and_then(|_| lock.flush()) {
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    match write(&mut out).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Error::External(format!(
@@ -220,8 +227,12 @@ impl Apply {
         args
     }
 
-    /// Pipes `text` into kubectl; its output goes straight to ours. Its failure is ours.
-    pub fn run(&self, text: &str) -> Result<(), Error> {
+    /// Pipes what `write` writes into kubectl; its output goes straight to ours. Its failure
+    /// is ours.
+    pub fn run(
+        &self,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<(), Error> {
         let mut child = Command::new(&self.kubectl)
             .args(self.args())
             .stdin(Stdio::piped())
@@ -240,7 +251,10 @@ impl Apply {
         let write_result = child
             .stdin
             .take()
-            .map(|mut stdin| stdin.write_all(text.as_bytes()))
+            .map(|stdin| {
+                let mut w = std::io::BufWriter::new(stdin);
+                write(&mut w).and_then(|_| w.flush())
+            })
             .unwrap_or(Ok(()));
         let status = child
             .wait()

@@ -42,11 +42,15 @@ pub const NAMESPACES_TEMPLATE: (&str, &str) = (
 pub struct Rendered {
     pub template: String,
     pub text: String,
+    /// Whether the template came from `--templates` (its output is then compared field by
+    /// field with the typed objects, so that no field it writes is silently dropped).
+    pub overridden: bool,
 }
 
 /// The template set: the built-in one, with overrides from a folder.
 pub struct Templates {
     env: Environment<'static>,
+    overridden: std::collections::BTreeSet<String>,
 }
 
 impl Templates {
@@ -56,7 +60,10 @@ impl Templates {
             env.add_template(name, source)
                 .expect("built-in templates compile");
         }
-        Templates { env }
+        Templates {
+            env,
+            overridden: Default::default(),
+        }
     }
 
     /// The built-in templates, with every file of `dir` replacing the one of the same name
@@ -90,6 +97,7 @@ impl Templates {
             if let Err(e) = t.env.add_template_owned(name.clone(), source) {
                 diags.push(template_error(&name, &e));
             }
+            t.overridden.insert(name);
         }
         if diags.has_errors() {
             Err(diags)
@@ -107,31 +115,104 @@ impl Templates {
         Ok(Rendered {
             template: name.to_string(),
             text,
+            overridden: self.overridden.contains(name),
         })
     }
 
-    /// Renders the object templates for `config`.
-    pub fn render(&self, config: &Config) -> Result<Vec<Rendered>, Diagnostics> {
+    /// Renders the object templates for `config`, handing each YAML document to `each` as
+    /// soon as it is complete (template name, whether it was overridden, the document's
+    /// text): the full rendered text is never held in memory.
+    pub fn render_each(
+        &self,
+        config: &Config,
+        mut each: impl FnMut(&str, bool, &str),
+    ) -> Result<(), Diagnostics> {
         let ctx = context(config);
         let mut diags = Diagnostics::default();
-        let mut out = Vec::new();
         for (name, _) in TEMPLATES {
-            match self.render_one(name, &ctx) {
-                Ok(r) => out.push(r),
-                Err(d) => diags.push(d),
+            if let Err(d) = self.stream(name, &ctx, &mut each) {
+                diags.push(d);
             }
         }
         if diags.has_errors() {
             Err(diags)
         } else {
-            Ok(out)
+            Ok(())
         }
+    }
+
+    /// Renders one template, splitting its output into documents on the fly.
+    fn stream(
+        &self,
+        name: &str,
+        ctx: &serde_json::Value,
+        each: &mut dyn FnMut(&str, bool, &str),
+    ) -> Result<(), Diagnostic> {
+        let tmpl = self
+            .env
+            .get_template(name)
+            .map_err(|e| template_error(name, &e))?;
+        let overridden = self.overridden.contains(name);
+        let mut splitter = DocSplitter {
+            buf: Vec::new(),
+            scanned: 0,
+            on_doc: |doc: &str| each(name, overridden, doc),
+        };
+        tmpl.render_captured_to(ctx, &mut splitter)
+            .map_err(|e| template_error(name, &e))?;
+        splitter.finish();
+        Ok(())
     }
 
     /// Renders the Namespace objects for the given namespaces.
     pub fn render_namespaces(&self, namespaces: &[String]) -> Result<Rendered, Diagnostics> {
         self.render_one(NAMESPACES_TEMPLATE.0, &json!({ "namespaces": namespaces }))
             .map_err(|d| Diagnostics { items: vec![d] })
+    }
+}
+
+/// A writer that cuts a YAML stream into documents at `---` lines. A line that is exactly
+/// `---` at column 0 always starts a document (YAML forbids it inside any scalar), so the
+/// cut is exact.
+struct DocSplitter<F: FnMut(&str)> {
+    buf: Vec<u8>,
+    scanned: usize,
+    on_doc: F,
+}
+
+impl<F: FnMut(&str)> DocSplitter<F> {
+    fn emit(&mut self, end: usize) {
+        let doc = String::from_utf8_lossy(&self.buf[..end]).into_owned();
+        if !doc.trim().is_empty() {
+            (self.on_doc)(&doc);
+        }
+        self.buf.drain(..end);
+        self.scanned = 0;
+    }
+
+    fn finish(mut self) {
+        let end = self.buf.len();
+        self.emit(end);
+    }
+}
+
+impl<F: FnMut(&str)> std::io::Write for DocSplitter<F> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        const MARK: &[u8] = b"\n---\n";
+        while let Some(pos) = self.buf[self.scanned..]
+            .windows(MARK.len())
+            .position(|w| w == MARK)
+        {
+            let end = self.scanned + pos + 1;
+            self.emit(end);
+        }
+        self.scanned = self.buf.len().saturating_sub(MARK.len());
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -324,3 +324,154 @@ fn common_labels_and_annotations_reach_every_object() {
         );
     }
 }
+
+/// The fast reader of template output must read exactly what serde_yaml reads, and must
+/// accept our own output (the same subset of YAML), hostile values included.
+#[test]
+fn fast_yaml_reader_agrees_with_serde_yaml() {
+    use serde::Deserialize;
+    let mut streams = Vec::new();
+    for f in std::fs::read_dir(root().join("examples"))
+        .unwrap()
+        .flatten()
+    {
+        if f.path().extension().is_some_and(|x| x == "yaml") {
+            streams.push(stdout(&run(
+                &["render", "-f", f.path().to_str().unwrap()],
+                "",
+            )));
+        }
+    }
+    let hostile = serde_json::json!({"llm": {"extraEnv": {"A": "x\"\\\n\u{2028}\u{85}: # {{ }} ---", "YES": "no", "B": "\u{7f}\t"}}});
+    streams.push(stdout(&run(&["render", "-f", "-"], &hostile.to_string())));
+    let mut checked = 0;
+    for stream in streams {
+        for doc in stream.split("---\n").filter(|d| !d.trim().is_empty()) {
+            let slow = serde_json::Value::deserialize(
+                serde_yaml::Deserializer::from_str(doc).next().unwrap(),
+            )
+            .unwrap();
+            let fast = recif_secrets::manifests::fastyaml::parse(doc);
+            assert_eq!(fast.as_ref(), Some(&slow), "{doc}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 30);
+}
+
+/// Built-in templates skip the field-by-field comparison that overrides get; this proves
+/// they would pass it: the same templates given as overrides render the same output.
+#[test]
+fn builtin_templates_pass_the_strict_override_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(root().join("templates"))
+        .unwrap()
+        .flatten()
+    {
+        std::fs::copy(f.path(), tmp.path().join(f.file_name())).unwrap();
+    }
+    let dir = tmp.path().to_str().unwrap();
+    for f in std::fs::read_dir(root().join("examples"))
+        .unwrap()
+        .flatten()
+    {
+        if f.path().extension().is_none_or(|x| x != "yaml") {
+            continue;
+        }
+        let p = f.path();
+        let p = p.to_str().unwrap();
+        let plain = run(&["render", "-f", p, "--set", "namespaces.create=true"], "");
+        let strict = run(
+            &[
+                "render",
+                "-f",
+                p,
+                "--set",
+                "namespaces.create=true",
+                "--templates",
+                dir,
+            ],
+            "",
+        );
+        assert!(strict.status.success(), "{p}: {}", stderr(&strict));
+        assert_eq!(plain.stdout, strict.stdout, "{p}");
+    }
+}
+
+#[test]
+fn template_overrides_add_fields_and_are_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let builtin = std::fs::read_to_string(root().join("templates/secrets.yaml")).unwrap();
+    // An override adding an annotation: it reaches the output.
+    std::fs::write(tmp.path().join("secrets.yaml"), builtin.replace("  namespace: {{ ns }}\ntype: Opaque", "  namespace: {{ ns }}\n  annotations:\n    team.example.com/owner: platform\ntype: Opaque")).unwrap();
+    let out = run(
+        &[
+            "render",
+            "--example",
+            "--templates",
+            tmp.path().to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let d = docs(&stdout(&out));
+    let agent = d
+        .iter()
+        .find(|d| d["metadata"]["name"] == "agent-env")
+        .unwrap();
+    assert_eq!(
+        agent["metadata"]["annotations"]["team.example.com/owner"],
+        "platform"
+    );
+    // An unknown field is refused, naming it.
+    std::fs::write(
+        tmp.path().join("secrets.yaml"),
+        builtin.replace("type: Opaque", "type: Opaque\nstringdata: {}"),
+    )
+    .unwrap();
+    let out = run(
+        &[
+            "render",
+            "--example",
+            "--templates",
+            tmp.path().to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("`stringdata`"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    // An override cannot smuggle an inline Secret into the external strategy.
+    std::fs::write(tmp.path().join("externalsecrets.yaml"), "---\napiVersion: v1\nkind: Secret\nmetadata: {name: sneaky, namespace: team-default}\ndata: {K: \"eA==\"}\n").unwrap();
+    std::fs::remove_file(tmp.path().join("secrets.yaml")).unwrap();
+    let out = run(
+        &[
+            "render",
+            "--example",
+            "--set",
+            "secrets.provider=external",
+            "--templates",
+            tmp.path().to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("refused"), "{}", stderr(&out));
+    // A template syntax error names the file and line.
+    std::fs::write(tmp.path().join("externalsecrets.yaml"), "a\n{% if %}\n").unwrap();
+    let out = run(
+        &[
+            "render",
+            "--example",
+            "--templates",
+            tmp.path().to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("externalsecrets.yaml:2"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -419,27 +419,28 @@ fn provider_name(p: Provider) -> &'static str {
 
 fn team_namespaces(r: &mut Reader<'_>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let mut add = |r: &mut Reader<'_>, t: Text, path: String| {
+    let mut seen = std::collections::HashSet::new();
+    let mut add = |r: &mut Reader<'_>, t: Text, path: &dyn Fn() -> String| {
         if !names::is_dns_label(&t.value) {
             r.diags.error(
                 Some(t.origin),
-                path,
+                path(),
                 format!(
                     "{:?} is not a valid namespace name (RFC 1123 label: lower-case letters, digits and '-', at most 63)",
                     t.value
                 ),
             );
-        } else if !out.contains(&t.value) {
+        } else if seen.insert(t.value.clone()) {
             out.push(t.value);
         }
     };
     if let Some(t) = r.text(&["namespaces", "defaultTeam"]) {
         if !t.value.is_empty() {
-            add(r, t, "namespaces.defaultTeam".to_string());
+            add(r, t, &|| "namespaces.defaultTeam".to_string());
         }
     }
     for (i, item) in r.list(&["namespaces", "teams"]).iter().enumerate() {
-        let path = format!("namespaces.teams[{i}]");
+        let path = || format!("namespaces.teams[{i}]");
         match item.scalar_text() {
             Some(value) => add(
                 r,
@@ -447,11 +448,11 @@ fn team_namespaces(r: &mut Reader<'_>) -> Vec<String> {
                     value,
                     origin: item.origin.clone(),
                 },
-                path,
+                &path,
             ),
             None => r.diags.error(
                 Some(item.origin.clone()),
-                path,
+                path(),
                 format!("expected a namespace name, found a {}", item.type_name()),
             ),
         }

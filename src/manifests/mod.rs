@@ -3,6 +3,7 @@
 //! from those types. Template overrides go through exactly the same checks.
 
 pub mod eso;
+pub mod fastyaml;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,7 +14,7 @@ use serde::Deserialize;
 
 use crate::config::{self, names, Config};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::render::{Rendered, Templates};
+use crate::render::Templates;
 use crate::yamlfmt;
 
 /// One rendered object.
@@ -112,12 +113,21 @@ pub struct Manifests {
 impl Manifests {
     /// A stream of YAML documents, each starting with `---`.
     pub fn to_yaml(&self) -> String {
-        let mut out = String::new();
+        let mut out = Vec::new();
+        self.write_yaml(&mut out).expect("writing to memory");
+        String::from_utf8(out).expect("YAML is UTF-8")
+    }
+
+    /// Writes the YAML stream object by object (nothing else is held in memory).
+    pub fn write_yaml(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let mut buf = String::new();
         for o in &self.objects {
-            out.push_str("---\n");
-            yamlfmt::emit_document(&mut out, &o.to_json());
+            buf.clear();
+            buf.push_str("---\n");
+            yamlfmt::emit_document(&mut buf, &o.to_json());
+            w.write_all(buf.as_bytes())?;
         }
-        out
+        Ok(())
     }
 
     /// One `v1` `List` holding every object.
@@ -135,9 +145,15 @@ impl Manifests {
 
 /// Renders, parses, checks and orders everything `config` describes.
 pub fn build(config: &Config, templates: &Templates) -> Result<Manifests, Diagnostics> {
-    let rendered = templates.render(config)?;
     let mut diags = Diagnostics::default();
-    let mut objects = parse_all(&rendered, &mut diags);
+    let mut objects = Vec::new();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    templates.render_each(config, |template, overridden, doc| {
+        let n = counts.entry(template.to_string()).or_default();
+        *n += 1;
+        let first = *n;
+        parse_docs(template, overridden, doc, first, &mut diags, &mut objects);
+    })?;
     if config.create_namespaces && !diags.has_errors() {
         let used: BTreeSet<String> = objects
             .iter()
@@ -145,7 +161,14 @@ pub fn build(config: &Config, templates: &Templates) -> Result<Manifests, Diagno
             .collect();
         let used: Vec<String> = used.into_iter().collect();
         match templates.render_namespaces(&used) {
-            Ok(r) => objects.extend(parse_all(&[r], &mut diags)),
+            Ok(r) => parse_docs(
+                &r.template,
+                r.overridden,
+                &r.text,
+                1,
+                &mut diags,
+                &mut objects,
+            ),
             Err(d) => diags.extend(d),
         }
     }
@@ -155,40 +178,59 @@ pub fn build(config: &Config, templates: &Templates) -> Result<Manifests, Diagno
     finish(objects, config)
 }
 
-fn parse_all(rendered: &[Rendered], diags: &mut Diagnostics) -> Vec<Object> {
-    let mut out = Vec::new();
-    for r in rendered {
-        for (i, doc) in serde_yaml::Deserializer::from_str(&r.text).enumerate() {
-            let where_ = format!("template {} (document {})", r.template, i + 1);
-            let value = match serde_json::Value::deserialize(doc) {
-                Ok(v) => v,
-                Err(e) => {
-                    diags.push(Diagnostic::error(
-                        None,
-                        "",
-                        format!(
-                            "{where_}: the output is not valid YAML: {}",
-                            redact(&e.to_string())
-                        ),
-                    ));
-                    continue;
-                }
-            };
-            if value.is_null() {
-                continue;
-            }
-            match parse_object(value) {
+/// Parses the documents of `text` (numbered from `first` in messages) into `out`.
+fn parse_docs(
+    template: &str,
+    overridden: bool,
+    text: &str,
+    first: usize,
+    diags: &mut Diagnostics,
+    out: &mut Vec<Object>,
+) {
+    if let Some(value) = fastyaml::parse(text) {
+        if !value.is_null() {
+            match parse_object(value, overridden) {
                 Ok(o) => out.push(o),
-                Err(msg) => diags.push(Diagnostic::error(None, "", format!("{where_}: {msg}"))),
+                Err(msg) => diags.push(Diagnostic::error(
+                    None,
+                    "",
+                    format!("template {template} (document {first}): {msg}"),
+                )),
             }
         }
+        return;
     }
-    out
+    for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let where_ = || format!("template {template} (document {})", first + i);
+        let value = match serde_json::Value::deserialize(doc) {
+            Ok(v) => v,
+            Err(e) => {
+                diags.push(Diagnostic::error(
+                    None,
+                    "",
+                    format!(
+                        "{}: the output is not valid YAML: {}",
+                        where_(),
+                        redact(&e.to_string())
+                    ),
+                ));
+                continue;
+            }
+        };
+        if value.is_null() {
+            continue;
+        }
+        match parse_object(value, overridden) {
+            Ok(o) => out.push(o),
+            Err(msg) => diags.push(Diagnostic::error(None, "", format!("{}: {msg}", where_()))),
+        }
+    }
 }
 
-/// Parses one document into its typed object; fields the type does not know, or values of
-/// the wrong form, are errors (the object is re-serialized and compared with the input).
-pub fn parse_object(value: serde_json::Value) -> Result<Object, String> {
+/// Parses one document into its typed object. With `strict`, fields the type does not know,
+/// or values of the wrong form, are errors (the object is re-serialized and compared with the
+/// input): done for templates from `--templates`; the built-in ones are tested to be exact.
+pub fn parse_object(value: serde_json::Value, strict: bool) -> Result<Object, String> {
     let api = value
         .get("apiVersion")
         .and_then(|v| v.as_str())
@@ -199,10 +241,11 @@ pub fn parse_object(value: serde_json::Value) -> Result<Object, String> {
         .and_then(|v| v.as_str())
         .unwrap_or("")
         .to_string();
+    let original = strict.then(|| value.clone());
     let object = match (api.as_str(), kind.as_str()) {
-        ("v1", "Namespace") => Object::Namespace(typed(&value, &kind)?),
-        ("v1", "ServiceAccount") => Object::ServiceAccount(typed(&value, &kind)?),
-        ("v1", "Secret") => Object::Secret(typed(&value, &kind)?),
+        ("v1", "Namespace") => Object::Namespace(typed(value, &kind)?),
+        ("v1", "ServiceAccount") => Object::ServiceAccount(typed(value, &kind)?),
+        ("v1", "Secret") => Object::Secret(typed(value, &kind)?),
         (api, "ExternalSecret" | "SecretStore" | "ClusterSecretStore") => {
             if !config::API_VERSIONS.contains(&api) {
                 return Err(format!(
@@ -211,9 +254,9 @@ pub fn parse_object(value: serde_json::Value) -> Result<Object, String> {
                 ));
             }
             if kind == "ExternalSecret" {
-                Object::ExternalSecret(typed(&value, &kind)?)
+                Object::ExternalSecret(typed(value, &kind)?)
             } else {
-                Object::Store(typed(&value, &kind)?)
+                Object::Store(typed(value, &kind)?)
             }
         }
         _ => {
@@ -222,17 +265,19 @@ pub fn parse_object(value: serde_json::Value) -> Result<Object, String> {
             ))
         }
     };
-    let back = object.to_json();
-    if let Some(path) = first_difference(&value, &back, String::new()) {
-        return Err(format!(
-            "{kind}: field `{path}` is not a field of a {api} {kind} or has the wrong form"
-        ));
+    if let Some(original) = original {
+        let back = object.to_json();
+        if let Some(path) = first_difference(&original, &back, String::new()) {
+            return Err(format!(
+                "{kind}: field `{path}` is not a field of a {api} {kind} or has the wrong form"
+            ));
+        }
     }
     Ok(object)
 }
 
-fn typed<T: DeserializeOwned>(value: &serde_json::Value, kind: &str) -> Result<T, String> {
-    T::deserialize(value).map_err(|e| format!("{kind}: {}", redact(&e.to_string())))
+fn typed<T: DeserializeOwned>(value: serde_json::Value, kind: &str) -> Result<T, String> {
+    serde_json::from_value(value).map_err(|e| format!("{kind}: {}", redact(&e.to_string())))
 }
 
 /// The first path at which two JSON values differ.
