@@ -21,7 +21,7 @@ pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 /// Deepest nesting of lists and maps accepted.
 pub const MAX_DEPTH: usize = 256;
 /// How many nodes alias expansion may copy in one file (the billion-laughs guard).
-pub const ALIAS_BUDGET: usize = 1_000_000;
+pub const ALIAS_BUDGET: usize = 100_000;
 
 /// A problem found while reading YAML, with its 1-based position.
 #[derive(Debug, Clone, PartialEq, Eq)]
