@@ -142,7 +142,7 @@ fn show_only(manifests: Manifests, filters: &[String]) -> Result<Manifests, Erro
             ),
         }
     }
-    let matches = |o: &crate::manifests::Object, kind: &str, name: &str| {
+    let matches = |o: &crate::manifests::Manifest, kind: &str, name: &str| {
         o.kind().to_lowercase() == kind && o.name() == name
     };
     for (f, kind, name) in &parsed {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::config::MANAGED_BY;
-use crate::manifests::{Manifests, Object};
+use crate::manifests::{Manifest, Manifests};
 use crate::Error;
 
 /// Writes `text` to standard output. A closed pipe (`| head`) is not an error.
@@ -34,7 +34,7 @@ pub fn stream_stdout(
 
 /// The file name of an object in `--output-dir`: `<namespace>.<kind>.<name>.yaml`, with
 /// `_cluster` for cluster-scoped objects.
-pub fn file_name(o: &Object) -> String {
+pub fn file_name(o: &Manifest) -> String {
     format!(
         "{}.{}.{}.yaml",
         o.namespace().unwrap_or("_cluster"),
@@ -72,12 +72,11 @@ pub fn write_dir(dir: &Path, manifests: &Manifests) -> Result<DirReport, Error> 
         }
     }
 
-    let mut files: Vec<(String, String)> = Vec::new();
-    for o in &manifests.objects {
-        let mut text = String::new();
-        crate::yamlfmt::emit_document(&mut text, &o.to_json());
-        files.push((file_name(o), text));
-    }
+    let mut files: Vec<(String, String)> = manifests
+        .objects
+        .iter()
+        .map(|o| (file_name(o), o.yaml().to_string()))
+        .collect();
     let mut kustomization = String::from(KUSTOMIZATION_HEADER);
     kustomization
         .push_str("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");

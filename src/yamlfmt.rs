@@ -10,26 +10,39 @@ use std::fmt::Write as _;
 pub fn quote_into(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
-    // Copy runs of ordinary characters at once; only the rare special ones are looked at.
+    // Copy runs of ordinary characters at once. Only ASCII controls, `"`, `\` and non-ASCII
+    // bytes are looked at more closely (most text, and all base64, is plain ASCII).
+    let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, c) in s.char_indices() {
-        let escape: Option<&str> = match c {
-            '"' => Some("\\\""),
-            '\\' => Some("\\\\"),
-            '\n' => Some("\\n"),
-            '\t' => Some("\\t"),
-            '\r' => Some("\\r"),
-            c if needs_escape(c) => Some(""),
-            _ => None,
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if (0x20..0x7F).contains(&b) && b != b'"' && b != b'\\' {
+            i += 1;
+            continue;
+        }
+        let c = s[i..].chars().next().expect("a char starts here");
+        let len = c.len_utf8();
+        let escape = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\t' => "\\t",
+            '\r' => "\\r",
+            c if needs_escape(c) => "",
+            _ => {
+                i += len;
+                continue;
+            }
         };
-        let Some(escape) = escape else { continue };
         out.push_str(&s[start..i]);
         if escape.is_empty() {
             let _ = write!(out, "\\u{:04X}", c as u32);
         } else {
             out.push_str(escape);
         }
-        start = i + c.len_utf8();
+        i += len;
+        start = i;
     }
     out.push_str(&s[start..]);
     out.push('"');

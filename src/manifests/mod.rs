@@ -104,10 +104,70 @@ impl Object {
     }
 }
 
+/// One rendered object, final: labelled, checked, and serialized once as YAML (one block
+/// of text per object is far smaller than the typed object it came from, which matters at
+/// thousands of namespaces).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    kind: String,
+    namespace: Option<String>,
+    name: String,
+    rank: u8,
+    /// The document, without the leading `---`.
+    yaml: String,
+}
+
+impl Manifest {
+    fn new(o: &Object) -> Self {
+        let mut yaml = String::new();
+        yamlfmt::emit_document(&mut yaml, &o.to_json());
+        Manifest {
+            kind: o.kind().to_string(),
+            namespace: o.namespace().map(str::to_string),
+            name: o.name().to_string(),
+            rank: o.rank(),
+            yaml,
+        }
+    }
+
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `None` for cluster-scoped objects.
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    /// The YAML document (without `---`).
+    pub fn yaml(&self) -> &str {
+        &self.yaml
+    }
+
+    /// `Kind namespace/name` or `Kind name`.
+    pub fn display_name(&self) -> String {
+        match self.namespace() {
+            Some(ns) => format!("{} {ns}/{}", self.kind, self.name),
+            None => format!("{} {}", self.kind, self.name),
+        }
+    }
+
+    /// The object as JSON, read back from its YAML (our output is always in the subset the
+    /// fast reader knows; serde_yaml is the fallback).
+    pub fn to_json(&self) -> serde_json::Value {
+        fastyaml::parse(&self.yaml)
+            .unwrap_or_else(|| serde_yaml::from_str(&self.yaml).expect("our own YAML reads back"))
+    }
+}
+
 /// The final, checked, ordered set of objects.
 #[derive(Clone, Debug, Default)]
 pub struct Manifests {
-    pub objects: Vec<Object>,
+    pub objects: Vec<Manifest>,
 }
 
 impl Manifests {
@@ -118,14 +178,11 @@ impl Manifests {
         String::from_utf8(out).expect("YAML is UTF-8")
     }
 
-    /// Writes the YAML stream object by object (nothing else is held in memory).
+    /// Writes the YAML stream.
     pub fn write_yaml(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        let mut buf = String::new();
         for o in &self.objects {
-            buf.clear();
-            buf.push_str("---\n");
-            yamlfmt::emit_document(&mut buf, &o.to_json());
-            w.write_all(buf.as_bytes())?;
+            w.write_all(b"---\n")?;
+            w.write_all(o.yaml.as_bytes())?;
         }
         Ok(())
     }
@@ -135,7 +192,7 @@ impl Manifests {
         let list = serde_json::json!({
             "apiVersion": "v1",
             "kind": "List",
-            "items": self.objects.iter().map(Object::to_json).collect::<Vec<_>>(),
+            "items": self.objects.iter().map(Manifest::to_json).collect::<Vec<_>>(),
         });
         let mut s = serde_json::to_string_pretty(&list).expect("JSON serializes");
         s.push('\n');
@@ -143,7 +200,9 @@ impl Manifests {
     }
 }
 
-/// Renders, parses, checks and orders everything `config` describes.
+/// Renders, parses, checks and orders everything `config` describes. Each object is
+/// labelled, checked and serialized as soon as its document is parsed, so that only one
+/// typed object is alive at a time.
 pub fn build(config: &Config, templates: &Templates) -> Result<Manifests, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut objects = Vec::new();
@@ -152,12 +211,20 @@ pub fn build(config: &Config, templates: &Templates) -> Result<Manifests, Diagno
         let n = counts.entry(template.to_string()).or_default();
         *n += 1;
         let first = *n;
-        parse_docs(template, overridden, doc, first, &mut diags, &mut objects);
+        parse_docs(
+            template,
+            overridden,
+            doc,
+            first,
+            config,
+            &mut diags,
+            &mut objects,
+        );
     })?;
     if config.create_namespaces && !diags.has_errors() {
         let used: BTreeSet<String> = objects
             .iter()
-            .filter_map(|o| o.namespace().map(str::to_string))
+            .filter_map(|o: &Manifest| o.namespace().map(str::to_string))
             .collect();
         let used: Vec<String> = used.into_iter().collect();
         match templates.render_namespaces(&used) {
@@ -166,6 +233,7 @@ pub fn build(config: &Config, templates: &Templates) -> Result<Manifests, Diagno
                 r.overridden,
                 &r.text,
                 1,
+                config,
                 &mut diags,
                 &mut objects,
             ),
@@ -175,7 +243,7 @@ pub fn build(config: &Config, templates: &Templates) -> Result<Manifests, Diagno
     if diags.has_errors() {
         return Err(diags);
     }
-    finish(objects, config)
+    finish(objects)
 }
 
 /// Parses the documents of `text` (numbered from `first` in messages) into `out`.
@@ -184,13 +252,14 @@ fn parse_docs(
     overridden: bool,
     text: &str,
     first: usize,
+    config: &Config,
     diags: &mut Diagnostics,
-    out: &mut Vec<Object>,
+    out: &mut Vec<Manifest>,
 ) {
     if let Some(value) = fastyaml::parse(text) {
         if !value.is_null() {
             match parse_object(value, overridden) {
-                Ok(o) => out.push(o),
+                Ok(o) => finalize(o, config, diags, out),
                 Err(msg) => diags.push(Diagnostic::error(
                     None,
                     "",
@@ -221,7 +290,7 @@ fn parse_docs(
             continue;
         }
         match parse_object(value, overridden) {
-            Ok(o) => out.push(o),
+            Ok(o) => finalize(o, config, diags, out),
             Err(msg) => diags.push(Diagnostic::error(None, "", format!("{}: {msg}", where_()))),
         }
     }
@@ -338,39 +407,41 @@ pub fn redact(message: &str) -> String {
     out
 }
 
-/// Labels and annotations, checks, duplicates, order.
-fn finish(mut objects: Vec<Object>, config: &Config) -> Result<Manifests, Diagnostics> {
-    let mut diags = Diagnostics::default();
-    for o in &mut objects {
-        let meta = o.metadata_mut();
-        let labels = meta.labels.get_or_insert_with(BTreeMap::new);
-        labels.extend(
+/// Labels and annotations, then the checks; a good object is kept as its final YAML.
+fn finalize(mut o: Object, config: &Config, diags: &mut Diagnostics, out: &mut Vec<Manifest>) {
+    let meta = o.metadata_mut();
+    let labels = meta.labels.get_or_insert_with(BTreeMap::new);
+    labels.extend(
+        config
+            .common_labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    labels.insert(config::MANAGED_BY.0.into(), config::MANAGED_BY.1.into());
+    labels.insert(config::PART_OF.0.into(), config::PART_OF.1.into());
+    if !config.common_annotations.is_empty() {
+        meta.annotations.get_or_insert_with(BTreeMap::new).extend(
             config
-                .common_labels
+                .common_annotations
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone())),
         );
-        labels.insert(config::MANAGED_BY.0.into(), config::MANAGED_BY.1.into());
-        labels.insert(config::PART_OF.0.into(), config::PART_OF.1.into());
-        if !config.common_annotations.is_empty() {
-            meta.annotations.get_or_insert_with(BTreeMap::new).extend(
-                config
-                    .common_annotations
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone())),
-            );
-        }
     }
-    let mut seen = BTreeSet::new();
+    let problems = check(&o, config);
+    if problems.is_empty() {
+        out.push(Manifest::new(&o));
+    }
+    for problem in problems {
+        diags.error(None, "", format!("{}: {problem}", o.display_name()));
+    }
+}
+
+/// Duplicates, then the output order.
+fn finish(mut objects: Vec<Manifest>) -> Result<Manifests, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let mut seen = std::collections::HashSet::new();
     for o in &objects {
-        for problem in check(o, config) {
-            diags.error(None, "", format!("{}: {problem}", o.display_name()));
-        }
-        if !seen.insert((
-            o.kind().to_string(),
-            o.namespace().map(str::to_string),
-            o.name().to_string(),
-        )) {
+        if !seen.insert((o.kind(), o.namespace(), o.name())) {
             diags.error(None, "", format!("{} is rendered twice", o.display_name()));
         }
     }
@@ -378,8 +449,8 @@ fn finish(mut objects: Vec<Object>, config: &Config) -> Result<Manifests, Diagno
         return Err(diags);
     }
     objects.sort_by(|a, b| {
-        (a.rank(), a.namespace().unwrap_or(""), a.name()).cmp(&(
-            b.rank(),
+        (a.rank, a.namespace().unwrap_or(""), a.name()).cmp(&(
+            b.rank,
             b.namespace().unwrap_or(""),
             b.name(),
         ))
