@@ -112,6 +112,14 @@ pub fn file_warnings(path: &Path) -> Vec<Diagnostic> {
     let Some(name) = path.file_name() else {
         return out;
     };
+    // Ask git only inside a work tree (found without running anything): outside one there is
+    // nothing to say, and starting git costs more than the whole render.
+    let in_work_tree = std::fs::canonicalize(dir)
+        .map(|d| d.ancestors().any(|a| a.join(".git").exists()))
+        .unwrap_or(false);
+    if !in_work_tree {
+        return out;
+    }
     let git = |args: &[&str]| {
         Command::new("git")
             .arg("-C")
