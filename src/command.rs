@@ -56,7 +56,7 @@ pub fn execute(cli: Cli, stdin: &mut dyn Read, err: &mut dyn Write) -> Result<i3
 
 /// Prints warnings and errors, one per line.
 pub fn print_diagnostics(err: &mut dyn Write, diags: &Diagnostics) {
-    for d in &diags.items {
+    for d in diags.sorted() {
         let _ = writeln!(err, "{d}");
     }
 }

@@ -267,3 +267,43 @@ impl Apply {
         write_result.map_err(|e| Error::External(format!("cannot write to kubectl: {e}")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_file_names_are_recognised() {
+        assert!(looks_like_ours("team-a.secret.agent-env.yaml"));
+        assert!(looks_like_ours(
+            "_cluster.clustersecretstore.recif-secret-store.yaml"
+        ));
+        assert!(looks_like_ours("ns.externalsecret.a.b.yaml"));
+        assert!(!looks_like_ours("kustomization.yaml"));
+        assert!(!looks_like_ours("team-a.configmap.x.yaml"));
+        assert!(!looks_like_ours("notes.txt"));
+    }
+
+    #[test]
+    fn apply_passes_the_flags_on() {
+        let a = Apply {
+            kubectl: "kubectl".into(),
+            context: Some("prod".into()),
+            kubeconfig: None,
+            dry_run: Some("client"),
+            server_side: true,
+        };
+        assert_eq!(
+            a.args(),
+            [
+                "apply",
+                "-f",
+                "-",
+                "--context=prod",
+                "--dry-run=client",
+                "--server-side"
+            ]
+        );
+        assert_eq!(Apply::default().args(), ["apply", "-f", "-"]);
+    }
+}

@@ -114,4 +114,20 @@ impl Diagnostics {
     pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
         self.items.iter().filter(|d| !d.is_error())
     }
+
+    /// Errors first, then warnings; each in source order (defaults, then files by name,
+    /// line and column, then flags), keeping the order found among equals.
+    pub fn sorted(&self) -> Vec<&Diagnostic> {
+        let mut v: Vec<&Diagnostic> = self.items.iter().collect();
+        v.sort_by_key(|d| {
+            let origin = match &d.origin {
+                None => (0, String::new(), 0, 0),
+                Some(Origin::Default) => (1, String::new(), 0, 0),
+                Some(Origin::File { path, line, col }) => (2, path.to_string(), *line, *col),
+                Some(Origin::Flag { flag, .. }) => (3, flag.to_string(), 0, 0),
+            };
+            (d.severity, origin)
+        });
+        v
+    }
 }

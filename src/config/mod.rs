@@ -1056,3 +1056,158 @@ fn is_guid(s: &str) -> bool {
             .zip([8, 4, 4, 4, 12])
             .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::values::{coalesce, defaults, yaml};
+    use std::sync::Arc;
+
+    fn build_yaml(text: &str) -> (Option<Config>, Diagnostics) {
+        let user = yaml::load(text, &Arc::from("v.yaml")).unwrap();
+        build(&coalesce(user, defaults()), "recif-system")
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        let (c, d) = build_yaml(text);
+        assert!(c.is_none(), "expected errors for {text}");
+        d.errors().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn defaults_are_inline_with_the_default_team() {
+        let (c, d) = build_yaml("");
+        let c = c.unwrap();
+        assert_eq!(c.provider, Provider::Inline);
+        assert_eq!(c.team_namespaces, ["team-default"]);
+        assert!(c.llm_env.is_empty());
+        assert!(c.external.is_none() && c.workload_identity.is_none());
+        assert!(d
+            .warnings()
+            .any(|w| w.message.contains("agent-env will be empty")));
+    }
+
+    #[test]
+    fn llm_keys_and_extra_env_become_variables() {
+        let (c, _) = build_yaml("llm:\n  googleApiKey: g\n  azureOpenaiApiKey: a\n  openaiApiKey: ''\n  anthropicApiKey: null\n  extraEnv:\n    LOG_LEVEL: debug\n    PORT: 8080\n");
+        let env = c.unwrap().llm_env;
+        assert_eq!(
+            env.into_iter().collect::<Vec<_>>(),
+            [
+                ("AZURE_OPENAI_API_KEY".to_string(), "a".to_string()),
+                ("GOOGLE_API_KEY".to_string(), "g".to_string()),
+                ("LOG_LEVEL".to_string(), "debug".to_string()),
+                ("PORT".to_string(), "8080".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn teams_are_deduplicated_in_order() {
+        let (c, _) = build_yaml("namespaces:\n  teams: [team-b, team-default, team-a, team-b]\n");
+        assert_eq!(
+            c.unwrap().team_namespaces,
+            ["team-default", "team-b", "team-a"]
+        );
+        let e = errors("namespaces:\n  defaultTeam: ''\n  teams: []\n");
+        assert!(e[0].contains("no team namespace"), "{e:?}");
+    }
+
+    #[test]
+    fn errors_carry_position_path_and_expectation() {
+        let e = errors("secrets:\n  provider: vault\n");
+        assert_eq!(e, ["error: v.yaml:2:13: secrets.provider: \"vault\" is not allowed; expected one of: inline, external, none"]);
+        let e = errors("llm:\n  openaiApiKey: [a]\nnamespaces:\n  create: 'yes'\n");
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(
+            e.iter().any(|e| e.contains(
+                "v.yaml:2:17: llm.openaiApiKey: expected the API key as a string, found a list"
+            )),
+            "{e:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|e| e.contains("v.yaml:4:11: namespaces.create: expected true or false")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn common_labels_are_checked() {
+        let e = errors("secrets:\n  commonLabels:\n    'bad key': x\n    ok: 'bad value!'\n    app.kubernetes.io/managed-by: helm\n");
+        assert_eq!(e.len(), 3, "{e:?}");
+    }
+
+    #[test]
+    fn unknown_keys_warn_with_the_nearest_one() {
+        let (_, d) = build_yaml("secrets:\n  provder: inline\nworkloadIdentity:\n  awsRolearn: x\nllm:\n  openaiKey: x\n");
+        let w: Vec<String> = d.warnings().map(ToString::to_string).collect();
+        assert!(
+            w.iter().any(|w| w.contains(
+                "secrets.provder: unknown key, ignored; did you mean `secrets.provider`?"
+            )),
+            "{w:?}"
+        );
+        assert!(
+            w.iter()
+                .any(|w| w.contains("did you mean `workloadIdentity.awsRoleArn`?")),
+            "{w:?}"
+        );
+        assert!(
+            w.iter()
+                .any(|w| w.contains("llm.openaiKey")
+                    && w.contains("did you mean `llm.openaiApiKey`?")),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn workload_identity_annotations() {
+        let (c, _) = build_yaml("secrets:\n  provider: none\nllm:\n  gcp:\n    project: p-1\nworkloadIdentity:\n  awsRoleArn: arn:aws:iam::123456789012:role/r\n  azureClientId: 00000000-0000-0000-0000-000000000000\n  serviceAccounts:\n    - name: a\n    - {name: b, namespace: team-x}\n");
+        let wi = c.unwrap().workload_identity.unwrap();
+        assert_eq!(wi.annotations.len(), 3);
+        assert_eq!(
+            wi.annotations["iam.gke.io/gcp-service-account"],
+            "recif-sa@p-1.iam.gserviceaccount.com"
+        );
+        assert_eq!(
+            wi.service_accounts,
+            [
+                ("recif-system".into(), "a".into()),
+                ("team-x".into(), "b".into())
+            ]
+        );
+        for bad in [
+            "awsRoleArn: role",
+            "azureClientId: nope",
+            "gcpServiceAccount: me@gmail.com",
+            "azureTenantId: 00000000-0000-0000-0000-000000000000",
+        ] {
+            let e = errors(&format!("secrets:\n  provider: none\nllm:\n  gcp:\n    project: p-1\nworkloadIdentity:\n  {bad}\n"));
+            assert_eq!(e.len(), 1, "{bad}: {e:?}");
+        }
+        let e = errors("secrets:\n  provider: none\nworkloadIdentity:\n  serviceAccounts: [{name: a}, {name: a}]\n  awsRoleArn: arn:aws:iam::123456789012:role/r\n");
+        assert!(e[0].contains("listed twice"), "{e:?}");
+    }
+
+    #[test]
+    fn credentials_json_rules() {
+        assert!(check_credentials_json(
+            r#"{"type":"service_account","client_email":"a","private_key":"k"}"#
+        )
+        .is_ok());
+        assert!(check_credentials_json(r#"{"type":"external_account"}"#).is_ok());
+        assert!(check_credentials_json(r#"{"type":"authorized_user"}"#).is_ok());
+        assert!(
+            check_credentials_json(r#"{"type":"service_account","client_email":""}"#)
+                .unwrap_err()
+                .contains("client_email and private_key")
+        );
+        assert!(check_credentials_json(r#"["x"]"#)
+            .unwrap_err()
+            .contains("not an object"));
+        assert!(check_credentials_json(r#"{}"#)
+            .unwrap_err()
+            .contains("no \"type\""));
+    }
+}

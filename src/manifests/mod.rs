@@ -564,3 +564,74 @@ fn check(o: &Object, config: &Config) -> Vec<String> {
     }
     problems
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn secret() -> serde_json::Value {
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "n"}, "type": "Opaque", "data": {"K": "eA=="}})
+    }
+
+    #[test]
+    fn strict_parsing_names_unknown_fields() {
+        assert!(parse_object(secret(), true).is_ok());
+        let mut v = secret();
+        v["spec"] = json!({});
+        assert!(
+            parse_object(v.clone(), false).is_ok(),
+            "lenient for built-in templates"
+        );
+        assert!(parse_object(v, true).unwrap_err().contains("field `spec`"));
+        let mut v = secret();
+        v["data"]["K"] = json!("not base64!");
+        assert!(parse_object(v, true).is_err());
+        let e = parse_object(json!({"apiVersion": "v1", "kind": "ConfigMap"}), true).unwrap_err();
+        assert!(e.contains("only emits"), "{e}");
+        let e = parse_object(
+            json!({"apiVersion": "external-secrets.io/v2", "kind": "ExternalSecret"}),
+            true,
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("external-secrets.io/v1, external-secrets.io/v1beta1"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn external_secrets_refuse_unknown_fields() {
+        let es = json!({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+            "metadata": {"name": "a", "namespace": "n"},
+            "spec": {"secretStoreRef": {"name": "s"}, "dataFrom": [{"extract": {"key": "k", "bogus": 1}}]}});
+        let e = parse_object(es, false).unwrap_err();
+        assert!(e.contains("unknown field `bogus`"), "{e}");
+    }
+
+    #[test]
+    fn differences_are_located() {
+        assert_eq!(
+            first_difference(
+                &json!({"a": [1, {"b": 2}]}),
+                &json!({"a": [1, {"b": 3}]}),
+                String::new()
+            )
+            .as_deref(),
+            Some("a[1].b")
+        );
+        assert_eq!(
+            first_difference(&json!({"a": 1}), &json!({"a": 1}), String::new()),
+            None
+        );
+    }
+
+    #[test]
+    fn parser_messages_lose_their_quoted_text() {
+        assert_eq!(
+            redact(r#"invalid type: string "sk-123\"x", expected a map"#),
+            r#"invalid type: string "…", expected a map"#
+        );
+        assert_eq!(redact("unknown field `x`"), "unknown field `x`");
+    }
+}
