@@ -51,5 +51,5 @@ for tool in helm kubectl; do
 done
 
 "$BIN_DIR/helm" version --short
-"$BIN_DIR/kubectl" version --client 2>/dev/null | head -n 1
+"$BIN_DIR/kubectl" version --client 2>/dev/null
 echo "installed into $BIN_DIR"
