@@ -178,6 +178,11 @@ fn show_only(manifests: Manifests, filters: &[String]) -> Result<Manifests, Erro
 }
 
 fn values_cmd(args: ValuesArgs, stdin: &mut dyn Read) -> Result<i32, Error> {
+    if args.defaults && args.output == Format::Yaml {
+        // The defaults file itself, with its comments (it holds no secret).
+        deliver::to_stdout(values::DEFAULTS_YAML)?;
+        return Ok(0);
+    }
     let mut node = if args.defaults {
         values::defaults().clone()
     } else {
