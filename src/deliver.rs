@@ -75,7 +75,7 @@ pub fn write_dir(dir: &Path, manifests: &Manifests) -> Result<DirReport, Error> 
     let mut files: Vec<(String, String)> = manifests
         .objects
         .iter()
-        .map(|o| (file_name(o), o.yaml().to_string()))
+        .map(|o| (file_name(o), o.yaml()))
         .collect();
     let mut kustomization = String::from(KUSTOMIZATION_HEADER);
     kustomization

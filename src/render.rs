@@ -125,7 +125,7 @@ impl Templates {
     pub fn render_each(
         &self,
         config: &Config,
-        mut each: impl FnMut(&str, bool, &str),
+        mut each: impl FnMut(&'static str, bool, &str),
     ) -> Result<(), Diagnostics> {
         let ctx = context(config);
         let mut diags = Diagnostics::default();
@@ -144,9 +144,9 @@ impl Templates {
     /// Renders one template, splitting its output into documents on the fly.
     fn stream(
         &self,
-        name: &str,
+        name: &'static str,
         ctx: &serde_json::Value,
-        each: &mut dyn FnMut(&str, bool, &str),
+        each: &mut dyn FnMut(&'static str, bool, &str),
     ) -> Result<(), Diagnostic> {
         let tmpl = self
             .env
@@ -182,9 +182,10 @@ struct DocSplitter<F: FnMut(&str)> {
 
 impl<F: FnMut(&str)> DocSplitter<F> {
     fn emit(&mut self, end: usize) {
-        let doc = String::from_utf8_lossy(&self.buf[..end]).into_owned();
+        // minijinja writes whole `str`s and the cut is at an ASCII newline: valid UTF-8.
+        let doc = std::str::from_utf8(&self.buf[..end]).unwrap_or_default();
         if !doc.trim().is_empty() {
-            (self.on_doc)(&doc);
+            (self.on_doc)(doc);
         }
         self.buf.drain(..end);
         self.scanned = 0;
@@ -198,16 +199,13 @@ impl<F: FnMut(&str)> DocSplitter<F> {
 
 impl<F: FnMut(&str)> std::io::Write for DocSplitter<F> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(bytes);
         const MARK: &[u8] = b"\n---\n";
-        while let Some(pos) = self.buf[self.scanned..]
-            .windows(MARK.len())
-            .position(|w| w == MARK)
-        {
+        self.buf.extend_from_slice(bytes);
+        while let Some(pos) = memchr::memmem::find(&self.buf[self.scanned..], MARK) {
             let end = self.scanned + pos + 1;
             self.emit(end);
         }
-        self.scanned = self.buf.len().saturating_sub(MARK.len());
+        self.scanned = self.buf.len().saturating_sub(MARK.len() - 1);
         Ok(bytes.len())
     }
 
@@ -256,11 +254,38 @@ fn yaml_formatter(out: &mut Output, _state: &State, value: &JValue) -> Result<()
         minijinja::value::ValueKind::Seq | minijinja::value::ValueKind::Map
     ) {
         to_flow(value)?
+    } else if let Some(s) = value.as_str().filter(|s| s.len() > yamlfmt::LONG) {
+        return out
+            .write_str(&quoted_long(s))
+            .map_err(|_| JError::new(ErrorKind::WriteFailure, "write failed"));
     } else {
         yamlfmt::quote(&value.to_string())
     };
     out.write_str(&text)
         .map_err(|_| JError::new(ErrorKind::WriteFailure, "write failed"))
+}
+
+/// The quoted form of a long string, remembered: a template loop prints the same long value
+/// (a service-account key) into every namespace. The cache holds the last few values and
+/// compares contents, so it is exact.
+fn quoted_long(s: &str) -> std::sync::Arc<str> {
+    use std::cell::RefCell;
+    use std::sync::Arc;
+    thread_local! {
+        static CACHE: RefCell<Vec<(Box<str>, Arc<str>)>> = const { RefCell::new(Vec::new()) };
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some((_, q)) = c.iter().find(|(raw, _)| &**raw == s) {
+            return q.clone();
+        }
+        let q: Arc<str> = Arc::from(yamlfmt::quote(s));
+        if c.len() >= 8 {
+            c.remove(0);
+        }
+        c.push((Box::from(s), q.clone()));
+        q
+    })
 }
 
 fn to_flow(value: &JValue) -> Result<String, JError> {

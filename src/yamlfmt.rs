@@ -10,16 +10,14 @@ use std::fmt::Write as _;
 pub fn quote_into(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
-    // Copy runs of ordinary characters at once. Only ASCII controls, `"`, `\` and non-ASCII
-    // bytes are looked at more closely (most text, and all base64, is plain ASCII).
     let bytes = s.as_bytes();
     let mut start = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if (0x20..0x7F).contains(&b) && b != b'"' && b != b'\\' {
-            i += 1;
-            continue;
+    loop {
+        // Skip ordinary ASCII fast; stop at controls, `"`, `\`, DEL and non-ASCII bytes.
+        i = next_special(bytes, i);
+        if i >= bytes.len() {
+            break;
         }
         let c = s[i..].chars().next().expect("a char starts here");
         let len = c.len_utf8();
@@ -46,6 +44,35 @@ pub fn quote_into(out: &mut String, s: &str) {
     }
     out.push_str(&s[start..]);
     out.push('"');
+}
+
+/// The index of the first byte at or after `from` that is an ASCII control, `"`, `\`, DEL
+/// or non-ASCII (or `bytes.len()`), eight bytes at a time.
+fn next_special(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    while i + 8 <= bytes.len() {
+        let x = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+        // bytes < 0x20, == '"', == '\\', == 0x7F, or >= 0x80
+        let special = (x.wrapping_sub(ONES * 0x20) & !x & HIGHS)
+            | has_zero(x ^ (ONES * b'"' as u64))
+            | has_zero(x ^ (ONES * b'\\' as u64))
+            | has_zero(x ^ (ONES * 0x7F))
+            | (x & HIGHS);
+        if special != 0 {
+            return i + (special.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !(0x20..0x7F).contains(&b) || b == b'"' || b == b'\\' {
+            return i;
+        }
+        i += 1;
+    }
+    i
 }
 
 pub fn quote(s: &str) -> String {
@@ -81,6 +108,11 @@ pub fn json_to_yaml_flow(json: &str) -> String {
 /// none of the words YAML 1.1 reads as booleans or null.
 pub fn is_plain_safe(s: &str) -> bool {
     let bytes = s.as_bytes();
+    // Long strings (keys, certificates, base64) are always quoted: cheaper to decide, and
+    // never ambiguous.
+    if bytes.len() > LONG {
+        return false;
+    }
     let Some(&first) = bytes.first() else {
         return false;
     };
@@ -93,33 +125,56 @@ pub fn is_plain_safe(s: &str) -> bool {
     {
         return false;
     }
-    let lower = s.to_ascii_lowercase();
-    !matches!(
-        lower.as_str(),
-        "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
-    )
+    // YAML 1.1 booleans and null, in any case.
+    bytes.len() > 5
+        || !["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
+            .iter()
+            .any(|w| s.eq_ignore_ascii_case(w))
+}
+
+/// Strings longer than this are always double-quoted, and may be shared between objects
+/// (see [`Sink::long_scalar`]).
+pub const LONG: usize = 128;
+
+/// Where the emitter writes. A sink may keep long scalars apart (to share one copy of a
+/// value repeated in thousands of objects).
+pub trait Sink {
+    fn text(&mut self) -> &mut String;
+
+    /// A string longer than [`LONG`], to be written double-quoted.
+    fn long_scalar(&mut self, s: &str) {
+        quote_into(self.text(), s);
+    }
+}
+
+impl Sink for String {
+    fn text(&mut self) -> &mut String {
+        self
+    }
 }
 
 /// Emits a JSON value as block YAML: map keys sorted (serde_json's map is sorted), strings
 /// plain only when [`is_plain_safe`], otherwise double-quoted.
-pub fn emit_document(out: &mut String, value: &serde_json::Value) {
+pub fn emit_document(out: &mut impl Sink, value: &serde_json::Value) {
     match value {
         serde_json::Value::Object(m) if !m.is_empty() => emit_map(out, m, 0),
         serde_json::Value::Array(a) if !a.is_empty() => emit_seq(out, a, 0),
         other => {
             emit_scalar(out, other);
-            out.push('\n');
+            out.text().push('\n');
         }
     }
 }
 
-fn indent(out: &mut String, n: usize) {
+fn indent(out: &mut impl Sink, n: usize) {
+    let out = out.text();
     for _ in 0..n {
         out.push(' ');
     }
 }
 
-fn emit_key(out: &mut String, k: &str) {
+fn emit_key(out: &mut impl Sink, k: &str) {
+    let out = out.text();
     if is_plain_safe(k) {
         out.push_str(k);
     } else {
@@ -128,7 +183,7 @@ fn emit_key(out: &mut String, k: &str) {
     out.push(':');
 }
 
-fn emit_map(out: &mut String, m: &serde_json::Map<String, serde_json::Value>, level: usize) {
+fn emit_map(out: &mut impl Sink, m: &serde_json::Map<String, serde_json::Value>, level: usize) {
     for (k, v) in m {
         indent(out, level);
         emit_key(out, k);
@@ -136,17 +191,17 @@ fn emit_map(out: &mut String, m: &serde_json::Map<String, serde_json::Value>, le
     }
 }
 
-fn emit_seq(out: &mut String, a: &[serde_json::Value], level: usize) {
+fn emit_seq(out: &mut impl Sink, a: &[serde_json::Value], level: usize) {
     for v in a {
         indent(out, level);
-        out.push('-');
+        out.text().push('-');
         match v {
             serde_json::Value::Object(m) if !m.is_empty() => {
                 // First entry on the dash line, the rest aligned under it.
                 let mut first = true;
                 for (k, val) in m {
                     if first {
-                        out.push(' ');
+                        out.text().push(' ');
                         first = false;
                     } else {
                         indent(out, level + 2);
@@ -156,37 +211,44 @@ fn emit_seq(out: &mut String, a: &[serde_json::Value], level: usize) {
                 }
             }
             serde_json::Value::Array(inner) if !inner.is_empty() => {
-                out.push('\n');
+                out.text().push('\n');
                 emit_seq(out, inner, level + 2);
             }
             other => {
-                out.push(' ');
+                out.text().push(' ');
                 emit_scalar(out, other);
-                out.push('\n');
+                out.text().push('\n');
             }
         }
     }
 }
 
-fn emit_child(out: &mut String, v: &serde_json::Value, level: usize) {
+fn emit_child(out: &mut impl Sink, v: &serde_json::Value, level: usize) {
     match v {
         serde_json::Value::Object(m) if !m.is_empty() => {
-            out.push('\n');
+            out.text().push('\n');
             emit_map(out, m, level + 2);
         }
         serde_json::Value::Array(a) if !a.is_empty() => {
-            out.push('\n');
+            out.text().push('\n');
             emit_seq(out, a, level);
         }
         other => {
-            out.push(' ');
+            out.text().push(' ');
             emit_scalar(out, other);
-            out.push('\n');
+            out.text().push('\n');
         }
     }
 }
 
-fn emit_scalar(out: &mut String, v: &serde_json::Value) {
+fn emit_scalar(sink: &mut impl Sink, v: &serde_json::Value) {
+    if let serde_json::Value::String(s) = v {
+        if s.len() > LONG {
+            sink.long_scalar(s);
+            return;
+        }
+    }
+    let out = sink.text();
     match v {
         serde_json::Value::Null => out.push_str("null"),
         serde_json::Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),

@@ -154,11 +154,14 @@ fn split_key(text: &str) -> Option<(String, &str)> {
 fn quoted_end(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut i = 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
+    while let Some(off) = memchr::memchr2(b'"', b'\\', &bytes[i..]) {
+        i += off;
+        if bytes[i] == b'"' {
+            return Some(i + 1);
+        }
+        i += 2;
+        if i > bytes.len() {
+            return None;
         }
     }
     None

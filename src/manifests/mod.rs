@@ -5,7 +5,8 @@
 pub mod eso;
 pub mod fastyaml;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Namespace, Secret, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -104,30 +105,91 @@ impl Object {
     }
 }
 
-/// One rendered object, final: labelled, checked, and serialized once as YAML (one block
-/// of text per object is far smaller than the typed object it came from, which matters at
-/// thousands of namespaces).
+/// One rendered object, final: labelled, checked, and serialized once as YAML (a block of
+/// text per object is far smaller than the typed object it came from, and long scalars
+/// repeated across objects, such as one service-account key in every team namespace, are
+/// stored once).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Manifest {
     kind: String,
     namespace: Option<String>,
     name: String,
     rank: u8,
-    /// The document, without the leading `---`.
-    yaml: String,
+    /// The document, without the leading `---`, in pieces.
+    pieces: Vec<Piece>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    /// A long double-quoted scalar, shared by every object that holds the same value.
+    Shared(Arc<str>),
+}
+
+/// One copy of each long quoted scalar.
+#[derive(Default)]
+pub struct Interner {
+    map: HashMap<String, Arc<str>>,
+}
+
+/// The emitter's sink for a [`Manifest`].
+struct Pieces<'a> {
+    pieces: Vec<Piece>,
+    current: String,
+    interner: &'a mut Interner,
+}
+
+impl yamlfmt::Sink for Pieces<'_> {
+    fn text(&mut self) -> &mut String {
+        &mut self.current
+    }
+
+    fn long_scalar(&mut self, s: &str) {
+        if !self.current.is_empty() {
+            self.pieces
+                .push(Piece::Text(std::mem::take(&mut self.current)));
+        }
+        let shared = match self.interner.map.get(s) {
+            Some(q) => q.clone(),
+            None => {
+                let q: Arc<str> = Arc::from(yamlfmt::quote(s));
+                self.interner.map.insert(s.to_string(), q.clone());
+                q
+            }
+        };
+        self.pieces.push(Piece::Shared(shared));
+    }
 }
 
 impl Manifest {
-    fn new(o: &Object) -> Self {
-        let mut yaml = String::new();
-        yamlfmt::emit_document(&mut yaml, &o.to_json());
+    fn new(o: &Object, interner: &mut Interner) -> Self {
+        let mut sink = Pieces {
+            pieces: Vec::new(),
+            current: String::new(),
+            interner,
+        };
+        yamlfmt::emit_document(&mut sink, &o.to_json());
+        let mut pieces = sink.pieces;
+        if !sink.current.is_empty() {
+            pieces.push(Piece::Text(sink.current));
+        }
         Manifest {
             kind: o.kind().to_string(),
             namespace: o.namespace().map(str::to_string),
             name: o.name().to_string(),
             rank: o.rank(),
-            yaml,
+            pieces,
         }
+    }
+
+    fn write(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        for p in &self.pieces {
+            w.write_all(match p {
+                Piece::Text(t) => t.as_bytes(),
+                Piece::Shared(s) => s.as_bytes(),
+            })?;
+        }
+        Ok(())
     }
 
     pub fn kind(&self) -> &str {
@@ -144,8 +206,10 @@ impl Manifest {
     }
 
     /// The YAML document (without `---`).
-    pub fn yaml(&self) -> &str {
-        &self.yaml
+    pub fn yaml(&self) -> String {
+        let mut out = Vec::new();
+        self.write(&mut out).expect("writing to memory");
+        String::from_utf8(out).expect("YAML is UTF-8")
     }
 
     /// `Kind namespace/name` or `Kind name`.
@@ -159,8 +223,9 @@ impl Manifest {
     /// The object as JSON, read back from its YAML (our output is always in the subset the
     /// fast reader knows; serde_yaml is the fallback).
     pub fn to_json(&self) -> serde_json::Value {
-        fastyaml::parse(&self.yaml)
-            .unwrap_or_else(|| serde_yaml::from_str(&self.yaml).expect("our own YAML reads back"))
+        let yaml = self.yaml();
+        fastyaml::parse(&yaml)
+            .unwrap_or_else(|| serde_yaml::from_str(&yaml).expect("our own YAML reads back"))
     }
 }
 
@@ -182,7 +247,7 @@ impl Manifests {
     pub fn write_yaml(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         for o in &self.objects {
             w.write_all(b"---\n")?;
-            w.write_all(o.yaml.as_bytes())?;
+            o.write(w)?;
         }
         Ok(())
     }
@@ -204,23 +269,7 @@ impl Manifests {
 /// labelled, checked and serialized as soon as its document is parsed, so that only one
 /// typed object is alive at a time.
 pub fn build(config: &Config, templates: &Templates) -> Result<Manifests, Diagnostics> {
-    let mut diags = Diagnostics::default();
-    let mut objects = Vec::new();
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    templates.render_each(config, |template, overridden, doc| {
-        let n = counts.entry(template.to_string()).or_default();
-        *n += 1;
-        let first = *n;
-        parse_docs(
-            template,
-            overridden,
-            doc,
-            first,
-            config,
-            &mut diags,
-            &mut objects,
-        );
-    })?;
+    let (mut diags, mut objects, mut interner) = render_and_parse(config, templates)?;
     if config.create_namespaces && !diags.has_errors() {
         let used: BTreeSet<String> = objects
             .iter()
@@ -228,15 +277,15 @@ pub fn build(config: &Config, templates: &Templates) -> Result<Manifests, Diagno
             .collect();
         let used: Vec<String> = used.into_iter().collect();
         match templates.render_namespaces(&used) {
-            Ok(r) => parse_docs(
-                &r.template,
-                r.overridden,
-                &r.text,
-                1,
-                config,
-                &mut diags,
-                &mut objects,
-            ),
+            Ok(r) => {
+                let mut sink = Sinks {
+                    config,
+                    diags: &mut diags,
+                    out: &mut objects,
+                    interner: &mut interner,
+                };
+                parse_docs(&r.template, r.overridden, &r.text, 1, &mut sink)
+            }
             Err(d) => diags.extend(d),
         }
     }
@@ -246,21 +295,111 @@ pub fn build(config: &Config, templates: &Templates) -> Result<Manifests, Diagno
     finish(objects)
 }
 
-/// Parses the documents of `text` (numbered from `first` in messages) into `out`.
-fn parse_docs(
-    template: &str,
+/// One rendered document on its way to a parser thread.
+struct Doc {
+    seq: usize,
+    template: &'static str,
     overridden: bool,
-    text: &str,
-    first: usize,
+    number: usize,
+    text: String,
+}
+
+/// Renders on this thread while parser threads parse, check and serialize the documents as
+/// they come (the two halves cost about the same; two cores finish in about half the time).
+/// Results are put back in rendering order, so messages and output do not depend on timing.
+fn render_and_parse(
     config: &Config,
-    diags: &mut Diagnostics,
-    out: &mut Vec<Manifest>,
-) {
+    templates: &Templates,
+) -> Result<(Diagnostics, Vec<Manifest>, Interner), Diagnostics> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Doc>(256);
+    let rx = std::sync::Mutex::new(rx);
+    let results = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut interner = Interner::default();
+                    let mut done: Vec<(usize, Diagnostics, Vec<Manifest>)> = Vec::new();
+                    loop {
+                        let next = rx.lock().map(|r| r.recv());
+                        let Ok(Ok(doc)) = next else { break };
+                        let mut diags = Diagnostics::default();
+                        let mut out = Vec::new();
+                        let mut sink = Sinks {
+                            config,
+                            diags: &mut diags,
+                            out: &mut out,
+                            interner: &mut interner,
+                        };
+                        parse_docs(
+                            doc.template,
+                            doc.overridden,
+                            &doc.text,
+                            doc.number,
+                            &mut sink,
+                        );
+                        done.push((doc.seq, diags, out));
+                    }
+                    (done, interner)
+                })
+            })
+            .collect();
+        let mut seq = 0;
+        let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+        let rendered = templates.render_each(config, |template, overridden, text| {
+            let n = counts.entry(template).or_default();
+            *n += 1;
+            seq += 1;
+            // A send fails only if every parser thread has gone, which they do not
+            // before the channel closes.
+            let _ = tx.send(Doc {
+                seq,
+                template,
+                overridden,
+                number: *n,
+                text: text.to_string(),
+            });
+        });
+        drop(tx);
+        let parsed: Vec<_> = handles
+            .into_iter()
+            .map(|h| h.join().expect("a parser thread does not panic"))
+            .collect();
+        (rendered, parsed)
+    });
+    let (rendered, parsed) = results;
+    rendered?;
+    let mut all: Vec<(usize, Diagnostics, Vec<Manifest>)> = Vec::new();
+    let mut interner = Interner::default();
+    for (done, i) in parsed {
+        all.extend(done);
+        interner.map.extend(i.map);
+    }
+    all.sort_by_key(|(seq, _, _)| *seq);
+    let mut diags = Diagnostics::default();
+    let mut objects = Vec::new();
+    for (_, d, o) in all {
+        diags.extend(d);
+        objects.extend(o);
+    }
+    Ok((diags, objects, interner))
+}
+
+/// Parses the documents of `text` (numbered from `first` in messages) into `out`.
+/// Where parsed objects go, with what they need.
+struct Sinks<'a> {
+    config: &'a Config,
+    diags: &'a mut Diagnostics,
+    out: &'a mut Vec<Manifest>,
+    interner: &'a mut Interner,
+}
+
+fn parse_docs(template: &str, overridden: bool, text: &str, first: usize, sink: &mut Sinks<'_>) {
     if let Some(value) = fastyaml::parse(text) {
         if !value.is_null() {
             match parse_object(value, overridden) {
-                Ok(o) => finalize(o, config, diags, out),
-                Err(msg) => diags.push(Diagnostic::error(
+                Ok(o) => finalize(o, sink),
+                Err(msg) => sink.diags.push(Diagnostic::error(
                     None,
                     "",
                     format!("template {template} (document {first}): {msg}"),
@@ -274,7 +413,7 @@ fn parse_docs(
         let value = match serde_json::Value::deserialize(doc) {
             Ok(v) => v,
             Err(e) => {
-                diags.push(Diagnostic::error(
+                sink.diags.push(Diagnostic::error(
                     None,
                     "",
                     format!(
@@ -290,8 +429,11 @@ fn parse_docs(
             continue;
         }
         match parse_object(value, overridden) {
-            Ok(o) => finalize(o, config, diags, out),
-            Err(msg) => diags.push(Diagnostic::error(None, "", format!("{}: {msg}", where_()))),
+            Ok(o) => finalize(o, sink),
+            Err(msg) => {
+                sink.diags
+                    .push(Diagnostic::error(None, "", format!("{}: {msg}", where_())))
+            }
         }
     }
 }
@@ -408,7 +550,8 @@ pub fn redact(message: &str) -> String {
 }
 
 /// Labels and annotations, then the checks; a good object is kept as its final YAML.
-fn finalize(mut o: Object, config: &Config, diags: &mut Diagnostics, out: &mut Vec<Manifest>) {
+fn finalize(mut o: Object, sink: &mut Sinks<'_>) {
+    let config = sink.config;
     let meta = o.metadata_mut();
     let labels = meta.labels.get_or_insert_with(BTreeMap::new);
     labels.extend(
@@ -429,10 +572,11 @@ fn finalize(mut o: Object, config: &Config, diags: &mut Diagnostics, out: &mut V
     }
     let problems = check(&o, config);
     if problems.is_empty() {
-        out.push(Manifest::new(&o));
+        sink.out.push(Manifest::new(&o, sink.interner));
     }
     for problem in problems {
-        diags.error(None, "", format!("{}: {problem}", o.display_name()));
+        sink.diags
+            .error(None, "", format!("{}: {problem}", o.display_name()));
     }
 }
 
