@@ -200,8 +200,11 @@ impl<F: FnMut(&str)> DocSplitter<F> {
 impl<F: FnMut(&str)> std::io::Write for DocSplitter<F> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         const MARK: &[u8] = b"\n---\n";
+        static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+            std::sync::OnceLock::new();
+        let finder = FINDER.get_or_init(|| memchr::memmem::Finder::new(MARK));
         self.buf.extend_from_slice(bytes);
-        while let Some(pos) = memchr::memmem::find(&self.buf[self.scanned..], MARK) {
+        while let Some(pos) = finder.find(&self.buf[self.scanned..]) {
             let end = self.scanned + pos + 1;
             self.emit(end);
         }

@@ -475,3 +475,59 @@ fn template_overrides_add_fields_and_are_checked() {
         stderr(&out)
     );
 }
+
+/// Objects that differ only by namespace are rendered once and stamped for the other
+/// namespaces; each must be byte-identical to the object rendered for that team alone.
+#[test]
+fn memoized_objects_equal_objects_rendered_alone() {
+    let teams: Vec<String> = (0..40)
+        .map(|i| format!("team-{i}"))
+        .chain(["on".to_string(), "y".to_string()])
+        .collect();
+    let values = serde_json::json!({"namespaces": {"teams": teams}}).to_string();
+    for example in [
+        "examples/inline.yaml",
+        "examples/external-aws-parameter-store.yaml",
+    ] {
+        let all = stdout(&run(
+            &[
+                "render",
+                "-f",
+                example,
+                "-f",
+                "-",
+                "--set",
+                "namespaces.create=true",
+            ],
+            &values,
+        ));
+        let all_docs: Vec<&str> = all.split("---\n").filter(|d| !d.is_empty()).collect();
+        assert!(all_docs.len() > 80, "{example}");
+        for team in ["team-7", "on", "y"] {
+            let alone = stdout(&run(
+                &[
+                    "render",
+                    "-f",
+                    example,
+                    "--set",
+                    &format!("namespaces.defaultTeam={team}"),
+                    "--set",
+                    "namespaces.teams=null",
+                    "--set",
+                    "namespaces.create=true",
+                ],
+                "",
+            ));
+            for doc in alone.split("---\n").filter(|d| !d.is_empty()) {
+                if doc.contains(&format!("namespace: {team}\n"))
+                    || doc.contains(&format!("namespace: \"{team}\"\n"))
+                {
+                    assert!(
+                        all_docs.contains(&doc),
+                        "{example}: {team}: not found in the full render:\n{doc}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -129,8 +129,33 @@ enum Piece {
 /// One copy of each long quoted scalar.
 #[derive(Default)]
 pub struct Interner {
-    map: HashMap<String, Arc<str>>,
+    map: HashMap<String, Arc<str>, FastHash>,
 }
+
+/// A fast hash for long texts that are not attacker-chosen keys of a long-lived table
+/// (one render's documents): eight bytes at a time, multiply and rotate.
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastHash = std::hash::BuildHasherDefault<FastHasher>;
 
 /// The emitter's sink for a [`Manifest`].
 struct Pieces<'a> {
@@ -278,11 +303,13 @@ pub fn build(config: &Config, templates: &Templates) -> Result<Manifests, Diagno
         let used: Vec<String> = used.into_iter().collect();
         match templates.render_namespaces(&used) {
             Ok(r) => {
+                let mut memo = Memo::default();
                 let mut sink = Sinks {
                     config,
                     diags: &mut diags,
                     out: &mut objects,
                     interner: &mut interner,
+                    memo: &mut memo,
                 };
                 parse_docs(&r.template, r.overridden, &r.text, 1, &mut sink)
             }
@@ -295,93 +322,28 @@ pub fn build(config: &Config, templates: &Templates) -> Result<Manifests, Diagno
     finish(objects)
 }
 
-/// One rendered document on its way to a parser thread.
-struct Doc {
-    seq: usize,
-    template: &'static str,
-    overridden: bool,
-    number: usize,
-    text: String,
-}
-
-/// Renders on this thread while parser threads parse, check and serialize the documents as
-/// they come (the two halves cost about the same; two cores finish in about half the time).
-/// Results are put back in rendering order, so messages and output do not depend on timing.
+/// Renders the templates and parses, checks and serializes each document as it comes.
 fn render_and_parse(
     config: &Config,
     templates: &Templates,
 ) -> Result<(Diagnostics, Vec<Manifest>, Interner), Diagnostics> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Doc>(256);
-    let rx = std::sync::Mutex::new(rx);
-    let results = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut interner = Interner::default();
-                    let mut done: Vec<(usize, Diagnostics, Vec<Manifest>)> = Vec::new();
-                    loop {
-                        let next = rx.lock().map(|r| r.recv());
-                        let Ok(Ok(doc)) = next else { break };
-                        let mut diags = Diagnostics::default();
-                        let mut out = Vec::new();
-                        let mut sink = Sinks {
-                            config,
-                            diags: &mut diags,
-                            out: &mut out,
-                            interner: &mut interner,
-                        };
-                        parse_docs(
-                            doc.template,
-                            doc.overridden,
-                            &doc.text,
-                            doc.number,
-                            &mut sink,
-                        );
-                        done.push((doc.seq, diags, out));
-                    }
-                    (done, interner)
-                })
-            })
-            .collect();
-        let mut seq = 0;
-        let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
-        let rendered = templates.render_each(config, |template, overridden, text| {
-            let n = counts.entry(template).or_default();
-            *n += 1;
-            seq += 1;
-            // A send fails only if every parser thread has gone, which they do not
-            // before the channel closes.
-            let _ = tx.send(Doc {
-                seq,
-                template,
-                overridden,
-                number: *n,
-                text: text.to_string(),
-            });
-        });
-        drop(tx);
-        let parsed: Vec<_> = handles
-            .into_iter()
-            .map(|h| h.join().expect("a parser thread does not panic"))
-            .collect();
-        (rendered, parsed)
-    });
-    let (rendered, parsed) = results;
-    rendered?;
-    let mut all: Vec<(usize, Diagnostics, Vec<Manifest>)> = Vec::new();
-    let mut interner = Interner::default();
-    for (done, i) in parsed {
-        all.extend(done);
-        interner.map.extend(i.map);
-    }
-    all.sort_by_key(|(seq, _, _)| *seq);
     let mut diags = Diagnostics::default();
     let mut objects = Vec::new();
-    for (_, d, o) in all {
-        diags.extend(d);
-        objects.extend(o);
-    }
+    let mut interner = Interner::default();
+    let mut memo = Memo::default();
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    templates.render_each(config, |template, overridden, text| {
+        let n = counts.entry(template).or_default();
+        *n += 1;
+        let mut sink = Sinks {
+            config,
+            diags: &mut diags,
+            out: &mut objects,
+            interner: &mut interner,
+            memo: &mut memo,
+        };
+        parse_docs(template, overridden, text, *n, &mut sink);
+    })?;
     Ok((diags, objects, interner))
 }
 
@@ -392,9 +354,145 @@ struct Sinks<'a> {
     diags: &'a mut Diagnostics,
     out: &'a mut Vec<Manifest>,
     interner: &'a mut Interner,
+    memo: &'a mut Memo,
+}
+
+/// Work done once per distinct object rather than once per namespace: documents that differ
+/// only in `metadata.namespace` (agent-env, gcp-adc in every team namespace) are parsed,
+/// checked and serialized once; the others are stamped from that result, sharing its text.
+///
+/// Exact by construction: a document is memoized only when its namespace, quoted as the
+/// templates quote it, occurs exactly once in its text, on the `metadata.namespace` line;
+/// the key is the text with that one occurrence blanked, so two documents with one key are
+/// identical but for the namespace there. The stamped output replaces the one
+/// `namespace:` line of the first result. `tests/cli.rs`
+/// (`memoized_objects_equal_objects_rendered_alone`) checks it against renders of one team.
+#[derive(Default)]
+pub struct Memo {
+    map: HashMap<String, MemoEntry, FastHash>,
+}
+
+struct MemoEntry {
+    kind: String,
+    name: String,
+    rank: u8,
+    before: Vec<Arc<str>>,
+    after: Vec<Arc<str>>,
+}
+
+const NS_LINE: &str = "\n  namespace: ";
+
+/// The namespace of a document and its memo key, when the document qualifies.
+fn memo_key(text: &str) -> Option<(String, String)> {
+    let marker = "\n  namespace: \"";
+    let start = text.find(marker)? + marker.len();
+    let len = text[start..].find('"')?;
+    let ns = &text[start..start + len];
+    if !names::is_dns_label(ns) {
+        return None;
+    }
+    let quoted = format!("\"{ns}\"");
+    let mut hits = memchr::memmem::find_iter(text.as_bytes(), quoted.as_bytes());
+    let first = hits.next()?;
+    if hits.next().is_some() || first != start - 1 {
+        return None;
+    }
+    let mut key = String::with_capacity(text.len());
+    key.push_str(&text[..start]);
+    key.push_str(&text[start + len..]);
+    Some((ns.to_string(), key))
+}
+
+fn emitted(ns: &str) -> String {
+    if yamlfmt::is_plain_safe(ns) {
+        ns.to_string()
+    } else {
+        yamlfmt::quote(ns)
+    }
+}
+
+impl MemoEntry {
+    /// Splits a freshly made manifest around its one `namespace:` line.
+    fn new(m: &Manifest, ns: &str) -> Option<MemoEntry> {
+        let line = format!("{NS_LINE}{}\n", emitted(ns));
+        let count: usize = m
+            .pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(t) => memchr::memmem::find_iter(t.as_bytes(), line.as_bytes()).count(),
+                Piece::Shared(_) => 0,
+            })
+            .sum();
+        if count != 1 {
+            return None;
+        }
+        let (mut before, mut after) = (Vec::new(), Vec::new());
+        let mut seen = false;
+        for p in &m.pieces {
+            match p {
+                Piece::Text(t) if !seen && t.contains(&line) => {
+                    let at = t.find(&line).expect("found above");
+                    before.push(Arc::from(&t[..at + NS_LINE.len()]));
+                    after.push(Arc::from(&t[at + line.len() - 1..]));
+                    seen = true;
+                }
+                Piece::Text(t) => {
+                    (if seen { &mut after } else { &mut before }).push(Arc::from(t.as_str()))
+                }
+                Piece::Shared(s) => (if seen { &mut after } else { &mut before }).push(s.clone()),
+            }
+        }
+        Some(MemoEntry {
+            kind: m.kind.clone(),
+            name: m.name.clone(),
+            rank: m.rank,
+            before,
+            after,
+        })
+    }
+
+    fn stamp(&self, ns: &str) -> Manifest {
+        let mut pieces: Vec<Piece> = self.before.iter().cloned().map(Piece::Shared).collect();
+        pieces.push(Piece::Text(emitted(ns)));
+        pieces.extend(self.after.iter().cloned().map(Piece::Shared));
+        Manifest {
+            kind: self.kind.clone(),
+            namespace: Some(ns.to_string()),
+            name: self.name.clone(),
+            rank: self.rank,
+            pieces,
+        }
+    }
 }
 
 fn parse_docs(template: &str, overridden: bool, text: &str, first: usize, sink: &mut Sinks<'_>) {
+    let key = memo_key(text);
+    if let Some((ns, key)) = &key {
+        if let Some(entry) = sink.memo.map.get(key) {
+            sink.out.push(entry.stamp(ns));
+            return;
+        }
+    }
+    let (objects_before, errors_before) = (sink.out.len(), sink.diags.items.len());
+    parse_docs_fully(template, overridden, text, first, sink);
+    if let Some((ns, key)) = key {
+        let one_clean_object =
+            sink.out.len() == objects_before + 1 && sink.diags.items.len() == errors_before;
+        if one_clean_object && sink.out[objects_before].namespace() == Some(ns.as_str()) {
+            if let Some(entry) = MemoEntry::new(&sink.out[objects_before], &ns) {
+                sink.memo.map.insert(key, entry);
+            }
+        }
+    }
+}
+
+fn parse_docs_fully(
+    template: &str,
+    overridden: bool,
+    text: &str,
+    first: usize,
+    sink: &mut Sinks<'_>,
+) {
     if let Some(value) = fastyaml::parse(text) {
         if !value.is_null() {
             match parse_object(value, overridden) {
