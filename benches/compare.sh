@@ -8,10 +8,10 @@
 #   1. builds recif-secrets in release mode (CARGO_TARGET_DIR is honoured);
 #   2. checks that benches/peer-chart/values.yaml is our built-in defaults (src/defaults.yaml);
 #   3. writes the values files (mode 0600) into a fresh temp dir that is NOT inside a git
-#      work tree: recif-secrets asks `git` whether a values file holding secrets is tracked or
-#      ignored, and what that costs depends on the user's repository, not on us. Outside a
-#      work tree the one `git` call fails at once; it is still spawned, and its cost (printed
-#      below) is included in recif-secrets' times;
+#      work tree: inside one, recif-secrets asks `git` whether a values file holding secrets
+#      is tracked or ignored, and what that costs depends on the user's repository, not on
+#      us. Outside a work tree (found by looking for .git, without running anything) no git
+#      is started;
 #        doc   = values-secret.yaml.example (the guide's inline example; 1 team namespace)
 #        N     = N team namespaces (team-default + N-1 teams), 20 LLM keys, a service-account key
 #   4. per size: runs both tools once and checks they produce the same objects (both YAML
@@ -302,12 +302,6 @@ def default_runs(size):
         return int(runs_override), int(runs_override)
     return 15, {"5000": 10, "10000": 5}.get(size, 15)
 
-# The one git call recif-secrets makes for a secret-holding values file outside a work tree.
-git_ms = []
-for _ in range(15):
-    code, wall, _ = spawn([shutil.which("git") or "/usr/bin/git", "-C", tmp, "ls-files", "--error-unmatch", "--", "x"])
-    git_ms.append(wall * 1000)
-
 # The launcher's floor: /bin/true, timed and measured the same way.
 floor = [spawn([shutil.which("true") or "/bin/true"]) for _ in range(15)]
 
@@ -381,10 +375,9 @@ for r in rows:
         a["mib_min"], a["mib_max"], b["mib_min"], b["mib_max"]))
 print()
 by = {r["size"]: r for r in rows}
-print("- recif-secrets spawns `git` once per secret-holding values file; outside a work tree "
-      "that call costs %.1f ms here (median) and is included above. Inside a work tree it runs "
-      "twice (ls-files, check-ignore), at a cost that grows with the repository: not measured."
-      % statistics.median(git_ms))
+print("- values files outside a git work tree: recif-secrets starts no `git` there. Inside one "
+      "it runs git twice per secret-holding values file (ls-files, check-ignore), at a cost "
+      "that grows with the repository: not measured.")
 print("- load average after measuring: %s (this includes the benchmark itself: helm runs on "
       "both cores; other work on the machine inflates the small sizes most)"
       % " ".join(open("/proc/loadavg").read().split()[:3]))
