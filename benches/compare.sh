@@ -48,11 +48,20 @@ fi
 command -v python3 >/dev/null || { echo "compare.sh: python3 is needed" >&2; exit 2; }
 python3 -c 'import yaml' 2>/dev/null || { echo "compare.sh: python3 PyYAML is needed (pip install pyyaml)" >&2; exit 2; }
 
-# 1. Build.
-echo "building recif-secrets (release)..." >&2
-cargo build --release --quiet --bin recif-secrets >&2
+# 1. Build, as the binary is shipped: on x86_64 Linux statically linked (like helm, a static
+#    Go binary), so that neither tool pays for the dynamic loader. STATIC=0 measures the
+#    ordinary dynamically linked build instead.
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-RECIF="$TARGET_DIR/release/recif-secrets"
+if [[ "${STATIC:-1}" == 1 && "$(uname -m)" == x86_64 && -e /lib64/ld-linux-x86-64.so.2 ]]; then
+  echo "building recif-secrets (release, static)..." >&2
+  RUSTFLAGS="-C target-feature=+crt-static" \
+    cargo build --release --quiet --bin recif-secrets --target x86_64-unknown-linux-gnu >&2
+  RECIF="$TARGET_DIR/x86_64-unknown-linux-gnu/release/recif-secrets"
+else
+  echo "building recif-secrets (release)..." >&2
+  cargo build --release --quiet --bin recif-secrets >&2
+  RECIF="$TARGET_DIR/release/recif-secrets"
+fi
 [[ -x "$RECIF" ]] || { echo "compare.sh: $RECIF not built" >&2; exit 2; }
 
 # 2. The peer chart's values.yaml must be our defaults.
@@ -193,11 +202,12 @@ export LC_ALL=C
 CPU_MODEL="$(grep -m1 '^model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)"
 HELM_VERSION="$("$HELM" version --short 2>/dev/null || true)"
 RECIF_VERSION="$("$RECIF" --version 2>/dev/null || true)"
+case "$RECIF" in */x86_64-unknown-linux-gnu/*) LINKING="statically linked" ;; *) LINKING="dynamically linked" ;; esac
 TREE="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 
 MACHINE="$(nproc) CPU (${CPU_MODEL:-unknown model}), $(uname -sr)"
 DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-export MACHINE DATE HELM_VERSION RECIF_VERSION TREE
+export MACHINE DATE HELM_VERSION RECIF_VERSION TREE LINKING
 python3 - "$TMP" "$SIZES" "$RUNS" "$HELM" "$RECIF" "$CHART" "$LAUNCHER" <<'PY'
 import json, os, shutil, statistics, subprocess, sys
 import yaml
@@ -346,8 +356,8 @@ print()
 env = os.environ
 print("- machine: %s; load average before measuring: %s" % (env["MACHINE"], load_start))
 print("- date: %s" % env["DATE"])
-print("- helm: %s; recif-secrets: %s (release build, tree %s)"
-      % (env["HELM_VERSION"], env["RECIF_VERSION"], env["TREE"]))
+print("- helm: %s; recif-secrets: %s (release build, %s, tree %s)"
+      % (env["HELM_VERSION"], env["RECIF_VERSION"], env["LINKING"], env["TREE"]))
 print("- commands: `helm template recif benches/peer-chart -n recif-system -f VALUES` and "
       "`recif-secrets render -f VALUES -n recif-system`; stdout to /dev/null")
 print("- values: `doc` is values-secret.yaml.example (1 team namespace); N is N team namespaces "
