@@ -294,26 +294,33 @@ impl Manifests {
 /// labelled, checked and serialized as soon as its document is parsed, so that only one
 /// typed object is alive at a time.
 pub fn build(config: &Config, templates: &Templates) -> Result<Manifests, Diagnostics> {
-    let (mut diags, mut objects, mut interner) = render_and_parse(config, templates)?;
-    if config.create_namespaces && !diags.has_errors() {
-        let used: BTreeSet<String> = objects
+    let mut diags = Diagnostics::default();
+    let mut objects = Vec::new();
+    let mut interner = Interner::default();
+    let mut memo = Memo::default();
+    let mut sink = Sinks {
+        config,
+        diags: &mut diags,
+        out: &mut objects,
+        interner: &mut interner,
+        memo: &mut memo,
+    };
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    templates.render_each(config, |template, overridden, text| {
+        let n = counts.entry(template).or_default();
+        *n += 1;
+        parse_docs(template, overridden, text, *n, &mut sink);
+    })?;
+    if config.create_namespaces && !sink.diags.has_errors() {
+        let used: BTreeSet<String> = sink
+            .out
             .iter()
-            .filter_map(|o: &Manifest| o.namespace().map(str::to_string))
+            .filter_map(|o| o.namespace().map(str::to_string))
             .collect();
         let used: Vec<String> = used.into_iter().collect();
         match templates.render_namespaces(&used) {
-            Ok(r) => {
-                let mut memo = Memo::default();
-                let mut sink = Sinks {
-                    config,
-                    diags: &mut diags,
-                    out: &mut objects,
-                    interner: &mut interner,
-                    memo: &mut memo,
-                };
-                parse_docs(&r.template, r.overridden, &r.text, 1, &mut sink)
-            }
-            Err(d) => diags.extend(d),
+            Ok(r) => parse_docs(&r.template, r.overridden, &r.text, 1, &mut sink),
+            Err(d) => sink.diags.extend(d),
         }
     }
     if diags.has_errors() {
@@ -322,32 +329,6 @@ pub fn build(config: &Config, templates: &Templates) -> Result<Manifests, Diagno
     finish(objects)
 }
 
-/// Renders the templates and parses, checks and serializes each document as it comes.
-fn render_and_parse(
-    config: &Config,
-    templates: &Templates,
-) -> Result<(Diagnostics, Vec<Manifest>, Interner), Diagnostics> {
-    let mut diags = Diagnostics::default();
-    let mut objects = Vec::new();
-    let mut interner = Interner::default();
-    let mut memo = Memo::default();
-    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
-    templates.render_each(config, |template, overridden, text| {
-        let n = counts.entry(template).or_default();
-        *n += 1;
-        let mut sink = Sinks {
-            config,
-            diags: &mut diags,
-            out: &mut objects,
-            interner: &mut interner,
-            memo: &mut memo,
-        };
-        parse_docs(template, overridden, text, *n, &mut sink);
-    })?;
-    Ok((diags, objects, interner))
-}
-
-/// Parses the documents of `text` (numbered from `first` in messages) into `out`.
 /// Where parsed objects go, with what they need.
 struct Sinks<'a> {
     config: &'a Config,
@@ -465,6 +446,7 @@ impl MemoEntry {
     }
 }
 
+/// Parses the documents of `text` (numbered from `first` in messages) into `sink.out`.
 fn parse_docs(template: &str, overridden: bool, text: &str, first: usize, sink: &mut Sinks<'_>) {
     let key = memo_key(text);
     if let Some((ns, key)) = &key {
