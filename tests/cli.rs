@@ -136,20 +136,7 @@ fn hostile_values_round_trip_exactly() {
     // A YAML 1.1 reader (PyYAML, as kubectl's go-yaml v2) reads the names as strings too.
     if python_with_checker().is_some() {
         let script = "import sys, yaml\nfor d in yaml.safe_load_all(sys.stdin):\n    if d and d['metadata']['name'] == 'agent-env':\n        assert all(isinstance(k, str) for k in d['data']), d['data'].keys()\n        assert {'YES','ON','N','y','off','NULL','True'} <= set(d['data'])\nprint('ok')\n";
-        let mut child = std::process::Command::new("python3")
-            .args(["-c", script])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stream.as_bytes())
-            .unwrap();
-        let o = child.wait_with_output().unwrap();
+        let o = python(&["-c", script], &stream);
         assert!(o.status.success(), "PyYAML read the names differently");
     }
 }

@@ -275,17 +275,7 @@ fn workload_identity_with_external_llm_keys_renders_only_that() {
         "",
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let names: Vec<String> = docs(&stdout(&out))
-        .iter()
-        .map(|d| {
-            format!(
-                "{}/{}/{}",
-                d["kind"].as_str().unwrap(),
-                d["metadata"]["namespace"].as_str().unwrap(),
-                d["metadata"]["name"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let names = ids(&docs(&stdout(&out)));
     assert_eq!(
         names,
         [

@@ -100,18 +100,7 @@ fn the_built_in_example_renders_out_of_the_box() {
     assert!(out.status.success(), "{}", stderr(&out));
     let from_file = run(&["render", "-f", "values-secret.yaml.example"], "");
     assert_eq!(out.stdout, from_file.stdout);
-    let docs = docs(&stdout(&out));
-    let names: Vec<String> = docs
-        .iter()
-        .map(|d| {
-            format!(
-                "{}/{}/{}",
-                d["kind"].as_str().unwrap(),
-                d["metadata"]["namespace"].as_str().unwrap(),
-                d["metadata"]["name"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let names = ids(&docs(&stdout(&out)));
     assert_eq!(
         names,
         [

@@ -3,8 +3,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::*;
 
@@ -53,18 +52,8 @@ fn python_validate(schema: &str, values_yaml: &str) -> Option<bool> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("schema.json");
     std::fs::write(&path, schema).unwrap();
-    let mut child = Command::new("python3")
-        .args(["-c", script, path.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(values_yaml.as_bytes())
-        .unwrap();
-    Some(child.wait().unwrap().success())
+    let out = python(&["-c", script, path.to_str().unwrap()], values_yaml);
+    Some(out.status.success())
 }
 
 #[test]

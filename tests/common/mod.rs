@@ -80,23 +80,28 @@ pub fn python_with_checker() -> Option<PathBuf> {
     Some(checker)
 }
 
-/// Runs check-manifests.py over a stream; returns its output on failure.
-pub fn check_manifests(stream: &str) -> Option<Result<(), String>> {
-    let checker = python_with_checker()?;
+/// Runs `python3 ARGS` with `stdin` on its standard input.
+pub fn python(args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new("python3")
-        .arg(&checker)
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .expect("python3 runs");
     child
         .stdin
         .take()
         .unwrap()
-        .write_all(stream.as_bytes())
+        .write_all(stdin.as_bytes())
         .unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Runs check-manifests.py over a stream; returns its output on failure.
+pub fn check_manifests(stream: &str) -> Option<Result<(), String>> {
+    let checker = python_with_checker()?;
+    let out = python(&[checker.to_str().unwrap()], stream);
     Some(if out.status.success() {
         Ok(())
     } else {
@@ -106,6 +111,20 @@ pub fn check_manifests(stream: &str) -> Option<Result<(), String>> {
             String::from_utf8_lossy(&out.stderr)
         ))
     })
+}
+
+/// `Kind/namespace/name` of each document, in order.
+pub fn ids(docs: &[serde_json::Value]) -> Vec<String> {
+    docs.iter()
+        .map(|d| {
+            format!(
+                "{}/{}/{}",
+                d["kind"].as_str().unwrap_or(""),
+                d["metadata"]["namespace"].as_str().unwrap_or(""),
+                d["metadata"]["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
 }
 
 /// Parses a YAML stream into JSON documents.
