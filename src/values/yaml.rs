@@ -87,7 +87,8 @@ pub fn load(text: &str, path: &Arc<str>) -> Result<Node, YamlError> {
         for doc in builder.documents {
             match doc.value {
                 Value::Null => {}
-                Value::Map(_) => merge_documents(&mut result, doc),
+                // Later documents merge into earlier ones as later files do.
+                Value::Map(_) => super::merge::merge_maps(&mut result, doc),
                 _ => {
                     let (line, col) = match &doc.origin {
                         Origin::File { line, col, .. } => (*line, *col),
@@ -156,11 +157,6 @@ fn split_documents(text: &str) -> Result<Vec<(u32, &str)>, YamlError> {
         pieces.push((first, &text[from..]));
     }
     Ok(pieces)
-}
-
-/// Later documents of one file merge into earlier ones as later files do.
-fn merge_documents(into: &mut Node, doc: Node) {
-    super::merge::merge_maps(into, doc);
 }
 
 /// Scanner messages may quote a character of the input; the input may be a secret.

@@ -15,14 +15,19 @@ pub fn run(args: &[&str], stdin: &str) -> Output {
 }
 
 pub fn run_in(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
-        .args(args)
-        .current_dir(dir)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_recif-secrets"));
+    cmd.args(args).current_dir(dir);
+    piped(cmd, stdin)
+}
+
+/// Runs `cmd` with `stdin` on its standard input, capturing its output.
+fn piped(mut cmd: Command, stdin: &str) -> Output {
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the binary runs");
+        .expect("the command runs");
     child
         .stdin
         .take()
@@ -82,20 +87,9 @@ pub fn python_with_checker() -> Option<PathBuf> {
 
 /// Runs `python3 ARGS` with `stdin` on its standard input.
 pub fn python(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new("python3")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    let mut cmd = Command::new("python3");
+    cmd.args(args);
+    piped(cmd, stdin)
 }
 
 /// Runs check-manifests.py over a stream; returns its output on failure.
