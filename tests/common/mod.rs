@@ -45,8 +45,19 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).unwrap()
 }
 
+/// Called when a test cannot run because `what` is missing. Under `CI=true` that is a
+/// failure (a check that cannot run must not pass); elsewhere it prints a visible
+/// `SKIPPED:` line straight to the terminal (libtest captures `eprintln!`, not raw
+/// writes), so a local run says what it did not check.
+pub fn skip(what: &str, how: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{what} is required under CI=true ({how})");
+    }
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {what} not found ({how})");
+}
+
 /// A tool from the environment variable `var`, `.tools/bin/<name>` (installed by
-/// scripts/fetch-tools.sh), or PATH. Prints why a test skips when there is none.
+/// scripts/fetch-tools.sh), or PATH. See [`skip`] for what happens when there is none.
 pub fn tool(var: &str, name: &str) -> Option<PathBuf> {
     if let Ok(p) = std::env::var(var) {
         return Some(PathBuf::from(p));
@@ -61,7 +72,7 @@ pub fn tool(var: &str, name: &str) -> Option<PathBuf> {
             .find(|p| p.is_file())
     });
     if found.is_none() {
-        eprintln!("skipping: {name} not found (set {var}, or run scripts/fetch-tools.sh)");
+        skip(name, &format!("set {var}, or run scripts/fetch-tools.sh"));
     }
     found
 }
@@ -70,7 +81,10 @@ pub fn tool(var: &str, name: &str) -> Option<PathBuf> {
 pub fn python_with_checker() -> Option<PathBuf> {
     let checker = root().join("../shared/tools/check-manifests.py");
     if !checker.exists() {
-        eprintln!("skipping: {} not found", checker.display());
+        skip(
+            &checker.display().to_string(),
+            "../shared must sit beside the repository",
+        );
         return None;
     }
     let ok = Command::new("python3")
@@ -79,7 +93,10 @@ pub fn python_with_checker() -> Option<PathBuf> {
         .map(|s| s.success())
         .unwrap_or(false);
     if !ok {
-        eprintln!("skipping: python3 with pyyaml and jsonschema not found (pip install pyyaml jsonschema)");
+        skip(
+            "python3 with pyyaml and jsonschema",
+            "pip install pyyaml jsonschema, or run scripts/fetch-tools.sh",
+        );
         return None;
     }
     Some(checker)
