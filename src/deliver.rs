@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::config::MANAGED_BY;
-use crate::manifests::{Manifest, Manifests};
+use crate::manifests::{Kind, Manifest, Manifests};
 use crate::Error;
 
 /// Writes `text` to standard output. A closed pipe (`| head`) is not an error.
@@ -151,17 +151,7 @@ fn looks_like_ours(name: &str) -> bool {
     let (Some(ns), Some(kind), Some(obj)) = (parts.next(), parts.next(), parts.next()) else {
         return false;
     };
-    !ns.is_empty()
-        && !obj.is_empty()
-        && matches!(
-            kind,
-            "namespace"
-                | "clustersecretstore"
-                | "secretstore"
-                | "serviceaccount"
-                | "secret"
-                | "externalsecret"
-        )
+    !ns.is_empty() && !obj.is_empty() && Kind::ALL.iter().any(|k| k.as_str().to_lowercase() == kind)
 }
 
 /// Whether a file carries this tool's managed-by label.

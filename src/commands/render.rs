@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use super::{print_diagnostics, warnings, ExitStatus};
 use crate::cli::{DryRun, Format, RenderArgs};
 use crate::diag::Diagnostics;
-use crate::manifests::Manifests;
+use crate::manifests::{Kind, Manifests};
 use crate::{deliver, Error, Request};
 
 pub(super) fn run(
@@ -35,7 +35,11 @@ pub(super) fn run(
         Format::Json => w.write_all(manifests.to_json().as_bytes()),
     };
     if let Some(dir) = &args.output_dir {
-        if manifests.objects.iter().any(|o| o.kind() == "Secret") {
+        if manifests
+            .objects
+            .iter()
+            .any(|o| o.typed_kind() == Kind::Secret)
+        {
             if let Some(tree) = deliver::git_work_tree(dir) {
                 let _ = writeln!(
                     err,
