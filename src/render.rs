@@ -13,7 +13,7 @@ use minijinja::{
 };
 use serde_json::json;
 
-use crate::config::{Config, Provider};
+use crate::config::{Config, Provider, StoreKind};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::yamlfmt;
 
@@ -326,7 +326,7 @@ pub fn context(config: &Config) -> serde_json::Value {
     }
     // A SecretStore goes into every namespace that has an ExternalSecret; a ClusterSecretStore once.
     let store_namespaces: Vec<Option<&str>> = match ext {
-        Some(e) if e.store_kind == "SecretStore" => {
+        Some(e) if e.store_kind == StoreKind::SecretStore.as_str() => {
             let mut ns: Vec<&str> = config.team_namespaces.iter().map(String::as_str).collect();
             if with_gcp_external {
                 ns.push(&config.platform_namespace);

@@ -68,7 +68,7 @@ pub(super) fn check(o: &Object, config: &Config) -> Vec<String> {
                 problems.push(format!(
                     "a Secret with inline values is rendered although secrets.provider is {}; refused",
                     match config.provider {
-                        config::Provider::External => "external",
+                        config::Provider::External => config::Provider::External.as_str(),
                         _ => "none without workloadIdentity.llmKeys: inline",
                     }
                 ));
