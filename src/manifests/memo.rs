@@ -148,3 +148,62 @@ impl MemoEntry {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifests::test_render_yaml as render_yaml;
+
+    /// Objects that differ only by namespace are rendered once and stamped for the other
+    /// namespaces; each must be byte-identical to the object rendered for that team alone.
+    #[test]
+    fn memoized_objects_equal_objects_rendered_alone() {
+        let teams: Vec<String> = (0..40)
+            .map(|i| format!("team-{i}"))
+            .chain(["on".to_string(), "y".to_string()])
+            .collect();
+        let values = serde_json::json!({"namespaces": {"teams": teams}}).to_string();
+        for example in [
+            "examples/inline.yaml",
+            "examples/external-aws-parameter-store.yaml",
+        ] {
+            let all = render_yaml(&[example, "-"], &["namespaces.create=true"], &values);
+            let all_docs: Vec<&str> = all.split("---\n").filter(|d| !d.is_empty()).collect();
+            assert!(all_docs.len() > 80, "{example}");
+            for team in ["team-7", "on", "y"] {
+                let alone = render_yaml(
+                    &[example],
+                    &[
+                        &format!("namespaces.defaultTeam={team}"),
+                        "namespaces.teams=null",
+                        "namespaces.create=true",
+                    ],
+                    "",
+                );
+                for doc in alone.split("---\n").filter(|d| !d.is_empty()) {
+                    if doc.contains(&format!("namespace: {team}\n"))
+                        || doc.contains(&format!("namespace: \"{team}\"\n"))
+                    {
+                        assert!(
+                            all_docs.contains(&doc),
+                            "{example}: {team}: not found in the full render:\n{doc}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_a_single_quoted_namespace_on_its_line_qualifies() {
+        let doc = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: \"team-a\"\n";
+        let c = Memo::candidate(doc).expect("qualifies");
+        assert_eq!(c.namespace, "team-a");
+        let twice = format!("{doc}data:\n  x: \"team-a\"\n");
+        assert!(
+            Memo::candidate(&twice).is_none(),
+            "namespace also in the content"
+        );
+        assert!(Memo::candidate("kind: Namespace\nmetadata:\n  name: a\n").is_none());
+    }
+}

@@ -177,3 +177,29 @@ fn finish(mut objects: Vec<Manifest>) -> Result<Manifests, Diagnostics> {
     });
     Ok(Manifests { objects })
 }
+
+/// The YAML stream rendered from `files` (`-` is `stdin`) and `--set` arguments, for the
+/// tests of this module's parts.
+#[cfg(test)]
+pub(crate) fn test_render_yaml(files: &[&str], sets: &[&str], stdin: &str) -> String {
+    use crate::values::{SetArg, SetKind, Sources};
+    let req = crate::Request {
+        sources: Sources {
+            files: files.iter().map(|f| f.to_string()).collect(),
+            sets: sets
+                .iter()
+                .map(|a| SetArg {
+                    kind: SetKind::Set,
+                    arg: a.to_string(),
+                })
+                .collect(),
+            example: false,
+        },
+        namespace: crate::DEFAULT_NAMESPACE.to_string(),
+        templates: None,
+    };
+    match crate::render(&req, &mut stdin.as_bytes()) {
+        Ok(out) => out.manifests.to_yaml(),
+        Err(e) => panic!("{e:?}"),
+    }
+}
