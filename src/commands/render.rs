@@ -25,6 +25,9 @@ pub(super) fn run(
         sources: args.values.sources(),
         namespace: args.namespace.clone(),
         templates: args.templates.clone(),
+        keep: crate::manifests::Keep {
+            json: args.output == Format::Json,
+        },
     };
     let out = warnings::render(&req, stdin)?;
     print_diagnostics(err, &out.warnings);

@@ -15,6 +15,7 @@ pub(super) fn run(
         sources: args.values.sources(),
         namespace: args.namespace,
         templates: args.templates,
+        keep: Default::default(),
     };
     let out = warnings::render(&req, stdin)?;
     print_diagnostics(err, &out.warnings);

@@ -62,6 +62,7 @@ struct MemoEntry {
     typed_kind: Kind,
     before: Vec<Arc<str>>,
     after: Vec<Arc<str>>,
+    json: Option<Box<serde_json::Value>>,
 }
 
 const NS_LINE: &str = "\n  namespace: ";
@@ -132,6 +133,7 @@ impl MemoEntry {
             typed_kind: m.typed_kind,
             before,
             after,
+            json: m.json.clone(),
         })
     }
 
@@ -145,6 +147,11 @@ impl MemoEntry {
             name: self.name.clone(),
             typed_kind: self.typed_kind,
             pieces,
+            json: self.json.as_ref().map(|j| {
+                let mut j = j.clone();
+                j["metadata"]["namespace"] = serde_json::Value::String(ns.to_string());
+                j
+            }),
         }
     }
 }

@@ -23,12 +23,21 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::render::Templates;
 use memo::Memo;
 pub use objects::{parse_object, redact, Kind, Object};
-pub use serialize::{Interner, Manifest, Manifests};
+pub use serialize::{Interner, Keep, Manifest, Manifests};
 
 /// Renders, parses, checks and orders everything `config` describes. Each object is
 /// labelled, checked and serialized as soon as its document is parsed, so that only one
 /// typed object is alive at a time.
 pub fn build(config: &Config, templates: &Templates) -> Result<Manifests, Diagnostics> {
+    build_keeping(config, templates, Keep::default())
+}
+
+/// [`build`], keeping what `keep` asks for beside each object's YAML.
+pub fn build_keeping(
+    config: &Config,
+    templates: &Templates,
+    keep: Keep,
+) -> Result<Manifests, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut objects = Vec::new();
     let mut interner = Interner::default();
@@ -39,6 +48,7 @@ pub fn build(config: &Config, templates: &Templates) -> Result<Manifests, Diagno
         out: &mut objects,
         interner: &mut interner,
         memo: &mut memo,
+        keep,
     };
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     templates.render_each(config, |template, overridden, text| {
@@ -71,6 +81,7 @@ struct Sinks<'a> {
     out: &'a mut Vec<Manifest>,
     interner: &'a mut Interner,
     memo: &'a mut Memo,
+    keep: Keep,
 }
 
 /// Parses the documents of `text` (numbered from `first` in messages) into `sink.out`.
@@ -148,7 +159,7 @@ fn finalize(mut o: Object, sink: &mut Sinks<'_>) {
     checks::label(&mut o, sink.config);
     let problems = checks::check(&o, sink.config);
     if problems.is_empty() {
-        sink.out.push(Manifest::new(&o, sink.interner));
+        sink.out.push(Manifest::new(&o, sink.interner, sink.keep));
     }
     for problem in problems {
         sink.diags
@@ -182,6 +193,11 @@ fn finish(mut objects: Vec<Manifest>) -> Result<Manifests, Diagnostics> {
 /// tests of this module's parts.
 #[cfg(test)]
 pub(crate) fn test_render_yaml(files: &[&str], sets: &[&str], stdin: &str) -> String {
+    test_render(files, sets, stdin, Keep::default()).to_yaml()
+}
+
+#[cfg(test)]
+pub(crate) fn test_render(files: &[&str], sets: &[&str], stdin: &str, keep: Keep) -> Manifests {
     use crate::values::{SetArg, SetKind, Sources};
     let req = crate::Request {
         sources: Sources {
@@ -197,9 +213,32 @@ pub(crate) fn test_render_yaml(files: &[&str], sets: &[&str], stdin: &str) -> St
         },
         namespace: crate::DEFAULT_NAMESPACE.to_string(),
         templates: None,
+        keep,
     };
     match crate::render(&req, &mut stdin.as_bytes()) {
-        Ok(out) => out.manifests.to_yaml(),
+        Ok(out) => out.manifests,
         Err(e) => panic!("{e:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `-o json` from the kept values (stamped ones included) is byte-identical to `-o json`
+    /// read back from the YAML.
+    #[test]
+    fn kept_json_equals_json_read_back() {
+        let teams = serde_json::json!({"namespaces": {"teams": ["a", "on", "y", "b-2"]}});
+        for example in ["examples/inline.yaml", "examples/external-vault.yaml"] {
+            let files = [example, "-"];
+            let sets = ["namespaces.create=true"];
+            let kept = test_render(&files, &sets, &teams.to_string(), Keep { json: true });
+            let read = test_render(&files, &sets, &teams.to_string(), Keep::default());
+            assert!(kept.objects.iter().all(|o| o.json.is_some()));
+            assert!(read.objects.iter().all(|o| o.json.is_none()));
+            assert_eq!(kept.to_json(), read.to_json(), "{example}");
+            assert_eq!(kept.to_yaml(), read.to_yaml(), "{example}");
+        }
     }
 }

@@ -21,6 +21,16 @@ pub struct Manifest {
     pub(super) typed_kind: Kind,
     /// The document, without the leading `---`, in pieces.
     pub(super) pieces: Vec<Piece>,
+    /// The object as JSON, kept when the caller asked for it ([`Keep::json`]) so that `-o json`
+    /// does not read the YAML back.
+    pub(super) json: Option<Box<serde_json::Value>>,
+}
+
+/// What [`super::build`] keeps beside each object's YAML text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Keep {
+    /// The JSON value of each object (for `-o json`): costs its memory, saves reading back.
+    pub json: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,13 +80,14 @@ impl yamlfmt::Sink for Pieces<'_> {
 }
 
 impl Manifest {
-    pub(super) fn new(o: &Object, interner: &mut Interner) -> Self {
+    pub(super) fn new(o: &Object, interner: &mut Interner, keep: Keep) -> Self {
         let mut sink = Pieces {
             pieces: Vec::new(),
             current: String::new(),
             interner,
         };
-        yamlfmt::emit_document(&mut sink, &o.to_json());
+        let json = o.to_json();
+        yamlfmt::emit_document(&mut sink, &json);
         let mut pieces = sink.pieces;
         if !sink.current.is_empty() {
             pieces.push(Piece::Text(sink.current));
@@ -87,6 +98,7 @@ impl Manifest {
             name: o.name().to_string(),
             typed_kind: o.typed_kind(),
             pieces,
+            json: keep.json.then(|| Box::new(json)),
         }
     }
 
@@ -133,9 +145,12 @@ impl Manifest {
         }
     }
 
-    /// The object as JSON, read back from its YAML (our output is always in the subset the
-    /// fast reader knows; serde_yaml is the fallback).
+    /// The object as JSON: the kept value, or read back from its YAML (our output is always
+    /// in the subset the fast reader knows; serde_yaml is the fallback).
     pub fn to_json(&self) -> serde_json::Value {
+        if let Some(json) = &self.json {
+            return (**json).clone();
+        }
         let yaml = self.yaml();
         fastyaml::parse(&yaml)
             .unwrap_or_else(|| serde_yaml::from_str(&yaml).expect("our own YAML reads back"))
@@ -167,11 +182,26 @@ impl Manifests {
 
     /// One `v1` `List` holding every object.
     pub fn to_json(&self) -> String {
-        let list = serde_json::json!({
-            "apiVersion": "v1",
-            "kind": "List",
-            "items": self.objects.iter().map(Manifest::to_json).collect::<Vec<_>>(),
-        });
+        /// Fields in the order serde_json's maps sort them (the output bytes of `-o json`).
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct List<'a> {
+            api_version: &'static str,
+            items: Vec<std::borrow::Cow<'a, serde_json::Value>>,
+            kind: &'static str,
+        }
+        let list = List {
+            api_version: "v1",
+            items: self
+                .objects
+                .iter()
+                .map(|o| match &o.json {
+                    Some(json) => std::borrow::Cow::Borrowed(&**json),
+                    None => std::borrow::Cow::Owned(o.to_json()),
+                })
+                .collect(),
+            kind: "List",
+        };
         let mut s = serde_json::to_string_pretty(&list).expect("JSON serializes");
         s.push('\n');
         s
