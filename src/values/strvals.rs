@@ -149,6 +149,16 @@ enum Fail {
 
 type Step<T> = Result<T, Fail>;
 
+/// How the parse goes on after a value that follows `=` is stored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Then {
+    Continue,
+    /// After a `--set-json` value: skip what an empty value would (the `,`).
+    SkipEmptyValue,
+    /// The argument ended right after `=`: Helm's io.EOF for a key.
+    Eof,
+}
+
 /// What follows `=` when it is not JSON: a `{a,b}` list, nothing at all, or a plain value.
 enum ValList {
     List(Vec<Node>),
@@ -245,41 +255,15 @@ impl Parser<'_, '_> {
             }
             Some('=') => {
                 let end = self.pos - 1;
-                let origin = self.origin(end);
-                let w = self.written(end);
-                match self.kind {
-                    SetKind::Literal => {
-                        let rest = self.s[self.pos..].to_string();
-                        self.pos = self.s.len();
-                        set(data, k, Node::new(Value::Str(rest), origin));
-                        Ok(())
-                    }
-                    SetKind::Json => {
-                        if self.empty_val() {
-                            set(data, k, Node::new(Value::Null, origin));
-                            return Ok(());
-                        }
-                        let v = self.json_value(&w, &origin, depth + 1)?;
-                        set(data, k, v);
+                let (v, then) = self.after_equals(end, depth)?;
+                set(data, k, v);
+                match then {
+                    Then::Continue => Ok(()),
+                    Then::SkipEmptyValue => {
                         self.empty_val();
                         Ok(())
                     }
-                    _ => match self.val_list(&w, &origin)? {
-                        ValList::List(items) => {
-                            set(data, k, Node::new(Value::Seq(items), origin));
-                            Ok(())
-                        }
-                        ValList::Eof => {
-                            set(data, k, Node::new(Value::Str(String::new()), origin));
-                            Err(Fail::Eof)
-                        }
-                        ValList::NotList => {
-                            let rs = self.val();
-                            let v = self.read_value(rs, &w, &origin)?;
-                            set(data, k, v);
-                            Ok(())
-                        }
-                    },
+                    Then::Eof => Err(Fail::Eof),
                 }
             }
             Some(',') => {
@@ -390,6 +374,36 @@ impl Parser<'_, '_> {
         })
     }
 
+    /// The value after the `=` that ends at byte `end`, for a key or a list item alike, and
+    /// how the parse goes on once the caller has stored it.
+    fn after_equals(&mut self, end: usize, depth: usize) -> Step<(Node, Then)> {
+        let origin = self.origin(end);
+        let w = self.written(end);
+        match self.kind {
+            SetKind::Literal => {
+                let rest = self.s[self.pos..].to_string();
+                self.pos = self.s.len();
+                Ok((Node::new(Value::Str(rest), origin), Then::Continue))
+            }
+            SetKind::Json => {
+                if self.empty_val() {
+                    return Ok((Node::new(Value::Null, origin), Then::Continue));
+                }
+                let v = self.json_value(&w, &origin, depth + 1)?;
+                Ok((v, Then::SkipEmptyValue))
+            }
+            _ => match self.val_list(&w, &origin)? {
+                ValList::List(items) => Ok((Node::new(Value::Seq(items), origin), Then::Continue)),
+                ValList::Eof => Ok((Node::new(Value::Str(String::new()), origin), Then::Eof)),
+                ValList::NotList => {
+                    let rs = self.val();
+                    let v = self.read_value(rs, &w, &origin)?;
+                    Ok((v, Then::Continue))
+                }
+            },
+        }
+    }
+
     /// Helm's `listItem`: what follows `[i]`.
     fn list_item(&mut self, list: &mut Vec<Node>, i: i64, level: usize, depth: usize) -> Step<()> {
         if i < 0 {
@@ -418,40 +432,14 @@ impl Parser<'_, '_> {
             None => Err(Fail::Eof),
             Some('=') => {
                 let end = self.pos - 1;
-                let origin = self.origin(end);
                 let w = self.written(end);
-                match self.kind {
-                    SetKind::Literal => {
-                        let rest = self.s[self.pos..].to_string();
-                        self.pos = self.s.len();
-                        self.set_index(list, i, Node::new(Value::Str(rest), origin), &w)
-                    }
-                    SetKind::Json => {
-                        if self.empty_val() {
-                            return self.set_index(list, i, Node::new(Value::Null, origin), &w);
-                        }
-                        let v = self.json_value(&w, &origin, depth + 1)?;
-                        self.set_index(list, i, v, &w)?;
-                        self.empty_val();
-                        Ok(())
-                    }
-                    _ => match self.val_list(&w, &origin)? {
-                        ValList::List(items) => {
-                            self.set_index(list, i, Node::new(Value::Seq(items), origin), &w)
-                        }
-                        ValList::Eof => self.set_index(
-                            list,
-                            i,
-                            Node::new(Value::Str(String::new()), origin),
-                            &w,
-                        ),
-                        ValList::NotList => {
-                            let rs = self.val();
-                            let v = self.read_value(rs, &w, &origin)?;
-                            self.set_index(list, i, v, &w)
-                        }
-                    },
+                let (v, then) = self.after_equals(end, depth)?;
+                self.set_index(list, i, v, &w)?;
+                // Unlike a key, a list item at the end of the argument is not Helm's io.EOF.
+                if then == Then::SkipEmptyValue {
+                    self.empty_val();
                 }
+                Ok(())
             }
             Some('[') => {
                 let end = self.pos - 1;
