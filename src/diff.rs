@@ -479,7 +479,11 @@ mod tests {
     #[test]
     fn equal_objects_are_unchanged() {
         let s = secret("a", json!({"K": b64("value")}));
-        let r = compare(&[s.clone()], &[s], Source::Files);
+        let r = compare(
+            std::slice::from_ref(&s),
+            std::slice::from_ref(&s),
+            Source::Files,
+        );
         assert!(!r.has_changes());
         assert_eq!(r.summary(), "0 changed, 0 added, 0 removed, 1 unchanged");
         assert_eq!(r.text(), "Secret a/agent-env: unchanged\n  key K: unchanged (5 bytes)\n0 changed, 0 added, 0 removed, 1 unchanged\n");
@@ -587,7 +591,11 @@ mod tests {
         live["spec"]["target"]["deletionPolicy"] = "Retain".into();
         live["spec"]["dataFrom"][0]["extract"]["conversionStrategy"] = "Default".into();
         live["status"] = json!({"conditions": []});
-        let r = compare(&[rendered.clone()], &[live.clone()], Source::Live);
+        let r = compare(
+            std::slice::from_ref(&rendered),
+            &[live.clone()],
+            Source::Live,
+        );
         assert!(!r.has_changes(), "{}", r.text());
         // A label added by hand is a difference.
         live["metadata"]["labels"]["extra"] = "x".into();

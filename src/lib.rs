@@ -12,6 +12,7 @@ pub mod config;
 pub mod deliver;
 pub mod diag;
 pub mod diff;
+pub mod doctor;
 pub mod manifests;
 pub mod render;
 pub mod schema;
