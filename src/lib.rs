@@ -13,6 +13,7 @@ pub mod deliver;
 pub mod diag;
 pub mod diff;
 pub mod doctor;
+pub mod live;
 pub mod manifests;
 pub mod render;
 pub mod schema;
