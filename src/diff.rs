@@ -356,7 +356,7 @@ fn to_yaml(o: &Value) -> String {
 }
 
 fn label(id: &Id, side: &str) -> String {
-    format!("{side} {id}")
+    format!("{id} ({side})")
 }
 
 fn one_sided(id: Id, theirs: Option<&Value>, ours: Option<&Value>) -> ObjectDiff {
@@ -404,7 +404,7 @@ fn unified(id: &Id, old: &str, new: &str) -> String {
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
-        .header(&label(id, "a/"), &label(id, "b/"))
+        .header(&label(id, "current"), &label(id, "rendered"))
         .to_string()
 }
 

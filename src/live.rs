@@ -70,13 +70,28 @@ enum Failure {
     Unreachable(String),
 }
 
+/// A klog line (`E1128 10:00:00.000000 123 file.go:1] ...`): kubectl's retries, repeated
+/// before its own one-line reason.
+fn is_klog(line: &str) -> bool {
+    let b = line.as_bytes();
+    b.len() > 5 && b"IWEF".contains(&b[0]) && b[1..5].iter().all(u8::is_ascii_digit)
+}
+
 fn classify(stderr: &[u8]) -> Failure {
     let text = String::from_utf8_lossy(stderr);
-    let lines: Vec<&str> = text
+    let all: Vec<&str> = text
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("Warning:"))
+        .filter(|l| !l.is_empty())
         .collect();
+    let mut lines: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|l| !l.starts_with("Warning:") && !is_klog(l))
+        .collect();
+    if lines.is_empty() {
+        lines = all; // only klog lines: they are the reason
+    }
     if let Some(l) = lines.iter().find(|l| l.starts_with("Error from server")) {
         return Failure::Api(l.to_string());
     }
@@ -86,10 +101,9 @@ fn classify(stderr: &[u8]) -> Failure {
     {
         return Failure::Api(format!("{l} (is the operator that defines it installed?)"));
     }
-    Failure::Unreachable(if lines.is_empty() {
-        "kubectl failed without a message".to_string()
-    } else {
-        lines.join("; ")
+    Failure::Unreachable(match lines.last() {
+        None => "kubectl failed without a message".to_string(),
+        Some(last) => last.to_string(),
     })
 }
 
@@ -287,6 +301,10 @@ mod tests {
             classify(b"error: context \"nope\" does not exist\n"),
             Failure::Unreachable(_)
         ));
+        assert_eq!(
+            classify(b"E1128 10:00:00.000000   1 memcache.go:265] couldn't get current server API group list: connection refused\nThe connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?\n"),
+            Failure::Unreachable("The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?".into())
+        );
     }
 
     #[test]
