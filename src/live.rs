@@ -150,7 +150,13 @@ pub fn get_objects(run: Run, ids: &BTreeSet<Id>) -> Result<BTreeMap<Id, Found>, 
         let mut args = vec!["get".to_string(), res.to_string()];
         args.extend(group.iter().map(|id| id.name.clone()));
         args.extend(namespace_args(&ns));
-        args.extend(["-o".into(), "json".into(), "--ignore-not-found".into()]);
+        // Managed fields carry the time of each write: when a Secret last changed.
+        args.extend([
+            "-o".into(),
+            "json".into(),
+            "--ignore-not-found".into(),
+            "--show-managed-fields".into(),
+        ]);
         let reply = run(&args).map_err(Unreachable::Kubectl)?;
         if !reply.success {
             match classify(&reply.stderr) {
@@ -338,9 +344,9 @@ mod tests {
         assert_eq!(
             calls,
             [
-                "get clustersecretstores.external-secrets.io s -o json --ignore-not-found",
-                "get secrets agent-env gcp-adc --namespace=a -o json --ignore-not-found",
-                "get secrets agent-env --namespace=b -o json --ignore-not-found",
+                "get clustersecretstores.external-secrets.io s -o json --ignore-not-found --show-managed-fields",
+                "get secrets agent-env gcp-adc --namespace=a -o json --ignore-not-found --show-managed-fields",
+                "get secrets agent-env --namespace=b -o json --ignore-not-found --show-managed-fields",
             ]
         );
         assert!(matches!(

@@ -370,7 +370,7 @@ fn diff_against_a_folder() {
     );
     assert!(text.contains("-  OPENAI_API_KEY: \"-------- # (16 bytes)\"\n+  OPENAI_API_KEY: \"++++++++ # (23 bytes)\"\n"), "{text}");
     assert!(
-        text.ends_with("2 changed, 0 added, 0 removed, 3 unchanged\n"),
+        stdout(&out).ends_with("2 changed, 0 added, 0 removed, 3 unchanged\n"),
         "{text}"
     );
 
