@@ -175,6 +175,18 @@ pub fn clean_live(live: &Value, rendered: &Value) -> Value {
         return o;
     };
     map.remove("status");
+    // The API server serves an object in every version of its group; kubectl reads the
+    // preferred one. Compare in the version that was rendered.
+    let group = |v: &Value| {
+        v.as_str()
+            .and_then(|a| a.rsplit_once('/'))
+            .map(|(g, _)| g.to_string())
+    };
+    if let (Some(theirs), Some(ours)) = (map.get("apiVersion"), rendered.get("apiVersion")) {
+        if group(theirs).is_some() && group(theirs) == group(ours) {
+            map.insert("apiVersion".into(), ours.clone());
+        }
+    }
     if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
         for f in SERVER_METADATA {
             meta.remove(*f);
@@ -591,6 +603,7 @@ mod tests {
         live["spec"]["target"]["deletionPolicy"] = "Retain".into();
         live["spec"]["dataFrom"][0]["extract"]["conversionStrategy"] = "Default".into();
         live["status"] = json!({"conditions": []});
+        live["apiVersion"] = "external-secrets.io/v1beta1".into();
         let r = compare(
             std::slice::from_ref(&rendered),
             &[live.clone()],

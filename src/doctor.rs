@@ -749,7 +749,8 @@ pub fn text(checks: &[Check]) -> String {
     }
     let (ok, problem, unknown) = counts(checks);
     out.push_str(&format!(
-        "{ok} ok, {problem} problems, {unknown} could not be checked\n"
+        "{ok} ok, {problem} {}, {unknown} could not be checked\n",
+        if problem == 1 { "problem" } else { "problems" }
     ));
     out
 }

@@ -617,3 +617,36 @@ fn diff_live_external_ignores_server_defaults_and_status() {
         stderr(&out)
     );
 }
+
+#[test]
+fn doctor_inline_compares_keys_and_values_without_printing_them() {
+    let args = &["doctor", "-f", "examples/inline.yaml"];
+    let Some((out, _s)) = with_cluster(Cluster::new(&["inline.json"]), args) else {
+        return;
+    };
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("ok               Secret team-default/agent-env: keys: keys and values as rendered: ANTHROPIC_API_KEY, GOOGLE_API_KEY, LOG_LEVEL, OPENAI_API_KEY"), "{text}");
+    assert!(text.contains("ok               Pod team-default/my-agent-7d9f8b6c5d-x2k4p: stale env: uses agent-env (env)"), "{text}");
+
+    let Some((out, _s)) = with_cluster(Cluster::new(&["inline.json", "inline-drift.json"]), args)
+    else {
+        return;
+    };
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(FOUND), "{text}");
+    assert!(text.contains("problem          Secret team-default/agent-env: keys: missing key LOG_LEVEL; key not rendered STALE_KEY; value differs from the rendered one for OPENAI_API_KEY"), "{text}");
+    assert!(
+        text.contains("fix: apply the rendered Secrets: recif-secrets render -f VALUES --apply"),
+        "{text}"
+    );
+    for secret in [
+        "sk-proj-rotated-by-hand",
+        "sk-proj-example",
+        "left-over",
+        "c2stcHJvai",
+        "debug",
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked:\n{text}");
+    }
+}
