@@ -147,9 +147,34 @@ const SERVER_METADATA: &[&str] = &[
     "generateName",
 ];
 
-/// Drops what is never compared nor shown, on both sides: hidden annotations, empty maps.
+/// Drops what is never compared nor shown, on both sides: hidden annotations, empty maps,
+/// and the metadata of a SOPS document (its MAC and dates change at every encryption), which
+/// stands for the plaintext only through [`encrypted_fingerprint`].
 fn clean(o: &Value) -> Value {
     let mut o = o.clone();
+    if let Some(map) = o.as_object_mut() {
+        if map.contains_key("sops") {
+            let fp = encrypted_fingerprint(&Value::Object(map.clone()));
+            map.remove("sops");
+            if let Some(fp) = fp {
+                map.insert("plaintextFingerprint".into(), Value::String(fp));
+            }
+        }
+    }
+    if o["kind"] == "SealedSecret" {
+        let fp = encrypted_fingerprint(&o);
+        if let Some(m) = o
+            .pointer_mut("/spec/encryptedData")
+            .and_then(Value::as_object_mut)
+        {
+            for v in m.values_mut() {
+                *v = Value::String("ENCRYPTED".into());
+            }
+        }
+        if let (Some(fp), Some(spec)) = (fp, o.get_mut("spec").and_then(Value::as_object_mut)) {
+            spec.insert("plaintextFingerprint".into(), Value::String(fp));
+        }
+    }
     if let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut) {
         for (field, hidden) in [("annotations", HIDDEN_ANNOTATIONS), ("labels", &[][..])] {
             if let Some(m) = meta.get_mut(field).and_then(Value::as_object_mut) {
@@ -244,7 +269,15 @@ fn project(v: &mut Value, shape: &Value) {
 /// through [`encrypted_fingerprint`], never through their ciphertext, which changes at every
 /// encryption.
 pub fn is_encrypted(o: &Value) -> bool {
-    o.get("sops").is_some() || o["kind"] == "SealedSecret"
+    o.get("sops").is_some()
+        || o["kind"] == "SealedSecret"
+        || ["data", "stringData"].iter().any(|f| {
+            o[*f].as_object().is_some_and(|m| {
+                !m.is_empty()
+                    && m.values()
+                        .all(|v| v.as_str().is_some_and(|s| s.starts_with("ENC[")))
+            })
+        })
 }
 
 /// The hook for encrypted outputs: a fingerprint of the plaintext that the encrypting
@@ -273,8 +306,6 @@ fn value_len(field: &str, v: &Value) -> usize {
 fn secret_fields(o: &Value) -> Vec<&'static str> {
     if o["kind"] == "Secret" {
         vec!["data", "stringData"]
-    } else if o["kind"] == "SealedSecret" {
-        vec!["encryptedData"]
     } else {
         Vec::new()
     }
@@ -290,6 +321,10 @@ fn mask_pair(theirs: Option<&mut Value>, ours: Option<&mut Value>) -> Vec<KeyCha
         }
         f.into_iter().collect()
     };
+    let sops = [theirs.as_deref(), ours.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(is_encrypted);
     let mut changes = Vec::new();
     let mut theirs = theirs;
     let mut ours = ours;
@@ -307,7 +342,7 @@ fn mask_pair(theirs: Option<&mut Value>, ours: Option<&mut Value>) -> Vec<KeyCha
             .cloned()
             .unwrap_or_default();
         let keys: BTreeSet<&String> = t.keys().chain(o.keys()).collect();
-        let encrypted = field == "encryptedData";
+        let encrypted = sops;
         let mut masked_t = Map::new();
         let mut masked_o = Map::new();
         for key in keys {
@@ -614,6 +649,29 @@ mod tests {
         live["metadata"]["labels"]["extra"] = "x".into();
         let r = compare(&[rendered], &[live], Source::Live);
         assert!(r.text().contains("-    extra: x"), "{}", r.text());
+    }
+
+    #[test]
+    fn encrypted_values_are_not_compared_by_ciphertext() {
+        let sops = |enc: &str, mac: &str| {
+            let mut s = secret(
+                "a",
+                json!({"K": format!("ENC[AES256_GCM,data:{enc},type:str]")}),
+            );
+            s["sops"] = json!({"mac": mac, "lastmodified": "2026-11-28T10:00:00Z"});
+            s
+        };
+        let r = compare(&[sops("bbbb", "m2")], &[sops("aaaa", "m1")], Source::Files);
+        assert!(!r.has_changes(), "{}", r.text());
+        assert!(r.text().contains("key K: unchanged"));
+        assert!(!r.text().contains("aaaa") && !r.text().contains("m1"));
+        let sealed = |v: &str| {
+            json!({"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
+            "metadata": {"name": "s", "namespace": "a"}, "spec": {"encryptedData": {"K": v}}})
+        };
+        let r = compare(&[sealed("AgB1")], &[sealed("AgB2")], Source::Files);
+        assert!(!r.has_changes(), "{}", r.text());
+        assert!(!r.text().contains("AgB"));
     }
 
     #[test]

@@ -243,14 +243,14 @@ fn store_check(sid: &Id, found: &Found) -> Check {
             status: Status::Ok,
             object,
             check: "Ready".into(),
-            detail: format!("Ready{}", reason_text(reason, "")),
+            detail: format!("True{}", reason_text(reason, "")),
             fix: None,
         },
         Some((status, reason, message)) => Check {
             status: Status::Problem,
             object,
             check: "Ready".into(),
-            detail: format!("Ready is {status}{}", reason_text(reason, message)),
+            detail: format!("{status}{}", reason_text(reason, message)),
             fix: Some(format!(
                 "SecretStore auth failed: check RBAC / service account bindings of the store's provider auth ({describe})"
             )),
@@ -308,7 +308,7 @@ fn external_secret_checks(es: &Value, live: &Live) -> Vec<Check> {
                 status: Status::Ok,
                 object,
                 check: "Ready".into(),
-                detail: format!("Ready{}", reason_text(reason, "")),
+                detail: format!("True{}", reason_text(reason, "")),
                 fix: None,
             },
             Some((status, reason, message)) => {
@@ -335,7 +335,7 @@ fn external_secret_checks(es: &Value, live: &Live) -> Vec<Check> {
                     status: Status::Problem,
                     object,
                     check: "Ready".into(),
-                    detail: format!("Ready is {status}{}", reason_text(reason, message)),
+                    detail: format!("{status}{}", reason_text(reason, message)),
                     fix: Some(fix),
                 }
             }
@@ -408,7 +408,7 @@ fn external_secret_checks(es: &Value, live: &Live) -> Vec<Check> {
                     status: Status::Ok,
                     object,
                     check: "keys".into(),
-                    detail: format!("keys: {}", names(&have)),
+                    detail: format!("{} present", names(&have)),
                     fix: None,
                 }
             }
@@ -897,7 +897,7 @@ mod tests {
         );
         live.pods.insert("t".into(), Err("forbidden".into()));
         let t = text(&check(&rendered, &live));
-        assert!(t.contains("problem          ClusterSecretStore store: Ready: Ready is False (InvalidProviderConfig): permission denied"), "{t}");
+        assert!(t.contains("problem          ClusterSecretStore store: Ready: False (InvalidProviderConfig): permission denied"), "{t}");
         assert!(
             t.contains("fix: SecretStore auth failed: check RBAC / service account bindings"),
             "{t}"
