@@ -6,6 +6,7 @@
 //! Secret values are never printed: Secrets are compared by key names, and inline values by
 //! equality of their bytes (reported as "differs", nothing more).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
@@ -22,7 +23,7 @@ pub enum Found {
     Object(Value),
     Missing,
     /// Could not be read (RBAC 403, resource type unknown...): kubectl's reason.
-    Unreadable(String),
+    Unreadable(Cow<'static, str>),
 }
 
 /// What the command layer must read.
@@ -43,11 +44,10 @@ pub struct Live {
 }
 
 impl Live {
+    /// What was read for `id`; an object the plan did not ask for was not read.
     fn get(&self, id: &Id) -> &Found {
-        static UNREAD: std::sync::OnceLock<Found> = std::sync::OnceLock::new();
-        self.objects
-            .get(id)
-            .unwrap_or_else(|| UNREAD.get_or_init(|| Found::Unreadable("not read".to_string())))
+        const NOT_READ: &Found = &Found::Unreadable(Cow::Borrowed("not read"));
+        self.objects.get(id).unwrap_or(NOT_READ)
     }
 }
 

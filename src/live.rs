@@ -141,7 +141,7 @@ pub fn get_objects(run: Run, ids: &BTreeSet<Id>) -> Result<BTreeMap<Id, Found>, 
             None => {
                 out.insert(
                     id.clone(),
-                    Found::Unreadable(format!("{} is not a kind this tool reads", id.kind)),
+                    Found::Unreadable(format!("{} is not a kind this tool reads", id.kind).into()),
                 );
             }
         }
@@ -163,7 +163,7 @@ pub fn get_objects(run: Run, ids: &BTreeSet<Id>) -> Result<BTreeMap<Id, Found>, 
                 Failure::Unreachable(why) => return Err(Unreachable::Cluster(why)),
                 Failure::Api(why) => {
                     for id in group {
-                        out.insert(id.clone(), Found::Unreadable(why.clone()));
+                        out.insert(id.clone(), Found::Unreadable(why.clone().into()));
                     }
                     continue;
                 }
@@ -173,7 +173,7 @@ pub fn get_objects(run: Run, ids: &BTreeSet<Id>) -> Result<BTreeMap<Id, Found>, 
             Ok(f) => f,
             Err(why) => {
                 for id in group {
-                    out.insert(id.clone(), Found::Unreadable(why.clone()));
+                    out.insert(id.clone(), Found::Unreadable(why.clone().into()));
                 }
                 continue;
             }
