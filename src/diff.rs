@@ -175,19 +175,23 @@ fn clean(o: &Value) -> Value {
             spec.insert("plaintextFingerprint".into(), Value::String(fp));
         }
     }
-    if let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut) {
-        for (field, hidden) in [("annotations", HIDDEN_ANNOTATIONS), ("labels", &[][..])] {
-            if let Some(m) = meta.get_mut(field).and_then(Value::as_object_mut) {
-                for h in hidden {
-                    m.remove(*h);
-                }
-                if m.is_empty() {
-                    meta.remove(field);
-                }
-            }
+    remove_metadata_keys(&mut o, "annotations", HIDDEN_ANNOTATIONS);
+    o
+}
+
+/// Removes `keys` from `metadata.<field>`, and the map itself when it ends up empty.
+fn remove_metadata_keys(o: &mut Value, field: &str, keys: &[&str]) {
+    let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if let Some(m) = meta.get_mut(field).and_then(Value::as_object_mut) {
+        for k in keys {
+            m.remove(*k);
+        }
+        if m.is_empty() {
+            meta.remove(field);
         }
     }
-    o
 }
 
 /// A live object as it compares with what was rendered: no `status`, no server-set metadata
@@ -216,14 +220,6 @@ pub fn clean_live(live: &Value, rendered: &Value) -> Value {
         for f in SERVER_METADATA {
             meta.remove(*f);
         }
-        if let Some(labels) = meta.get_mut("labels").and_then(Value::as_object_mut) {
-            for l in SERVER_LABELS {
-                labels.remove(*l);
-            }
-            if labels.is_empty() {
-                meta.remove("labels");
-            }
-        }
     }
     if rendered.is_object() {
         for (k, v) in map.iter_mut() {
@@ -244,6 +240,7 @@ pub fn clean_live(live: &Value, rendered: &Value) -> Value {
             map.remove(&k);
         }
     }
+    remove_metadata_keys(&mut o, "labels", SERVER_LABELS);
     o
 }
 
