@@ -212,6 +212,20 @@ fn doctor_rbac_forbidden_is_could_not_check() {
 }
 
 #[test]
+fn doctor_without_eso_installed() {
+    let Some((out, _s)) = with_cluster(Cluster::new(&["external.json"]).no_eso(), EXTERNAL) else {
+        return;
+    };
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
+    assert!(text.contains("could not check  ClusterSecretStore recif-secret-store: Ready: error: the server doesn't have a resource type \"clustersecretstores\" (is the operator that defines it installed?)"), "{text}");
+    assert!(
+        text.contains("ok               Secret team-default/gcp-adc: keys: adc.json present"),
+        "{text}"
+    );
+}
+
+#[test]
 fn doctor_json() {
     let mut args = EXTERNAL.to_vec();
     args.extend(["-o", "json"]);

@@ -22,6 +22,8 @@ pub struct Cluster<'a> {
     pub fixtures: Vec<&'a str>,
     pub without: Vec<&'a str>,
     pub forbid: Vec<&'a str>,
+    /// No External Secrets Operator in the cluster.
+    pub no_eso: bool,
 }
 
 impl<'a> Cluster<'a> {
@@ -37,6 +39,10 @@ impl<'a> Cluster<'a> {
     }
     pub fn forbid(mut self, resource: &'a str) -> Self {
         self.forbid.push(resource);
+        self
+    }
+    pub fn no_eso(mut self) -> Self {
+        self.no_eso = true;
         self
     }
 }
@@ -72,6 +78,9 @@ impl StandIn {
         }
         for f in &cluster.forbid {
             cmd.arg("--forbid").arg(f);
+        }
+        if cluster.no_eso {
+            cmd.arg("--no-eso");
         }
         let mut child = cmd
             .stdin(Stdio::piped())

@@ -16,7 +16,9 @@ chosen by the system, standard library only. It serves
     (one JSON line: method, path, status) to --log so a test can assert that.
 
   server.py --fixtures a.json [--fixtures b.json] [--without Kind/ns/name] [--forbid secrets@team-a]
-            [--kubeconfig PATH] [--log PATH] [--lifetime SECONDS]
+            [--no-eso] [--kubeconfig PATH] [--log PATH] [--lifetime SECONDS]
+
+--no-eso serves a cluster without External Secrets Operator (no external-secrets.io group).
 
 Later fixture files replace objects of the same kind, namespace and name; --without drops one
 (`Kind//name` for a cluster-scoped object). The port is printed on the first line of standard
@@ -144,6 +146,10 @@ class Handler(BaseHTTPRequestHandler):
             return 200, {"major": "1", "minor": "35", "gitVersion": "v1.35.0-standin", "platform": "linux/amd64"}
         if parts == ["api"]:
             return 200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}
+        if self.server.opts.no_eso and parts[:2] == ["apis", ESO]:
+            return status(404, "NotFound", "the server could not find the requested resource")
+        if parts == ["apis"] and self.server.opts.no_eso:
+            return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": []}
         if parts == ["apis"]:
             gv = {"groupVersion": f"{ESO}/v1", "version": "v1"}
             return 200, {
@@ -237,6 +243,7 @@ def main():
     p.add_argument("--fixtures", action="append", default=[])
     p.add_argument("--without", action="append", default=[])
     p.add_argument("--forbid", action="append", default=[])
+    p.add_argument("--no-eso", action="store_true")
     p.add_argument("--kubeconfig")
     p.add_argument("--log")
     p.add_argument("--lifetime", type=float, default=120)
