@@ -35,9 +35,10 @@ impl Id {
 
 impl std::fmt::Display for Id {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.namespace {
-            Some(ns) => write!(f, "{} {ns}/{}", self.kind, self.name),
-            None => write!(f, "{} {}", self.kind, self.name),
+        match (&self.namespace, self.name.is_empty()) {
+            (Some(ns), true) => write!(f, "{} {ns}", self.kind), // all of a kind in a namespace
+            (Some(ns), false) => write!(f, "{} {ns}/{}", self.kind, self.name),
+            (None, _) => write!(f, "{} {}", self.kind, self.name),
         }
     }
 }

@@ -179,16 +179,29 @@ pub fn check(rendered: &[Value], live: &Live) -> Vec<Check> {
     checks
 }
 
-fn unreadable(object: String, check: &str, why: &str) -> Check {
+/// A check that could not run, with the fix for its reason: RBAC (a 403 from the API server)
+/// or a resource type the cluster does not have (ESO not installed).
+fn unreadable(id: &Id, check: &str, why: &str) -> Check {
+    let resource = format!("{}s", id.kind.to_lowercase().trim_end_matches('s'));
+    let fix = if why.contains("(Forbidden)") {
+        let scope = match &id.namespace {
+            Some(ns) => format!(" -n {ns}"),
+            None => String::new(),
+        };
+        Some(format!(
+            "grant get and list on {resource}{scope} to whoever runs doctor (check: kubectl auth can-i list {resource}{scope})"
+        ))
+    } else if why.contains("doesn't have a resource type") {
+        Some("install External Secrets Operator (helm install external-secrets external-secrets/external-secrets -n external-secrets --create-namespace), or check --context".to_string())
+    } else {
+        None
+    };
     Check {
         status: Status::CouldNotCheck,
-        object,
+        object: id.to_string(),
         check: check.to_string(),
         detail: why.to_string(),
-        fix: Some(
-            "grant get/list on it to whoever runs doctor (kubectl auth can-i get KIND -n NAMESPACE)"
-                .to_string(),
-        ),
+        fix,
     }
 }
 
@@ -224,7 +237,7 @@ fn store_check(sid: &Id, found: &Found) -> Check {
         None => format!("kubectl describe {kind} {}", sid.name),
     };
     let o = match found {
-        Found::Unreadable(why) => return unreadable(object, "Ready", why),
+        Found::Unreadable(why) => return unreadable(sid, "Ready", why),
         Found::Missing => {
             return Check {
                 status: Status::Problem,
@@ -295,7 +308,7 @@ fn external_secret_checks(es: &Value, live: &Live) -> Vec<Check> {
     let describe = format!("kubectl describe externalsecret {} -n {ns}", eid.name);
     let mut out = Vec::new();
     match live.get(&eid) {
-        Found::Unreadable(why) => out.push(unreadable(object, "Ready", why)),
+        Found::Unreadable(why) => out.push(unreadable(&eid, "Ready", why)),
         Found::Missing => out.push(Check {
             status: Status::Problem,
             object,
@@ -361,7 +374,7 @@ fn external_secret_checks(es: &Value, live: &Live) -> Vec<Check> {
         .as_array()
         .is_some_and(|a| !a.is_empty());
     out.push(match live.get(&target) {
-        Found::Unreadable(why) => unreadable(object, "keys", why),
+        Found::Unreadable(why) => unreadable(&target, "keys", why),
         Found::Missing => Check {
             status: Status::Problem,
             object,
@@ -456,7 +469,7 @@ fn inline_secret_check(rendered: &Value, found: &Found) -> Check {
     let object = sid.to_string();
     let apply = "apply the rendered Secrets: recif-secrets render -f VALUES --apply".to_string();
     match found {
-        Found::Unreadable(why) => unreadable(object, "keys", why),
+        Found::Unreadable(why) => unreadable(&sid, "keys", why),
         Found::Missing => Check {
             status: Status::Problem,
             object,
@@ -531,7 +544,7 @@ fn service_account_check(rendered: &Value, found: &Found) -> Check {
         .unwrap_or_default();
     let apply = "apply the rendered ServiceAccounts: recif-secrets render -f VALUES --apply";
     match found {
-        Found::Unreadable(why) => unreadable(object, "annotations", why),
+        Found::Unreadable(why) => unreadable(&sid, "annotations", why),
         Found::Missing => Check {
             status: Status::Problem,
             object,
@@ -650,10 +663,15 @@ fn started(pod: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The pods of a namespace, as one checked object (`Pods ns`).
+fn pods_id(ns: &str) -> Id {
+    id("Pods", Some(ns), "")
+}
+
 fn pod_checks(ns: &str, secrets: &BTreeSet<String>, live: &Live) -> Vec<Check> {
     let pods = match live.pods.get(ns) {
-        None => return vec![unreadable(format!("Pods {ns}"), "stale env", "not read")],
-        Some(Err(why)) => return vec![unreadable(format!("Pods {ns}"), "stale env", why)],
+        None => return vec![unreadable(&pods_id(ns), "stale env", "not read")],
+        Some(Err(why)) => return vec![unreadable(&pods_id(ns), "stale env", why)],
         Some(Ok(p)) => p,
     };
     let mut out = Vec::new();
@@ -711,7 +729,7 @@ fn pod_checks(ns: &str, secrets: &BTreeSet<String>, live: &Live) -> Vec<Check> {
     if out.is_empty() {
         out.push(Check {
             status: Status::Ok,
-            object: format!("Pods {ns}"),
+            object: pods_id(ns).to_string(),
             check: "stale env".into(),
             detail: format!(
                 "no pod uses {}",

@@ -204,6 +204,11 @@ fn doctor_rbac_forbidden_is_could_not_check() {
     assert_eq!(unknown.len(), 3, "{text}");
     assert!(text.contains(r#"could not check  Secret team-default/agent-env: keys: Error from server (Forbidden): secrets "agent-env" is forbidden: User "standin-user" cannot get resource "secrets" in API group "" in the namespace "team-default""#), "{text}");
     assert!(text.contains("could not check  Pods team-default: stale env: Error from server (Forbidden): pods is forbidden"), "{text}");
+    assert!(text.contains("fix: grant get and list on secrets -n team-default to whoever runs doctor (check: kubectl auth can-i list secrets -n team-default)"), "{text}");
+    assert!(
+        text.contains("fix: grant get and list on pods -n team-default"),
+        "{text}"
+    );
     assert!(
         text.contains("ok               Secret recif-system/recif-platform-gcp-sa: keys"),
         "{text}"
