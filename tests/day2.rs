@@ -669,3 +669,17 @@ fn doctor_inline_compares_keys_and_values_without_printing_them() {
         assert!(!text.contains(secret), "{secret} leaked:\n{text}");
     }
 }
+
+#[test]
+fn diff_live_exits_3_when_a_rendered_object_cannot_be_read() {
+    let Some((out, _s)) = with_cluster(
+        Cluster::new(&["inline.json"]).forbid("secrets"),
+        &["diff", "-f", "examples/inline.yaml"],
+    ) else {
+        return;
+    };
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{}{err}", stdout(&out));
+    assert!(err.contains("error: cannot read Secret recif-system/recif-platform-gcp-sa: Error from server (Forbidden)"), "{err}");
+    assert!(stdout(&out).is_empty());
+}
