@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod standin;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -77,13 +79,21 @@ pub fn tool(var: &str, name: &str) -> Option<PathBuf> {
     found
 }
 
+/// The shared material (`tools/check-manifests.py`, `crds/`): `RECIF_SHARED`, or `../shared`
+/// beside the repository.
+pub fn shared() -> PathBuf {
+    std::env::var_os("RECIF_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared"))
+}
+
 /// python3 with PyYAML and jsonschema, for ../shared/tools/check-manifests.py.
 pub fn python_with_checker() -> Option<PathBuf> {
-    let checker = root().join("../shared/tools/check-manifests.py");
+    let checker = shared().join("tools/check-manifests.py");
     if !checker.exists() {
         skip(
             &checker.display().to_string(),
-            "../shared must sit beside the repository",
+            "../shared must sit beside the repository, or set RECIF_SHARED",
         );
         return None;
     }

@@ -1,0 +1,42 @@
+//! `recif-secrets doctor`: the guide's troubleshooting, automated for exactly the objects the
+//! values render ([`crate::doctor`]), read with `kubectl get -o json` (never written). A
+//! checklist on standard output (or `-o json`); exit 0 when every check is ok, 4
+//! ([`ExitStatus::ChecksFailed`]) when one is a problem or could not be checked, 3 when the
+//! cluster cannot be reached.
+
+use std::io::{Read, Write};
+
+use serde_json::Value;
+
+use super::{diff::getter, print_diagnostics, warnings, ExitStatus};
+use crate::cli::{DoctorArgs, DoctorFormat};
+use crate::doctor::{self, Status};
+use crate::{deliver, live, Error, Request};
+
+pub(super) fn run(
+    args: DoctorArgs,
+    stdin: &mut dyn Read,
+    err: &mut dyn Write,
+) -> Result<ExitStatus, Error> {
+    let req = Request {
+        sources: args.values.sources(),
+        namespace: args.namespace.clone(),
+        templates: args.templates.clone(),
+    };
+    let out = warnings::render(&req, stdin)?;
+    print_diagnostics(err, &out.warnings);
+    let rendered: Vec<Value> = out.manifests.objects.iter().map(|m| m.to_json()).collect();
+    let plan = doctor::plan(&rendered);
+    let k = args.cluster.runner();
+    let live = live::read(&mut getter(&k), &plan)?;
+    let checks = doctor::check(&rendered, &live);
+    deliver::to_stdout(&match args.output {
+        DoctorFormat::Text => doctor::text(&checks),
+        DoctorFormat::Json => doctor::json(&checks),
+    })?;
+    Ok(if checks.iter().all(|c| c.status == Status::Ok) {
+        ExitStatus::Success
+    } else {
+        ExitStatus::ChecksFailed
+    })
+}
