@@ -354,7 +354,10 @@ pub fn context(config: &Config) -> serde_json::Value {
                 "agentEnv": e.agent_env_key,
                 "gcpServiceAccount": e.gcp_key,
                 "gcpServiceAccountProperty": e.gcp_property,
+                "gcpServiceAccountDecodingStrategy": e.gcp_decoding_strategy,
+                "gcpServiceAccountVersion": e.gcp_version,
             },
+            "specPatches": e.spec_patches,
             "store": e.store.as_ref().map(|s| json!({"backend": s.backend, "provider": s.provider})),
         })),
         "workloadIdentity": config.workload_identity.as_ref().map(|w| json!({

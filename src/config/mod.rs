@@ -2,6 +2,7 @@
 //! spec. Problems are collected (all of them, each with where the value came from) rather
 //! than stopping at the first.
 
+pub mod crd;
 pub mod duration;
 pub mod keys;
 pub mod names;
@@ -17,8 +18,13 @@ use crate::values::{Node, Origin, Value};
 pub const PROVIDERS: &[&str] = &["inline", "external", "none"];
 pub const LLM_KEYS_MODES: &[&str] = &["none", "inline", "external"];
 pub const STORE_KINDS: &[&str] = &["ClusterSecretStore", "SecretStore"];
+/// The ESO API versions, as the CRDs define them (a unit test of [`crd`] checks it).
 pub const API_VERSIONS: &[&str] = &["external-secrets.io/v1", "external-secrets.io/v1beta1"];
-pub const BACKENDS: &[&str] = &["vault", "gcpsm", "aws", "azurekv", "doppler"];
+/// `remoteRef.decodingStrategy` of ESO (a unit test checks it against the CRD enum).
+pub const DECODING_STRATEGIES: &[&str] = &["None", "Base64", "Base64URL", "Auto"];
+/// The ExternalSecrets recif-secrets renders, by name: what `secrets.external.overrides`
+/// may name.
+pub const EXTERNAL_SECRET_NAMES: &[&str] = &["agent-env", "gcp-adc", "recif-platform-gcp-sa"];
 pub const GCP_CREDENTIAL_TYPES: &[&str] =
     &["service_account", "external_account", "authorized_user"];
 
@@ -70,6 +76,12 @@ pub struct External {
     /// `None`: no GCP ExternalSecrets.
     pub gcp_key: Option<String>,
     pub gcp_property: Option<String>,
+    /// `remoteRef.decodingStrategy` and `remoteRef.version` of the GCP key.
+    pub gcp_decoding_strategy: Option<String>,
+    pub gcp_version: Option<String>,
+    /// ExternalSecret name -> the `spec` fields merged into it (`externalSecretSpec`, then
+    /// `overrides.<name>.spec`), checked against ESO's schema.
+    pub spec_patches: BTreeMap<String, serde_json::Value>,
     pub store: Option<Store>,
     /// Whether the GCP ExternalSecrets are rendered (not with Workload Identity).
     pub with_gcp: bool,
@@ -731,15 +743,41 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
     }
     let gcp_key =
         Some(r.string(&[keys[0], keys[1], keys[2], "gcpServiceAccount"])).filter(|s| !s.is_empty());
+    if !crd::served(&api_version) {
+        let origin = r.origin(&p("apiVersion"));
+        r.diags.warning(
+            Some(origin),
+            "secrets.external.apiVersion",
+            format!(
+                "{api_version} is not served by the CRDs of current ESO releases (served: false since ESO 0.16; ESO 2.x refuses it); use {}",
+                API_VERSIONS[0]
+            ),
+        );
+    }
     let store = store(r, &api_version);
     let gcp_property = Some(r.string(&[keys[0], keys[1], keys[2], "gcpServiceAccountProperty"]))
         .filter(|s| !s.is_empty())
         .or_else(|| {
             store
                 .as_ref()
-                .filter(|s| s.backend == "vault")
-                .map(|_| "value".to_string())
+                .and_then(|s| store::notes_for(&s.backend))
+                .and_then(|n| n.gcp_property)
+                .map(str::to_string)
         });
+    let gcp_decoding_strategy = Some(r.choice(
+        &[
+            keys[0],
+            keys[1],
+            keys[2],
+            "gcpServiceAccountDecodingStrategy",
+        ],
+        DECODING_STRATEGIES,
+        "",
+    ))
+    .filter(|s| !s.is_empty());
+    let gcp_version = Some(r.string(&[keys[0], keys[1], keys[2], "gcpServiceAccountVersion"]))
+        .filter(|s| !s.is_empty());
+    let spec_patches = spec_patches(r, &api_version, with_gcp && gcp_key.is_some());
     External {
         store_name,
         store_kind,
@@ -748,9 +786,152 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
         agent_env_key,
         gcp_key,
         gcp_property,
+        gcp_decoding_strategy,
+        gcp_version,
+        spec_patches,
         store,
         with_gcp,
     }
+}
+
+/// `secrets.external.externalSecretSpec` and `secrets.external.overrides.<name>.spec`: ESO's
+/// own ExternalSecret `spec` fields, checked against the CRD schema of `api_version`, merged
+/// per rendered ExternalSecret (maps merge, a list or scalar given replaces ours). What the
+/// platform depends on cannot be changed: the store reference (from storeName/storeKind) and
+/// `target.name` (the Secret the workloads mount).
+fn spec_patches(
+    r: &mut Reader<'_>,
+    api_version: &str,
+    gcp_rendered: bool,
+) -> BTreeMap<String, serde_json::Value> {
+    let mut out = BTreeMap::new();
+    let Some(schema) = crd::spec_schema(api_version, "ExternalSecret") else {
+        return out;
+    };
+    let global_path = ["secrets", "external", "externalSecretSpec"];
+    let global = r
+        .map(&global_path)
+        .and_then(|_| r.node(&global_path))
+        .and_then(|n| spec_patch(r, schema, n, &global_path.join("."), None));
+    let overrides_path = ["secrets", "external", "overrides"];
+    let mut per_name: BTreeMap<&str, serde_json::Value> = BTreeMap::new();
+    if let Some(map) = r.map(&overrides_path) {
+        for (name, node) in map {
+            if node.is_null() {
+                continue;
+            }
+            let path = format!("secrets.external.overrides.{name}");
+            let Some(known) = EXTERNAL_SECRET_NAMES.iter().find(|n| *n == name) else {
+                let hint = names::nearest(name, EXTERNAL_SECRET_NAMES)
+                    .map(|n| format!("did you mean `{n}`? "))
+                    .unwrap_or_default();
+                r.diags.error(
+                    Some(node.origin.clone()),
+                    path,
+                    format!(
+                        "is not an ExternalSecret recif-secrets renders; {hint}expected one of: {}",
+                        EXTERNAL_SECRET_NAMES.join(", ")
+                    ),
+                );
+                continue;
+            };
+            let Some(fields) = node.as_map() else {
+                r.diags.error(
+                    Some(node.origin.clone()),
+                    path,
+                    format!("expected a map with `spec`, found a {}", node.type_name()),
+                );
+                continue;
+            };
+            for (k, v) in fields {
+                if k != "spec" && !v.is_null() {
+                    r.diags.error(
+                        Some(v.origin.clone()),
+                        format!("{path}.{k}"),
+                        "unknown field; only `spec` can be overridden (metadata comes from secrets.commonLabels/commonAnnotations)",
+                    );
+                }
+            }
+            let Some(spec) = fields.get("spec").filter(|n| !n.is_null()) else {
+                continue;
+            };
+            if *known != "agent-env" && !gcp_rendered {
+                r.diags.warning(
+                    Some(spec.origin.clone()),
+                    format!("{path}.spec"),
+                    format!("{known} is not rendered (no keys.gcpServiceAccount, or Workload Identity); ignored"),
+                );
+            }
+            if let Some(j) = spec_patch(r, schema, spec, &format!("{path}.spec"), Some(known)) {
+                per_name.insert(known, j);
+            }
+        }
+    }
+    for name in EXTERNAL_SECRET_NAMES {
+        let mut patch = global.clone().unwrap_or(serde_json::Value::Null);
+        if let Some(o) = per_name.remove(name) {
+            if patch.is_null() {
+                patch = o;
+            } else {
+                crd::merge(&mut patch, &o);
+            }
+        }
+        if !patch.is_null() {
+            out.insert(name.to_string(), patch);
+        }
+    }
+    out
+}
+
+/// One `spec` patch, checked; `name` is the one ExternalSecret it applies to, if only one.
+fn spec_patch(
+    r: &mut Reader<'_>,
+    schema: &serde_json::Value,
+    node: &Node,
+    path: &str,
+    name: Option<&str>,
+) -> Option<serde_json::Value> {
+    let map = node.as_map()?;
+    let before = r.diags.items.len();
+    if let Some(v) = map.get("secretStoreRef").filter(|n| !n.is_null()) {
+        r.diags.error(
+            Some(v.origin.clone()),
+            format!("{path}.secretStoreRef"),
+            "cannot be set here: the store reference comes from secrets.external.storeName and storeKind",
+        );
+    }
+    if let Some(v) = node.get(&["target", "name"]).filter(|n| !n.is_null()) {
+        if name.is_none() || v.scalar_text().as_deref() != name {
+            r.diags.error(
+                Some(v.origin.clone()),
+                format!("{path}.target.name"),
+                format!(
+                    "cannot be changed: the platform mounts the Secret by its name ({})",
+                    name.map_or_else(|| EXTERNAL_SECRET_NAMES.join(", "), str::to_string)
+                ),
+            );
+        }
+    }
+    if let Some(t) = map.get("refreshInterval").filter(|n| !n.is_null()) {
+        if let Some(text) = t.scalar_text() {
+            if let Err(why) = duration::check_go_duration(&text) {
+                r.diags.error(
+                    Some(t.origin.clone()),
+                    format!("{path}.refreshInterval"),
+                    format!("{text:?} is not a Go duration such as 1h, 30m, 15s or 0: {why}"),
+                );
+            }
+        }
+    }
+    let mode = crd::Mode {
+        exact_scalars: false,
+        partial: vec![path.to_string(), format!("{path}.target")],
+    };
+    let out = crd::check(schema, node, path, &mode, r.diags);
+    if r.diags.items[before..].iter().any(|d| d.is_error()) {
+        return None;
+    }
+    out.filter(|j| j.as_object().is_some_and(|m| !m.is_empty()))
 }
 
 fn store(r: &mut Reader<'_>, api_version: &str) -> Option<Store> {
@@ -762,18 +943,31 @@ fn store(r: &mut Reader<'_>, api_version: &str) -> Option<Store> {
     }
     let origin = r.origin(&path);
     let mut ok = true;
+    let backends = crd::providers(api_version);
     for (k, v) in &present {
-        if !BACKENDS.contains(&k.as_str()) {
-            let hint = names::nearest(k, BACKENDS)
-                .map(|n| format!("did you mean `{n}`? "))
-                .unwrap_or_default();
+        if !backends.contains(&k.as_str()) {
+            let elsewhere: Vec<String> = crd::api_versions()
+                .into_iter()
+                .filter(|other| crd::providers(other).contains(&k.as_str()))
+                .collect();
+            let message = if elsewhere.is_empty() {
+                let hint = names::nearest(k, &backends)
+                    .map(|n| format!("did you mean `{n}`? "))
+                    .unwrap_or_default();
+                format!(
+                    "is not a provider of ESO's {api_version} stores; {hint}expected one of: {}",
+                    backends.join(", ")
+                )
+            } else {
+                format!(
+                    "is a provider of {} only, not of {api_version} (secrets.external.apiVersion)",
+                    elsewhere.join(", ")
+                )
+            };
             r.diags.error(
                 Some(v.origin.clone()),
                 format!("secrets.external.store.{k}"),
-                format!(
-                    "is not a supported backend; {hint}expected one of: {}",
-                    BACKENDS.join(", ")
-                ),
+                message,
             );
             ok = false;
         } else if v.as_map().is_none() {

@@ -632,6 +632,17 @@ pub fn redact(message: &str) -> String {
 /// Labels and annotations, then the checks; a good object is kept as its final YAML.
 fn finalize(mut o: Object, sink: &mut Sinks<'_>) {
     let config = sink.config;
+    // secrets.external.externalSecretSpec / overrides.<name>.spec, checked in config.
+    if let (Object::ExternalSecret(e), Some(ext)) = (&mut o, &config.external) {
+        let name = e.metadata.name.as_deref().unwrap_or("");
+        if let Some(patch) = ext.spec_patches.get(name) {
+            let mut spec = serde_json::Value::Object(std::mem::take(&mut e.spec));
+            config::crd::merge(&mut spec, patch);
+            if let serde_json::Value::Object(m) = spec {
+                e.spec = m;
+            }
+        }
+    }
     let meta = o.metadata_mut();
     let labels = meta.labels.get_or_insert_with(BTreeMap::new);
     labels.extend(
@@ -740,47 +751,31 @@ fn check(o: &Object, config: &Config) -> Vec<String> {
             }
         }
         Object::ExternalSecret(e) => {
-            if let Some(ri) = &e.spec.refresh_interval {
+            problems.extend(eso::check_spec(&e.api_version, "ExternalSecret", &e.spec));
+            if let Some(ri) = e.spec.get("refreshInterval").and_then(|v| v.as_str()) {
                 if let Err(why) = config::duration::check_go_duration(ri) {
                     problems.push(format!(
                         "spec.refreshInterval {ri:?} is not a Go duration: {why}"
                     ));
                 }
             }
-            if let Some(kind) = &e.spec.secret_store_ref.kind {
-                if !config::STORE_KINDS.contains(&kind.as_str()) {
-                    problems.push(format!(
-                        "spec.secretStoreRef.kind {kind:?} is not one of {}",
-                        config::STORE_KINDS.join(", ")
-                    ));
-                }
-            }
-            if let Some(p) = e
-                .spec
-                .target
-                .as_ref()
-                .and_then(|t| t.creation_policy.as_deref())
-            {
-                if !["Owner", "Orphan", "Merge", "None"].contains(&p) {
-                    problems.push(format!(
-                        "spec.target.creationPolicy {p:?} is not one of Owner, Orphan, Merge, None"
-                    ));
-                }
-            }
-            for d in &e.spec.data {
-                if !names::is_secret_key(&d.secret_key) {
-                    problems.push(format!(
-                        "spec.data secretKey {:?} is not a valid Secret key",
-                        d.secret_key
-                    ));
-                }
-            }
-            if e.spec.data.is_empty() && e.spec.data_from.is_empty() {
+            let empty = |k: &str| {
+                e.spec
+                    .get(k)
+                    .and_then(|v| v.as_array())
+                    .is_none_or(Vec::is_empty)
+            };
+            if empty("data") && empty("dataFrom") {
                 problems.push("spec has neither data nor dataFrom".into());
             }
         }
         Object::Store(s) => {
-            if s.spec.provider.len() != 1 {
+            problems.extend(eso::check_spec(&s.api_version, &s.kind, &s.spec));
+            if s.spec
+                .get("provider")
+                .and_then(|p| p.as_object())
+                .is_none_or(|p| p.len() != 1)
+            {
                 problems.push("spec.provider must name exactly one backend".into());
             }
         }
@@ -829,8 +824,15 @@ mod tests {
         let es = json!({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
             "metadata": {"name": "a", "namespace": "n"},
             "spec": {"secretStoreRef": {"name": "s"}, "dataFrom": [{"extract": {"key": "k", "bogus": 1}}]}});
-        let e = parse_object(es, false).unwrap_err();
-        assert!(e.contains("unknown field `bogus`"), "{e}");
+        let Object::ExternalSecret(e) = parse_object(es, true).unwrap() else {
+            panic!("an ExternalSecret")
+        };
+        let problems = eso::check_spec(&e.api_version, "ExternalSecret", &e.spec);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("spec.dataFrom[0].extract.bogus: unknown field; allowed here:"),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -77,9 +77,17 @@ pub fn tool(var: &str, name: &str) -> Option<PathBuf> {
     found
 }
 
+/// The read-only material beside the repository (`../shared`: CRDs, corpora, the strict
+/// checker), or where `RECIF_SHARED` says.
+pub fn shared() -> PathBuf {
+    std::env::var_os("RECIF_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared"))
+}
+
 /// python3 with PyYAML and jsonschema, for ../shared/tools/check-manifests.py.
 pub fn python_with_checker() -> Option<PathBuf> {
-    let checker = root().join("../shared/tools/check-manifests.py");
+    let checker = shared().join("tools/check-manifests.py");
     if !checker.exists() {
         skip(
             &checker.display().to_string(),
