@@ -1,0 +1,235 @@
+//! ExternalSecret options (secrets.external.externalSecretSpec, overrides.<name>.spec, the
+//! GCP key's decoding strategy and version) and every provider of the CRD: what they render,
+//! and each refusal with its location, exit 1 and nothing written.
+
+mod common;
+
+use common::*;
+
+const BASE: &str = "secrets:\n  provider: external\n  external:\n    storeName: s\n    keys:\n      agentEnv: recif/agent-env\n      gcpServiceAccount: recif/gcp-sa\n";
+
+fn render(values: &str) -> std::process::Output {
+    run(&["render", "-f", "-"], values)
+}
+
+fn spec_of(stream: &str, name: &str) -> serde_json::Value {
+    docs(stream)
+        .into_iter()
+        .find(|d| d["metadata"]["name"] == name && d["kind"] == "ExternalSecret")
+        .unwrap_or_else(|| panic!("{name} rendered"))["spec"]
+        .clone()
+}
+
+#[test]
+fn options_merge_maps_and_replace_lists() {
+    let values = format!(
+        "{BASE}    refreshInterval: 30m\n    externalSecretSpec:\n      refreshInterval: 5m\n      refreshPolicy: Periodic\n      target:\n        deletionPolicy: Retain\n        immutable: true\n    overrides:\n      gcp-adc:\n        spec:\n          target:\n            name: gcp-adc\n            creationPolicy: Merge\n          data:\n            - secretKey: adc.json\n              remoteRef: {{key: other, property: json}}\n"
+    );
+    let out = render(&values);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    assert_eq!(
+        spec_of(&s, "agent-env"),
+        serde_json::json!({
+            "refreshInterval": "5m",
+            "refreshPolicy": "Periodic",
+            "secretStoreRef": {"name": "s", "kind": "ClusterSecretStore"},
+            "target": {"name": "agent-env", "creationPolicy": "Owner", "deletionPolicy": "Retain", "immutable": true},
+            "dataFrom": [{"extract": {"key": "recif/agent-env"}}]
+        })
+    );
+    let adc = spec_of(&s, "gcp-adc");
+    assert_eq!(
+        adc["target"],
+        serde_json::json!({"name": "gcp-adc", "creationPolicy": "Merge", "deletionPolicy": "Retain", "immutable": true})
+    );
+    assert_eq!(
+        adc["data"],
+        serde_json::json!([{"secretKey": "adc.json", "remoteRef": {"key": "other", "property": "json"}}])
+    );
+    // The platform copy keeps ours: the override names gcp-adc only.
+    let platform = spec_of(&s, "recif-platform-gcp-sa");
+    assert_eq!(
+        platform["data"][0]["remoteRef"],
+        serde_json::json!({"key": "recif/gcp-sa"})
+    );
+    assert_eq!(platform["target"]["creationPolicy"], "Owner");
+    if let Some(r) = check_manifests(&s) {
+        r.unwrap();
+    }
+}
+
+#[test]
+fn gcp_key_decoding_strategy_and_version() {
+    let values = format!(
+        "{BASE}      gcpServiceAccountDecodingStrategy: Base64URL\n      gcpServiceAccountVersion: 7\n"
+    );
+    let out = render(&values);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    for name in ["gcp-adc", "recif-platform-gcp-sa"] {
+        assert_eq!(
+            spec_of(&s, name)["data"][0]["remoteRef"],
+            serde_json::json!({"key": "recif/gcp-sa", "decodingStrategy": "Base64URL", "version": "7"})
+        );
+    }
+    assert!(spec_of(&s, "agent-env")["dataFrom"][0]["extract"]
+        .get("decodingStrategy")
+        .is_none());
+}
+
+#[test]
+fn gcp_key_property_defaults_per_provider() {
+    for (store, want) in [
+        ("vault: {server: https://v, path: secret}", Some("value")),
+        (
+            "openBao: {server: https://b, path: secret, auth: {tokenSecretRef: {name: t, key: k}}}",
+            Some("value"),
+        ),
+        ("gcpsm: {projectID: p}", None),
+        (
+            "kubernetes: {remoteNamespace: x, server: {url: https://k}, auth: {serviceAccount: {name: sa}}}",
+            None,
+        ),
+    ] {
+        let values = format!("{BASE}    store:\n      {store}\n");
+        let out = render(&values);
+        assert!(out.status.success(), "{store}: {}", stderr(&out));
+        let got = spec_of(&stdout(&out), "gcp-adc")["data"][0]["remoteRef"]
+            .get("property")
+            .cloned();
+        assert_eq!(got, want.map(serde_json::Value::from), "{store}");
+    }
+}
+
+#[test]
+fn v1beta1_warns_that_it_is_not_served() {
+    let values = format!("{BASE}    apiVersion: external-secrets.io/v1beta1\n");
+    let out = render(&values);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: <stdin>:")
+            && err.contains("external-secrets.io/v1beta1 is not served"),
+        "{err}"
+    );
+    let out = render(BASE);
+    assert!(!stderr(&out).contains("not served"), "{}", stderr(&out));
+}
+
+#[test]
+fn each_refusal_is_located_and_writes_nothing() {
+    // (the values after BASE, the expected location, the expected message)
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "    externalSecretSpec:\n      secretStoreRef: {name: other}\n",
+            "<stdin>:9:23: secrets.external.externalSecretSpec.secretStoreRef",
+            "comes from secrets.external.storeName and storeKind",
+        ),
+        (
+            "    externalSecretSpec:\n      target: {name: mine}\n",
+            "<stdin>:9:22: secrets.external.externalSecretSpec.target.name",
+            "cannot be changed",
+        ),
+        (
+            "    overrides:\n      agent-env:\n        spec:\n          target: {name: gcp-adc}\n",
+            "<stdin>:11:26: secrets.external.overrides.agent-env.spec.target.name",
+            "cannot be changed: the platform mounts the Secret by its name (agent-env)",
+        ),
+        (
+            "    overrides:\n      agent-envs:\n        spec: {}\n",
+            "<stdin>:10:13: secrets.external.overrides.agent-envs",
+            "did you mean `agent-env`?",
+        ),
+        (
+            "    overrides:\n      gcp-adc:\n        metadata: {name: x}\n",
+            "<stdin>:10:19: secrets.external.overrides.gcp-adc.metadata",
+            "only `spec` can be overridden",
+        ),
+        (
+            "    externalSecretSpec:\n      refreshPolicy: Sometimes\n",
+            "<stdin>:9:22: secrets.external.externalSecretSpec.refreshPolicy",
+            "expected one of: CreatedOnce, Periodic, OnChange",
+        ),
+        (
+            "    externalSecretSpec:\n      target: {creationPolicy: Owned}\n",
+            "secrets.external.externalSecretSpec.target.creationPolicy",
+            "did you mean `Owner`?",
+        ),
+        (
+            "    externalSecretSpec:\n      refreshInterval: 1x\n",
+            "<stdin>:9:24: secrets.external.externalSecretSpec.refreshInterval",
+            "is not a Go duration",
+        ),
+        (
+            "    overrides:\n      agent-env:\n        spec:\n          dataFrom:\n            - find: {name: {regex: x}}\n",
+            "secrets.external.overrides.agent-env.spec.dataFrom[0].find.name.regex",
+            "did you mean `regexp`?",
+        ),
+        (
+            "    overrides:\n      agent-env:\n        spec:\n          dataFrom:\n            - extract: {key: k}\n              rewrite: [{regexp: {source: a, target: b}, transform: {template: t}}]\n",
+            "secrets.external.overrides.agent-env.spec.dataFrom[0].rewrite[0]",
+            "sets regexp, transform; set only one of them",
+        ),
+        (
+            "    externalSecretSpec:\n      data:\n        - secretKey: x\n",
+            "<stdin>:10:20: secrets.external.externalSecretSpec.data[0]",
+            "the field `remoteRef` is required",
+        ),
+        (
+            "      gcpServiceAccountDecodingStrategy: base64\n",
+            "<stdin>:8:42: secrets.external.keys.gcpServiceAccountDecodingStrategy",
+            "expected one of: None, Base64, Base64URL, Auto",
+        ),
+        (
+            "    apiVersion: external-secrets.io/v1beta1\n    externalSecretSpec:\n      syncWindows: {}\n",
+            "secrets.external.externalSecretSpec.syncWindows",
+            "unknown field",
+        ),
+        (
+            "    apiVersion: external-secrets.io/v1beta1\n    store:\n      openBao: {server: https://b}\n",
+            "secrets.external.store.openBao",
+            "is a provider of external-secrets.io/v1 only",
+        ),
+        (
+            "    store:\n      vualt: {}\n",
+            "secrets.external.store.vualt",
+            "did you mean `vault`?",
+        ),
+        (
+            "    store:\n      doppler:\n        auth:\n          secretRef: {dopplerToken: {name: t, key: k}}\n          oidcConfig: {identity: i, serviceAccountRef: {name: sa}}\n",
+            "secrets.external.store.doppler.auth",
+            "Exactly one of 'secretRef' or 'oidcConfig' must be specified",
+        ),
+        (
+            "    store:\n      onepasswordSDK:\n        vault: v\n        auth: {serviceAccountSecretRef: {name: op, key: token}}\n        cache: {maxSize: 0}\n",
+            "secrets.external.store.onepasswordSDK.cache.maxSize",
+            "must be at least 1",
+        ),
+    ];
+    for (extra, at, want) in cases {
+        let values = format!("{BASE}{extra}");
+        let out = render(&values);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{extra}: {err}");
+        assert!(out.stdout.is_empty(), "{extra}");
+        let line = err
+            .lines()
+            .find(|l| l.contains(want))
+            .unwrap_or_else(|| panic!("{extra}: no {want:?} in {err}"));
+        assert!(line.contains(at), "{extra}: {line} is not at {at}");
+        assert!(line.contains("<stdin>:"), "{extra}: {line} has no position");
+    }
+}
+
+#[test]
+fn overriding_a_gcp_secret_that_is_not_rendered_warns() {
+    let values = "secrets:\n  provider: external\n  external:\n    keys:\n      gcpServiceAccount: ''\n    overrides:\n      gcp-adc:\n        spec: {refreshPolicy: OnChange}\n";
+    let out = render(values);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("gcp-adc is not rendered"),
+        "{}",
+        stderr(&out)
+    );
+}
