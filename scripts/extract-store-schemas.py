@@ -14,7 +14,8 @@ same secret and service-account selectors hundreds of times). The Rust code
 (src/config/schema.rs) checks values against it, so that the tool refuses what the API server
 would refuse.
 
-    python3 scripts/extract-store-schemas.py [CRD_DIR]   # default: ../shared/crds
+    python3 scripts/extract-store-schemas.py [CRD_DIR [OUT]]
+        # defaults: ../shared/crds beside the repository, src/manifests/store-schemas.json
 """
 import json
 import os
@@ -121,7 +122,7 @@ def main():
         for kind in ("SecretStore", "ClusterSecretStore", "ExternalSecret"):
             v[kind] = dedup(v[kind], counts, defs, ids, root=True)
     result = {"defs": defs, "versions": versions}
-    target = os.path.join(here, "..", "src", "manifests", "store-schemas.json")
+    target = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "..", "src", "manifests", "store-schemas.json")
     with open(target, "w") as f:
         json.dump(result, f, sort_keys=True, separators=(",", ":"))
         f.write("\n")

@@ -938,6 +938,26 @@ mod tests {
     }
 
     #[test]
+    fn decoding_strategies_are_the_crds() {
+        for api in api_versions() {
+            let es = spec_schema(&api, "ExternalSecret").unwrap();
+            let item = resolve(&resolve(&es["properties"]["data"])["items"]);
+            let remote = resolve(&item["properties"]["remoteRef"]);
+            let e = resolve(&remote["properties"]["decodingStrategy"]);
+            let mut got: Vec<&str> = e["enum"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(J::as_str)
+                .collect();
+            let mut ours = super::super::DECODING_STRATEGIES.to_vec();
+            got.sort_unstable();
+            ours.sort_unstable();
+            assert_eq!(got, ours, "{api}");
+        }
+    }
+
+    #[test]
     fn patterns_behave_like_their_regexes() {
         let p = |i: usize, s: &str| pattern_problem(PATTERNS[i].regex, s).unwrap().is_none();
         assert!(p(0, "a.b-c") && !p(0, "A") && !p(0, "a..b"));

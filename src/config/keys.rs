@@ -86,7 +86,7 @@ pub const EXTERNAL_KEYS: &[Key] = &[
     key(
         "gcpServiceAccountDecodingStrategy",
         Kind::Enum(DECODING_STRATEGIES),
-        "None | Base64 | Base64URL | Auto: the key is stored encoded in the backend (remoteRef.decodingStrategy)",
+        "None (default, not written) | Base64 | Base64URL | Auto: the key is stored encoded in the backend (remoteRef.decodingStrategy)",
     ),
     key(
         "gcpServiceAccountVersion",
