@@ -233,3 +233,22 @@ fn overriding_a_gcp_secret_that_is_not_rendered_warns() {
         stderr(&out)
     );
 }
+
+/// The README's provider table is generated from the CRD data (UPDATE_README=1 rewrites it).
+#[test]
+fn readme_lists_every_provider() {
+    let path = root().join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = ("<!-- providers:start -->\n", "<!-- providers:end -->");
+    let a = readme.find(start).expect("start marker") + start.len();
+    let b = readme.find(end).expect("end marker");
+    let table = recif_secrets::config::store::readme_table();
+    if std::env::var_os("UPDATE_README").is_some() {
+        std::fs::write(&path, format!("{}{table}{}", &readme[..a], &readme[b..])).unwrap();
+        return;
+    }
+    assert!(
+        readme[a..b] == table,
+        "README.md's provider table is stale: UPDATE_README=1 cargo test --test eso_options readme"
+    );
+}

@@ -140,8 +140,8 @@ pub const NOTES: &[Notes] = &[
 
 /// For the other providers.
 pub const GENERIC: (&str, &str) = (
-    "a secret holding a JSON object of variables (`dataFrom.extract`)",
-    "a secret holding the key JSON; `gcpServiceAccountProperty` if it is one field of an item",
+    "a secret holding a JSON object of variables",
+    "a secret holding the key JSON (or a field: `gcpServiceAccountProperty`)",
 );
 
 /// The notes for a provider, if it has its own.
