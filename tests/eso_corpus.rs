@@ -79,7 +79,10 @@ fn every_eso_store_block_renders_exactly_and_passes_the_checker() {
 fn store_schemas_are_generated_from_the_crds() {
     let crds = shared().join("crds");
     if !crds.exists() {
-        skip(&crds.display().to_string(), "../shared must sit beside the repository");
+        skip(
+            &crds.display().to_string(),
+            "../shared must sit beside the repository",
+        );
         return;
     }
     if python_with_checker().is_none() {
@@ -89,13 +92,20 @@ fn store_schemas_are_generated_from_the_crds() {
     let out_path = dir.path().join("store-schemas.json");
     let out = python(
         &[
-            root().join("scripts/extract-store-schemas.py").to_str().unwrap(),
+            root()
+                .join("scripts/extract-store-schemas.py")
+                .to_str()
+                .unwrap(),
             crds.to_str().unwrap(),
             out_path.to_str().unwrap(),
         ],
         "",
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let fresh = std::fs::read_to_string(&out_path).unwrap();
     let embedded =
         std::fs::read_to_string(root().join("src/manifests/store-schemas.json")).unwrap();

@@ -252,3 +252,62 @@ fn readme_lists_every_provider() {
         "README.md's provider table is stale: UPDATE_README=1 cargo test --test eso_options readme"
     );
 }
+
+/// A template override that writes an ExternalSecret or store field ESO does not know is
+/// refused against the CRD schema, naming the field and the nearest one; the options are
+/// merged into what the override renders too.
+#[test]
+fn overridden_eso_templates_are_checked_against_the_crd() {
+    let tmp = tempfile::tempdir().unwrap();
+    let builtin = std::fs::read_to_string(root().join("templates/externalsecrets.yaml")).unwrap();
+    let store = std::fs::read_to_string(root().join("templates/secretstore.yaml")).unwrap();
+    let dir = tmp.path().to_str().unwrap();
+    let vault = "    store:\n      vault: {server: https://v, path: secret}\n";
+    for (file, from, to, want) in [
+        (
+            "externalsecrets.yaml",
+            "    creationPolicy: Owner",
+            "    creationPolicy: Owner\n    deletionPolicy: Retian",
+            "spec.target.deletionPolicy: \"Retian\" is not allowed; did you mean `Retain`?",
+        ),
+        (
+            "externalsecrets.yaml",
+            "  refreshInterval: {{ external.refreshInterval }}",
+            "  refreshInterval: {{ external.refreshInterval }}\n  refreshPolicy: OnChange\n  syncWindow: {}",
+            "spec.syncWindow: unknown field; did you mean `syncWindows`?",
+        ),
+        (
+            "secretstore.yaml",
+            "    {{ external.store.backend }}: {{ external.store.provider | yaml }}",
+            "    {{ external.store.backend }}: {{ external.store.provider | yaml }}\n  retrySettings: {maxRetries: 3, retryInterval: 10s, bogus: 1}",
+            "spec.retrySettings.bogus: unknown field",
+        ),
+    ] {
+        let original = if file == "secretstore.yaml" { &store } else { &builtin };
+        assert!(original.contains(from), "{from}");
+        std::fs::write(tmp.path().join(file), original.replace(from, to)).unwrap();
+        let out = run(
+            &["render", "-f", "-", "--templates", dir],
+            &format!("{BASE}{vault}"),
+        );
+        assert_eq!(out.status.code(), Some(1), "{to}: {}", stderr(&out));
+        assert!(stderr(&out).contains(want), "{to}: {}", stderr(&out));
+        assert!(out.stdout.is_empty());
+        std::fs::remove_file(tmp.path().join(file)).unwrap();
+    }
+    // A valid addition passes, and the options are merged into it.
+    std::fs::write(
+        tmp.path().join("externalsecrets.yaml"),
+        builtin.replace(
+            "    creationPolicy: Owner",
+            "    creationPolicy: Owner\n    deletionPolicy: Retain",
+        ),
+    )
+    .unwrap();
+    let values = format!("{BASE}    externalSecretSpec:\n      refreshPolicy: OnChange\n");
+    let out = run(&["render", "-f", "-", "--templates", dir], &values);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let spec = spec_of(&stdout(&out), "agent-env");
+    assert_eq!(spec["target"]["deletionPolicy"], "Retain");
+    assert_eq!(spec["refreshPolicy"], "OnChange");
+}
