@@ -325,9 +325,9 @@ fn walk(schema: &J, node: &Node, path: &str, mode: &Mode, diags: &mut Diagnostic
             }
             if let Some(p) = schema.get("pattern").and_then(J::as_str) {
                 match pattern_problem(p, &text) {
-                    Ok(None) => {}
-                    Ok(Some(why)) => err(diags, why.to_string()),
-                    Err(()) => err(
+                    Pattern::Matches => {}
+                    Pattern::Fails(why) => err(diags, why.to_string()),
+                    Pattern::Unknown => err(
                         diags,
                         format!("ESO's schema here uses the pattern `{p}`, which recif-secrets cannot check; refused rather than passed unchecked"),
                     ),
@@ -517,13 +517,22 @@ fn walk_object(
 
 /// The patterns that occur in ESO's schemas, as named checks (a unit test makes sure every
 /// pattern of the embedded schemas is known). A pattern not listed is refused.
-pub fn pattern_problem(pattern: &str, s: &str) -> Result<Option<&'static str>, ()> {
-    let (check, why) = PATTERNS
-        .iter()
-        .find(|p| p.regex == pattern)
-        .map(|p| (p.check, p.why))
-        .ok_or(())?;
-    Ok((!check(s)).then_some(why))
+pub fn pattern_problem(pattern: &str, s: &str) -> Pattern {
+    match PATTERNS.iter().find(|p| p.regex == pattern) {
+        None => Pattern::Unknown,
+        Some(p) if (p.check)(s) => Pattern::Matches,
+        Some(p) => Pattern::Fails(p.why),
+    }
+}
+
+/// What a pattern check found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Pattern {
+    Matches,
+    /// Why the text does not match, in words.
+    Fails(&'static str),
+    /// Not one of [`PATTERNS`].
+    Unknown,
 }
 
 pub struct NamedPattern {
@@ -897,7 +906,11 @@ mod tests {
         for s in nodes {
             assert_eq!(unsupported(s), None, "{s}");
             if let Some(p) = s.get("pattern").and_then(J::as_str) {
-                assert!(pattern_problem(p, "x").is_ok(), "unknown pattern {p}");
+                assert_ne!(
+                    pattern_problem(p, "x"),
+                    Pattern::Unknown,
+                    "unknown pattern {p}"
+                );
             }
             rules += s
                 .get("x-kubernetes-validations")
@@ -959,7 +972,7 @@ mod tests {
 
     #[test]
     fn patterns_behave_like_their_regexes() {
-        let p = |i: usize, s: &str| pattern_problem(PATTERNS[i].regex, s).unwrap().is_none();
+        let p = |i: usize, s: &str| pattern_problem(PATTERNS[i].regex, s) == Pattern::Matches;
         assert!(p(0, "a.b-c") && !p(0, "A") && !p(0, "a..b"));
         assert!(!p(1, "a.b") && p(1, "a-b"));
         assert!(p(2, "adc.json") && !p(2, "a b"));
@@ -967,7 +980,7 @@ mod tests {
         assert!(p(4, "x@p.iam.gserviceaccount.com") && !p(4, "x@gmail.com"));
         assert!(p(5, "@daily") && p(5, "@every 1h") && p(5, "0 * * * *"));
         assert!(!p(5, "@often") && !p(5, "0 * * *") && !p(5, "0  * * * *"));
-        assert!(pattern_problem("^x$", "x").is_err());
+        assert_eq!(pattern_problem("^x$", "x"), Pattern::Unknown);
     }
 
     #[test]
@@ -1013,6 +1026,25 @@ mod tests {
             "{:?}",
             d.items
         );
+    }
+
+    #[test]
+    fn what_the_checker_does_not_implement_is_refused() {
+        for schema in [
+            serde_json::json!({"type": "object", "properties": {"a": {"type": "string", "oneOf": []}}}),
+            serde_json::json!({"type": "object", "properties": {"a": {"type": "string", "format": "date-time"}}}),
+            serde_json::json!({"type": "object", "properties": {"a": {"type": "string", "pattern": "^z+$"}}}),
+            serde_json::json!({"type": "object", "properties": {"a": {"type": "object", "x-kubernetes-validations": [{"rule": "self.size() > 1", "message": "m"}]}}}),
+            serde_json::json!({"type": "object", "properties": {"a": {"type": "array", "x-kubernetes-list-type": "set"}}}),
+        ] {
+            let problems = check_json(&schema, &serde_json::json!({"a": "zz"}), "p");
+            assert_eq!(problems.len(), 1, "{schema}: {problems:?}");
+            assert!(
+                problems[0].starts_with("p.a: ESO's schema here uses")
+                    && problems[0].ends_with("refused rather than passed unchecked"),
+                "{problems:?}"
+            );
+        }
     }
 
     #[test]

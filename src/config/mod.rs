@@ -772,9 +772,10 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
             "gcpServiceAccountDecodingStrategy",
         ],
         DECODING_STRATEGIES,
-        "",
+        "None",
     ))
-    .filter(|s| !s.is_empty());
+    // None is ESO's default: not written.
+    .filter(|s| s != "None");
     let gcp_version = Some(r.string(&[keys[0], keys[1], keys[2], "gcpServiceAccountVersion"]))
         .filter(|s| !s.is_empty());
     let spec_patches = spec_patches(r, &api_version, with_gcp && gcp_key.is_some());
