@@ -110,11 +110,11 @@ fn v1beta1_warns_that_it_is_not_served() {
     let err = stderr(&out);
     assert!(
         err.contains("warning: <stdin>:")
-            && err.contains("external-secrets.io/v1beta1 is not served"),
+            && err.contains("external-secrets.io/v1beta1 is `served: false`"),
         "{err}"
     );
     let out = render(BASE);
-    assert!(!stderr(&out).contains("not served"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("served: false"), "{}", stderr(&out));
 }
 
 #[test]

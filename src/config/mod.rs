@@ -749,7 +749,7 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
             Some(origin),
             "secrets.external.apiVersion",
             format!(
-                "{api_version} is not served by the CRDs of current ESO releases (served: false since ESO 0.16; ESO 2.x refuses it); use {}",
+                "{api_version} is `served: false` in the CRDs recif-secrets checks against (ESO 2.9): a cluster running such a release refuses it; use {} unless the cluster runs an ESO older than 0.16",
                 API_VERSIONS[0]
             ),
         );
