@@ -2,6 +2,7 @@
 //! spec. Problems are collected (all of them, each with where the value came from) rather
 //! than stopping at the first.
 
+pub mod concepts;
 pub mod crd;
 pub mod duration;
 pub mod keys;
@@ -15,13 +16,17 @@ use base64::Engine as _;
 use crate::diag::Diagnostics;
 use crate::values::{Node, Origin, Value};
 
-pub const PROVIDERS: &[&str] = &["inline", "external", "none"];
-pub const LLM_KEYS_MODES: &[&str] = &["none", "inline", "external"];
-pub const STORE_KINDS: &[&str] = &["ClusterSecretStore", "SecretStore"];
-/// The ESO API versions, as the CRDs define them (a unit test of [`crd`] checks it).
-pub const API_VERSIONS: &[&str] = &["external-secrets.io/v1", "external-secrets.io/v1beta1"];
-/// `remoteRef.decodingStrategy` of ESO (a unit test checks it against the CRD enum).
-pub const DECODING_STRATEGIES: &[&str] = &["None", "Base64", "Base64URL", "Auto"];
+pub use concepts::{ApiVersion, Backend, DecodingStrategy, LlmKeys, Provider, StoreKind};
+
+// The name lists, derived from the typed definitions in `concepts.rs`. The backends are
+// data: `Backend::names(api_version)`, from the CRD schemas.
+pub const PROVIDERS: &[&str] = Provider::NAMES;
+pub const LLM_KEYS_MODES: &[&str] = LlmKeys::NAMES;
+pub const STORE_KINDS: &[&str] = StoreKind::NAMES;
+/// The ESO API versions (a unit test of [`crd`] checks them against the CRDs).
+pub const API_VERSIONS: &[&str] = ApiVersion::NAMES;
+/// `remoteRef.decodingStrategy` (a unit test of [`crd`] checks it against the CRD enum).
+pub const DECODING_STRATEGIES: &[&str] = DecodingStrategy::NAMES;
 /// The ExternalSecrets recif-secrets renders, by name: what `secrets.external.overrides`
 /// may name.
 pub const EXTERNAL_SECRET_NAMES: &[&str] = &["agent-env", "gcp-adc", "recif-platform-gcp-sa"];
@@ -31,20 +36,6 @@ pub const GCP_CREDENTIAL_TYPES: &[&str] =
 /// Labels every rendered object carries; `commonLabels` may not change them.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "recif-secrets");
 pub const PART_OF: (&str, &str) = ("app.kubernetes.io/part-of", "recif");
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Provider {
-    Inline,
-    External,
-    None,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LlmKeys {
-    None,
-    Inline,
-    External,
-}
 
 /// The typed, checked configuration that the templates render.
 #[derive(Clone, Debug)]
@@ -90,7 +81,7 @@ pub struct External {
 /// `secrets.external.store`: one backend block, ESO's `spec.provider.<backend>`.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pub backend: String,
+    pub backend: Backend,
     pub provider: serde_json::Value,
     pub origin: Origin,
 }
@@ -317,14 +308,12 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
         r.unknown_keys(path, &keys::names(table));
     }
 
-    let provider = match r
-        .choice(&["secrets", "provider"], PROVIDERS, "inline")
-        .as_str()
-    {
-        "external" => Provider::External,
-        "none" => Provider::None,
-        _ => Provider::Inline,
-    };
+    let provider = Provider::from_name(&r.choice(
+        &["secrets", "provider"],
+        PROVIDERS,
+        Provider::Inline.as_str(),
+    ))
+    .unwrap_or(Provider::Inline);
 
     if !names::is_dns_label(platform_namespace) {
         r.diags.error(
@@ -346,14 +335,12 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
     let llm_env = llm_env(r);
     let sa_key = service_account_key(r);
 
-    let llm_keys = match r
-        .choice(&["workloadIdentity", "llmKeys"], LLM_KEYS_MODES, "none")
-        .as_str()
-    {
-        "inline" => LlmKeys::Inline,
-        "external" => LlmKeys::External,
-        _ => LlmKeys::None,
-    };
+    let llm_keys = LlmKeys::from_name(&r.choice(
+        &["workloadIdentity", "llmKeys"],
+        LLM_KEYS_MODES,
+        LlmKeys::None.as_str(),
+    ))
+    .unwrap_or(LlmKeys::None);
 
     let external = match (provider, llm_keys) {
         (Provider::External, _) => Some(external(r, true)),
@@ -373,7 +360,7 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
                 "",
                 format!(
                     "{name} is set inline but secrets.provider is {}{}; it is not rendered",
-                    provider_name(provider),
+                    provider.as_str(),
                     if provider == Provider::None {
                         " without workloadIdentity.llmKeys: inline"
                     } else {
@@ -390,7 +377,7 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
                 "llm.gcp",
                 format!(
                     "a service-account key is set but secrets.provider is {}; it is not rendered",
-                    provider_name(provider)
+                    provider.as_str()
                 ),
             );
         }
@@ -418,14 +405,6 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
         },
         external,
         workload_identity,
-    }
-}
-
-fn provider_name(p: Provider) -> &'static str {
-    match p {
-        Provider::Inline => "inline",
-        Provider::External => "external",
-        Provider::None => "none",
     }
 }
 
@@ -712,8 +691,12 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
             String::new()
         }
     };
-    let store_kind = r.choice(&p("storeKind"), STORE_KINDS, "ClusterSecretStore");
-    let api_version = r.choice(&p("apiVersion"), API_VERSIONS, API_VERSIONS[0]);
+    let store_kind = r.choice(
+        &p("storeKind"),
+        STORE_KINDS,
+        StoreKind::ClusterSecretStore.as_str(),
+    );
+    let api_version = r.choice(&p("apiVersion"), API_VERSIONS, ApiVersion::V1.as_str());
     let refresh_interval = match r.text(&p("refreshInterval")) {
         None => "1h".to_string(),
         Some(t) => match duration::check_go_duration(&t.value) {
@@ -760,7 +743,7 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
         .or_else(|| {
             store
                 .as_ref()
-                .and_then(|s| store::notes_for(&s.backend))
+                .and_then(|s| store::notes_for(s.backend.as_str()))
                 .and_then(|n| n.gcp_property)
                 .map(str::to_string)
         });
@@ -944,12 +927,16 @@ fn store(r: &mut Reader<'_>, api_version: &str) -> Option<Store> {
     }
     let origin = r.origin(&path);
     let mut ok = true;
-    let backends = crd::providers(api_version);
+    // Checked by the caller: the value is one of API_VERSIONS.
+    let api = ApiVersion::from_name(api_version).unwrap_or(ApiVersion::V1);
+    let backends = Backend::names(api);
+    let mut chosen = None;
     for (k, v) in &present {
-        if !backends.contains(&k.as_str()) {
-            let elsewhere: Vec<String> = crd::api_versions()
+        let backend = Backend::from_name(api, k);
+        if backend.is_none() {
+            let elsewhere: Vec<&str> = Backend::versions_of(k)
                 .into_iter()
-                .filter(|other| crd::providers(other).contains(&k.as_str()))
+                .map(ApiVersion::as_str)
                 .collect();
             let message = if elsewhere.is_empty() {
                 let hint = names::nearest(k, &backends)
@@ -982,6 +969,7 @@ fn store(r: &mut Reader<'_>, api_version: &str) -> Option<Store> {
             );
             ok = false;
         }
+        chosen = chosen.or(backend.map(|b| (b, *v)));
     }
     if ok && present.len() > 1 {
         r.diags.error(
@@ -1002,16 +990,16 @@ fn store(r: &mut Reader<'_>, api_version: &str) -> Option<Store> {
     if !ok {
         return None;
     }
-    let (backend, node) = present[0];
+    let (backend, node) = chosen?;
     let provider = store::check(
         api_version,
-        backend,
+        backend.as_str(),
         node,
         &format!("secrets.external.store.{backend}"),
         r.diags,
     )?;
     Some(Store {
-        backend: backend.clone(),
+        backend,
         provider,
         origin: node.origin.clone(),
     })

@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as J};
 
-use crate::config::crd;
+use crate::config::{crd, Config};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -34,5 +34,21 @@ pub fn check_spec(api_version: &str, kind: &str, spec: &Map<String, J>) -> Vec<S
     match crd::spec_schema(api_version, kind) {
         Some(schema) => crd::check_json(schema, &J::Object(spec.clone()), "spec"),
         None => vec![format!("no {kind} schema for {api_version}")],
+    }
+}
+
+/// Merges `secrets.external.externalSecretSpec` / `overrides.<name>.spec` (checked in
+/// config) into the ExternalSecret of that name: maps merge, a list or scalar replaces ours.
+pub fn apply_options(e: &mut ExternalSecret, config: &Config) {
+    let Some(ext) = &config.external else {
+        return;
+    };
+    let name = e.metadata.name.as_deref().unwrap_or("");
+    if let Some(patch) = ext.spec_patches.get(name) {
+        let mut spec = J::Object(std::mem::take(&mut e.spec));
+        crd::merge(&mut spec, patch);
+        if let J::Object(m) = spec {
+            e.spec = m;
+        }
     }
 }
