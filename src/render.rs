@@ -335,6 +335,8 @@ pub struct ExternalContext<'a> {
     pub refresh_interval: &'a str,
     pub api_version: &'a str,
     pub keys: ExternalKeys<'a>,
+    /// ExternalSecret name -> the options merged into it after rendering.
+    pub spec_patches: &'a BTreeMap<String, serde_json::Value>,
     pub store: Option<StoreContext<'a>>,
 }
 
@@ -344,6 +346,8 @@ pub struct ExternalKeys<'a> {
     pub agent_env: &'a str,
     pub gcp_service_account: Option<&'a str>,
     pub gcp_service_account_property: Option<&'a str>,
+    pub gcp_service_account_decoding_strategy: Option<&'a str>,
+    pub gcp_service_account_version: Option<&'a str>,
 }
 
 #[derive(Serialize, Debug)]
@@ -420,9 +424,12 @@ pub fn context(config: &Config) -> Context<'_> {
                 agent_env: &e.agent_env_key,
                 gcp_service_account: e.gcp_key.as_deref(),
                 gcp_service_account_property: e.gcp_property.as_deref(),
+                gcp_service_account_decoding_strategy: e.gcp_decoding_strategy.as_deref(),
+                gcp_service_account_version: e.gcp_version.as_deref(),
             },
+            spec_patches: &e.spec_patches,
             store: e.store.as_ref().map(|s| StoreContext {
-                backend: &s.backend,
+                backend: s.backend.as_str(),
                 provider: &s.provider,
             }),
         }),

@@ -4,7 +4,48 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::config::crd;
 use crate::config::keys::{self, Key, Kind};
+
+/// ESO's ExternalSecret `spec` of the first API version, as a partial spec: nothing is
+/// required at the top or in `target` (ours fills them), and the CRD keywords that are not
+/// JSON Schema are left out.
+fn eso_spec() -> Value {
+    let api = &crd::api_versions()[0];
+    let mut s = crd::expanded(crd::spec_schema(api, "ExternalSecret").expect("ExternalSecret"));
+    fn clean(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.retain(|k, _| !k.starts_with("x-kubernetes-") && k != "default");
+                // The CRDs leave additionalProperties out; the API server (and ESO's
+                // strict checkers) refuse undeclared fields.
+                if m.contains_key("properties") && !m.contains_key("additionalProperties") {
+                    m.insert("additionalProperties".into(), json!(false));
+                }
+                m.values_mut().for_each(clean);
+            }
+            Value::Array(a) => a.iter_mut().for_each(clean),
+            _ => {}
+        }
+    }
+    clean(&mut s);
+    s.as_object_mut().expect("object").remove("required");
+    if let Some(t) = s.pointer_mut("/properties/target") {
+        t.as_object_mut().expect("object").remove("required");
+    }
+    let obj = s.as_object_mut().expect("object");
+    obj.insert("type".into(), json!(["object", "null"]));
+    obj.insert(
+        "description".into(),
+        json!(format!(
+            "ESO's ExternalSecret spec ({api}); secretStoreRef and target.name cannot be set"
+        )),
+    );
+    if let Some(p) = obj.get_mut("properties").and_then(Value::as_object_mut) {
+        p.remove("secretStoreRef");
+    }
+    s
+}
 
 /// The schema as pretty JSON.
 pub fn schema_json() -> String {
@@ -74,12 +115,27 @@ fn kind(kind: &Kind) -> Value {
             item["required"] = json!(["name"]);
             json!({"type": nullable(&["array"]), "items": item})
         }
-        Kind::OneOf(backends) => {
+        Kind::Providers => {
             let mut props = Map::new();
-            for b in *backends {
-                props.insert(b.to_string(), json!({"type": nullable(&["object"]), "description": format!("ESO's spec.provider.{b}")}));
+            for b in crd::all_providers() {
+                let versions: Vec<String> = crd::api_versions()
+                    .into_iter()
+                    .filter(|v| crd::providers(v).contains(&b))
+                    .collect();
+                props.insert(b.to_string(), json!({"type": nullable(&["object"]), "description": format!("ESO's spec.provider.{b} ({})", versions.join(", "))}));
             }
             json!({"type": nullable(&["object"]), "properties": props, "additionalProperties": false, "maxProperties": 1})
+        }
+        Kind::EsoSpec => eso_spec(),
+        Kind::EsoOverrides(names) => {
+            let mut props = Map::new();
+            for n in *names {
+                props.insert(
+                    n.to_string(),
+                    json!({"type": nullable(&["object"]), "properties": {"spec": eso_spec()}, "additionalProperties": false}),
+                );
+            }
+            json!({"type": nullable(&["object"]), "properties": props, "additionalProperties": false})
         }
         Kind::Llm(keys) => {
             let mut s = object(keys, false);

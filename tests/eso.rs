@@ -219,7 +219,7 @@ fn refusals_name_the_key_and_what_is_expected() {
         ),
         (
             "secrets.external.store.hashicorp.x=1",
-            "expected one of: vault, gcpsm, aws, azurekv, doppler",
+            "is not a provider of ESO's external-secrets.io/v1 stores; expected one of: akeyless, aws,",
         ),
         (
             "secrets.external.store.vault.version=v3",

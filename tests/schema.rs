@@ -44,6 +44,35 @@ const BAD: &[(&str, &str)] = &[
         "secrets:\n  external:\n    store:\n      vault: {}\n      gcpsm: {}\n",
         "store",
     ),
+    ("secrets:\n  external:\n    store:\n      vualt: {}\n", "provider"),
+    (
+        "secrets:\n  external:\n    keys:\n      gcpServiceAccountDecodingStrategy: base64\n",
+        "decodingStrategy",
+    ),
+    (
+        "secrets:\n  external:\n    externalSecretSpec:\n      refreshPolicy: Sometimes\n",
+        "refreshPolicy",
+    ),
+    (
+        "secrets:\n  external:\n    externalSecretSpec:\n      target: {creationPolicy: Owned}\n",
+        "creationPolicy",
+    ),
+    (
+        "secrets:\n  external:\n    externalSecretSpec:\n      refreshPolcy: OnChange\n",
+        "unknown spec field",
+    ),
+    (
+        "secrets:\n  external:\n    externalSecretSpec:\n      secretStoreRef: {name: x}\n",
+        "secretStoreRef",
+    ),
+    (
+        "secrets:\n  external:\n    overrides:\n      agent-envs: {spec: {}}\n",
+        "override name",
+    ),
+    (
+        "secrets:\n  external:\n    overrides:\n      agent-env: {spec: {dataFrom: [{find: {name: {regex: x}}}]}}\n",
+        "find.name.regex",
+    ),
 ];
 
 fn python_validate(schema: &str, values_yaml: &str) -> Option<bool> {

@@ -1,8 +1,9 @@
 //! One typed definition per concept of the values: the provider (strategy), the
-//! workload-identity LLM key mode, the ESO store kind, the ESO API version and the store
-//! backend. Each is a closed enum with its spelling; the name lists that the key table
-//! (`keys.rs`), the checks, messages and `scripts/extract-store-schemas.py` use are derived
-//! from it. Adding a backend: a variant of [`Backend`] (and regenerate the store schemas).
+//! workload-identity LLM key mode, the ESO store kind, the ESO API version, the decoding
+//! strategy and the store backend. Each but the backend is a closed enum with its spelling;
+//! the name lists that the key table (`keys.rs`), the checks and messages use are derived from
+//! it. The backends are ESO's providers, read from the CRD schemas: adding one is running
+//! `scripts/extract-store-schemas.py` on a newer ESO's CRDs.
 
 /// Declares a closed set of names once: the enum, its spelling, `ALL` and `NAMES`.
 macro_rules! named {
@@ -75,19 +76,55 @@ named! {
     }
 }
 
-// The backend list below is also read by scripts/extract-store-schemas.py (between the
-// markers): keep one `Variant = "name",` per line.
 named! {
-    /// `secrets.external.store.<backend>`: the ESO provider blocks recif-secrets checks
-    /// against the CRD schemas (`src/manifests/store-schemas.json`).
-    pub enum Backend {
-        // backends:begin
-        Vault = "vault",
-        Gcpsm = "gcpsm",
-        Aws = "aws",
-        Azurekv = "azurekv",
-        Doppler = "doppler",
-        // backends:end
+    /// `keys.gcpServiceAccountDecodingStrategy`: ESO's `remoteRef.decodingStrategy`.
+    pub enum DecodingStrategy {
+        None = "None",
+        Base64 = "Base64",
+        Base64Url = "Base64URL",
+        Auto = "Auto",
+    }
+}
+
+/// `secrets.external.store.<backend>`: a provider of ESO's store CRD of the chosen API
+/// version. Not a closed list in code: the providers are data, read from the CRD schemas
+/// (`src/manifests/store-schemas.json`, made from ESO's CRDs by
+/// `scripts/extract-store-schemas.py`), so a new ESO release is a data update. What is
+/// known of a provider's layout is in [`super::store::NOTES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Backend(&'static str);
+
+impl Backend {
+    /// The provider `name` of the CRDs of `api`.
+    pub fn from_name(api: ApiVersion, name: &str) -> Option<Self> {
+        super::crd::providers(api.as_str())
+            .into_iter()
+            .find(|p| *p == name)
+            .map(Backend)
+    }
+
+    /// The provider names of `api`, sorted.
+    pub fn names(api: ApiVersion) -> Vec<&'static str> {
+        super::crd::providers(api.as_str())
+    }
+
+    /// The API versions whose CRDs have a provider `name`.
+    pub fn versions_of(name: &str) -> Vec<ApiVersion> {
+        ApiVersion::ALL
+            .iter()
+            .copied()
+            .filter(|a| Backend::from_name(*a, name).is_some())
+            .collect()
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
     }
 }
 
@@ -107,25 +144,23 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for b in Backend::ALL {
-            assert_eq!(Backend::from_name(b.as_str()), Some(*b));
+        for api in ApiVersion::ALL {
+            for name in Backend::names(*api) {
+                assert_eq!(
+                    Backend::from_name(*api, name).map(Backend::as_str),
+                    Some(name)
+                );
+            }
         }
-        assert_eq!(Backend::NAMES.len(), Backend::ALL.len());
+        assert_eq!(Backend::from_name(ApiVersion::V1beta1, "openBao"), None);
+        assert_eq!(Backend::versions_of("openBao"), [ApiVersion::V1]);
         assert_eq!(Provider::from_name("bogus"), None);
+        assert_eq!(
+            DecodingStrategy::from_name("Base64URL"),
+            Some(DecodingStrategy::Base64Url)
+        );
         for k in StoreKind::ALL {
             assert_eq!(k.object_kind().as_str(), k.as_str());
         }
-    }
-
-    #[test]
-    fn the_schema_script_reads_the_backend_list() {
-        let src = include_str!("concepts.rs");
-        let block = src
-            .split("// backends:begin")
-            .nth(1)
-            .and_then(|s| s.split("// backends:end").next())
-            .expect("markers");
-        let names: Vec<&str> = block.lines().filter_map(|l| l.split('"').nth(1)).collect();
-        assert_eq!(names, Backend::NAMES);
     }
 }

@@ -3,7 +3,7 @@
 //! this table, so that the three cannot drift. A unit test checks the built-in defaults
 //! against it key by key.
 
-use super::{API_VERSIONS, BACKENDS, LLM_KEYS_MODES, PROVIDERS, STORE_KINDS};
+use super::{API_VERSIONS, DECODING_STRATEGIES, LLM_KEYS_MODES, PROVIDERS, STORE_KINDS};
 
 #[derive(Debug)]
 pub enum Kind {
@@ -23,8 +23,13 @@ pub enum Kind {
     Object(&'static [Key]),
     /// A list of maps with these keys.
     ObjectList(&'static [Key]),
-    /// A map with at most one of these keys, each a free-form map (store backends).
-    OneOf(&'static [&'static str]),
+    /// A map with at most one key, a provider of ESO's store CRD, holding its
+    /// `spec.provider.<name>` block (the providers come from the CRD schemas).
+    Providers,
+    /// ESO's ExternalSecret `spec` (partial; the schema comes from the CRD).
+    EsoSpec,
+    /// A map from these ExternalSecret names to `{spec: <EsoSpec>}`.
+    EsoOverrides(&'static [&'static str]),
     /// The `llm` section: these keys, plus any `<name>ApiKey`.
     Llm(&'static [Key]),
     /// A string, or a map (the service-account JSON given as YAML).
@@ -76,7 +81,17 @@ pub const EXTERNAL_KEYS: &[Key] = &[
     key(
         "gcpServiceAccountProperty",
         Kind::Text,
-        "property holding the JSON; unset with a vault store: value",
+        "property holding the JSON; unset with a vault or openBao store: value",
+    ),
+    key(
+        "gcpServiceAccountDecodingStrategy",
+        Kind::Enum(DECODING_STRATEGIES),
+        "None (default, not written) | Base64 | Base64URL | Auto: the key is stored encoded in the backend (remoteRef.decodingStrategy)",
+    ),
+    key(
+        "gcpServiceAccountVersion",
+        Kind::Text,
+        "the version of the key to read (remoteRef.version); empty: the latest",
     ),
 ];
 
@@ -104,8 +119,18 @@ pub const EXTERNAL: &[Key] = &[
     ),
     key(
         "store",
-        Kind::OneOf(BACKENDS),
-        "optional: render the store itself, with ESO's spec.provider.<backend> block",
+        Kind::Providers,
+        "optional: render the store itself, with ESO's spec.provider.<backend> block (any provider of the apiVersion's CRD)",
+    ),
+    key(
+        "externalSecretSpec",
+        Kind::EsoSpec,
+        "ESO ExternalSecret spec fields merged into every rendered ExternalSecret (maps merge, a list replaces ours)",
+    ),
+    key(
+        "overrides",
+        Kind::EsoOverrides(super::EXTERNAL_SECRET_NAMES),
+        "per ExternalSecret (agent-env, gcp-adc, recif-platform-gcp-sa): {spec: ...} merged after externalSecretSpec",
     ),
 ];
 

@@ -3,6 +3,7 @@
 //! than stopping at the first.
 
 pub mod concepts;
+pub mod crd;
 pub mod duration;
 pub mod keys;
 pub mod names;
@@ -15,14 +16,20 @@ use base64::Engine as _;
 use crate::diag::Diagnostics;
 use crate::values::{Node, Origin, Value};
 
-pub use concepts::{ApiVersion, Backend, LlmKeys, Provider, StoreKind};
+pub use concepts::{ApiVersion, Backend, DecodingStrategy, LlmKeys, Provider, StoreKind};
 
-// The name lists, derived from the typed definitions in `concepts.rs`.
+// The name lists, derived from the typed definitions in `concepts.rs`. The backends are
+// data: `Backend::names(api_version)`, from the CRD schemas.
 pub const PROVIDERS: &[&str] = Provider::NAMES;
 pub const LLM_KEYS_MODES: &[&str] = LlmKeys::NAMES;
 pub const STORE_KINDS: &[&str] = StoreKind::NAMES;
+/// The ESO API versions (a unit test of [`crd`] checks them against the CRDs).
 pub const API_VERSIONS: &[&str] = ApiVersion::NAMES;
-pub const BACKENDS: &[&str] = Backend::NAMES;
+/// `remoteRef.decodingStrategy` (a unit test of [`crd`] checks it against the CRD enum).
+pub const DECODING_STRATEGIES: &[&str] = DecodingStrategy::NAMES;
+/// The ExternalSecrets recif-secrets renders, by name: what `secrets.external.overrides`
+/// may name.
+pub const EXTERNAL_SECRET_NAMES: &[&str] = &["agent-env", "gcp-adc", "recif-platform-gcp-sa"];
 pub const GCP_CREDENTIAL_TYPES: &[&str] =
     &["service_account", "external_account", "authorized_user"];
 
@@ -60,6 +67,12 @@ pub struct External {
     /// `None`: no GCP ExternalSecrets.
     pub gcp_key: Option<String>,
     pub gcp_property: Option<String>,
+    /// `remoteRef.decodingStrategy` and `remoteRef.version` of the GCP key.
+    pub gcp_decoding_strategy: Option<String>,
+    pub gcp_version: Option<String>,
+    /// ExternalSecret name -> the `spec` fields merged into it (`externalSecretSpec`, then
+    /// `overrides.<name>.spec`), checked against ESO's schema.
+    pub spec_patches: BTreeMap<String, serde_json::Value>,
     pub store: Option<Store>,
     /// Whether the GCP ExternalSecrets are rendered (not with Workload Identity).
     pub with_gcp: bool,
@@ -68,7 +81,7 @@ pub struct External {
 /// `secrets.external.store`: one backend block, ESO's `spec.provider.<backend>`.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pub backend: String,
+    pub backend: Backend,
     pub provider: serde_json::Value,
     pub origin: Origin,
 }
@@ -713,15 +726,42 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
     }
     let gcp_key =
         Some(r.string(&[keys[0], keys[1], keys[2], "gcpServiceAccount"])).filter(|s| !s.is_empty());
+    if !crd::served(&api_version) {
+        let origin = r.origin(&p("apiVersion"));
+        r.diags.warning(
+            Some(origin),
+            "secrets.external.apiVersion",
+            format!(
+                "{api_version} is `served: false` in the CRDs recif-secrets checks against (ESO 2.9): a cluster running such a release refuses it; use {} unless the cluster runs an ESO older than 0.16",
+                API_VERSIONS[0]
+            ),
+        );
+    }
     let store = store(r, &api_version);
     let gcp_property = Some(r.string(&[keys[0], keys[1], keys[2], "gcpServiceAccountProperty"]))
         .filter(|s| !s.is_empty())
         .or_else(|| {
             store
                 .as_ref()
-                .filter(|s| s.backend == Backend::Vault.as_str())
-                .map(|_| "value".to_string())
+                .and_then(|s| store::notes_for(s.backend.as_str()))
+                .and_then(|n| n.gcp_property)
+                .map(str::to_string)
         });
+    let gcp_decoding_strategy = Some(r.choice(
+        &[
+            keys[0],
+            keys[1],
+            keys[2],
+            "gcpServiceAccountDecodingStrategy",
+        ],
+        DECODING_STRATEGIES,
+        "None",
+    ))
+    // None is ESO's default: not written.
+    .filter(|s| s != "None");
+    let gcp_version = Some(r.string(&[keys[0], keys[1], keys[2], "gcpServiceAccountVersion"]))
+        .filter(|s| !s.is_empty());
+    let spec_patches = spec_patches(r, &api_version, with_gcp && gcp_key.is_some());
     External {
         store_name,
         store_kind,
@@ -730,9 +770,152 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
         agent_env_key,
         gcp_key,
         gcp_property,
+        gcp_decoding_strategy,
+        gcp_version,
+        spec_patches,
         store,
         with_gcp,
     }
+}
+
+/// `secrets.external.externalSecretSpec` and `secrets.external.overrides.<name>.spec`: ESO's
+/// own ExternalSecret `spec` fields, checked against the CRD schema of `api_version`, merged
+/// per rendered ExternalSecret (maps merge, a list or scalar given replaces ours). What the
+/// platform depends on cannot be changed: the store reference (from storeName/storeKind) and
+/// `target.name` (the Secret the workloads mount).
+fn spec_patches(
+    r: &mut Reader<'_>,
+    api_version: &str,
+    gcp_rendered: bool,
+) -> BTreeMap<String, serde_json::Value> {
+    let mut out = BTreeMap::new();
+    let Some(schema) = crd::spec_schema(api_version, "ExternalSecret") else {
+        return out;
+    };
+    let global_path = ["secrets", "external", "externalSecretSpec"];
+    let global = r
+        .map(&global_path)
+        .and_then(|_| r.node(&global_path))
+        .and_then(|n| spec_patch(r, schema, n, &global_path.join("."), None));
+    let overrides_path = ["secrets", "external", "overrides"];
+    let mut per_name: BTreeMap<&str, serde_json::Value> = BTreeMap::new();
+    if let Some(map) = r.map(&overrides_path) {
+        for (name, node) in map {
+            if node.is_null() {
+                continue;
+            }
+            let path = format!("secrets.external.overrides.{name}");
+            let Some(known) = EXTERNAL_SECRET_NAMES.iter().find(|n| *n == name) else {
+                let hint = names::nearest(name, EXTERNAL_SECRET_NAMES)
+                    .map(|n| format!("did you mean `{n}`? "))
+                    .unwrap_or_default();
+                r.diags.error(
+                    Some(node.origin.clone()),
+                    path,
+                    format!(
+                        "is not an ExternalSecret recif-secrets renders; {hint}expected one of: {}",
+                        EXTERNAL_SECRET_NAMES.join(", ")
+                    ),
+                );
+                continue;
+            };
+            let Some(fields) = node.as_map() else {
+                r.diags.error(
+                    Some(node.origin.clone()),
+                    path,
+                    format!("expected a map with `spec`, found a {}", node.type_name()),
+                );
+                continue;
+            };
+            for (k, v) in fields {
+                if k != "spec" && !v.is_null() {
+                    r.diags.error(
+                        Some(v.origin.clone()),
+                        format!("{path}.{k}"),
+                        "unknown field; only `spec` can be overridden (metadata comes from secrets.commonLabels/commonAnnotations)",
+                    );
+                }
+            }
+            let Some(spec) = fields.get("spec").filter(|n| !n.is_null()) else {
+                continue;
+            };
+            if *known != "agent-env" && !gcp_rendered {
+                r.diags.warning(
+                    Some(spec.origin.clone()),
+                    format!("{path}.spec"),
+                    format!("{known} is not rendered (no keys.gcpServiceAccount, or Workload Identity); ignored"),
+                );
+            }
+            if let Some(j) = spec_patch(r, schema, spec, &format!("{path}.spec"), Some(known)) {
+                per_name.insert(known, j);
+            }
+        }
+    }
+    for name in EXTERNAL_SECRET_NAMES {
+        let mut patch = global.clone().unwrap_or(serde_json::Value::Null);
+        if let Some(o) = per_name.remove(name) {
+            if patch.is_null() {
+                patch = o;
+            } else {
+                crd::merge(&mut patch, &o);
+            }
+        }
+        if !patch.is_null() {
+            out.insert(name.to_string(), patch);
+        }
+    }
+    out
+}
+
+/// One `spec` patch, checked; `name` is the one ExternalSecret it applies to, if only one.
+fn spec_patch(
+    r: &mut Reader<'_>,
+    schema: &serde_json::Value,
+    node: &Node,
+    path: &str,
+    name: Option<&str>,
+) -> Option<serde_json::Value> {
+    let map = node.as_map()?;
+    let before = r.diags.items.len();
+    if let Some(v) = map.get("secretStoreRef").filter(|n| !n.is_null()) {
+        r.diags.error(
+            Some(v.origin.clone()),
+            format!("{path}.secretStoreRef"),
+            "cannot be set here: the store reference comes from secrets.external.storeName and storeKind",
+        );
+    }
+    if let Some(v) = node.get(&["target", "name"]).filter(|n| !n.is_null()) {
+        if name.is_none() || v.scalar_text().as_deref() != name {
+            r.diags.error(
+                Some(v.origin.clone()),
+                format!("{path}.target.name"),
+                format!(
+                    "cannot be changed: the platform mounts the Secret by its name ({})",
+                    name.map_or_else(|| EXTERNAL_SECRET_NAMES.join(", "), str::to_string)
+                ),
+            );
+        }
+    }
+    if let Some(t) = map.get("refreshInterval").filter(|n| !n.is_null()) {
+        if let Some(text) = t.scalar_text() {
+            if let Err(why) = duration::check_go_duration(&text) {
+                r.diags.error(
+                    Some(t.origin.clone()),
+                    format!("{path}.refreshInterval"),
+                    format!("{text:?} is not a Go duration such as 1h, 30m, 15s or 0: {why}"),
+                );
+            }
+        }
+    }
+    let mode = crd::Mode {
+        exact_scalars: false,
+        partial: vec![path.to_string(), format!("{path}.target")],
+    };
+    let out = crd::check(schema, node, path, &mode, r.diags);
+    if r.diags.items[before..].iter().any(|d| d.is_error()) {
+        return None;
+    }
+    out.filter(|j| j.as_object().is_some_and(|m| !m.is_empty()))
 }
 
 fn store(r: &mut Reader<'_>, api_version: &str) -> Option<Store> {
@@ -744,18 +927,35 @@ fn store(r: &mut Reader<'_>, api_version: &str) -> Option<Store> {
     }
     let origin = r.origin(&path);
     let mut ok = true;
+    // Checked by the caller: the value is one of API_VERSIONS.
+    let api = ApiVersion::from_name(api_version).unwrap_or(ApiVersion::V1);
+    let backends = Backend::names(api);
+    let mut chosen = None;
     for (k, v) in &present {
-        if !BACKENDS.contains(&k.as_str()) {
-            let hint = names::nearest(k, BACKENDS)
-                .map(|n| format!("did you mean `{n}`? "))
-                .unwrap_or_default();
+        let backend = Backend::from_name(api, k);
+        if backend.is_none() {
+            let elsewhere: Vec<&str> = Backend::versions_of(k)
+                .into_iter()
+                .map(ApiVersion::as_str)
+                .collect();
+            let message = if elsewhere.is_empty() {
+                let hint = names::nearest(k, &backends)
+                    .map(|n| format!("did you mean `{n}`? "))
+                    .unwrap_or_default();
+                format!(
+                    "is not a provider of ESO's {api_version} stores; {hint}expected one of: {}",
+                    backends.join(", ")
+                )
+            } else {
+                format!(
+                    "is a provider of {} only, not of {api_version} (secrets.external.apiVersion)",
+                    elsewhere.join(", ")
+                )
+            };
             r.diags.error(
                 Some(v.origin.clone()),
                 format!("secrets.external.store.{k}"),
-                format!(
-                    "is not a supported backend; {hint}expected one of: {}",
-                    BACKENDS.join(", ")
-                ),
+                message,
             );
             ok = false;
         } else if v.as_map().is_none() {
@@ -769,6 +969,7 @@ fn store(r: &mut Reader<'_>, api_version: &str) -> Option<Store> {
             );
             ok = false;
         }
+        chosen = chosen.or(backend.map(|b| (b, *v)));
     }
     if ok && present.len() > 1 {
         r.diags.error(
@@ -789,16 +990,16 @@ fn store(r: &mut Reader<'_>, api_version: &str) -> Option<Store> {
     if !ok {
         return None;
     }
-    let (backend, node) = present[0];
+    let (backend, node) = chosen?;
     let provider = store::check(
         api_version,
-        backend,
+        backend.as_str(),
         node,
         &format!("secrets.external.store.{backend}"),
         r.diags,
     )?;
     Some(Store {
-        backend: backend.clone(),
+        backend,
         provider,
         origin: node.origin.clone(),
     })

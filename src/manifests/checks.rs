@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::eso;
 use super::objects::{Kind, Object};
 use crate::config::{self, names, Config};
 
@@ -86,47 +87,31 @@ pub(super) fn check(o: &Object, config: &Config) -> Vec<String> {
             }
         }
         Object::ExternalSecret(e) => {
-            if let Some(ri) = &e.spec.refresh_interval {
+            problems.extend(eso::check_spec(&e.api_version, "ExternalSecret", &e.spec));
+            if let Some(ri) = e.spec.get("refreshInterval").and_then(|v| v.as_str()) {
                 if let Err(why) = config::duration::check_go_duration(ri) {
                     problems.push(format!(
                         "spec.refreshInterval {ri:?} is not a Go duration: {why}"
                     ));
                 }
             }
-            if let Some(kind) = &e.spec.secret_store_ref.kind {
-                if !config::STORE_KINDS.contains(&kind.as_str()) {
-                    problems.push(format!(
-                        "spec.secretStoreRef.kind {kind:?} is not one of {}",
-                        config::STORE_KINDS.join(", ")
-                    ));
-                }
-            }
-            if let Some(p) = e
-                .spec
-                .target
-                .as_ref()
-                .and_then(|t| t.creation_policy.as_deref())
-            {
-                if !["Owner", "Orphan", "Merge", "None"].contains(&p) {
-                    problems.push(format!(
-                        "spec.target.creationPolicy {p:?} is not one of Owner, Orphan, Merge, None"
-                    ));
-                }
-            }
-            for d in &e.spec.data {
-                if !names::is_secret_key(&d.secret_key) {
-                    problems.push(format!(
-                        "spec.data secretKey {:?} is not a valid Secret key",
-                        d.secret_key
-                    ));
-                }
-            }
-            if e.spec.data.is_empty() && e.spec.data_from.is_empty() {
+            let empty = |k: &str| {
+                e.spec
+                    .get(k)
+                    .and_then(|v| v.as_array())
+                    .is_none_or(Vec::is_empty)
+            };
+            if empty("data") && empty("dataFrom") {
                 problems.push("spec has neither data nor dataFrom".into());
             }
         }
         Object::Store(s) => {
-            if s.spec.provider.len() != 1 {
+            problems.extend(eso::check_spec(&s.api_version, &s.kind, &s.spec));
+            if s.spec
+                .get("provider")
+                .and_then(|p| p.as_object())
+                .is_none_or(|p| p.len() != 1)
+            {
                 problems.push("spec.provider must name exactly one backend".into());
             }
         }

@@ -1,9 +1,14 @@
-//! Typed External Secrets Operator objects: the fields this tool renders and the common ones
-//! a template override may add, strictly (an unknown field is an error that names the
-//! allowed ones). Valid for both `external-secrets.io/v1` and `v1beta1`.
+//! External Secrets Operator objects. Their `spec` is ESO's to define: it is kept as JSON and
+//! checked against the CRD schema of the object's API version (extracted from ESO's CRDs,
+//! see [`crate::config::crd`]), strictly: an unknown field is an error that names the
+//! nearest allowed one, as are wrong enums, missing required fields and the rest. The typed
+//! part is what every Kubernetes object shares.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as J};
+
+use crate::config::{crd, Config};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -11,86 +16,39 @@ pub struct ExternalSecret {
     pub api_version: String,
     pub kind: String,
     pub metadata: ObjectMeta,
-    pub spec: ExternalSecretSpec,
+    pub spec: Map<String, J>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ExternalSecretSpec {
-    pub secret_store_ref: SecretStoreRef,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_interval: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<Target>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub data: Vec<Data>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub data_from: Vec<DataFrom>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SecretStoreRef {
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Target {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub creation_policy: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deletion_policy: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub immutable: Option<bool>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Data {
-    pub secret_key: String,
-    pub remote_ref: RemoteRef,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RemoteRef {
-    pub key: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub property: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conversion_strategy: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decoding_strategy: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct DataFrom {
-    pub extract: RemoteRef,
-}
-
-/// A `SecretStore` or `ClusterSecretStore`. The provider block is checked against ESO's
-/// schema for the chosen backend and API version (see `store_schema`).
+/// A `SecretStore` or `ClusterSecretStore`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecretStore {
     pub api_version: String,
     pub kind: String,
     pub metadata: ObjectMeta,
-    pub spec: SecretStoreSpec,
+    pub spec: Map<String, J>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SecretStoreSpec {
-    pub provider: serde_json::Map<String, serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_interval: Option<i64>,
+/// The problems of an ESO object's `spec` against its CRD schema, as `spec.…: message`.
+pub fn check_spec(api_version: &str, kind: &str, spec: &Map<String, J>) -> Vec<String> {
+    match crd::spec_schema(api_version, kind) {
+        Some(schema) => crd::check_json(schema, &J::Object(spec.clone()), "spec"),
+        None => vec![format!("no {kind} schema for {api_version}")],
+    }
+}
+
+/// Merges `secrets.external.externalSecretSpec` / `overrides.<name>.spec` (checked in
+/// config) into the ExternalSecret of that name: maps merge, a list or scalar replaces ours.
+pub fn apply_options(e: &mut ExternalSecret, config: &Config) {
+    let Some(ext) = &config.external else {
+        return;
+    };
+    let name = e.metadata.name.as_deref().unwrap_or("");
+    if let Some(patch) = ext.spec_patches.get(name) {
+        let mut spec = J::Object(std::mem::take(&mut e.spec));
+        crd::merge(&mut spec, patch);
+        if let J::Object(m) = spec {
+            e.spec = m;
+        }
+    }
 }

@@ -156,6 +156,9 @@ fn parse_docs_fully(
 
 /// Labels and annotations, then the checks; a good object is kept as its final YAML.
 fn finalize(mut o: Object, sink: &mut Sinks<'_>) {
+    if let Object::ExternalSecret(e) = &mut o {
+        eso::apply_options(e, sink.config);
+    }
     checks::label(&mut o, sink.config);
     let problems = checks::check(&o, sink.config);
     if problems.is_empty() {

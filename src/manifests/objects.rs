@@ -328,8 +328,15 @@ mod tests {
         let es = json!({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
             "metadata": {"name": "a", "namespace": "n"},
             "spec": {"secretStoreRef": {"name": "s"}, "dataFrom": [{"extract": {"key": "k", "bogus": 1}}]}});
-        let e = parse_object(es, false).unwrap_err();
-        assert!(e.contains("unknown field `bogus`"), "{e}");
+        let Object::ExternalSecret(e) = parse_object(es, true).unwrap() else {
+            panic!("an ExternalSecret")
+        };
+        let problems = super::super::eso::check_spec(&e.api_version, "ExternalSecret", &e.spec);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("spec.dataFrom[0].extract.bogus: unknown field; allowed here:"),
+            "{problems:?}"
+        );
     }
 
     #[test]

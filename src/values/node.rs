@@ -81,6 +81,35 @@ impl Node {
         self.value.type_name()
     }
 
+    /// A tree from a JSON value, every node with `origin` (for checking rendered objects
+    /// with the checks written for values).
+    pub fn from_json(v: &serde_json::Value, origin: Origin) -> Node {
+        use serde_json::Value as J;
+        let value = match v {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => n
+                    .as_u64()
+                    .map(|u| Value::BigInt(u.to_string()))
+                    .unwrap_or_else(|| Value::Float(n.as_f64().unwrap_or(f64::NAN))),
+            },
+            J::String(s) => Value::Str(s.clone()),
+            J::Array(a) => Value::Seq(
+                a.iter()
+                    .map(|x| Node::from_json(x, origin.clone()))
+                    .collect(),
+            ),
+            J::Object(o) => Value::Map(
+                o.iter()
+                    .map(|(k, x)| (k.clone(), Node::from_json(x, origin.clone())))
+                    .collect(),
+            ),
+        };
+        Node::new(value, origin)
+    }
+
     /// Converts to a plain JSON value (used for `values -o json` and the schema tests).
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;

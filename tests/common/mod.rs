@@ -79,8 +79,8 @@ pub fn tool(var: &str, name: &str) -> Option<PathBuf> {
     found
 }
 
-/// The shared material (`tools/check-manifests.py`, `crds/`): `RECIF_SHARED`, or `../shared`
-/// beside the repository.
+/// The read-only material beside the repository (`../shared`: CRDs, corpora, the strict
+/// checker), or where `RECIF_SHARED` says.
 pub fn shared() -> PathBuf {
     std::env::var_os("RECIF_SHARED")
         .map(PathBuf::from)
