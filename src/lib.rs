@@ -11,6 +11,7 @@ pub mod command;
 pub mod config;
 pub mod deliver;
 pub mod diag;
+pub mod encrypt;
 pub mod manifests;
 pub mod render;
 pub mod schema;
