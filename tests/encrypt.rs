@@ -183,7 +183,11 @@ fn sealed_py() -> String {
 /// A controller key pair in a temporary folder (key.pem, cert.pem).
 fn controller(extra: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let mut args = vec![sealed_py(), "keygen".into(), dir.path().display().to_string()];
+    let mut args = vec![
+        sealed_py(),
+        "keygen".into(),
+        dir.path().display().to_string(),
+    ];
     args.extend(extra.iter().map(|s| s.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = python(&args, "");
@@ -285,7 +289,10 @@ fn a_sealed_secret_moved_out_of_its_scope_does_not_unseal() {
         let mut moved = strict.clone();
         moved["metadata"][field] = json!(to);
         let (ok, _, err) = unseal(&key, &stream(&moved));
-        assert!(!ok && err.contains("cannot unseal"), "strict, {field}: {err}");
+        assert!(
+            !ok && err.contains("cannot unseal"),
+            "strict, {field}: {err}"
+        );
     }
     // Claiming a wider scope than it was sealed for fails.
     let mut widened = strict.clone();
@@ -319,7 +326,10 @@ fn expired_and_unusable_certificates_are_refused_clearly() {
     assert!(e.0.contains("the certificate expired on "), "{e}");
     let key = std::fs::read(expired.path().join("key.pem")).unwrap();
     let e = Sealer::from_pem("key.pem", &key, Scope::Strict, SystemTime::now()).unwrap_err();
-    assert!(e.0.contains("holds a PRIVATE KEY, not a certificate"), "{e}");
+    assert!(
+        e.0.contains("holds a PRIVATE KEY, not a certificate"),
+        "{e}"
+    );
     assert!(!e.0.contains("MII"), "no key material in errors: {e}");
     let small = controller(&["--bits", "1024"]);
     let pem = std::fs::read(small.path().join("cert.pem")).unwrap();
