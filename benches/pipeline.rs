@@ -4,7 +4,10 @@
 //!   with the built-in defaults (`values::load`, `values::effective`);
 //! * `render`: the typed config and the templates (`config::build` + `manifests::build`), and
 //!   the whole pipeline as the CLI runs it (`recif_secrets::render`);
-//! * `serialize`: the checked objects as a YAML stream or a JSON `List`.
+//! * `serialize`: the checked objects as a YAML stream or a JSON `List`;
+//! * `encrypt`: every Secret of 1000 teams as SOPS documents (one age recipient) and as
+//!   SealedSecrets (a 4096-bit certificate, `benches/sealing-cert.pem`, public only), and
+//!   one value sealed alone (the RSA-OAEP cost that dominates sealing).
 //!
 //! The values are those of `benches/compare.sh`: 20 LLM keys and a service-account key, with
 //! `namespaces.defaultTeam` plus `teams - 1` further team namespaces.
@@ -187,5 +190,62 @@ fn bench_serialize(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_values, bench_render, bench_serialize);
+fn bench_encrypt(c: &mut Criterion) {
+    use recif_secrets::encrypt::{sealed, sops, Job, Scheme};
+    use std::time::SystemTime;
+    let mut group = c.benchmark_group("encrypt");
+    group.sample_size(10);
+    let pem = include_bytes!("sealing-cert.pem");
+    let sealer = sealed::Sealer::from_pem(
+        "sealing-cert.pem",
+        pem,
+        sealed::Scope::Strict,
+        SystemTime::now(),
+    )
+    .expect("the bench certificate is valid");
+    let recipient = "age1yz02ktdwq7un52j9h2u49px6wl79phxrh9z9t7lg8pclh3cjmamstx4jh4".to_string();
+    let sops = sops::SopsAge::new(&[("bench".to_string(), recipient)]).expect("recipient");
+    group.bench_function("seal_one_value_rsa4096", |b| {
+        b.iter(|| {
+            black_box(sealer.seal_value(
+                b"sk-00-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+                "team-a/agent-env",
+            ))
+        })
+    });
+    // Every Secret of 1000 teams (2001 Secrets, 21,002 values) as SOPS documents; sealing
+    // them all takes seconds (one RSA-4096 encryption per value), so it is measured at 100
+    // teams here and once at 1000 by `benches/compare.sh`'s encryption line.
+    for (name, scheme, teams) in [
+        ("sops_age", Scheme::Sops(sops), 1000),
+        ("sealed_rsa4096", Scheme::Sealed(sealer), 100),
+    ] {
+        let secrets: Vec<serde_json::Value> = manifests_for(&values_document(teams))
+            .objects
+            .iter()
+            .filter(|o| o.kind() == "Secret")
+            .map(|o| o.to_json())
+            .collect();
+        let jobs: Vec<Job> = secrets
+            .iter()
+            .map(|s| Job {
+                secret: s,
+                fingerprint: None,
+            })
+            .collect();
+        group.throughput(Throughput::Elements(teams as u64));
+        group.bench_with_input(BenchmarkId::new(name, teams), &jobs, |b, jobs| {
+            b.iter(|| black_box(scheme.documents(jobs, SystemTime::now())))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_values,
+    bench_render,
+    bench_serialize,
+    bench_encrypt
+);
 criterion_main!(benches);

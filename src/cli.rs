@@ -136,6 +136,32 @@ pub struct RenderArgs {
     /// Only output objects of this KIND/NAME (repeatable), e.g. secret/agent-env
     #[arg(long, value_name = "KIND/NAME")]
     pub show_only: Vec<String>,
+    #[command(flatten)]
+    pub encryption: EncryptionArgs,
+}
+
+/// Encrypted Secrets (`render`): SOPS documents for age recipients, or SealedSecrets.
+#[derive(Args, Debug, Clone, Default)]
+pub struct EncryptionArgs {
+    /// Encrypt every Secret as a SOPS document for this age recipient (repeatable)
+    #[arg(long = "sops-age", value_name = "RECIPIENT", conflicts_with = "apply")]
+    pub sops_age: Vec<String>,
+    /// Age recipients for --sops-age, one per line (`#` comments), as age -R (repeatable)
+    #[arg(
+        long = "sops-age-recipients-file",
+        value_name = "FILE",
+        conflicts_with = "apply"
+    )]
+    pub sops_age_files: Vec<PathBuf>,
+    /// Seal every Secret into a SealedSecret with this controller certificate (kubeseal --fetch-cert)
+    #[arg(long, value_name = "CERT.pem", conflicts_with_all = ["sops_age", "sops_age_files"])]
+    pub seal_cert: Option<PathBuf>,
+    /// The Sealed Secrets scope
+    #[arg(long, value_enum, requires = "seal_cert")]
+    pub seal_scope: Option<crate::encrypt::sealed::Scope>,
+    /// The no-churn fingerprint key (default ~/.config/recif-secrets/fingerprint.key)
+    #[arg(long, value_name = "FILE")]
+    pub fingerprint_key: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

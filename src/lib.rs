@@ -14,6 +14,7 @@ pub mod deliver;
 pub mod diag;
 pub mod diff;
 pub mod doctor;
+pub mod encrypt;
 pub mod kubectl;
 pub mod live;
 pub mod manifests;

@@ -4,6 +4,7 @@
 //! printer is [`print_diagnostics`], called by `main.rs`.
 
 mod completions;
+mod encrypt;
 mod init;
 mod man;
 mod render;

@@ -29,19 +29,37 @@ pub(super) fn run(
             json: args.output == Format::Json,
         },
     };
+    let scheme = super::encrypt::scheme(&args.encryption, args.output)?;
     let out = warnings::render(&req, stdin)?;
     print_diagnostics(err, &out.warnings);
-    let manifests = show_only(out.manifests, &args.show_only)?;
+    if scheme.is_some() {
+        super::encrypt::check_something_to_encrypt(&out.manifests)?;
+    }
+    let mut manifests = show_only(out.manifests, &args.show_only)?;
+    if let Some(scheme) = &scheme {
+        // Only encrypted text from here on: no plaintext Secret value reaches a file.
+        let key = match &args.output_dir {
+            Some(dir) => super::encrypt::fingerprint_key(
+                args.encryption.fingerprint_key.as_deref(),
+                dir,
+                err,
+            )?,
+            None => None,
+        };
+        let reuse = args.output_dir.as_deref().zip(key.as_ref());
+        manifests = super::encrypt::encrypt(manifests, scheme, reuse)?;
+    }
     let format = args.output;
     let write = |w: &mut dyn Write| match format {
         Format::Yaml => manifests.write_yaml(w),
         Format::Json => w.write_all(manifests.to_json().as_bytes()),
     };
     if let Some(dir) = &args.output_dir {
-        if manifests
-            .objects
-            .iter()
-            .any(|o| o.typed_kind() == Kind::Secret)
+        if scheme.is_none()
+            && manifests
+                .objects
+                .iter()
+                .any(|o| o.typed_kind() == Kind::Secret)
         {
             if let Some(tree) = deliver::git_work_tree(dir) {
                 let _ = writeln!(

@@ -21,18 +21,21 @@ pub enum Kind {
     SecretStore,
     ServiceAccount,
     Secret,
+    /// Output only: a Secret sealed by `render --seal-cert` (never parsed from templates).
+    SealedSecret,
     ExternalSecret,
 }
 
 impl Kind {
     /// In output order (SPEC 4): Namespaces, stores, ServiceAccounts, Secrets,
     /// ExternalSecrets.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Namespace,
         Kind::ClusterSecretStore,
         Kind::SecretStore,
         Kind::ServiceAccount,
         Kind::Secret,
+        Kind::SealedSecret,
         Kind::ExternalSecret,
     ];
 
@@ -43,6 +46,7 @@ impl Kind {
             Kind::SecretStore => "SecretStore",
             Kind::ServiceAccount => "ServiceAccount",
             Kind::Secret => "Secret",
+            Kind::SealedSecret => "SealedSecret",
             Kind::ExternalSecret => "ExternalSecret",
         }
     }
@@ -82,6 +86,8 @@ impl Kind {
             | Kind::ServiceAccount
             | Kind::Secret
             | Kind::ExternalSecret => true,
+            // Bound to its namespace and name (the RSA-OAEP label of its scope).
+            Kind::SealedSecret => false,
         }
     }
 }

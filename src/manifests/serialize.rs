@@ -102,6 +102,21 @@ impl Manifest {
         }
     }
 
+    /// An encrypted object (`render --sops-age`/`--seal-cert`), kept as the exact text it was
+    /// encrypted to or read back from the output folder. It is made once per object, after
+    /// `build`, so it never passes through the namespace-stamping memo: an encrypted object
+    /// is bound to its namespace and name.
+    pub fn encrypted(kind: Kind, namespace: &str, name: &str, text: String) -> Self {
+        Manifest {
+            kind: kind.as_str().to_string(),
+            namespace: Some(namespace.to_string()),
+            name: name.to_string(),
+            typed_kind: kind,
+            pieces: vec![Piece::Text(text)],
+            json: None,
+        }
+    }
+
     fn write(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         for p in &self.pieces {
             w.write_all(match p {

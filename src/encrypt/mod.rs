@@ -1,0 +1,113 @@
+//! Encrypted output: Secrets as SOPS documents (age) or as Sealed Secrets, so that they can
+//! be kept in Git. Pure functions of the plaintext object (and fresh randomness); reading an
+//! earlier output folder to avoid churn is the command layer's job, with [`fingerprint`].
+
+pub mod fingerprint;
+pub mod sealed;
+pub mod sops;
+
+/// Why an object could not be encrypted. Never holds a secret value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncryptError(pub String);
+
+impl std::fmt::Display for EncryptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EncryptError {}
+
+use std::time::SystemTime;
+
+use serde_json::Value;
+
+/// How Secrets are encrypted.
+#[derive(Clone, Debug)]
+pub enum Scheme {
+    /// SOPS documents for these age recipients (the object stays a `v1` Secret).
+    Sops(sops::SopsAge),
+    /// SealedSecrets for this controller certificate and scope.
+    Sealed(sealed::Sealer),
+}
+
+impl Scheme {
+    /// The kind of the encrypted object.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Scheme::Sops(_) => "Secret",
+            Scheme::Sealed(_) => sealed::KIND,
+        }
+    }
+
+    /// What identifies the encryption keys, for [`fingerprint`]s: changing it re-encrypts.
+    pub fn id(&self) -> String {
+        match self {
+            Scheme::Sops(s) => {
+                let r: Vec<&str> = s.recipients().collect();
+                format!("sops-age {}", r.join(","))
+            }
+            Scheme::Sealed(s) => format!("sealed {} {}", s.scope().as_str(), s.cert_sha256()),
+        }
+    }
+
+    /// The encrypted object for `secret` (a Secret as JSON).
+    pub fn encrypt(&self, secret: &Value, now: SystemTime) -> Result<Value, EncryptError> {
+        match self {
+            Scheme::Sops(s) => s.encrypt(secret, now),
+            Scheme::Sealed(s) => s.seal(secret),
+        }
+    }
+
+    /// The encrypted object as a YAML document (without `---`), preceded by the fingerprint
+    /// line when one is given.
+    pub fn document(
+        &self,
+        secret: &Value,
+        fingerprint: Option<&str>,
+        now: SystemTime,
+    ) -> Result<String, EncryptError> {
+        let encrypted = self.encrypt(secret, now)?;
+        let mut text = fingerprint.map(fingerprint::line).unwrap_or_default();
+        crate::yamlfmt::emit_document(&mut text, &encrypted);
+        Ok(text)
+    }
+}
+
+/// One object to encrypt: the plaintext Secret and, in `--output-dir`, its fingerprint.
+pub struct Job<'a> {
+    pub secret: &'a Value,
+    pub fingerprint: Option<String>,
+}
+
+impl Scheme {
+    /// [`Scheme::document`] for every job, in order, spread over the machine's cores
+    /// (sealing costs one RSA encryption per value).
+    pub fn documents(
+        &self,
+        jobs: &[Job<'_>],
+        now: SystemTime,
+    ) -> Vec<Result<String, EncryptError>> {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(jobs.len().max(1));
+        let chunk = jobs.len().div_ceil(threads).max(1);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = jobs
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|j| self.document(j.secret, j.fingerprint.as_deref(), now))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("an encryption thread panicked"))
+                .collect()
+        })
+    }
+}

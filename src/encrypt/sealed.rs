@@ -1,0 +1,320 @@
+//! Bitnami Sealed Secrets: a Secret sealed with the controller's certificate into a
+//! `bitnami.com/v1alpha1` `SealedSecret`, in the format of bitnami-labs/sealed-secrets
+//! (`pkg/crypto` HybridEncrypt, `pkg/apis/sealedsecrets/v1alpha1`):
+//!
+//! * each value of the Secret is sealed on its own: a random 32-byte session key encrypted
+//!   with RSA-OAEP (SHA-256) whose label is the scope (`namespace/name` strict, `namespace`
+//!   namespace-wide, empty cluster-wide), then the 2-byte big-endian length of that RSA
+//!   ciphertext, the RSA ciphertext, and the value encrypted with AES-256-GCM under the
+//!   session key with a zero nonce (the key is used once); base64 of all that is
+//!   `spec.encryptedData.<key>`;
+//! * `spec.template` carries the Secret's metadata and type (and `immutable`); a non-strict
+//!   scope is the annotation `sealedsecrets.bitnami.com/namespace-wide` or `cluster-wide`
+//!   on both the SealedSecret and the template, as kubeseal writes it.
+//!
+//! Sealing only uses the public key (RSA encryption). The `rsa` crate's advisory
+//! RUSTSEC-2023-0071 (Marvin: timing of private-key operations) does not apply to it.
+
+use std::time::SystemTime;
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use rand::RngCore;
+use rsa::pkcs8::DecodePublicKey;
+use rsa::traits::PublicKeyParts;
+use rsa::{Oaep, RsaPublicKey};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use x509_cert::der::{DecodePem, Encode};
+
+use super::EncryptError;
+
+pub const API_VERSION: &str = "bitnami.com/v1alpha1";
+pub const KIND: &str = "SealedSecret";
+const NAMESPACE_WIDE: &str = "sealedsecrets.bitnami.com/namespace-wide";
+const CLUSTER_WIDE: &str = "sealedsecrets.bitnami.com/cluster-wide";
+
+/// Where a sealed Secret may be unsealed (kubeseal's `--scope`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scope {
+    /// Only under its own namespace and name (the default).
+    #[default]
+    Strict,
+    /// Under any name in its namespace.
+    NamespaceWide,
+    /// Anywhere in the cluster.
+    ClusterWide,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Strict => "strict",
+            Scope::NamespaceWide => "namespace-wide",
+            Scope::ClusterWide => "cluster-wide",
+        }
+    }
+
+    /// The RSA-OAEP label of this scope.
+    pub fn label(self, namespace: &str, name: &str) -> String {
+        match self {
+            Scope::Strict => format!("{namespace}/{name}"),
+            Scope::NamespaceWide => namespace.to_string(),
+            Scope::ClusterWide => String::new(),
+        }
+    }
+
+    fn annotation(self) -> Option<&'static str> {
+        match self {
+            Scope::Strict => None,
+            Scope::NamespaceWide => Some(NAMESPACE_WIDE),
+            Scope::ClusterWide => Some(CLUSTER_WIDE),
+        }
+    }
+}
+
+/// The public key of a Sealed Secrets controller, from its certificate.
+#[derive(Clone, Debug)]
+pub struct Sealer {
+    key: RsaPublicKey,
+    scope: Scope,
+    /// SHA-256 of the certificate (DER), lower-case hex.
+    cert_sha256: String,
+}
+
+impl Sealer {
+    /// Reads the controller's certificate (`kubeseal --fetch-cert`), PEM. The first
+    /// certificate is used, as kubeseal does. `name` is the file's name, for errors.
+    pub fn from_pem(
+        name: &str,
+        pem: &[u8],
+        scope: Scope,
+        now: SystemTime,
+    ) -> Result<Sealer, EncryptError> {
+        let err = |m: String| EncryptError(format!("--seal-cert {name}: {m}"));
+        let text = std::str::from_utf8(pem)
+            .map_err(|_| err("not a PEM certificate (the file is not text)".into()))?;
+        let Some(label) = first_pem_label(text) else {
+            return Err(err(
+                "not a PEM certificate (no -----BEGIN CERTIFICATE----- block); fetch it with `kubeseal --fetch-cert`".into(),
+            ));
+        };
+        if label != "CERTIFICATE" {
+            return Err(err(format!(
+                "holds a {label}, not a certificate; pass the controller's certificate (`kubeseal --fetch-cert`)"
+            )));
+        }
+        let start = text
+            .find("-----BEGIN CERTIFICATE-----")
+            .expect("label found");
+        let end = text[start..]
+            .find("-----END CERTIFICATE-----")
+            .map(|e| start + e + "-----END CERTIFICATE-----".len())
+            .ok_or_else(|| err("the certificate has no END line".into()))?;
+        let cert = x509_cert::Certificate::from_pem(&text[start..end])
+            .map_err(|e| err(format!("not a valid X.509 certificate: {e}")))?;
+        let validity = &cert.tbs_certificate.validity;
+        let not_after = validity.not_after.to_system_time();
+        if not_after < now {
+            return Err(err(format!(
+                "the certificate expired on {}; fetch the controller's current one (`kubeseal --fetch-cert`)",
+                super::sops::rfc3339(not_after)
+            )));
+        }
+        if validity.not_before.to_system_time() > now {
+            return Err(err(format!(
+                "the certificate is not valid before {}",
+                super::sops::rfc3339(validity.not_before.to_system_time())
+            )));
+        }
+        let spki = cert
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .map_err(|e| err(format!("cannot read the public key: {e}")))?;
+        let key = RsaPublicKey::from_public_key_der(&spki).map_err(|_| {
+            err("the certificate's key is not an RSA key (Sealed Secrets uses RSA)".into())
+        })?;
+        if key.size() < 256 {
+            return Err(err(format!(
+                "the certificate's RSA key has {} bits; at least 2048 are required",
+                key.size() * 8
+            )));
+        }
+        let der = cert
+            .to_der()
+            .map_err(|e| err(format!("cannot encode the certificate: {e}")))?;
+        Ok(Sealer {
+            key,
+            scope,
+            cert_sha256: hex(&Sha256::digest(&der)),
+        })
+    }
+
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+
+    /// SHA-256 of the certificate, hex: what identifies the sealing key in fingerprints.
+    pub fn cert_sha256(&self) -> &str {
+        &self.cert_sha256
+    }
+
+    /// Seals one value with a scope label: the bytes of `encryptedData.<key>`, before base64.
+    pub fn seal_value(&self, plain: &[u8], label: &str) -> Result<Vec<u8>, EncryptError> {
+        let mut session = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut session);
+        let wrapped = self
+            .key
+            .encrypt(
+                &mut rand::rngs::OsRng,
+                Oaep::new_with_label::<Sha256, _>(label),
+                &session,
+            )
+            .map_err(|e| EncryptError(format!("RSA-OAEP encryption failed: {e}")))?;
+        let len = u16::try_from(wrapped.len())
+            .map_err(|_| EncryptError("the RSA key is too large".into()))?;
+        let aes = Aes256Gcm::new_from_slice(&session).expect("32-byte key");
+        let sealed = aes
+            .encrypt(Nonce::from_slice(&[0u8; 12]), plain)
+            .expect("AES-GCM encryption of an in-memory buffer");
+        let mut out = Vec::with_capacity(2 + wrapped.len() + sealed.len());
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&wrapped);
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    /// Seals a Secret (as JSON) into a SealedSecret (as JSON).
+    pub fn seal(&self, secret: &Value) -> Result<Value, EncryptError> {
+        let meta = secret
+            .get("metadata")
+            .and_then(Value::as_object)
+            .ok_or_else(|| EncryptError("the Secret has no metadata".into()))?;
+        let name = meta.get("name").and_then(Value::as_str).unwrap_or("");
+        let namespace = meta.get("namespace").and_then(Value::as_str).unwrap_or("");
+        if name.is_empty() || namespace.is_empty() {
+            return Err(EncryptError(
+                "a Secret needs a name and a namespace to be sealed".into(),
+            ));
+        }
+        let where_ = format!("Secret {namespace}/{name}");
+        let label = self.scope.label(namespace, name);
+        let mut plain: Vec<(String, Vec<u8>)> = Vec::new();
+        if let Some(data) = secret.get("data").and_then(Value::as_object) {
+            for (k, v) in data {
+                let b64 = v.as_str().unwrap_or("");
+                let bytes = B64
+                    .decode(b64)
+                    .map_err(|_| EncryptError(format!("{where_}: data.{k} is not base64")))?;
+                plain.push((k.clone(), bytes));
+            }
+        }
+        if let Some(data) = secret.get("stringData").and_then(Value::as_object) {
+            for (k, v) in data {
+                // stringData wins over data, as the API server merges them.
+                plain.retain(|(key, _)| key != k);
+                plain.push((k.clone(), v.as_str().unwrap_or("").as_bytes().to_vec()));
+            }
+        }
+        plain.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut encrypted = Map::new();
+        for (k, bytes) in plain {
+            let sealed = self.seal_value(&bytes, &label)?;
+            encrypted.insert(k, Value::String(B64.encode(sealed)));
+        }
+
+        let mut template_meta = meta.clone();
+        let mut own_meta = Map::new();
+        own_meta.insert("name".into(), name.into());
+        own_meta.insert("namespace".into(), namespace.into());
+        for k in ["labels", "annotations"] {
+            if let Some(v) = meta.get(k) {
+                own_meta.insert(k.into(), v.clone());
+            }
+        }
+        if let Some(a) = self.scope.annotation() {
+            for m in [&mut template_meta, &mut own_meta] {
+                let annotations = m
+                    .entry("annotations")
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(annotations) = annotations {
+                    annotations.insert(a.into(), "true".into());
+                }
+            }
+        }
+        let mut template = Map::new();
+        template.insert("metadata".into(), Value::Object(template_meta));
+        for k in ["type", "immutable"] {
+            if let Some(v) = secret.get(k) {
+                template.insert(k.into(), v.clone());
+            }
+        }
+        Ok(serde_json::json!({
+            "apiVersion": API_VERSION,
+            "kind": KIND,
+            "metadata": own_meta,
+            "spec": {
+                "encryptedData": encrypted,
+                "template": template,
+            },
+        }))
+    }
+}
+
+/// The label of the first PEM block (`CERTIFICATE`, `PRIVATE KEY`, ...), if any.
+fn first_pem_label(text: &str) -> Option<&str> {
+    let start = text.find("-----BEGIN ")? + "-----BEGIN ".len();
+    let end = text[start..].find("-----")?;
+    Some(&text[start..start + end])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_labels_are_those_of_sealed_secrets() {
+        assert_eq!(
+            Scope::Strict.label("team-a", "agent-env"),
+            "team-a/agent-env"
+        );
+        assert_eq!(Scope::NamespaceWide.label("team-a", "agent-env"), "team-a");
+        assert_eq!(Scope::ClusterWide.label("team-a", "agent-env"), "");
+    }
+
+    #[test]
+    fn non_certificates_are_refused_by_what_they_are() {
+        let now = SystemTime::now();
+        let e = Sealer::from_pem(
+            "k.pem",
+            b"-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n",
+            Scope::Strict,
+            now,
+        )
+        .unwrap_err();
+        assert!(
+            e.0.contains("holds a PRIVATE KEY, not a certificate"),
+            "{e}"
+        );
+        assert!(!e.0.contains("MIIB"), "{e}");
+        let e = Sealer::from_pem("x.pem", b"hello", Scope::Strict, now).unwrap_err();
+        assert!(e.0.contains("not a PEM certificate"), "{e}");
+        let e = Sealer::from_pem("b.pem", &[0xff, 0xfe], Scope::Strict, now).unwrap_err();
+        assert!(e.0.contains("not a PEM certificate"), "{e}");
+        let e = Sealer::from_pem(
+            "c.pem",
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            Scope::Strict,
+            now,
+        )
+        .unwrap_err();
+        assert!(e.0.contains("not a valid X.509 certificate"), "{e}");
+    }
+}
