@@ -91,6 +91,33 @@ const CASES: &[Case] = &[
     ok("file: merge keys with an empty list", &["-f", "@@merge_edge.yaml"]),
     ok("file: a UTF-8 byte order mark", &["-f", "@@bom.yaml"]),
     ok("file: CRLF line ends", &["-f", "@@crlf.yaml"]),
+    // Block scalars, flow indentation, tabs and line breaks as go-yaml reads them (issue 11).
+    ok("file: an empty | block scalar at the end", &["-f", "@@block_empty_end_literal.yaml"]),
+    ok("file: an empty > block scalar, no line break after it", &["-f", "@@block_empty_end_folded.yaml"]),
+    ok("file: an empty |+ block scalar then blank lines", &["-f", "@@block_empty_end_keep.yaml"]),
+    ok("file: an empty |2 block scalar then a line of spaces", &["-f", "@@block_empty_end_indent.yaml"]),
+    ok("file: empty block scalars at the end of a list", &["-f", "@@block_empty_end_list.yaml"]),
+    ok("file: empty block scalars before ---", &["-f", "@@block_empty_before_separator.yaml"]),
+    ok("file: empty block scalars before the next key", &["-f", "@@block_empty_middle.yaml"]),
+    ok("file: flow collections and quoted scalars at the parent's indentation", &["-f", "@@flow_parent_indent.yaml"]),
+    ok("file: a tab after : separates the value", &["-f", "@@tab_separator.yaml"]),
+    ok("file: NEL, LS and PS line breaks", &["-f", "@@unicode_breaks.yaml"]),
+    ok("file: CRLF copy of prometheus-nats-exporter's values.yaml", &["-f", "@@corpus_crlf_nats_exporter.yaml"]),
+    ok("file: BOM copy of prometheus-nats-exporter's values.yaml", &["-f", "@@corpus_bom_nats_exporter.yaml"]),
+    ok("file: CRLF copy of an old rabbitmq values-production.yaml (tabs after :)", &["-f", "@@corpus_crlf_rabbitmq_production.yaml"]),
+    ok("file: BOM copy of an old rabbitmq values-production.yaml (tabs after :)", &["-f", "@@corpus_bom_rabbitmq_production.yaml"]),
+    ok("files: CRLF and BOM copies merged", &["-f", "@@corpus_bom_nats_exporter.yaml", "-f", "@@corpus_crlf_rabbitmq_production.yaml"]),
+    bad("file: CRLF copy of an old alertmanager-bot values.yaml (a tab-indented line)", &["-f", "@@corpus_crlf_alertmanager_bot.yaml"]),
+    bad("file: BOM copy of an old alertmanager-bot values.yaml (a tab-indented line)", &["-f", "@@corpus_bom_alertmanager_bot.yaml"]),
+    bad("file: a comment indented with a tab", &["-f", "@@bad_tab_comment.yaml"]),
+    bad("file: a line of only a tab", &["-f", "@@bad_tab_blank_line.yaml"]),
+    bad("file: a tab after a list dash", &["-f", "@@bad_tab_after_dash.yaml"]),
+    bad("file: a tab-indented line in a block scalar", &["-f", "@@bad_tab_in_block_scalar.yaml"]),
+    bad("file: NEL in a plain scalar", &["-f", "@@bad_nel_plain.yaml"]),
+    bad("file: NEL in a block scalar", &["-f", "@@bad_nel_block.yaml"]),
+    bad("file: LS in a plain scalar, then a line at column 0", &["-f", "@@bad_ls_plain.yaml"]),
+    bad("file: LS in a block scalar, then a line at column 0", &["-f", "@@bad_ls_block.yaml"]),
+    ok("set-file: a file with NEL, LS and PS is kept as it is", &["--set-file", "a=@@unicode_breaks.yaml"]),
     ok("files: two files merge deeply, lists replace", &["-f", "@@base.yaml", "-f", "@@override.yaml"]),
     ok("files: order matters", &["-f", "@@override.yaml", "-f", "@@base.yaml"]),
     ok("files: a later null replaces an earlier map", &["-f", "@@base.yaml", "-f", "@@override_null_map.yaml"]),
@@ -927,6 +954,29 @@ fn corpus_matches_helm() {
         jobs.extend(set_jobs(&dir.join(n), &dir.join(other), i));
     }
     let sets = jobs.len() - singles - pairs.len();
+    // CRLF and BOM copies of every 40th file (the corpus has neither).
+    let copies = tempfile::tempdir().expect("temp dir");
+    for n in names.iter().step_by(40) {
+        let text = std::fs::read(dir.join(n)).expect("corpus file");
+        let mut crlf = Vec::with_capacity(text.len() + text.len() / 20);
+        for &b in &text {
+            if b == b'\n' && crlf.last() != Some(&b'\r') {
+                crlf.push(b'\r');
+            }
+            crlf.push(b);
+        }
+        let mut bom = b"\xef\xbb\xbf".to_vec();
+        bom.extend_from_slice(&text);
+        for (kind, bytes) in [("crlf", crlf), ("bom", bom)] {
+            let copy = copies.path().join(format!("{kind}-{n}"));
+            std::fs::write(&copy, bytes).expect("write a copy");
+            jobs.push(Job {
+                name: format!("{kind} copy of {n}"),
+                args: vec!["-f".into(), copy.to_str().expect("UTF-8 path").to_string()],
+            });
+        }
+    }
+    let copied = jobs.len() - singles - pairs.len() - sets;
     let start = Instant::now();
     let outcomes = parallel(&jobs, |job| corpus_job(&helm, job));
     let count = |range: std::ops::Range<usize>, f: fn(&Outcome) -> bool| {
@@ -935,7 +985,11 @@ fn corpus_matches_helm() {
     let parts = [
         ("single files", 0..singles),
         ("chart pairs", singles..singles + pairs.len()),
-        ("--set* on files", singles + pairs.len()..jobs.len()),
+        (
+            "--set* on files",
+            singles + pairs.len()..jobs.len() - copied,
+        ),
+        ("CRLF and BOM copies", jobs.len() - copied..jobs.len()),
     ];
     for (label, range) in parts {
         eprintln!(

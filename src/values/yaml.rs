@@ -777,6 +777,35 @@ mod tests {
     }
 
     #[test]
+    fn line_breaks_tabs_and_block_ends_as_go_yaml_reads_them() {
+        // Empty block scalars at the end are "" (as before the next key).
+        assert_eq!(json("a: |\n"), serde_json::json!({"a": ""}));
+        assert_eq!(json("l:\n- >\n\n"), serde_json::json!({"l": [""]}));
+        // Flow collections ignore indentation.
+        assert_eq!(
+            json("x:\n  a: [\n  \"s\",\n  {}\n  ]\n"),
+            serde_json::json!({"x": {"a": ["s", {}]}})
+        );
+        // A tab separates a value, but may not start a line.
+        assert_eq!(json("port:\t9090\n"), serde_json::json!({"port": 9090}));
+        let err = load_str("a: 1\n\t# c\n").unwrap_err();
+        assert_eq!((err.line, err.col), (2, 1), "{err:?}");
+        assert!(load_str("l:\n-\tx\n").is_err());
+        // NEL reads as \n (folded in quotes); LS and PS break lines but stay themselves.
+        assert_eq!(json("a: \"x\u{85}y\"\n"), serde_json::json!({"a": "x y"}));
+        assert_eq!(
+            json("a: x\u{2028}  y\n"),
+            serde_json::json!({"a": "x\u{2028}y"})
+        );
+        let err = load_str("a: x\u{85}y\n").unwrap_err();
+        assert_eq!(err.line, 3, "{err:?}");
+        assert_eq!(
+            json("a: 1 # c\u{2029}b: 2\n"),
+            serde_json::json!({"a": 1, "b": 2})
+        );
+    }
+
+    #[test]
     fn syntax_errors_give_position_not_text() {
         let err = load_str("a: 1\nkey: \"sk-secret-value\n").unwrap_err();
         assert!(!err.message.contains("sk-secret"), "{err:?}");
