@@ -102,6 +102,7 @@ fn request() -> Request {
         sources: stdin_sources(),
         namespace: recif_secrets::DEFAULT_NAMESPACE.to_string(),
         templates: None,
+        keep: Default::default(),
     }
 }
 

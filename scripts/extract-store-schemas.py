@@ -8,11 +8,23 @@ against it, so that the tool refuses what the API server would refuse.
 """
 import json
 import os
+import re
 import sys
 
 import yaml
 
-BACKENDS = ["vault", "gcpsm", "aws", "azurekv", "doppler"]
+
+def backends():
+    """The backend list is the Rust one: `Backend` in src/config/concepts.rs (between the
+    markers), so that adding a backend there is the only change."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "src", "config", "concepts.rs")) as f:
+        src = f.read()
+    block = src.split("// backends:begin")[1].split("// backends:end")[0]
+    return re.findall(r'^\s*\w+ = "([^"]+)",', block, re.M)
+
+
+BACKENDS = backends()
 VERSIONS = ["v1", "v1beta1"]
 DROP = {"description", "example"}
 

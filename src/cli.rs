@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::kubectl::KubectlArgs;
 use crate::values::{SetArg, SetKind, Sources};
 
 #[derive(Parser, Debug)]
@@ -120,20 +121,9 @@ pub struct RenderArgs {
     /// Pipe the manifests into `kubectl apply -f -`
     #[arg(long)]
     pub apply: bool,
-    /// The kubectl binary for --apply
-    #[arg(
-        long,
-        value_name = "PATH",
-        default_value = "kubectl",
-        requires = "apply"
-    )]
-    pub kubectl: String,
-    /// kubeconfig context for --apply
-    #[arg(long, requires = "apply")]
-    pub context: Option<String>,
-    /// kubeconfig file for --apply
-    #[arg(long, requires = "apply")]
-    pub kubeconfig: Option<String>,
+    /// How to reach the cluster for --apply (`--kubectl`, `--context`, `--kubeconfig`)
+    #[command(flatten)]
+    pub cluster: KubectlArgs,
     /// Passed to kubectl apply --dry-run
     #[arg(long, value_enum, requires = "apply")]
     pub dry_run: Option<DryRun>,

@@ -1,15 +1,14 @@
 //! Step 5 of the pipeline: where the checked manifests go. Standard output (the default),
-//! a GitOps folder (`--output-dir`), or `kubectl apply -f -` (`--apply`). Nothing here
-//! runs before the whole pipeline has succeeded.
+//! or a GitOps folder (`--output-dir`); `--apply` goes through [`crate::kubectl`]. Nothing
+//! here runs before the whole pipeline has succeeded.
 
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use crate::config::MANAGED_BY;
-use crate::manifests::{Manifest, Manifests};
+use crate::manifests::{Kind, Manifest, Manifests};
 use crate::Error;
 
 /// Writes `text` to standard output. A closed pipe (`| head`) is not an error.
@@ -152,17 +151,7 @@ fn looks_like_ours(name: &str) -> bool {
     let (Some(ns), Some(kind), Some(obj)) = (parts.next(), parts.next(), parts.next()) else {
         return false;
     };
-    !ns.is_empty()
-        && !obj.is_empty()
-        && matches!(
-            kind,
-            "namespace"
-                | "clustersecretstore"
-                | "secretstore"
-                | "serviceaccount"
-                | "secret"
-                | "externalsecret"
-        )
+    !ns.is_empty() && !obj.is_empty() && Kind::ALL.iter().any(|k| k.as_str().to_lowercase() == kind)
 }
 
 /// Whether a file carries this tool's managed-by label.
@@ -197,77 +186,6 @@ pub fn git_work_tree(dir: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-/// How to run `kubectl apply`.
-#[derive(Clone, Debug, Default)]
-pub struct Apply {
-    pub kubectl: String,
-    pub context: Option<String>,
-    pub kubeconfig: Option<String>,
-    pub dry_run: Option<&'static str>,
-    pub server_side: bool,
-}
-
-impl Apply {
-    /// The arguments passed to kubectl.
-    pub fn args(&self) -> Vec<String> {
-        let mut args = vec!["apply".to_string(), "-f".to_string(), "-".to_string()];
-        if let Some(c) = &self.context {
-            args.push(format!("--context={c}"));
-        }
-        if let Some(k) = &self.kubeconfig {
-            args.push(format!("--kubeconfig={k}"));
-        }
-        if let Some(d) = self.dry_run {
-            args.push(format!("--dry-run={d}"));
-        }
-        if self.server_side {
-            args.push("--server-side".to_string());
-        }
-        args
-    }
-
-    /// Pipes what `write` writes into kubectl; its output goes straight to ours. Its failure
-    /// is ours.
-    pub fn run(
-        &self,
-        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-    ) -> Result<(), Error> {
-        let mut child = Command::new(&self.kubectl)
-            .args(self.args())
-            .stdin(Stdio::piped())
-            .spawn()
-            .map_err(|e| {
-                Error::External(format!(
-                    "cannot run {}: {}; install kubectl or pass --kubectl PATH",
-                    self.kubectl,
-                    match e.kind() {
-                        std::io::ErrorKind::NotFound => "not found".to_string(),
-                        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-                        _ => e.to_string(),
-                    }
-                ))
-            })?;
-        let write_result = child
-            .stdin
-            .take()
-            .map(|stdin| {
-                let mut w = std::io::BufWriter::new(stdin);
-                write(&mut w).and_then(|_| w.flush())
-            })
-            .unwrap_or(Ok(()));
-        let status = child
-            .wait()
-            .map_err(|e| Error::External(format!("{} did not finish: {e}", self.kubectl)))?;
-        if !status.success() {
-            return Err(Error::External(match status.code() {
-                Some(code) => format!("kubectl apply failed (exit code {code})"),
-                None => "kubectl apply was killed by a signal".to_string(),
-            }));
-        }
-        write_result.map_err(|e| Error::External(format!("cannot write to kubectl: {e}")))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,28 +200,5 @@ mod tests {
         assert!(!looks_like_ours("kustomization.yaml"));
         assert!(!looks_like_ours("team-a.configmap.x.yaml"));
         assert!(!looks_like_ours("notes.txt"));
-    }
-
-    #[test]
-    fn apply_passes_the_flags_on() {
-        let a = Apply {
-            kubectl: "kubectl".into(),
-            context: Some("prod".into()),
-            kubeconfig: None,
-            dry_run: Some("client"),
-            server_side: true,
-        };
-        assert_eq!(
-            a.args(),
-            [
-                "apply",
-                "-f",
-                "-",
-                "--context=prod",
-                "--dry-run=client",
-                "--server-side"
-            ]
-        );
-        assert_eq!(Apply::default().args(), ["apply", "-f", "-"]);
     }
 }

@@ -1,8 +1,29 @@
-//! Problems found in the input: where they came from, the key path, what is expected.
+//! Problems found in the input: where they came from ([`Origin`]), the key path, what is
+//! expected. Depends on nothing else in the crate.
 
 use std::fmt;
+use std::sync::Arc;
 
-use crate::values::Origin;
+/// Where a value came from, so that an error can point at it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The built-in defaults.
+    Default,
+    /// A values file (`<stdin>` for `-f -`), 1-based line and column.
+    File { path: Arc<str>, line: u32, col: u32 },
+    /// A command-line flag such as `--set`, with the key path it set (never the value).
+    Flag { flag: &'static str, path: String },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => f.write_str("built-in defaults"),
+            Origin::File { path, line, col } => write!(f, "{path}:{line}:{col}"),
+            Origin::Flag { flag, path } => write!(f, "{flag} {path}"),
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {

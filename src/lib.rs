@@ -4,13 +4,15 @@
 //! The pipeline, one module per step:
 //! [`values`] (load, merge, `--set`) -> [`config`] (typed view + checks) -> [`render`]
 //! (templates) -> [`manifests`] (typed objects, checks, serialization) -> [`deliver`]
-//! (stdout, folder, kubectl). [`cli`] and [`command`] are the command line on top.
+//! (stdout, folder). [`cli`], [`commands`] and [`kubectl`] are the command line on top: the
+//! pipeline itself starts no process and writes nothing.
 
 pub mod cli;
-pub mod command;
+pub mod commands;
 pub mod config;
 pub mod deliver;
 pub mod diag;
+pub mod kubectl;
 pub mod manifests;
 pub mod render;
 pub mod schema;
@@ -34,26 +36,35 @@ pub struct Request {
     pub sources: values::Sources,
     pub namespace: String,
     pub templates: Option<PathBuf>,
+    /// What to keep beside each object's YAML (the JSON value for `-o json`).
+    pub keep: manifests::Keep,
 }
 
-/// Why a command failed, mapped to the exit codes of SPEC 6.
-#[derive(Debug)]
+/// Why a command failed, mapped to the exit codes of SPEC 6 (see [`commands::ExitStatus`]).
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Invalid values, templates or rendered objects: exit 1.
+    #[error("{} problem(s) in the input", .0.errors().count())]
     Invalid(Diagnostics),
-    /// Command-line usage: exit 2.
+    /// Command-line usage that clap cannot check alone: exit 2.
+    #[error("{0}")]
     Usage(String),
     /// A failure outside (kubectl, the output folder): exit 3.
+    #[error("{0}")]
     External(String),
 }
 
 impl Error {
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_status(&self) -> commands::ExitStatus {
         match self {
-            Error::Invalid(_) => 1,
-            Error::Usage(_) => 2,
-            Error::External(_) => 3,
+            Error::Invalid(_) => commands::ExitStatus::Invalid,
+            Error::Usage(_) => commands::ExitStatus::Usage,
+            Error::External(_) => commands::ExitStatus::External,
         }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        self.exit_status().code().into()
     }
 }
 
@@ -63,16 +74,18 @@ pub struct Output {
     pub warnings: Diagnostics,
 }
 
-/// Runs the whole pipeline up to the checked objects. Nothing is written here.
+/// Runs the whole pipeline up to the checked objects. Nothing is written and no process is
+/// started here; the command layer adds the warnings that need them
+/// (`commands::warnings::render`).
 pub fn render(req: &Request, stdin: &mut dyn Read) -> Result<Output, Error> {
     let loaded = values::load(&req.sources, stdin).map_err(Error::Invalid)?;
-    let values = values::coalesce(loaded.values, values::defaults());
+    render_values(req, loaded.values)
+}
+
+/// The pipeline from the user's values (before defaults) on.
+pub fn render_values(req: &Request, user_values: values::Node) -> Result<Output, Error> {
+    let values = values::coalesce(user_values, values::defaults());
     let (config, mut diags) = config::build(&values, &req.namespace);
-    for file in &loaded.secret_files {
-        diags
-            .items
-            .extend(values::secrets::file_warnings(std::path::Path::new(file)));
-    }
     let templates = match &req.templates {
         Some(dir) => render::Templates::with_overrides(dir),
         None => Ok(render::Templates::builtin()),
@@ -87,7 +100,7 @@ pub fn render(req: &Request, stdin: &mut dyn Read) -> Result<Output, Error> {
     let (Some(config), Some(templates)) = (config, templates) else {
         return Err(Error::Invalid(diags));
     };
-    match manifests::build(&config, &templates) {
+    match manifests::build_keeping(&config, &templates, req.keep) {
         Ok(m) => Ok(Output {
             manifests: m,
             warnings: diags,

@@ -1,25 +1,22 @@
-//! The `recif-secrets` binary: parses the command line and maps errors to exit codes.
+//! The `recif-secrets` binary: parses the command line, runs the command, and maps its
+//! [`ExitStatus`] or error to the exit code (the one error printer is
+//! `commands::print_error`).
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 use recif_secrets::cli::Cli;
-use recif_secrets::{command, Error};
+use recif_secrets::commands::{self, ExitStatus};
 
 fn main() -> ExitCode {
     let cli = Cli::parse(); // usage errors exit 2, as clap does
     let mut stderr = std::io::stderr();
-    match command::execute(cli, &mut std::io::stdin(), &mut stderr) {
-        Ok(code) => ExitCode::from(code as u8),
+    let status: ExitStatus = match commands::execute(cli, &mut std::io::stdin(), &mut stderr) {
+        Ok(status) => status,
         Err(e) => {
-            match &e {
-                Error::Invalid(diags) => command::print_diagnostics(&mut stderr, diags),
-                Error::Usage(msg) | Error::External(msg) => {
-                    let _ = writeln!(stderr, "error: {msg}");
-                }
-            }
-            ExitCode::from(e.exit_code() as u8)
+            commands::print_error(&mut stderr, &e);
+            e.exit_status()
         }
-    }
+    };
+    status.into()
 }

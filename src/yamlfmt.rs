@@ -1,6 +1,8 @@
 //! YAML text that no value can break: double-quoted scalars with every character a YAML 1.1
 //! reader could fold or reject escaped, and a block emitter that quotes every string that
 //! kubectl (YAML 1.1) or a YAML 1.2 reader could take for something else.
+//! Hand-written because no YAML crate guarantees output that reads the same under YAML 1.1
+//! and 1.2 with hostile strings, and the output bytes are part of the contract.
 
 use std::fmt::Write as _;
 

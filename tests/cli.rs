@@ -312,40 +312,6 @@ fn common_labels_and_annotations_reach_every_object() {
     }
 }
 
-/// The fast reader of template output must read exactly what serde_yaml reads, and must
-/// accept our own output (the same subset of YAML), hostile values included.
-#[test]
-fn fast_yaml_reader_agrees_with_serde_yaml() {
-    use serde::Deserialize;
-    let mut streams = Vec::new();
-    for f in std::fs::read_dir(root().join("examples"))
-        .unwrap()
-        .flatten()
-    {
-        if f.path().extension().is_some_and(|x| x == "yaml") {
-            streams.push(stdout(&run(
-                &["render", "-f", f.path().to_str().unwrap()],
-                "",
-            )));
-        }
-    }
-    let hostile = serde_json::json!({"llm": {"extraEnv": {"A": "x\"\\\n\u{2028}\u{85}: # {{ }} ---", "YES": "no", "B": "\u{7f}\t"}}});
-    streams.push(stdout(&run(&["render", "-f", "-"], &hostile.to_string())));
-    let mut checked = 0;
-    for stream in streams {
-        for doc in stream.split("---\n").filter(|d| !d.trim().is_empty()) {
-            let slow = serde_json::Value::deserialize(
-                serde_yaml::Deserializer::from_str(doc).next().unwrap(),
-            )
-            .unwrap();
-            let fast = recif_secrets::manifests::fastyaml::parse(doc);
-            assert_eq!(fast.as_ref(), Some(&slow), "{doc}");
-            checked += 1;
-        }
-    }
-    assert!(checked > 30);
-}
-
 /// Built-in templates skip the field-by-field comparison that overrides get; this proves
 /// they would pass it: the same templates given as overrides render the same output.
 #[test]
@@ -461,60 +427,4 @@ fn template_overrides_add_fields_and_are_checked() {
         "{}",
         stderr(&out)
     );
-}
-
-/// Objects that differ only by namespace are rendered once and stamped for the other
-/// namespaces; each must be byte-identical to the object rendered for that team alone.
-#[test]
-fn memoized_objects_equal_objects_rendered_alone() {
-    let teams: Vec<String> = (0..40)
-        .map(|i| format!("team-{i}"))
-        .chain(["on".to_string(), "y".to_string()])
-        .collect();
-    let values = serde_json::json!({"namespaces": {"teams": teams}}).to_string();
-    for example in [
-        "examples/inline.yaml",
-        "examples/external-aws-parameter-store.yaml",
-    ] {
-        let all = stdout(&run(
-            &[
-                "render",
-                "-f",
-                example,
-                "-f",
-                "-",
-                "--set",
-                "namespaces.create=true",
-            ],
-            &values,
-        ));
-        let all_docs: Vec<&str> = all.split("---\n").filter(|d| !d.is_empty()).collect();
-        assert!(all_docs.len() > 80, "{example}");
-        for team in ["team-7", "on", "y"] {
-            let alone = stdout(&run(
-                &[
-                    "render",
-                    "-f",
-                    example,
-                    "--set",
-                    &format!("namespaces.defaultTeam={team}"),
-                    "--set",
-                    "namespaces.teams=null",
-                    "--set",
-                    "namespaces.create=true",
-                ],
-                "",
-            ));
-            for doc in alone.split("---\n").filter(|d| !d.is_empty()) {
-                if doc.contains(&format!("namespace: {team}\n"))
-                    || doc.contains(&format!("namespace: \"{team}\"\n"))
-                {
-                    assert!(
-                        all_docs.contains(&doc),
-                        "{example}: {team}: not found in the full render:\n{doc}"
-                    );
-                }
-            }
-        }
-    }
 }

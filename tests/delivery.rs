@@ -321,6 +321,18 @@ fn apply_failures_exit_3_and_nothing_starts_when_rendering_fails() {
 }
 
 #[test]
+fn cluster_flags_without_apply_are_a_usage_error() {
+    let out = run(&["render", "--example", "--context", "prod"], "");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--context only applies with --apply"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty(), "nothing rendered");
+}
+
+#[test]
 fn apply_with_the_real_kubectl_and_no_cluster_fails_cleanly() {
     let Some(kubectl) = tool("KUBECTL", "kubectl") else {
         return;

@@ -54,6 +54,7 @@ fn request(stdin_doc: bool, sets: Vec<SetArg>) -> Request {
         },
         namespace: DEFAULT_NAMESPACE.to_string(),
         templates: None,
+        keep: Default::default(),
     }
 }
 

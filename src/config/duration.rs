@@ -1,4 +1,5 @@
 //! Go's `time.ParseDuration` grammar, as ESO reads `refreshInterval`, without negatives.
+//! Hand-written: Rust duration crates (humantime, ...) accept a different grammar than Go's.
 
 /// Checks a Go duration (`1h`, `30m`, `1h30m`, `1.5h`, `300ms`, `0`). Negative durations,
 /// spaces, unknown units and missing units are refused. Returns a reason when invalid.

@@ -2,6 +2,7 @@
 //! spec. Problems are collected (all of them, each with where the value came from) rather
 //! than stopping at the first.
 
+pub mod concepts;
 pub mod duration;
 pub mod keys;
 pub mod names;
@@ -14,31 +15,20 @@ use base64::Engine as _;
 use crate::diag::Diagnostics;
 use crate::values::{Node, Origin, Value};
 
-pub const PROVIDERS: &[&str] = &["inline", "external", "none"];
-pub const LLM_KEYS_MODES: &[&str] = &["none", "inline", "external"];
-pub const STORE_KINDS: &[&str] = &["ClusterSecretStore", "SecretStore"];
-pub const API_VERSIONS: &[&str] = &["external-secrets.io/v1", "external-secrets.io/v1beta1"];
-pub const BACKENDS: &[&str] = &["vault", "gcpsm", "aws", "azurekv", "doppler"];
+pub use concepts::{ApiVersion, Backend, LlmKeys, Provider, StoreKind};
+
+// The name lists, derived from the typed definitions in `concepts.rs`.
+pub const PROVIDERS: &[&str] = Provider::NAMES;
+pub const LLM_KEYS_MODES: &[&str] = LlmKeys::NAMES;
+pub const STORE_KINDS: &[&str] = StoreKind::NAMES;
+pub const API_VERSIONS: &[&str] = ApiVersion::NAMES;
+pub const BACKENDS: &[&str] = Backend::NAMES;
 pub const GCP_CREDENTIAL_TYPES: &[&str] =
     &["service_account", "external_account", "authorized_user"];
 
 /// Labels every rendered object carries; `commonLabels` may not change them.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "recif-secrets");
 pub const PART_OF: (&str, &str) = ("app.kubernetes.io/part-of", "recif");
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Provider {
-    Inline,
-    External,
-    None,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LlmKeys {
-    None,
-    Inline,
-    External,
-}
 
 /// The typed, checked configuration that the templates render.
 #[derive(Clone, Debug)]
@@ -305,14 +295,12 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
         r.unknown_keys(path, &keys::names(table));
     }
 
-    let provider = match r
-        .choice(&["secrets", "provider"], PROVIDERS, "inline")
-        .as_str()
-    {
-        "external" => Provider::External,
-        "none" => Provider::None,
-        _ => Provider::Inline,
-    };
+    let provider = Provider::from_name(&r.choice(
+        &["secrets", "provider"],
+        PROVIDERS,
+        Provider::Inline.as_str(),
+    ))
+    .unwrap_or(Provider::Inline);
 
     if !names::is_dns_label(platform_namespace) {
         r.diags.error(
@@ -334,14 +322,12 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
     let llm_env = llm_env(r);
     let sa_key = service_account_key(r);
 
-    let llm_keys = match r
-        .choice(&["workloadIdentity", "llmKeys"], LLM_KEYS_MODES, "none")
-        .as_str()
-    {
-        "inline" => LlmKeys::Inline,
-        "external" => LlmKeys::External,
-        _ => LlmKeys::None,
-    };
+    let llm_keys = LlmKeys::from_name(&r.choice(
+        &["workloadIdentity", "llmKeys"],
+        LLM_KEYS_MODES,
+        LlmKeys::None.as_str(),
+    ))
+    .unwrap_or(LlmKeys::None);
 
     let external = match (provider, llm_keys) {
         (Provider::External, _) => Some(external(r, true)),
@@ -361,7 +347,7 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
                 "",
                 format!(
                     "{name} is set inline but secrets.provider is {}{}; it is not rendered",
-                    provider_name(provider),
+                    provider.as_str(),
                     if provider == Provider::None {
                         " without workloadIdentity.llmKeys: inline"
                     } else {
@@ -378,7 +364,7 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
                 "llm.gcp",
                 format!(
                     "a service-account key is set but secrets.provider is {}; it is not rendered",
-                    provider_name(provider)
+                    provider.as_str()
                 ),
             );
         }
@@ -406,14 +392,6 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
         },
         external,
         workload_identity,
-    }
-}
-
-fn provider_name(p: Provider) -> &'static str {
-    match p {
-        Provider::Inline => "inline",
-        Provider::External => "external",
-        Provider::None => "none",
     }
 }
 
@@ -700,8 +678,12 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
             String::new()
         }
     };
-    let store_kind = r.choice(&p("storeKind"), STORE_KINDS, "ClusterSecretStore");
-    let api_version = r.choice(&p("apiVersion"), API_VERSIONS, API_VERSIONS[0]);
+    let store_kind = r.choice(
+        &p("storeKind"),
+        STORE_KINDS,
+        StoreKind::ClusterSecretStore.as_str(),
+    );
+    let api_version = r.choice(&p("apiVersion"), API_VERSIONS, ApiVersion::V1.as_str());
     let refresh_interval = match r.text(&p("refreshInterval")) {
         None => "1h".to_string(),
         Some(t) => match duration::check_go_duration(&t.value) {
@@ -737,7 +719,7 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
         .or_else(|| {
             store
                 .as_ref()
-                .filter(|s| s.backend == "vault")
+                .filter(|s| s.backend == Backend::Vault.as_str())
                 .map(|_| "value".to_string())
         });
     External {

@@ -206,67 +206,65 @@ fn walk(schema: &J, node: &Node, path: &str, diags: &mut Diagnostics) -> Option<
     }
 }
 
-/// The patterns that occur in ESO's provider schemas, as named checks. Every pattern of the
-/// embedded schemas is known (a unit test makes sure).
-pub const KNOWN_PATTERNS: &[(&str, &str)] = &[
-    (
-        r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
-        "must be a DNS subdomain name (lower-case letters, digits, '-', '.')",
-    ),
-    (
-        r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
-        "must be a DNS label (lower-case letters, digits, '-')",
-    ),
-    (
-        r"^[-._a-zA-Z0-9]+$",
-        "must be a Secret key (letters, digits, '-', '_', '.')",
-    ),
-    (
-        r"^[a-z0-9-]+$",
-        "must be lower-case letters, digits and '-'",
-    ),
-    (
-        r"^.*@.*\.iam\.gserviceaccount\.com$",
-        "must be a Google service-account email (…@….iam.gserviceaccount.com)",
-    ),
-];
+/// One pattern of ESO's provider schemas as a named check: the regex text as the schema
+/// spells it (the lookup key), what it means, and the check itself (hand-written: five
+/// fixed, simple patterns do not justify a regex engine).
+pub struct Pattern {
+    pub regex: &'static str,
+    pub why: &'static str,
+    pub check: fn(&str) -> bool,
+}
 
-fn pattern_problem(pattern: &str, s: &str) -> Option<&'static str> {
-    let (i, why) = KNOWN_PATTERNS
-        .iter()
-        .enumerate()
-        .find(|(_, (p, _))| *p == pattern)
-        .map(|(i, (_, w))| (i, *w))?;
-    let ok = match i {
-        0 => s.split('.').all(|l| {
-            !l.is_empty()
-                && l.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        }),
-        1 => {
-            !s.is_empty()
-                && s.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !s.starts_with('-')
-                && !s.ends_with('-')
-        }
-        2 => {
+/// Every pattern of the embedded schemas is here (a unit test makes sure); each entry
+/// carries its own check, so the order of the table means nothing.
+pub const KNOWN_PATTERNS: &[Pattern] = &[
+    Pattern {
+        regex: r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+        why: "must be a DNS subdomain name (lower-case letters, digits, '-', '.')",
+        check: |s| s.split('.').all(dns_label),
+    },
+    Pattern {
+        regex: r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        why: "must be a DNS label (lower-case letters, digits, '-')",
+        check: dns_label,
+    },
+    Pattern {
+        regex: r"^[-._a-zA-Z0-9]+$",
+        why: "must be a Secret key (letters, digits, '-', '_', '.')",
+        check: |s| {
             !s.is_empty()
                 && s.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
-        }
-        3 => {
-            !s.is_empty()
-                && s.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        }
-        _ => s.split_once('@').is_some_and(|(_, d)| {
-            d.contains(".iam.gserviceaccount.com") && s.ends_with(".iam.gserviceaccount.com")
-        }),
-    };
-    (!ok).then_some(why)
+        },
+    },
+    Pattern {
+        regex: r"^[a-z0-9-]+$",
+        why: "must be lower-case letters, digits and '-'",
+        check: |s| !s.is_empty() && s.bytes().all(lower_digit_dash),
+    },
+    Pattern {
+        regex: r"^.*@.*\.iam\.gserviceaccount\.com$",
+        why: "must be a Google service-account email (…@….iam.gserviceaccount.com)",
+        check: |s| {
+            s.split_once('@').is_some_and(|(_, d)| {
+                d.contains(".iam.gserviceaccount.com") && s.ends_with(".iam.gserviceaccount.com")
+            })
+        },
+    },
+];
+
+fn lower_digit_dash(b: u8) -> bool {
+    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'
+}
+
+fn dns_label(l: &str) -> bool {
+    !l.is_empty() && l.bytes().all(lower_digit_dash) && !l.starts_with('-') && !l.ends_with('-')
+}
+
+/// The problem with `s` under the schema pattern `pattern` (looked up by its text).
+fn pattern_problem(pattern: &str, s: &str) -> Option<&'static str> {
+    let p = KNOWN_PATTERNS.iter().find(|p| p.regex == pattern)?;
+    (!(p.check)(s)).then_some(p.why)
 }
 
 #[cfg(test)]
@@ -295,7 +293,7 @@ mod tests {
         assert!(!ps.is_empty());
         for p in ps {
             assert!(
-                KNOWN_PATTERNS.iter().any(|(k, _)| *k == p),
+                KNOWN_PATTERNS.iter().any(|k| k.regex == p),
                 "unknown pattern {p}"
             );
         }
@@ -303,12 +301,12 @@ mod tests {
 
     #[test]
     fn patterns_behave_like_their_regexes() {
-        assert!(pattern_problem(KNOWN_PATTERNS[0].0, "a.b-c").is_none());
-        assert!(pattern_problem(KNOWN_PATTERNS[0].0, "A").is_some());
-        assert!(pattern_problem(KNOWN_PATTERNS[1].0, "a.b").is_some());
-        assert!(pattern_problem(KNOWN_PATTERNS[2].0, "adc.json").is_none());
-        assert!(pattern_problem(KNOWN_PATTERNS[4].0, "x@p.iam.gserviceaccount.com").is_none());
-        assert!(pattern_problem(KNOWN_PATTERNS[4].0, "x@gmail.com").is_some());
+        assert!(pattern_problem(KNOWN_PATTERNS[0].regex, "a.b-c").is_none());
+        assert!(pattern_problem(KNOWN_PATTERNS[0].regex, "A").is_some());
+        assert!(pattern_problem(KNOWN_PATTERNS[1].regex, "a.b").is_some());
+        assert!(pattern_problem(KNOWN_PATTERNS[2].regex, "adc.json").is_none());
+        assert!(pattern_problem(KNOWN_PATTERNS[4].regex, "x@p.iam.gserviceaccount.com").is_none());
+        assert!(pattern_problem(KNOWN_PATTERNS[4].regex, "x@gmail.com").is_some());
     }
 
     fn check_yaml(api: &str, backend: &str, text: &str) -> (Option<J>, Diagnostics) {

@@ -224,6 +224,34 @@ fn unquote(quoted: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifests::test_render_yaml as render_yaml;
+
+    /// The fast reader of template output must read exactly what serde_yaml reads, and must
+    /// accept our own output (the same subset of YAML), hostile values included.
+    #[test]
+    fn agrees_with_serde_yaml_on_our_output() {
+        use serde::Deserialize;
+        let mut streams = Vec::new();
+        for f in std::fs::read_dir("examples").unwrap().flatten() {
+            if f.path().extension().is_some_and(|x| x == "yaml") {
+                streams.push(render_yaml(&[f.path().to_str().unwrap()], &[], ""));
+            }
+        }
+        let hostile = serde_json::json!({"llm": {"extraEnv": {"A": "x\"\\\n\u{2028}\u{85}: # {{ }} ---", "YES": "no", "B": "\u{7f}\t"}}});
+        streams.push(render_yaml(&["-"], &[], &hostile.to_string()));
+        let mut checked = 0;
+        for stream in streams {
+            for doc in stream.split("---\n").filter(|d| !d.trim().is_empty()) {
+                let slow = serde_json::Value::deserialize(
+                    serde_yaml::Deserializer::from_str(doc).next().unwrap(),
+                )
+                .unwrap();
+                assert_eq!(parse(doc).as_ref(), Some(&slow), "{doc}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 30);
+    }
     use serde::Deserialize;
 
     fn slow(doc: &str) -> Value {

@@ -3,6 +3,7 @@
 //! order, then the `--set` family applies in Helm's order, then the result is coalesced with
 //! the defaults. Every node remembers where it came from.
 
+mod gojson;
 mod libyaml;
 mod merge;
 mod node;

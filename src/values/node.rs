@@ -1,29 +1,8 @@
 //! The values tree: a JSON-like value where every node remembers where it came from.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::sync::Arc;
 
-/// Where a value came from, so that an error can point at it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Origin {
-    /// The built-in defaults.
-    Default,
-    /// A values file (`<stdin>` for `-f -`), 1-based line and column.
-    File { path: Arc<str>, line: u32, col: u32 },
-    /// A command-line flag such as `--set`, with the key path it set (never the value).
-    Flag { flag: &'static str, path: String },
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Origin::Default => f.write_str("built-in defaults"),
-            Origin::File { path, line, col } => write!(f, "{path}:{line}:{col}"),
-            Origin::Flag { flag, path } => write!(f, "{flag} {path}"),
-        }
-    }
-}
+pub use crate::diag::Origin;
 
 /// A value as Helm sees it once YAML is read: null, bool, number, string, list or map.
 #[derive(Clone, Debug, PartialEq)]

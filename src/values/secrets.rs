@@ -1,11 +1,7 @@
-//! Which values are secrets: for `values` redaction, and for the warnings about values
-//! files that hold them (tracked by git, not ignored, readable by others).
-
-use std::path::Path;
-use std::process::{Command, Stdio};
+//! Which values are secrets: for `values` redaction, and to note the values files that hold
+//! them (the command layer warns about those: `commands::warnings`).
 
 use super::node::{Node, Value};
-use crate::diag::Diagnostic;
 
 /// Whether a key names a secret value (SPEC 5: `*ApiKey`, `*Base64`, `serviceAccountKey`,
 /// `password`, `token`, `secret`). Values under `extraEnv` are secret too (see
@@ -87,68 +83,6 @@ fn redact_all(node: &mut Node) {
         Value::Seq(items) => items.iter_mut().for_each(redact_all),
         _ => node.value = Value::Str("<redacted>".to_string()),
     }
-}
-
-/// Warnings for a values file that holds secret values: readable by group or others,
-/// tracked by git, or inside a git work tree without being ignored.
-pub fn file_warnings(path: &Path) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    let shown = path.display();
-    if let Ok(meta) = std::fs::metadata(path) {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            out.push(Diagnostic::warning(
-                None,
-                "",
-                format!("{shown} holds secret values and is readable by group or others (mode {mode:04o}); run: chmod 600 {shown}"),
-            ));
-        }
-    }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let Some(name) = path.file_name() else {
-        return out;
-    };
-    // Ask git only inside a work tree (found without running anything): outside one there is
-    // nothing to say, and starting git costs more than the whole render.
-    let in_work_tree = std::fs::canonicalize(dir)
-        .map(|d| d.ancestors().any(|a| a.join(".git").exists()))
-        .unwrap_or(false);
-    if !in_work_tree {
-        return out;
-    }
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .arg(name)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .ok()
-            .and_then(|s| s.code())
-    };
-    match git(&["ls-files", "--error-unmatch", "--"]) {
-        Some(0) => out.push(Diagnostic::warning(
-            None,
-            "",
-            format!("{shown} holds secret values and is tracked by git; remove it from the repository (git rm --cached) and rotate the keys"),
-        )),
-        // Not tracked, inside a work tree, and not ignored.
-        Some(1) if git(&["check-ignore", "-q", "--"]) == Some(1) => out.push(Diagnostic::warning(
-            None,
-            "",
-            format!("{shown} holds secret values and is not git-ignored; add it to .gitignore"),
-        )),
-        // Not a git work tree, or no git: nothing to say.
-        _ => {}
-    }
-    out
 }
 
 #[cfg(test)]

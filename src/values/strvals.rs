@@ -22,6 +22,7 @@
 
 use std::collections::BTreeMap;
 
+use super::gojson::Json;
 use super::node::{Node, Origin, Value};
 use super::SetKind;
 
@@ -148,6 +149,16 @@ enum Fail {
 
 type Step<T> = Result<T, Fail>;
 
+/// How the parse goes on after a value that follows `=` is stored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Then {
+    Continue,
+    /// After a `--set-json` value: skip what an empty value would (the `,`).
+    SkipEmptyValue,
+    /// The argument ended right after `=`: Helm's io.EOF for a key.
+    Eof,
+}
+
 /// What follows `=` when it is not JSON: a `{a,b}` list, nothing at all, or a plain value.
 enum ValList {
     List(Vec<Node>),
@@ -244,41 +255,15 @@ impl Parser<'_, '_> {
             }
             Some('=') => {
                 let end = self.pos - 1;
-                let origin = self.origin(end);
-                let w = self.written(end);
-                match self.kind {
-                    SetKind::Literal => {
-                        let rest = self.s[self.pos..].to_string();
-                        self.pos = self.s.len();
-                        set(data, k, Node::new(Value::Str(rest), origin));
-                        Ok(())
-                    }
-                    SetKind::Json => {
-                        if self.empty_val() {
-                            set(data, k, Node::new(Value::Null, origin));
-                            return Ok(());
-                        }
-                        let v = self.json_value(&w, &origin, depth + 1)?;
-                        set(data, k, v);
+                let (v, then) = self.after_equals(end, depth)?;
+                set(data, k, v);
+                match then {
+                    Then::Continue => Ok(()),
+                    Then::SkipEmptyValue => {
                         self.empty_val();
                         Ok(())
                     }
-                    _ => match self.val_list(&w, &origin)? {
-                        ValList::List(items) => {
-                            set(data, k, Node::new(Value::Seq(items), origin));
-                            Ok(())
-                        }
-                        ValList::Eof => {
-                            set(data, k, Node::new(Value::Str(String::new()), origin));
-                            Err(Fail::Eof)
-                        }
-                        ValList::NotList => {
-                            let rs = self.val();
-                            let v = self.read_value(rs, &w, &origin)?;
-                            set(data, k, v);
-                            Ok(())
-                        }
-                    },
+                    Then::Eof => Err(Fail::Eof),
                 }
             }
             Some(',') => {
@@ -389,6 +374,36 @@ impl Parser<'_, '_> {
         })
     }
 
+    /// The value after the `=` that ends at byte `end`, for a key or a list item alike, and
+    /// how the parse goes on once the caller has stored it.
+    fn after_equals(&mut self, end: usize, depth: usize) -> Step<(Node, Then)> {
+        let origin = self.origin(end);
+        let w = self.written(end);
+        match self.kind {
+            SetKind::Literal => {
+                let rest = self.s[self.pos..].to_string();
+                self.pos = self.s.len();
+                Ok((Node::new(Value::Str(rest), origin), Then::Continue))
+            }
+            SetKind::Json => {
+                if self.empty_val() {
+                    return Ok((Node::new(Value::Null, origin), Then::Continue));
+                }
+                let v = self.json_value(&w, &origin, depth + 1)?;
+                Ok((v, Then::SkipEmptyValue))
+            }
+            _ => match self.val_list(&w, &origin)? {
+                ValList::List(items) => Ok((Node::new(Value::Seq(items), origin), Then::Continue)),
+                ValList::Eof => Ok((Node::new(Value::Str(String::new()), origin), Then::Eof)),
+                ValList::NotList => {
+                    let rs = self.val();
+                    let v = self.read_value(rs, &w, &origin)?;
+                    Ok((v, Then::Continue))
+                }
+            },
+        }
+    }
+
     /// Helm's `listItem`: what follows `[i]`.
     fn list_item(&mut self, list: &mut Vec<Node>, i: i64, level: usize, depth: usize) -> Step<()> {
         if i < 0 {
@@ -417,40 +432,14 @@ impl Parser<'_, '_> {
             None => Err(Fail::Eof),
             Some('=') => {
                 let end = self.pos - 1;
-                let origin = self.origin(end);
                 let w = self.written(end);
-                match self.kind {
-                    SetKind::Literal => {
-                        let rest = self.s[self.pos..].to_string();
-                        self.pos = self.s.len();
-                        self.set_index(list, i, Node::new(Value::Str(rest), origin), &w)
-                    }
-                    SetKind::Json => {
-                        if self.empty_val() {
-                            return self.set_index(list, i, Node::new(Value::Null, origin), &w);
-                        }
-                        let v = self.json_value(&w, &origin, depth + 1)?;
-                        self.set_index(list, i, v, &w)?;
-                        self.empty_val();
-                        Ok(())
-                    }
-                    _ => match self.val_list(&w, &origin)? {
-                        ValList::List(items) => {
-                            self.set_index(list, i, Node::new(Value::Seq(items), origin), &w)
-                        }
-                        ValList::Eof => self.set_index(
-                            list,
-                            i,
-                            Node::new(Value::Str(String::new()), origin),
-                            &w,
-                        ),
-                        ValList::NotList => {
-                            let rs = self.val();
-                            let v = self.read_value(rs, &w, &origin)?;
-                            self.set_index(list, i, v, &w)
-                        }
-                    },
+                let (v, then) = self.after_equals(end, depth)?;
+                self.set_index(list, i, v, &w)?;
+                // Unlike a key, a list item at the end of the argument is not Helm's io.EOF.
+                if then == Then::SkipEmptyValue {
+                    self.empty_val();
                 }
+                Ok(())
             }
             Some('[') => {
                 let end = self.pos - 1;
@@ -661,266 +650,6 @@ fn equal_fold(s: &str, word: &str) -> bool {
         }
     }
     a.next().is_none()
-}
-
-/// A JSON reader with Go's `encoding/json` grammar. Integers keep their exact digits (Go
-/// would round them to float64); a float out of range is refused as Go refuses it.
-/// Errors give a byte offset, never the text.
-struct Json<'a, 'o> {
-    b: &'a [u8],
-    pos: usize,
-    origin: &'o Origin,
-}
-
-impl Json<'_, '_> {
-    fn fail(&self, what: &str) -> String {
-        format!("{what} (at byte {} of the value)", self.pos + 1)
-    }
-
-    fn peek(&self) -> Option<u8> {
-        self.b.get(self.pos).copied()
-    }
-
-    fn skip_ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.pos += 1;
-        }
-    }
-
-    fn node(&self, value: Value) -> Node {
-        Node::new(value, self.origin.clone())
-    }
-
-    fn value(&mut self, depth: usize) -> Result<Node, String> {
-        self.skip_ws();
-        match self.peek() {
-            None => Err(self.fail("unexpected end of the value")),
-            Some(b'{') => {
-                let depth = self.enter(depth)?;
-                self.pos += 1;
-                let mut map = BTreeMap::new();
-                self.skip_ws();
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                    return Ok(self.node(Value::Map(map)));
-                }
-                loop {
-                    self.skip_ws();
-                    if self.peek() != Some(b'"') {
-                        return Err(self.fail("expected a string key"));
-                    }
-                    let key = self.string()?;
-                    self.skip_ws();
-                    if self.peek() != Some(b':') {
-                        return Err(self.fail("expected `:` after an object key"));
-                    }
-                    self.pos += 1;
-                    let v = self.value(depth)?;
-                    map.insert(key, v);
-                    self.skip_ws();
-                    match self.peek() {
-                        Some(b',') => self.pos += 1,
-                        Some(b'}') => {
-                            self.pos += 1;
-                            return Ok(self.node(Value::Map(map)));
-                        }
-                        None => return Err(self.fail("unexpected end inside an object")),
-                        Some(_) => return Err(self.fail("expected `,` or `}` in an object")),
-                    }
-                }
-            }
-            Some(b'[') => {
-                let depth = self.enter(depth)?;
-                self.pos += 1;
-                let mut items = Vec::new();
-                self.skip_ws();
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
-                    return Ok(self.node(Value::Seq(items)));
-                }
-                loop {
-                    items.push(self.value(depth)?);
-                    self.skip_ws();
-                    match self.peek() {
-                        Some(b',') => self.pos += 1,
-                        Some(b']') => {
-                            self.pos += 1;
-                            return Ok(self.node(Value::Seq(items)));
-                        }
-                        None => return Err(self.fail("unexpected end inside a list")),
-                        Some(_) => return Err(self.fail("expected `,` or `]` in a list")),
-                    }
-                }
-            }
-            Some(b'"') => {
-                let s = self.string()?;
-                Ok(self.node(Value::Str(s)))
-            }
-            Some(b't') => self.literal("true", Value::Bool(true)),
-            Some(b'f') => self.literal("false", Value::Bool(false)),
-            Some(b'n') => self.literal("null", Value::Null),
-            Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(_) => Err(self.fail("invalid character, expected a JSON value")),
-        }
-    }
-
-    fn enter(&self, depth: usize) -> Result<usize, String> {
-        if depth >= MAX_DEPTH {
-            Err(self.fail(&format!(
-                "nesting deeper than {MAX_DEPTH} levels is refused"
-            )))
-        } else {
-            Ok(depth + 1)
-        }
-    }
-
-    fn literal(&mut self, word: &str, v: Value) -> Result<Node, String> {
-        for &c in word.as_bytes() {
-            if self.peek() != Some(c) {
-                return Err(self.fail(if self.peek().is_none() {
-                    "unexpected end of the value"
-                } else {
-                    "invalid literal"
-                }));
-            }
-            self.pos += 1;
-        }
-        Ok(self.node(v))
-    }
-
-    fn digits(&mut self) -> usize {
-        let start = self.pos;
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
-            self.pos += 1;
-        }
-        self.pos - start
-    }
-
-    fn number(&mut self) -> Result<Node, String> {
-        let start = self.pos;
-        if self.peek() == Some(b'-') {
-            self.pos += 1;
-        }
-        match self.peek() {
-            Some(b'0') => self.pos += 1,
-            Some(b'1'..=b'9') => {
-                self.digits();
-            }
-            _ => return Err(self.fail("invalid number")),
-        }
-        let mut integer = true;
-        if self.peek() == Some(b'.') {
-            integer = false;
-            self.pos += 1;
-            if self.digits() == 0 {
-                return Err(self.fail("invalid number"));
-            }
-        }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            integer = false;
-            self.pos += 1;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
-                self.pos += 1;
-            }
-            if self.digits() == 0 {
-                return Err(self.fail("invalid number"));
-            }
-        }
-        let text = std::str::from_utf8(&self.b[start..self.pos]).expect("ASCII digits");
-        let f: f64 = text.parse().map_err(|_| self.fail("invalid number"))?;
-        if !f.is_finite() {
-            return Err(self.fail("number out of range"));
-        }
-        let value = if integer {
-            match text.parse::<i64>() {
-                Ok(i) => Value::Int(i),
-                Err(_) => Value::BigInt(text.to_string()),
-            }
-        } else {
-            Value::Float(f)
-        };
-        Ok(self.node(value))
-    }
-
-    fn hex4(&mut self) -> Result<u32, String> {
-        let h = self
-            .b
-            .get(self.pos..self.pos + 4)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))
-            .and_then(|h| u32::from_str_radix(h, 16).ok())
-            .ok_or_else(|| self.fail("invalid \\u escape in a string"))?;
-        self.pos += 4;
-        Ok(h)
-    }
-
-    /// A string: Go's escapes; an unpaired surrogate becomes U+FFFD as in Go.
-    fn string(&mut self) -> Result<String, String> {
-        self.pos += 1; // the opening quote
-        let mut out: Vec<u8> = Vec::new();
-        loop {
-            let Some(c) = self.peek() else {
-                return Err(self.fail("unterminated string"));
-            };
-            match c {
-                b'"' => {
-                    self.pos += 1;
-                    return Ok(String::from_utf8(out).expect("valid UTF-8 in, valid out"));
-                }
-                b'\\' => {
-                    self.pos += 1;
-                    let Some(e) = self.peek() else {
-                        return Err(self.fail("unterminated string"));
-                    };
-                    self.pos += 1;
-                    let ch = match e {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => {
-                            let u = self.hex4()?;
-                            if (0xD800..0xDC00).contains(&u)
-                                && self.b.get(self.pos..self.pos + 2) == Some(b"\\u")
-                            {
-                                let save = self.pos;
-                                self.pos += 2;
-                                match self.hex4() {
-                                    Ok(lo) if (0xDC00..0xE000).contains(&lo) => {
-                                        let c = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-                                        char::from_u32(c).unwrap_or('\u{fffd}')
-                                    }
-                                    _ => {
-                                        // Go: not a pair; this one is U+FFFD, the next
-                                        // escape is read on its own.
-                                        self.pos = save;
-                                        '\u{fffd}'
-                                    }
-                                }
-                            } else {
-                                char::from_u32(u).unwrap_or('\u{fffd}')
-                            }
-                        }
-                        _ => {
-                            self.pos -= 1;
-                            return Err(self.fail("invalid escape in a string"));
-                        }
-                    };
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                }
-                0..=0x1f => return Err(self.fail("control character in a string")),
-                _ => {
-                    out.push(c);
-                    self.pos += 1;
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,166 @@
+//! `recif-secrets render`: the manifests to standard output, a folder (`--output-dir`) or
+//! `kubectl apply` (`--apply`). An output format is a `Format` variant and one arm here.
+
+use std::io::{Read, Write};
+
+use super::{print_diagnostics, warnings, ExitStatus};
+use crate::cli::{DryRun, Format, RenderArgs};
+use crate::diag::Diagnostics;
+use crate::manifests::{Kind, Manifests};
+use crate::{deliver, Error, Request};
+
+pub(super) fn run(
+    args: RenderArgs,
+    stdin: &mut dyn Read,
+    err: &mut dyn Write,
+) -> Result<ExitStatus, Error> {
+    let given = args.cluster.given();
+    if !args.apply && !given.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} only applies with --apply",
+            given.join(", ")
+        )));
+    }
+    let req = Request {
+        sources: args.values.sources(),
+        namespace: args.namespace.clone(),
+        templates: args.templates.clone(),
+        keep: crate::manifests::Keep {
+            json: args.output == Format::Json,
+        },
+    };
+    let out = warnings::render(&req, stdin)?;
+    print_diagnostics(err, &out.warnings);
+    let manifests = show_only(out.manifests, &args.show_only)?;
+    let format = args.output;
+    let write = |w: &mut dyn Write| match format {
+        Format::Yaml => manifests.write_yaml(w),
+        Format::Json => w.write_all(manifests.to_json().as_bytes()),
+    };
+    if let Some(dir) = &args.output_dir {
+        if manifests
+            .objects
+            .iter()
+            .any(|o| o.typed_kind() == Kind::Secret)
+        {
+            if let Some(tree) = deliver::git_work_tree(dir) {
+                let _ = writeln!(
+                    err,
+                    "warning: --output-dir {} is inside the git work tree {}: inline Secrets written there could be committed; keep secrets out of Git (use secrets.provider external)",
+                    dir.display(),
+                    tree.display()
+                );
+            }
+        }
+        let report = deliver::write_dir(dir, &manifests)?;
+        let _ = writeln!(
+            err,
+            "wrote {} files to {}{}",
+            report.written.len(),
+            dir.display(),
+            if report.removed.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; removed {} stale: {}",
+                    report.removed.len(),
+                    report.removed.join(", ")
+                )
+            }
+        );
+        return Ok(ExitStatus::Success);
+    }
+    if args.apply {
+        apply(&args, write, err)?;
+        return Ok(ExitStatus::Success);
+    }
+    deliver::stream_stdout(write)?;
+    Ok(ExitStatus::Success)
+}
+
+/// `--apply`: the stream piped into `kubectl apply -f -`; kubectl's output is shown as its
+/// own, and its failure is ours.
+fn apply(
+    args: &RenderArgs,
+    mut write: impl FnMut(&mut dyn Write) -> std::io::Result<()>,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
+    let mut extra = Vec::new();
+    if let Some(d) = args.dry_run {
+        extra.push(format!(
+            "--dry-run={}",
+            match d {
+                DryRun::Client => "client",
+                DryRun::Server => "server",
+            }
+        ));
+    }
+    if args.server_side {
+        extra.push("--server-side".to_string());
+    }
+    let kubectl = args.cluster.runner();
+    let (captured, wrote) = kubectl.run(
+        &kubectl.args(&["apply", "-f", "-"], &extra),
+        Some(&mut write),
+    )?;
+    captured.forward(&mut std::io::stdout(), err);
+    if !captured.success() {
+        return Err(captured.failure("apply"));
+    }
+    wrote.map_err(|e| Error::External(format!("cannot write to kubectl: {e}")))
+}
+
+/// `--show-only KIND/NAME`: keeps the matching objects (in every namespace); an unknown one
+/// is an error that lists what was rendered.
+fn show_only(manifests: Manifests, filters: &[String]) -> Result<Manifests, Error> {
+    if filters.is_empty() {
+        return Ok(manifests);
+    }
+    let mut diags = Diagnostics::default();
+    let mut parsed = Vec::new();
+    for f in filters {
+        match f.split_once('/') {
+            Some((kind, name)) if !kind.is_empty() && !name.is_empty() => {
+                parsed.push((f, kind.to_lowercase(), name.to_string()))
+            }
+            _ => diags.error(
+                None,
+                "",
+                format!("--show-only {f:?}: expected KIND/NAME, such as secret/agent-env"),
+            ),
+        }
+    }
+    let matches = |o: &crate::manifests::Manifest, kind: &str, name: &str| {
+        o.kind().to_lowercase() == kind && o.name() == name
+    };
+    for (f, kind, name) in &parsed {
+        if !manifests.objects.iter().any(|o| matches(o, kind, name)) {
+            let mut rendered: Vec<String> = manifests
+                .objects
+                .iter()
+                .map(|o| format!("{}/{}", o.kind().to_lowercase(), o.name()))
+                .collect();
+            rendered.dedup();
+            rendered.sort();
+            rendered.dedup();
+            diags.error(
+                None,
+                "",
+                format!(
+                    "--show-only {f}: no such object was rendered; rendered: {}",
+                    rendered.join(", ")
+                ),
+            );
+        }
+    }
+    if diags.has_errors() {
+        return Err(Error::Invalid(diags));
+    }
+    Ok(Manifests {
+        objects: manifests
+            .objects
+            .into_iter()
+            .filter(|o| parsed.iter().any(|(_, k, n)| matches(o, k, n)))
+            .collect(),
+    })
+}

@@ -1,0 +1,209 @@
+//! Objects kept as their final YAML text ([`Manifest`], in pieces that share long scalars),
+//! and the output formats of the whole set ([`Manifests`]: a YAML stream, one JSON `List`).
+//! An output format is a method on [`Manifests`] and a `Format` arm in `commands/render.rs`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::fastyaml;
+use super::objects::{Kind, Object};
+use crate::yamlfmt;
+
+/// One rendered object, final: labelled, checked, and serialized once as YAML (a block of
+/// text per object is far smaller than the typed object it came from, and long scalars
+/// repeated across objects, such as one service-account key in every team namespace, are
+/// stored once).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    pub(super) kind: String,
+    pub(super) namespace: Option<String>,
+    pub(super) name: String,
+    pub(super) typed_kind: Kind,
+    /// The document, without the leading `---`, in pieces.
+    pub(super) pieces: Vec<Piece>,
+    /// The object as JSON, kept when the caller asked for it ([`Keep::json`]) so that `-o json`
+    /// does not read the YAML back.
+    pub(super) json: Option<Box<serde_json::Value>>,
+}
+
+/// What [`super::build`] keeps beside each object's YAML text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Keep {
+    /// The JSON value of each object (for `-o json`): costs its memory, saves reading back.
+    pub json: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Piece {
+    Text(String),
+    /// A long double-quoted scalar, shared by every object that holds the same value.
+    Shared(Arc<str>),
+}
+
+/// One copy of each long quoted scalar.
+#[derive(Default)]
+pub struct Interner {
+    map: HashMap<String, Arc<str>, FastHash>,
+}
+
+/// Hashing of long texts that are not attacker-chosen keys of a long-lived table (one
+/// render's documents): foldhash, already in the build through yaml-rust2's hashbrown.
+pub(super) type FastHash = foldhash::fast::RandomState;
+
+/// The emitter's sink for a [`Manifest`].
+struct Pieces<'a> {
+    pieces: Vec<Piece>,
+    current: String,
+    interner: &'a mut Interner,
+}
+
+impl yamlfmt::Sink for Pieces<'_> {
+    fn text(&mut self) -> &mut String {
+        &mut self.current
+    }
+
+    fn long_scalar(&mut self, s: &str) {
+        if !self.current.is_empty() {
+            self.pieces
+                .push(Piece::Text(std::mem::take(&mut self.current)));
+        }
+        let shared = match self.interner.map.get(s) {
+            Some(q) => q.clone(),
+            None => {
+                let q: Arc<str> = Arc::from(yamlfmt::quote(s));
+                self.interner.map.insert(s.to_string(), q.clone());
+                q
+            }
+        };
+        self.pieces.push(Piece::Shared(shared));
+    }
+}
+
+impl Manifest {
+    pub(super) fn new(o: &Object, interner: &mut Interner, keep: Keep) -> Self {
+        let mut sink = Pieces {
+            pieces: Vec::new(),
+            current: String::new(),
+            interner,
+        };
+        let json = o.to_json();
+        yamlfmt::emit_document(&mut sink, &json);
+        let mut pieces = sink.pieces;
+        if !sink.current.is_empty() {
+            pieces.push(Piece::Text(sink.current));
+        }
+        Manifest {
+            kind: o.kind().to_string(),
+            namespace: o.namespace().map(str::to_string),
+            name: o.name().to_string(),
+            typed_kind: o.typed_kind(),
+            pieces,
+            json: keep.json.then(|| Box::new(json)),
+        }
+    }
+
+    fn write(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        for p in &self.pieces {
+            w.write_all(match p {
+                Piece::Text(t) => t.as_bytes(),
+                Piece::Shared(s) => s.as_bytes(),
+            })?;
+        }
+        Ok(())
+    }
+
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The kind as its typed definition.
+    pub fn typed_kind(&self) -> Kind {
+        self.typed_kind
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `None` for cluster-scoped objects.
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    /// The YAML document (without `---`).
+    pub fn yaml(&self) -> String {
+        let mut out = Vec::new();
+        self.write(&mut out).expect("writing to memory");
+        String::from_utf8(out).expect("YAML is UTF-8")
+    }
+
+    /// `Kind namespace/name` or `Kind name`.
+    pub fn display_name(&self) -> String {
+        match self.namespace() {
+            Some(ns) => format!("{} {ns}/{}", self.kind, self.name),
+            None => format!("{} {}", self.kind, self.name),
+        }
+    }
+
+    /// The object as JSON: the kept value, or read back from its YAML (our output is always
+    /// in the subset the fast reader knows; serde_yaml is the fallback).
+    pub fn to_json(&self) -> serde_json::Value {
+        if let Some(json) = &self.json {
+            return (**json).clone();
+        }
+        let yaml = self.yaml();
+        fastyaml::parse(&yaml)
+            .unwrap_or_else(|| serde_yaml::from_str(&yaml).expect("our own YAML reads back"))
+    }
+}
+
+/// The final, checked, ordered set of objects.
+#[derive(Clone, Debug, Default)]
+pub struct Manifests {
+    pub objects: Vec<Manifest>,
+}
+
+impl Manifests {
+    /// A stream of YAML documents, each starting with `---`.
+    pub fn to_yaml(&self) -> String {
+        let mut out = Vec::new();
+        self.write_yaml(&mut out).expect("writing to memory");
+        String::from_utf8(out).expect("YAML is UTF-8")
+    }
+
+    /// Writes the YAML stream.
+    pub fn write_yaml(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        for o in &self.objects {
+            w.write_all(b"---\n")?;
+            o.write(w)?;
+        }
+        Ok(())
+    }
+
+    /// One `v1` `List` holding every object.
+    pub fn to_json(&self) -> String {
+        /// Fields in the order serde_json's maps sort them (the output bytes of `-o json`).
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct List<'a> {
+            api_version: &'static str,
+            items: Vec<std::borrow::Cow<'a, serde_json::Value>>,
+            kind: &'static str,
+        }
+        let list = List {
+            api_version: "v1",
+            items: self
+                .objects
+                .iter()
+                .map(|o| match &o.json {
+                    Some(json) => std::borrow::Cow::Borrowed(&**json),
+                    None => std::borrow::Cow::Owned(o.to_json()),
+                })
+                .collect(),
+            kind: "List",
+        };
+        let mut s = serde_json::to_string_pretty(&list).expect("JSON serializes");
+        s.push('\n');
+        s
+    }
+}
