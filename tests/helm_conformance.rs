@@ -4,7 +4,7 @@
 //! input, so must we.
 //!
 //! The helm binary: `$HELM`, else `.tools/bin/helm` (`scripts/fetch-tools.sh` installs it),
-//! else `helm` on the PATH. Without one the tests print why and pass.
+//! else `helm` on the PATH. Without one the tests print `SKIPPED:` (and fail under `CI=true`).
 //!
 //! A case is one line of [`CASES`]: a name, whether Helm accepts it, optional standard input,
 //! and the command-line arguments. `@@NAME` in an argument is the path of
@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
+
+mod common;
 
 use recif_secrets::values::{self, Node, SetArg, SetKind, Sources, Value};
 use serde_json::Value as J;
@@ -89,6 +91,33 @@ const CASES: &[Case] = &[
     ok("file: merge keys with an empty list", &["-f", "@@merge_edge.yaml"]),
     ok("file: a UTF-8 byte order mark", &["-f", "@@bom.yaml"]),
     ok("file: CRLF line ends", &["-f", "@@crlf.yaml"]),
+    // Block scalars, flow indentation, tabs and line breaks as go-yaml reads them (issue 11).
+    ok("file: an empty | block scalar at the end", &["-f", "@@block_empty_end_literal.yaml"]),
+    ok("file: an empty > block scalar, no line break after it", &["-f", "@@block_empty_end_folded.yaml"]),
+    ok("file: an empty |+ block scalar then blank lines", &["-f", "@@block_empty_end_keep.yaml"]),
+    ok("file: an empty |2 block scalar then a line of spaces", &["-f", "@@block_empty_end_indent.yaml"]),
+    ok("file: empty block scalars at the end of a list", &["-f", "@@block_empty_end_list.yaml"]),
+    ok("file: empty block scalars before ---", &["-f", "@@block_empty_before_separator.yaml"]),
+    ok("file: empty block scalars before the next key", &["-f", "@@block_empty_middle.yaml"]),
+    ok("file: flow collections and quoted scalars at the parent's indentation", &["-f", "@@flow_parent_indent.yaml"]),
+    ok("file: a tab after : separates the value", &["-f", "@@tab_separator.yaml"]),
+    ok("file: NEL, LS and PS line breaks", &["-f", "@@unicode_breaks.yaml"]),
+    ok("file: CRLF copy of prometheus-nats-exporter's values.yaml", &["-f", "@@corpus_crlf_nats_exporter.yaml"]),
+    ok("file: BOM copy of prometheus-nats-exporter's values.yaml", &["-f", "@@corpus_bom_nats_exporter.yaml"]),
+    ok("file: CRLF copy of an old rabbitmq values-production.yaml (tabs after :)", &["-f", "@@corpus_crlf_rabbitmq_production.yaml"]),
+    ok("file: BOM copy of an old rabbitmq values-production.yaml (tabs after :)", &["-f", "@@corpus_bom_rabbitmq_production.yaml"]),
+    ok("files: CRLF and BOM copies merged", &["-f", "@@corpus_bom_nats_exporter.yaml", "-f", "@@corpus_crlf_rabbitmq_production.yaml"]),
+    bad("file: CRLF copy of an old alertmanager-bot values.yaml (a tab-indented line)", &["-f", "@@corpus_crlf_alertmanager_bot.yaml"]),
+    bad("file: BOM copy of an old alertmanager-bot values.yaml (a tab-indented line)", &["-f", "@@corpus_bom_alertmanager_bot.yaml"]),
+    bad("file: a comment indented with a tab", &["-f", "@@bad_tab_comment.yaml"]),
+    bad("file: a line of only a tab", &["-f", "@@bad_tab_blank_line.yaml"]),
+    bad("file: a tab after a list dash", &["-f", "@@bad_tab_after_dash.yaml"]),
+    bad("file: a tab-indented line in a block scalar", &["-f", "@@bad_tab_in_block_scalar.yaml"]),
+    bad("file: NEL in a plain scalar", &["-f", "@@bad_nel_plain.yaml"]),
+    bad("file: NEL in a block scalar", &["-f", "@@bad_nel_block.yaml"]),
+    bad("file: LS in a plain scalar, then a line at column 0", &["-f", "@@bad_ls_plain.yaml"]),
+    bad("file: LS in a block scalar, then a line at column 0", &["-f", "@@bad_ls_block.yaml"]),
+    ok("set-file: a file with NEL, LS and PS is kept as it is", &["--set-file", "a=@@unicode_breaks.yaml"]),
     ok("files: two files merge deeply, lists replace", &["-f", "@@base.yaml", "-f", "@@override.yaml"]),
     ok("files: order matters", &["-f", "@@override.yaml", "-f", "@@base.yaml"]),
     ok("files: a later null replaces an earlier map", &["-f", "@@base.yaml", "-f", "@@override_null_map.yaml"]),
@@ -339,41 +368,26 @@ struct Helm {
 }
 
 impl Helm {
-    /// The helm binary, or `None` (with the reason printed) when there is none to test with.
+    /// The helm v4 binary (`$HELM`, `.tools/bin/helm` or the PATH), or `None` after
+    /// [`common::skip`] (a failure under `CI=true`).
     fn find() -> Option<Helm> {
-        let bin = match std::env::var_os("HELM").filter(|h| !h.is_empty()) {
-            Some(h) => {
-                let p = PathBuf::from(h);
-                assert!(p.exists(), "HELM={} does not exist", p.display());
-                p
-            }
-            None => {
-                let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/helm");
-                if local.exists() {
-                    local
-                } else if let Some(p) = on_path("helm") {
-                    p
-                } else {
-                    eprintln!(
-                        "skipping helm conformance: helm not found; run scripts/fetch-tools.sh"
-                    );
-                    return None;
-                }
-            }
-        };
+        let bin = common::tool("HELM", "helm")?;
         let version = Command::new(&bin).args(["version", "--short"]).output();
         let version = match version {
             Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
             _ => {
-                eprintln!(
-                    "skipping helm conformance: {} does not run; run scripts/fetch-tools.sh",
-                    bin.display()
+                common::skip(
+                    &format!("a helm that runs ({} does not)", bin.display()),
+                    "run scripts/fetch-tools.sh",
                 );
                 return None;
             }
         };
         if !version.starts_with("v4.") {
-            eprintln!("skipping helm conformance: needs helm v4, {} is {version}; run scripts/fetch-tools.sh", bin.display());
+            common::skip(
+                &format!("helm v4 ({} is {version})", bin.display()),
+                "run scripts/fetch-tools.sh",
+            );
             return None;
         }
         let chart = tempfile::tempdir().expect("temp dir");
@@ -404,6 +418,9 @@ impl Helm {
             .env("HELM_CACHE_HOME", home.join("cache"))
             .env("HELM_CONFIG_HOME", home.join("config"))
             .env("HELM_DATA_HOME", home.join("data"))
+            // A third less CPU per call: one thread, no garbage collection (it exits at once).
+            .env("GOMAXPROCS", "1")
+            .env("GOGC", "off")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -426,12 +443,6 @@ impl Helm {
             .unwrap_or_else(|| panic!("no JSON in helm's output:\n{stdout}"));
         Ok(serde_json::from_str(line).expect("helm printed JSON"))
     }
-}
-
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
 }
 
 fn ours(args: &[String], stdin: &str) -> Result<Node, String> {
@@ -697,5 +708,318 @@ fn deviations_where_helm_loses_data() {
     assert_eq!(
         ours(&args, "").unwrap().get(&["n"]).unwrap().value,
         Value::Str("9223372036854775808".into())
+    );
+}
+
+// ---- the public corpus --------------------------------------------------------------------------
+
+/// `../shared/corpus/helm-values` (or `$RECIF_SHARED/corpus/helm-values`): 1,321 real values
+/// files from public charts, read as they are (see its README).
+fn corpus_dir() -> Option<PathBuf> {
+    let shared = std::env::var_os("RECIF_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| common::root().join("../shared"));
+    let dir = shared.join("corpus/helm-values");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        common::skip(
+            &dir.display().to_string(),
+            "../shared must sit beside the repository, or set RECIF_SHARED",
+        );
+        None
+    }
+}
+
+/// One comparison: a name for the report and `helm template` arguments.
+struct Job {
+    name: String,
+    args: Vec<String>,
+}
+
+/// Pairs of a chart's `values.yaml` with each of its `ci/*` and `values-*` files (the file
+/// names are the repository paths with `/` as `__`).
+fn corpus_pairs(names: &[String]) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    for base in names {
+        let Some(chart) = base.strip_suffix("__values.yaml") else {
+            continue;
+        };
+        let prefix = format!("{chart}__");
+        for other in names {
+            let Some(rest) = other.strip_prefix(&prefix) else {
+                continue;
+            };
+            let ci = rest.strip_prefix("ci__").is_some_and(|f| !f.contains("__"));
+            let sibling = rest.starts_with("values") && !rest.contains("__") && other != base;
+            if ci || sibling {
+                pairs.push((base.clone(), other.clone()));
+            }
+        }
+    }
+    pairs
+}
+
+/// A `--set` path segment: `.`, `[`, `]`, `,`, `=`, `{`, `}` and `\` escaped.
+fn set_key(key: &str) -> String {
+    let mut out = String::new();
+    for c in key.chars() {
+        if ".[],={}\\".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Paths (as `--set` writes them) of the nodes of a values tree, in order, with their JSON.
+fn set_paths(v: &J, prefix: &str, out: &mut Vec<(String, J)>) {
+    match v {
+        J::Object(m) => {
+            for (k, child) in m {
+                let path = if prefix.is_empty() {
+                    set_key(k)
+                } else {
+                    format!("{prefix}.{}", set_key(k))
+                };
+                out.push((path.clone(), child.clone()));
+                set_paths(child, &path, out);
+            }
+        }
+        J::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                let path = format!("{prefix}[{i}]");
+                out.push((path.clone(), child.clone()));
+                set_paths(child, &path, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `--set`-family flags on top of a real file, built from the file's own keys so that they
+/// land in its maps and lists, over its scalars and nulls (which Helm refuses to go below).
+fn set_jobs(file: &Path, other: &Path, seed: usize) -> Vec<Job> {
+    let f = file.to_str().expect("UTF-8 path").to_string();
+    let name = file.file_name().unwrap().to_string_lossy().to_string();
+    let parsed = ours(&["-f".to_string(), f.clone()], "")
+        .ok()
+        .map(|n| n.to_json())
+        .unwrap_or(J::Null);
+    let mut paths = Vec::new();
+    set_paths(&parsed, "", &mut paths);
+    let pick = |want: &dyn Fn(&J) -> bool, nth: usize| -> Option<String> {
+        let found: Vec<&String> = paths
+            .iter()
+            .filter(|(_, v)| want(v))
+            .map(|(p, _)| p)
+            .collect();
+        (!found.is_empty()).then(|| found[(seed + nth) % found.len()].clone())
+    };
+    let scalar = |v: &J| !v.is_object() && !v.is_array() && !v.is_null();
+    let leaf = pick(&scalar, 0).unwrap_or_else(|| "newKey".to_string());
+    let leaf2 = pick(&scalar, 7).unwrap_or_else(|| "other".to_string());
+    let null = pick(&J::is_null, 0).unwrap_or_else(|| "nothing".to_string());
+    let map = pick(&J::is_object, 3).unwrap_or_else(|| "added".to_string());
+    let list = pick(&J::is_array, 1).unwrap_or_else(|| "items".to_string());
+    let top = parsed
+        .as_object()
+        .and_then(|m| m.keys().nth(seed % m.len().max(1)).cloned())
+        .unwrap_or_else(|| "top".to_string());
+    let mut whole = serde_json::Map::new();
+    whole.insert(
+        top.clone(),
+        serde_json::json!({"enabled": null, "added": [1, "x", {"y": 2.5}]}),
+    );
+    let flags: Vec<Vec<String>> = vec![
+        vec![
+            "--set".into(),
+            format!("{leaf}=42,{map}.added=true,{list}[0]=x"),
+        ],
+        vec!["--set".into(), format!("{leaf2}.below=1")],
+        vec!["--set".into(), format!("{null}.below=1,{list}[2].k=v")],
+        vec!["--set".into(), format!("{map}=null,{leaf}={{a,1,null}}")],
+        vec![
+            "--set-string".into(),
+            format!("{leaf}=007,{list}[1]=true,{map}.n=null"),
+        ],
+        vec![
+            "--set-json".into(),
+            format!("{map}={{\"x\":[1,{{\"y\":null}}]}},{leaf2}=[]"),
+        ],
+        vec!["--set-json".into(), J::Object(whole).to_string()],
+        vec![
+            "--set-file".into(),
+            format!("{leaf}={},{map}.file={}", other.display(), file.display()),
+        ],
+        vec![
+            "--set".into(),
+            format!("{list}[0]=a"),
+            "--set-json".into(),
+            format!("{list}=[{{\"b\":1}}]"),
+        ],
+    ];
+    flags
+        .into_iter()
+        .enumerate()
+        .map(|(i, flags)| {
+            let mut args = vec!["-f".to_string(), f.clone()];
+            args.extend(flags);
+            Job {
+                name: format!("set #{i} on {name}"),
+                args,
+            }
+        })
+        .collect()
+}
+
+/// How a corpus job came out.
+enum Outcome {
+    Accepted,
+    Refused,
+    /// Equal but for integers past 2^53 (Helm rounds them to float64; see DEVIATIONS.md).
+    BigIntegers,
+    Differs(String),
+}
+
+/// Equal but for integers Helm has rounded: ours exact past 2^53, Helm's the same float64.
+fn same_but_rounded(helm: &J, mine: &J) -> bool {
+    match (helm, mine) {
+        (J::Number(h), J::Number(m)) => m.as_f64().is_some_and(|m| Some(m) == h.as_f64()),
+        (J::Number(h), J::String(m)) => m
+            .parse::<f64>()
+            .is_ok_and(|m| m.is_finite() && Some(m) == h.as_f64() && m.abs() > 9007199254740992.0),
+        (J::Array(x), J::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_but_rounded(p, q))
+        }
+        (J::Object(x), J::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_but_rounded(v, w)))
+        }
+        _ => helm == mine,
+    }
+}
+
+fn corpus_job(helm: &Helm, job: &Job) -> Outcome {
+    let theirs = helm.values(&job.args, "");
+    let mine = ours(&job.args, "");
+    match (theirs, mine) {
+        (Ok(h), Ok(o)) => {
+            let o = o.to_json();
+            if same(&h, &o) {
+                Outcome::Accepted
+            } else if same_but_rounded(&h, &o) {
+                Outcome::BigIntegers
+            } else {
+                Outcome::Differs(format!("values differ: {}", first_difference(&h, &o, "")))
+            }
+        }
+        (Err(_), Err(_)) => Outcome::Refused,
+        (Ok(_), Err(e)) => Outcome::Differs(format!("helm accepts it, we refuse it: {e}")),
+        (Err(e), Ok(_)) => Outcome::Differs(format!("helm refuses it ({e}), we accept it")),
+    }
+}
+
+/// Every file of the corpus alone, every chart pair, and `--set`-family flags on top of a
+/// spread of them: our values are Helm's `.Values`, and we refuse what Helm refuses.
+#[test]
+fn corpus_matches_helm() {
+    let Some(helm) = Helm::find() else { return };
+    let Some(dir) = corpus_dir() else { return };
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("corpus")
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n != "README.md")
+        .collect();
+    names.sort();
+    assert!(names.len() >= 1000, "the corpus has {} files", names.len());
+    let path = |n: &str| dir.join(n).to_str().expect("UTF-8 path").to_string();
+    let mut jobs: Vec<Job> = names
+        .iter()
+        .map(|n| Job {
+            name: n.clone(),
+            args: vec!["-f".into(), path(n)],
+        })
+        .collect();
+    let singles = jobs.len();
+    let pairs = corpus_pairs(&names);
+    jobs.extend(pairs.iter().map(|(a, b)| Job {
+        name: format!("{a} + {b}"),
+        args: vec!["-f".into(), path(a), "-f".into(), path(b)],
+    }));
+    // Every 40th file (about 33), nine flag sets each.
+    for (i, n) in names.iter().enumerate().step_by(40) {
+        let other = &names[(i * 7 + 3) % names.len()];
+        jobs.extend(set_jobs(&dir.join(n), &dir.join(other), i));
+    }
+    let sets = jobs.len() - singles - pairs.len();
+    // CRLF and BOM copies of every 40th file (the corpus has neither).
+    let copies = tempfile::tempdir().expect("temp dir");
+    for n in names.iter().step_by(40) {
+        let text = std::fs::read(dir.join(n)).expect("corpus file");
+        let mut crlf = Vec::with_capacity(text.len() + text.len() / 20);
+        for &b in &text {
+            if b == b'\n' && crlf.last() != Some(&b'\r') {
+                crlf.push(b'\r');
+            }
+            crlf.push(b);
+        }
+        let mut bom = b"\xef\xbb\xbf".to_vec();
+        bom.extend_from_slice(&text);
+        for (kind, bytes) in [("crlf", crlf), ("bom", bom)] {
+            let copy = copies.path().join(format!("{kind}-{n}"));
+            std::fs::write(&copy, bytes).expect("write a copy");
+            jobs.push(Job {
+                name: format!("{kind} copy of {n}"),
+                args: vec!["-f".into(), copy.to_str().expect("UTF-8 path").to_string()],
+            });
+        }
+    }
+    let copied = jobs.len() - singles - pairs.len() - sets;
+    let start = Instant::now();
+    let outcomes = parallel(&jobs, |job| corpus_job(&helm, job));
+    let count = |range: std::ops::Range<usize>, f: fn(&Outcome) -> bool| {
+        outcomes[range].iter().filter(|o| f(o)).count()
+    };
+    let parts = [
+        ("single files", 0..singles),
+        ("chart pairs", singles..singles + pairs.len()),
+        (
+            "--set* on files",
+            singles + pairs.len()..jobs.len() - copied,
+        ),
+        ("CRLF and BOM copies", jobs.len() - copied..jobs.len()),
+    ];
+    for (label, range) in parts {
+        eprintln!(
+            "helm corpus: {label}: {} of {}: {} accepted alike, {} refused alike, {} alike but for integers past 2^53",
+            range.len() - count(range.clone(), |o| matches!(o, Outcome::Differs(_))),
+            range.len(),
+            count(range.clone(), |o| matches!(o, Outcome::Accepted)),
+            count(range.clone(), |o| matches!(o, Outcome::Refused)),
+            count(range.clone(), |o| matches!(o, Outcome::BigIntegers)),
+        );
+    }
+    eprintln!(
+        "helm corpus: {} helm runs in {:.1?}",
+        jobs.len(),
+        start.elapsed()
+    );
+    let failures: Vec<String> = jobs
+        .iter()
+        .zip(&outcomes)
+        .filter_map(|(job, o)| match o {
+            Outcome::Differs(e) => Some(format!("- {}\n    {e}", job.name)),
+            _ => None,
+        })
+        .collect();
+    assert!(sets > 200, "{sets} --set cases");
+    assert!(
+        failures.is_empty(),
+        "{} of {} corpus cases differ from helm:\n{}",
+        failures.len(),
+        jobs.len(),
+        failures.join("\n")
     );
 }

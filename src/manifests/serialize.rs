@@ -47,7 +47,7 @@ pub struct Interner {
 }
 
 /// Hashing of long texts that are not attacker-chosen keys of a long-lived table (one
-/// render's documents): foldhash, already in the build through yaml-rust2's hashbrown.
+/// render's documents): foldhash, already in the build through hashbrown.
 pub(super) type FastHash = foldhash::fast::RandomState;
 
 /// The emitter's sink for a [`Manifest`].

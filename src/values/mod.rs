@@ -4,6 +4,7 @@
 //! the defaults. Every node remembers where it came from.
 
 mod gojson;
+mod libyaml;
 mod merge;
 mod node;
 pub mod secrets;

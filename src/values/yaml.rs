@@ -11,9 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use base64::Engine as _;
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+use super::libyaml::{Event, Mark, Parser, Style};
 use super::node::{Node, Origin, Value};
 
 /// Largest values file accepted.
@@ -67,18 +66,24 @@ pub fn load(text: &str, path: &Arc<str>) -> Result<Node, YamlError> {
             });
         }
         let mut builder = Builder::new(path.clone(), first_line - 1, alias_budget);
-        let mut parser = Parser::new_from_str(piece);
-        if let Err(e) = parser.load(&mut builder, false) {
-            let m = e.marker();
-            return Err(YamlError {
-                line: m.line() as u32 + builder.line_offset,
-                col: m.col() as u32 + 1,
-                message: if e.info().contains("recursion limit") {
-                    format!("nesting deeper than {MAX_DEPTH} levels is refused")
-                } else {
-                    format!("YAML syntax error: {}", redact_scan_message(e.info()))
+        let mut parser = Parser::new(piece);
+        // Only the first document of a piece is read (go-yaml's Unmarshal).
+        loop {
+            let (event, mark) = parser.next_event().map_err(|e| YamlError {
+                line: e.mark.line as u32 + first_line,
+                col: e.mark.col as u32 + 1,
+                message: match e.context {
+                    Some(context) => format!("YAML syntax error: {} ({context})", e.problem),
+                    None => format!("YAML syntax error: {}", e.problem),
                 },
-            });
+            })?;
+            if matches!(event, Event::DocumentEnd | Event::StreamEnd) {
+                break;
+            }
+            builder.on_event(event, mark);
+            if builder.error.is_some() {
+                break;
+            }
         }
         if let Some(err) = builder.error {
             return Err(err);
@@ -159,34 +164,16 @@ fn split_documents(text: &str) -> Result<Vec<(u32, &str)>, YamlError> {
     Ok(pieces)
 }
 
-/// Scanner messages may quote a character of the input; the input may be a secret.
-fn redact_scan_message(info: &str) -> String {
-    let mut out = String::with_capacity(info.len());
-    let mut in_quote = false;
-    for c in info.chars() {
-        match c {
-            '`' if !in_quote => {
-                in_quote = true;
-                out.push_str("a character");
-            }
-            '\'' if in_quote => in_quote = false,
-            _ if in_quote => {}
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 enum Frame {
     Seq {
         items: Vec<Node>,
         origin: Origin,
-        anchor: usize,
+        anchor: Option<String>,
     },
     Map {
         entries: BTreeMap<String, Node>,
         origin: Origin,
-        anchor: usize,
+        anchor: Option<String>,
         key: Option<(Key, Origin)>,
     },
 }
@@ -203,7 +190,7 @@ struct Builder {
     line_offset: u32,
     stack: Vec<Frame>,
     documents: Vec<Node>,
-    anchors: HashMap<usize, Node>,
+    anchors: HashMap<String, Node>,
     alias_budget: usize,
     error: Option<YamlError>,
 }
@@ -229,8 +216,8 @@ impl Builder {
         }
     }
 
-    fn origin(&self, mark: Marker) -> Origin {
-        self.origin_at(mark.line() as u32 + self.line_offset, mark.col() as u32 + 1)
+    fn origin(&self, mark: Mark) -> Origin {
+        self.origin_at(mark.line as u32 + 1 + self.line_offset, mark.col as u32 + 1)
     }
 
     fn fail(&mut self, origin: &Origin, message: String) {
@@ -245,8 +232,8 @@ impl Builder {
 
     /// Adds a finished node to the frame on top of the stack (or as a document).
     /// `merge_key` is true for a plain, untagged `<<` scalar.
-    fn push_node(&mut self, node: Node, anchor: usize, merge_key: bool) {
-        if anchor > 0 {
+    fn push_node(&mut self, node: Node, anchor: Option<String>, merge_key: bool) {
+        if let Some(anchor) = anchor {
             self.anchors.insert(anchor, node.clone());
         }
         match self.stack.last_mut() {
@@ -372,18 +359,15 @@ fn go_float_key(f: f64) -> String {
     }
 }
 
-impl MarkedEventReceiver for Builder {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
+impl Builder {
+    fn on_event(&mut self, ev: Event, mark: Mark) {
         if self.error.is_some() {
             return;
         }
         match ev {
-            Event::Nothing
-            | Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart
-            | Event::DocumentEnd => {}
-            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentStart | Event::DocumentEnd => {}
+            Event::SequenceStart { ref anchor } | Event::MappingStart { ref anchor } => {
+                let anchor = anchor.clone();
                 let origin = self.origin(mark);
                 if self.stack.len() >= MAX_DEPTH {
                     self.fail(
@@ -392,7 +376,7 @@ impl MarkedEventReceiver for Builder {
                     );
                     return;
                 }
-                let frame = if matches!(ev, Event::SequenceStart(..)) {
+                let frame = if matches!(ev, Event::SequenceStart { .. }) {
                     Frame::Seq {
                         items: Vec::new(),
                         origin,
@@ -427,9 +411,9 @@ impl MarkedEventReceiver for Builder {
                 };
                 self.push_node(node, anchor, false);
             }
-            Event::Alias(id) => {
+            Event::Alias(name) => {
                 let origin = self.origin(mark);
-                let Some(target) = self.anchors.get(&id) else {
+                let Some(target) = self.anchors.get(&name) else {
                     self.fail(&origin, "an alias refers to an unknown anchor".to_string());
                     return;
                 };
@@ -445,12 +429,17 @@ impl MarkedEventReceiver for Builder {
                 }
                 self.alias_budget -= cost;
                 let node = target.clone();
-                self.push_node(node, 0, false);
+                self.push_node(node, None, false);
             }
-            Event::Scalar(text, style, anchor, tag) => {
+            Event::Scalar {
+                value,
+                style,
+                anchor,
+                tag,
+            } => {
                 let origin = self.origin(mark);
-                let merge_key = style == TScalarStyle::Plain && tag.is_none() && text == "<<";
-                match resolve_scalar(text, style, tag.as_ref()) {
+                let merge_key = style == Style::Plain && tag.is_none() && value == "<<";
+                match resolve_scalar(value, style, tag.as_deref()) {
                     Ok(value) => self.push_node(Node::new(value, origin), anchor, merge_key),
                     Err(msg) => self.fail(&origin, msg),
                 }
@@ -461,14 +450,10 @@ impl MarkedEventReceiver for Builder {
 
 /// The value of a scalar: quoted and block scalars are strings; plain ones follow YAML 1.1
 /// as go-yaml v2 (and so Helm) reads them; standard tags (`!!str`, `!!int`, …) are honoured.
-pub fn resolve_scalar(
-    text: String,
-    style: TScalarStyle,
-    tag: Option<&Tag>,
-) -> Result<Value, String> {
+fn resolve_scalar(text: String, style: Style, tag: Option<&str>) -> Result<Value, String> {
     if let Some(tag) = tag {
-        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
-            return match tag.suffix.as_str() {
+        if let Some(suffix) = tag.strip_prefix("tag:yaml.org,2002:") {
+            return match suffix {
                 "str" => Ok(Value::Str(text)),
                 "binary" => {
                     let cleaned: String = text.chars().filter(|c| !c.is_whitespace()).collect();
@@ -482,7 +467,7 @@ pub fn resolve_scalar(
                 "null" | "bool" | "int" | "float" => {
                     let v = resolve_plain(&text);
                     let ok = matches!(
-                        (tag.suffix.as_str(), &v),
+                        (suffix, &v),
                         ("null", Value::Null)
                             | ("bool", Value::Bool(_))
                             | ("int", Value::Int(_) | Value::BigInt(_))
@@ -491,13 +476,10 @@ pub fn resolve_scalar(
                     if ok {
                         Ok(v)
                     } else {
-                        Err(format!(
-                            "a value tagged !!{} does not parse as one",
-                            tag.suffix
-                        ))
+                        Err(format!("a value tagged !!{} does not parse as one", suffix))
                     }
                 }
-                _ => Ok(if style == TScalarStyle::Plain {
+                _ => Ok(if style == Style::Plain {
                     resolve_plain(&text)
                 } else {
                     Value::Str(text)
@@ -507,7 +489,7 @@ pub fn resolve_scalar(
         // A local tag (`!foo`): Helm keeps the text as a string.
         return Ok(Value::Str(text));
     }
-    if style != TScalarStyle::Plain {
+    if style != Style::Plain {
         return Ok(Value::Str(text));
     }
     Ok(match resolve_plain(&text) {
@@ -792,6 +774,35 @@ mod tests {
         let doc = format!("a: {}{}", "[".repeat(300), "]".repeat(300));
         let err = load_str(&doc).unwrap_err();
         assert!(err.message.contains("nesting"), "{err:?}");
+    }
+
+    #[test]
+    fn line_breaks_tabs_and_block_ends_as_go_yaml_reads_them() {
+        // Empty block scalars at the end are "" (as before the next key).
+        assert_eq!(json("a: |\n"), serde_json::json!({"a": ""}));
+        assert_eq!(json("l:\n- >\n\n"), serde_json::json!({"l": [""]}));
+        // Flow collections ignore indentation.
+        assert_eq!(
+            json("x:\n  a: [\n  \"s\",\n  {}\n  ]\n"),
+            serde_json::json!({"x": {"a": ["s", {}]}})
+        );
+        // A tab separates a value, but may not start a line.
+        assert_eq!(json("port:\t9090\n"), serde_json::json!({"port": 9090}));
+        let err = load_str("a: 1\n\t# c\n").unwrap_err();
+        assert_eq!((err.line, err.col), (2, 1), "{err:?}");
+        assert!(load_str("l:\n-\tx\n").is_err());
+        // NEL reads as \n (folded in quotes); LS and PS break lines but stay themselves.
+        assert_eq!(json("a: \"x\u{85}y\"\n"), serde_json::json!({"a": "x y"}));
+        assert_eq!(
+            json("a: x\u{2028}  y\n"),
+            serde_json::json!({"a": "x\u{2028}y"})
+        );
+        let err = load_str("a: x\u{85}y\n").unwrap_err();
+        assert_eq!(err.line, 3, "{err:?}");
+        assert_eq!(
+            json("a: 1 # c\u{2029}b: 2\n"),
+            serde_json::json!({"a": 1, "b": 2})
+        );
     }
 
     #[test]
