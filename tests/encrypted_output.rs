@@ -621,7 +621,7 @@ fn encryption_flags_are_refused_where_they_cannot_work() {
         (
             vec!["-f", EXAMPLE, "--seal-cert", EXAMPLE],
             1,
-            "not a PEM certificate",
+            "not a certificate",
         ),
     ];
     for (extra, code, msg) in cases {
