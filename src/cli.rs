@@ -22,6 +22,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Render the manifests (to standard output, a folder, or kubectl apply)

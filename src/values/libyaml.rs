@@ -15,6 +15,7 @@
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 
+#[allow(clippy::unsafe_removed_from_name)] // every use is inside an `unsafe` block already
 use unsafe_libyaml as sys;
 
 /// A position: 0-based line and column (in characters), as libyaml counts them.
