@@ -32,6 +32,12 @@ pub enum Command {
     Values(ValuesArgs),
     /// Check the values and everything they would render; exit 1 on any problem
     Validate(ValidateArgs),
+    /// Show what applying would change (against a folder, a manifest file or the live
+    /// cluster), Secret values masked; exit 0 equal, 4 different
+    Diff(DiffArgs),
+    /// Check in the cluster, read-only, that the objects the values render exist and work;
+    /// exit 0 all good, 4 a check failed, 3 cluster unreachable
+    Doctor(DoctorArgs),
     /// Print the JSON Schema of the values (Helm's values.schema.json)
     Schema,
     /// Write values-secret.yaml from the example (mode 0600) and git-ignore it
@@ -191,6 +197,52 @@ pub struct ValidateArgs {
     /// Folder of templates overriding the built-in ones file by file
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub values: ValueArgs,
+    /// The platform namespace (as with helm -n)
+    #[arg(short = 'n', long, default_value = crate::DEFAULT_NAMESPACE)]
+    pub namespace: String,
+    /// Folder of templates overriding the built-in ones file by file
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Compare with a folder written by --output-dir, or a manifest file (offline)
+    #[arg(long, value_name = "DIR|FILE")]
+    pub against: Option<PathBuf>,
+    /// Print only a one-line summary; the exit code tells
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// How to reach the cluster (`--kubectl`, `--context`, `--kubeconfig`)
+    #[command(flatten)]
+    pub cluster: KubectlArgs,
+}
+
+/// Output of `doctor`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DoctorFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub values: ValueArgs,
+    /// The platform namespace (as with helm -n)
+    #[arg(short = 'n', long, default_value = crate::DEFAULT_NAMESPACE)]
+    pub namespace: String,
+    /// Folder of templates overriding the built-in ones file by file
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Output format: a checklist, or JSON for machines
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = DoctorFormat::Text)]
+    pub output: DoctorFormat,
+    /// How to reach the cluster (`--kubectl`, `--context`, `--kubeconfig`)
+    #[command(flatten)]
+    pub cluster: KubectlArgs,
 }
 
 #[derive(Args, Debug)]

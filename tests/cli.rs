@@ -109,7 +109,7 @@ fn hostile_values_round_trip_exactly() {
         "llm": {"openaiApiKey": hostile.join("|"), "extraEnv": extra, "gcp": {"serviceAccountKey": SA}},
         "namespaces": {"teams": ["team-a"]},
     });
-    let out = run(&["render", "-f", "-"], &values.to_string());
+    let out = run(&["render", "-f", "-"], &json_values_file(&values));
     assert!(out.status.success(), "{}", stderr(&out));
     let stream = stdout(&out);
     let docs = docs(&stream);

@@ -27,7 +27,10 @@ fn secrets() -> Vec<Value> {
         "namespaces": {"teams": ["team-a", "team-b"]},
         "secrets": {"commonLabels": {"tier": "yes"}, "commonAnnotations": {"note": "a: b # c"}},
     });
-    let o = run(&["render", "-f", "-", "-o", "json"], &values.to_string());
+    let o = run(
+        &["render", "-f", "-", "-o", "json"],
+        &json_values_file(&values),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let list: Value = serde_json::from_str(&stdout(&o)).unwrap();
     out.extend(list["items"].as_array().unwrap().iter().cloned());

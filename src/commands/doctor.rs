@@ -22,6 +22,7 @@ pub(super) fn run(
         sources: args.values.sources(),
         namespace: args.namespace.clone(),
         templates: args.templates.clone(),
+        keep: Default::default(),
     };
     let out = warnings::render(&req, stdin)?;
     print_diagnostics(err, &out.warnings);

@@ -4,6 +4,8 @@
 //! printer is [`print_diagnostics`], called by `main.rs`.
 
 mod completions;
+mod diff;
+mod doctor;
 mod encrypt;
 mod init;
 mod man;
@@ -30,6 +32,10 @@ pub enum ExitStatus {
     Usage,
     /// 3: a failure outside (kubectl, the output folder, standard output).
     External,
+    /// 4 (`diff`): the rendered objects differ from what they were compared with.
+    Differences,
+    /// 4 (`doctor`): a check found a problem or could not run.
+    ChecksFailed,
 }
 
 impl ExitStatus {
@@ -39,6 +45,7 @@ impl ExitStatus {
             ExitStatus::Invalid => 1,
             ExitStatus::Usage => 2,
             ExitStatus::External => 3,
+            ExitStatus::Differences | ExitStatus::ChecksFailed => 4,
         }
     }
 }
@@ -55,6 +62,8 @@ pub fn execute(cli: Cli, stdin: &mut dyn Read, err: &mut dyn Write) -> Result<Ex
         Command::Render(args) => render::run(args, stdin, err),
         Command::Values(args) => values::run(args, stdin),
         Command::Validate(args) => validate::run(args, stdin, err),
+        Command::Diff(args) => diff::run(args, stdin, err),
+        Command::Doctor(args) => doctor::run(args, stdin, err),
         Command::Schema => schema::run(),
         Command::Init(args) => init::run(args, err),
         Command::Completions { shell } => completions::run(shell),

@@ -238,7 +238,14 @@ mod tests {
             }
         }
         let hostile = serde_json::json!({"llm": {"extraEnv": {"A": "x\"\\\n\u{2028}\u{85}: # {{ }} ---", "YES": "no", "B": "\u{7f}\t"}}});
-        streams.push(render_yaml(&["-"], &[], &hostile.to_string()));
+        // The raw characters are escaped in the file itself (a raw DEL or NEL in a values file
+        // is refused, as go-yaml refuses it); the values still hold them.
+        let escaped = hostile
+            .to_string()
+            .replace('\u{7f}', "\\u007f")
+            .replace('\u{85}', "\\u0085")
+            .replace('\u{2028}', "\\u2028");
+        streams.push(render_yaml(&["-"], &[], &escaped));
         let mut checked = 0;
         for stream in streams {
             for doc in stream.split("---\n").filter(|d| !d.trim().is_empty()) {

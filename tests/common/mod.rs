@@ -156,3 +156,15 @@ pub fn docs(stream: &str) -> Vec<serde_json::Value> {
         .filter(|v| !v.is_null())
         .collect()
 }
+
+/// `v` as a values file in JSON form, with the characters a YAML reader refuses raw (DEL,
+/// NEL, LS, PS, BOM: go-yaml and Helm refuse or fold them) written as escapes, so that the
+/// values still hold them.
+pub fn json_values_file(v: &serde_json::Value) -> String {
+    v.to_string()
+        .replace('\u{7f}', "\\u007f")
+        .replace('\u{85}', "\\u0085")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+        .replace('\u{feff}', "\\ufeff")
+}
