@@ -38,8 +38,30 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff)
-    Man,
+    /// Print a man page (roff), or write them all into a folder
+    Man(ManArgs),
+    /// Print the built-in templates, or copy them into a folder (to start a --templates override)
+    Templates(TemplatesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (`render` prints recif-secrets-render(1)); none: the top page
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
+    /// Write every page (recif-secrets.1, recif-secrets-render.1, ...) into DIR
+    #[arg(long, value_name = "DIR", conflicts_with = "subcommand")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct TemplatesArgs {
+    /// Templates to print (none: list their names)
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Copy every built-in template into DIR (never overwriting a file)
+    #[arg(long, value_name = "DIR", conflicts_with = "names")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Where values come from, as with `helm template`.
@@ -161,6 +183,9 @@ pub struct ValuesArgs {
     /// Show secret values instead of <redacted>
     #[arg(long)]
     pub reveal: bool,
+    /// Print the reference of every values key (Markdown, as docs/values.md)
+    #[arg(long, conflicts_with_all = ["defaults", "reveal"])]
+    pub reference: bool,
 }
 
 #[derive(Args, Debug)]

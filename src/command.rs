@@ -4,8 +4,6 @@
 use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 
-use clap::CommandFactory;
-
 use crate::cli::{Cli, Command, DryRun, Format, InitArgs, RenderArgs, ValuesArgs};
 use crate::diag::Diagnostics;
 use crate::manifests::Manifests;
@@ -16,6 +14,10 @@ use crate::{deliver, Error, Request};
 pub fn execute(cli: Cli, stdin: &mut dyn Read, err: &mut dyn Write) -> Result<i32, Error> {
     match cli.command {
         Command::Render(args) => render(args, stdin, err),
+        Command::Values(args) if args.reference => {
+            deliver::to_stdout(&crate::reference::markdown())?;
+            Ok(0)
+        }
         Command::Values(args) => values_cmd(args, stdin),
         Command::Validate(args) => {
             let req = Request {
@@ -38,19 +40,11 @@ pub fn execute(cli: Cli, stdin: &mut dyn Read, err: &mut dyn Write) -> Result<i3
         }
         Command::Init(args) => init(args, err),
         Command::Completions { shell } => {
-            let mut buf = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "recif-secrets", &mut buf);
-            deliver::to_stdout(&String::from_utf8_lossy(&buf))?;
+            deliver::to_stdout(&crate::completions::script(shell))?;
             Ok(0)
         }
-        Command::Man => {
-            let mut buf = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut buf)
-                .map_err(|e| Error::External(format!("cannot render the man page: {e}")))?;
-            deliver::to_stdout(&String::from_utf8_lossy(&buf))?;
-            Ok(0)
-        }
+        Command::Man(args) => crate::distribution::man(args, err),
+        Command::Templates(args) => crate::distribution::templates(args, err),
     }
 }
 

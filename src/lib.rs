@@ -6,12 +6,17 @@
 //! (templates) -> [`manifests`] (typed objects, checks, serialization) -> [`deliver`]
 //! (stdout, folder, kubectl). [`cli`] and [`command`] are the command line on top.
 
+pub mod builtin_templates;
 pub mod cli;
 pub mod command;
+pub mod completions;
 pub mod config;
 pub mod deliver;
+pub mod distribution;
 pub mod diag;
 pub mod manifests;
+pub mod manpages;
+pub mod reference;
 pub mod render;
 pub mod schema;
 pub mod values;
