@@ -42,6 +42,16 @@ pub enum Command {
     Man(ManArgs),
     /// Print the built-in templates, or copy them into a folder (to start a --templates override)
     Templates(TemplatesArgs),
+    /// Argo CD plugin generate step: render the files of RECIF_VALUES in the current folder
+    #[command(
+        name = "argocd-generate",
+        long_about = "The generate step of the Argo CD Config Management Plugin: renders, to \
+standard output, the values files named in the plugin parameter RECIF_VALUES \
+(ARGOCD_ENV_RECIF_VALUES, whitespace-separated; default values-recif.yaml) with the platform \
+namespace RECIF_NAMESPACE (default recif-system). Only relative paths to files inside the \
+current folder are accepted."
+    )]
+    ArgocdGenerate,
 }
 
 #[derive(Args, Debug)]

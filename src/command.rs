@@ -45,6 +45,7 @@ pub fn execute(cli: Cli, stdin: &mut dyn Read, err: &mut dyn Write) -> Result<i3
         }
         Command::Man(args) => crate::distribution::man(args, err),
         Command::Templates(args) => crate::distribution::templates(args, err),
+        Command::ArgocdGenerate => crate::argocd::generate(err),
     }
 }
 

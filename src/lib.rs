@@ -6,6 +6,7 @@
 //! (templates) -> [`manifests`] (typed objects, checks, serialization) -> [`deliver`]
 //! (stdout, folder, kubectl). [`cli`] and [`command`] are the command line on top.
 
+pub mod argocd;
 pub mod builtin_templates;
 pub mod cli;
 pub mod command;
