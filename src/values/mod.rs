@@ -5,6 +5,7 @@
 
 mod merge;
 mod node;
+pub mod placeholders;
 pub mod secrets;
 pub mod strvals;
 pub mod yaml;
@@ -135,7 +136,10 @@ pub fn load(sources: &Sources, stdin: &mut dyn Read) -> Result<Loaded, Diagnosti
         };
         match yaml::load(&text, &Arc::from(label.as_str())) {
             Ok(node) => {
-                if file.trim() != "-" && secrets::holds_secret_values(&node) {
+                if file.trim() != "-"
+                    && secrets::holds_secret_values(&node)
+                    && !placeholders::only_placeholders(&node)
+                {
                     secret_files.push(file.clone());
                 }
                 merge_maps(&mut base, node)
