@@ -123,7 +123,21 @@ pub fn page(sub: Option<&str>) -> Result<String, Error> {
     let mut text = String::from_utf8(buf).expect("roff is UTF-8");
     text.push_str(&roff.to_roff());
     text.push_str(&format!(".SH VERSION\nv{version}\n"));
-    Ok(text)
+    Ok(ascii_escaped(&text))
+}
+
+/// Non-ASCII characters as roff escapes (`é` -> `\[u00E9]`): troff reads its input as
+/// Latin-1 unless a preprocessor converts it.
+fn ascii_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\[u{:04X}]", c as u32));
+        }
+    }
+    out
 }
 
 /// The file name of a page: `recif-secrets.1`, `recif-secrets-render.1`.

@@ -11,6 +11,8 @@
 //! `tests/helm_cases/NAME`. Where Helm loses data (numbers it rounds to float64) we keep it:
 //! those inputs are in [`deviations_where_helm_loses_data`] and `tests/helm_cases/DEVIATIONS.md`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -354,9 +356,7 @@ impl Helm {
                 } else if let Some(p) = on_path("helm") {
                     p
                 } else {
-                    eprintln!(
-                        "skipping helm conformance: helm not found; run scripts/fetch-tools.sh"
-                    );
+                    common::skip("helm", "run scripts/fetch-tools.sh");
                     return None;
                 }
             }
@@ -365,15 +365,18 @@ impl Helm {
         let version = match version {
             Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
             _ => {
-                eprintln!(
-                    "skipping helm conformance: {} does not run; run scripts/fetch-tools.sh",
-                    bin.display()
+                common::skip(
+                    &format!("a working helm ({} does not run)", bin.display()),
+                    "run scripts/fetch-tools.sh",
                 );
                 return None;
             }
         };
         if !version.starts_with("v4.") {
-            eprintln!("skipping helm conformance: needs helm v4, {} is {version}; run scripts/fetch-tools.sh", bin.display());
+            common::skip(
+                &format!("helm v4 ({} is {version})", bin.display()),
+                "run scripts/fetch-tools.sh",
+            );
             return None;
         }
         let chart = tempfile::tempdir().expect("temp dir");
