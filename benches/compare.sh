@@ -200,7 +200,10 @@ export LC_ALL=C
 CPU_MODEL="$(grep -m1 '^model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)"
 HELM_VERSION="$("$HELM" version --short 2>/dev/null || true)"
 RECIF_VERSION="$("$RECIF" --version 2>/dev/null || true)"
-case "$RECIF" in */x86_64-unknown-linux-gnu/*) LINKING="statically linked" ;; *) LINKING="dynamically linked" ;; esac
+case "$RECIF" in
+  */dist/*) LINKING="dist profile (fat LTO), statically linked" ;;
+  *) LINKING="release profile, dynamically linked" ;;
+esac
 TREE="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 
 MACHINE="$(nproc) CPU (${CPU_MODEL:-unknown model}), $(uname -sr)"
@@ -354,7 +357,7 @@ print()
 env = os.environ
 print("- machine: %s; load average before measuring: %s" % (env["MACHINE"], load_start))
 print("- date: %s" % env["DATE"])
-print("- helm: %s; recif-secrets: %s (release build, %s, tree %s)"
+print("- helm: %s; recif-secrets: %s (%s, tree %s)"
       % (env["HELM_VERSION"], env["RECIF_VERSION"], env["LINKING"], env["TREE"]))
 print("- commands: `helm template recif benches/peer-chart -n recif-system -f VALUES` and "
       "`recif-secrets render -f VALUES -n recif-system`; stdout to /dev/null")
