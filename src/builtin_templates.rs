@@ -49,9 +49,8 @@ pub fn write_dir(dir: &Path) -> Result<Vec<PathBuf>, Error> {
             existing.join(", ")
         )));
     }
-    let fail = |p: &Path, e: std::io::Error| {
-        Error::External(format!("cannot write {}: {e}", p.display()))
-    };
+    let fail =
+        |p: &Path, e: std::io::Error| Error::External(format!("cannot write {}: {e}", p.display()));
     std::fs::create_dir_all(dir).map_err(|e| fail(dir, e))?;
     let mut written = Vec::new();
     for (name, text) in all() {

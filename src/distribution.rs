@@ -10,7 +10,12 @@ use crate::{builtin_templates, deliver, manpages, Error};
 pub fn man(args: ManArgs, err: &mut dyn Write) -> Result<i32, Error> {
     if let Some(dir) = &args.dir {
         let written = manpages::write_all(dir)?;
-        let _ = writeln!(err, "wrote {} man pages to {}", written.len(), dir.display());
+        let _ = writeln!(
+            err,
+            "wrote {} man pages to {}",
+            written.len(),
+            dir.display()
+        );
         return Ok(0);
     }
     deliver::to_stdout(&manpages::page(args.subcommand.as_deref())?)?;

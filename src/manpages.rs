@@ -15,9 +15,15 @@ use crate::Error;
 /// The exit codes, as documented in the README.
 pub const EXIT_CODES: &[(u8, &str)] = &[
     (0, "success (warnings may be printed on standard error)"),
-    (1, "invalid values, templates or rendered objects; nothing was written or applied"),
+    (
+        1,
+        "invalid values, templates or rendered objects; nothing was written or applied",
+    ),
     (2, "command-line usage"),
-    (3, "a failure outside: kubectl failed or is missing, the output folder is not writable"),
+    (
+        3,
+        "a failure outside: kubectl failed or is missing, the output folder is not writable",
+    ),
 ];
 
 /// Subcommands whose page lists the values keys.
@@ -150,9 +156,8 @@ pub fn file_name(sub: Option<&str>) -> String {
 
 /// Writes every page into `dir` (created if missing); returns the files written.
 pub fn write_all(dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    let fail = |p: &Path, e: std::io::Error| {
-        Error::External(format!("cannot write {}: {e}", p.display()))
-    };
+    let fail =
+        |p: &Path, e: std::io::Error| Error::External(format!("cannot write {}: {e}", p.display()));
     std::fs::create_dir_all(dir).map_err(|e| fail(dir, e))?;
     let mut written = Vec::new();
     let names = subcommands();
@@ -188,7 +193,9 @@ mod tests {
                 assert!(names.contains(&name), "{sub:?} refers to {BIN}-{name}");
             }
         }
-        assert!(page(Some("render")).unwrap().contains("secrets.external.storeKind"));
+        assert!(page(Some("render"))
+            .unwrap()
+            .contains("secrets.external.storeKind"));
         assert!(matches!(page(Some("nope")), Err(Error::Usage(_))));
     }
 }

@@ -129,8 +129,8 @@ mod tests {
                 assert!(!r.default.is_empty(), "{}", r.path);
             }
         }
-        assert!(rows()
-            .iter()
-            .any(|r| r.path == "secrets.external.storeKind" && r.default == "\"ClusterSecretStore\""));
+        assert!(rows().iter().any(
+            |r| r.path == "secrets.external.storeKind" && r.default == "\"ClusterSecretStore\""
+        ));
     }
 }

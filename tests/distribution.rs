@@ -18,11 +18,10 @@ fn bin() -> PathBuf {
 fn path_with_bin(extra: &[&Path]) -> String {
     let mut dirs: Vec<PathBuf> = extra.iter().map(|p| p.to_path_buf()).collect();
     dirs.push(bin().parent().unwrap().to_path_buf());
-    dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
-    std::env::join_paths(dirs)
-        .unwrap()
-        .into_string()
-        .unwrap()
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).unwrap().into_string().unwrap()
 }
 
 fn out_text(o: &Output) -> String {
@@ -85,7 +84,13 @@ fn bash_completion_offers_subcommands_and_flags() {
     assert_eq!(top, ["render"]);
     // clap-rs/clap#6421: nothing was offered after `render --`.
     let render = bash_complete(&bash, &script, &["recif-secrets", "render", "--"]);
-    for flag in ["--values", "--set-file", "--output-dir", "--apply", "--show-only"] {
+    for flag in [
+        "--values",
+        "--set-file",
+        "--output-dir",
+        "--apply",
+        "--show-only",
+    ] {
         assert!(render.iter().any(|f| f == flag), "{flag} in {render:?}");
     }
     let values = bash_complete(&bash, &script, &["recif-secrets", "values", "--re"]);
@@ -106,11 +111,7 @@ fn zsh_and_fish_completions_parse() {
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join(format!("completion.{shell}"));
         std::fs::write(&script, run(&["completions", shell], "").stdout).unwrap();
-        let o = Command::new(exe)
-            .arg("-n")
-            .arg(&script)
-            .output()
-            .unwrap();
+        let o = Command::new(exe).arg("-n").arg(&script).output().unwrap();
         assert!(o.status.success(), "{shell} -n: {}", out_text(&o));
     }
 }
@@ -127,7 +128,15 @@ fn man_pages_one_per_subcommand_render_cleanly_with_groff() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     files.sort();
-    for sub in ["render", "values", "validate", "schema", "init", "man", "templates"] {
+    for sub in [
+        "render",
+        "values",
+        "validate",
+        "schema",
+        "init",
+        "man",
+        "templates",
+    ] {
         assert!(
             files.contains(&format!("recif-secrets-{sub}.1")),
             "{sub}: {files:?}"
@@ -254,7 +263,14 @@ fn user_facing_text_does_not_point_outside_the_repository() {
         vec!["values", "--reference"],
         vec!["--help"],
         vec!["render", "--help"],
-        vec!["templates", "secretstore.yaml", "serviceaccounts.yaml", "secrets.yaml", "externalsecrets.yaml", "namespaces.yaml"],
+        vec![
+            "templates",
+            "secretstore.yaml",
+            "serviceaccounts.yaml",
+            "secrets.yaml",
+            "externalsecrets.yaml",
+            "namespaces.yaml",
+        ],
         vec!["man"],
         vec!["man", "render"],
     ] {
@@ -334,7 +350,11 @@ fn dockerfile_passes_hadolint_and_ships_the_static_binary_as_non_root() {
         .arg(root().join("Dockerfile"))
         .output()
         .unwrap();
-    assert!(o.status.success() && o.stdout.is_empty(), "{}", out_text(&o));
+    assert!(
+        o.status.success() && o.stdout.is_empty(),
+        "{}",
+        out_text(&o)
+    );
 }
 
 /// Every GitHub Actions workflow of the repository (examples included).
@@ -427,7 +447,13 @@ fn helm_plugin_installs_from_the_folder_and_honours_namespace_and_kube_context()
     // As with helm itself, without -n the namespace is helm's (here: default).
     let o = helm_cmd(&["recif-secrets", "render", "--example"]);
     assert_eq!(platform_ns(&o), "default");
-    let o = helm_cmd(&["recif-secrets", "validate", "--example", "--namespace", "Bad_NS"]);
+    let o = helm_cmd(&[
+        "recif-secrets",
+        "validate",
+        "--example",
+        "--namespace",
+        "Bad_NS",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
 
     let o = helm_cmd(&[
@@ -476,7 +502,12 @@ fn pre_commit_hook_validates_values_files() {
     std::fs::write(repo.join("notes.yaml"), "storeKind: Store\n").unwrap();
     let try_repo = |files: &[&str]| {
         Command::new(&pre_commit)
-            .args(["try-repo", root().to_str().unwrap(), "recif-secrets-validate", "--files"])
+            .args([
+                "try-repo",
+                root().to_str().unwrap(),
+                "recif-secrets-validate",
+                "--files",
+            ])
             .args(files)
             .current_dir(&repo)
             .env("PRE_COMMIT_HOME", tmp.path().join("cache"))
@@ -500,7 +531,8 @@ fn pre_commit_hook_validates_values_files() {
 
 #[test]
 fn argocd_plugin_is_consistent_and_generate_reads_only_the_application_folder() {
-    let cm = std::fs::read_to_string(root().join("examples/gitops/argocd/cmp-plugin.yaml")).unwrap();
+    let cm =
+        std::fs::read_to_string(root().join("examples/gitops/argocd/cmp-plugin.yaml")).unwrap();
     let cm: serde_json::Value = serde_yaml::from_str(&cm).unwrap();
     let plugin: serde_json::Value =
         serde_yaml::from_str(cm["data"]["plugin.yaml"].as_str().unwrap()).unwrap();
@@ -510,7 +542,8 @@ fn argocd_plugin_is_consistent_and_generate_reads_only_the_application_folder() 
         plugin["spec"]["version"].as_str().unwrap()
     );
     assert_eq!(full_name, "recif-secrets-v1");
-    let app = std::fs::read_to_string(root().join("examples/gitops/argocd/application.yaml")).unwrap();
+    let app =
+        std::fs::read_to_string(root().join("examples/gitops/argocd/application.yaml")).unwrap();
     let app: serde_json::Value = serde_yaml::from_str(&app).unwrap();
     assert_eq!(app["spec"]["source"]["plugin"]["name"], full_name.as_str());
     // No shell: the binary of the image, as the Dockerfile installs it.
@@ -528,8 +561,16 @@ fn argocd_plugin_is_consistent_and_generate_reads_only_the_application_folder() 
         "secrets:\n  provider: external\n",
     )
     .unwrap();
-    std::fs::write(appdir.join("values-prod.yaml"), "namespaces:\n  teams: [team-a]\n").unwrap();
-    std::fs::write(tmp.path().join("outside.yaml"), "namespaces:\n  teams: [leak]\n").unwrap();
+    std::fs::write(
+        appdir.join("values-prod.yaml"),
+        "namespaces:\n  teams: [team-a]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("outside.yaml"),
+        "namespaces:\n  teams: [leak]\n",
+    )
+    .unwrap();
     let generate = |values: Option<&str>| {
         let mut cmd = Command::new(bin());
         cmd.arg("argocd-generate")
@@ -543,11 +584,18 @@ fn argocd_plugin_is_consistent_and_generate_reads_only_the_application_folder() 
     };
     let o = generate(None);
     assert!(o.status.success(), "{}", out_text(&o));
-    assert!(stdout(&o).contains("kind: ExternalSecret"), "{}", out_text(&o));
+    assert!(
+        stdout(&o).contains("kind: ExternalSecret"),
+        "{}",
+        out_text(&o)
+    );
     let o = generate(Some("values-recif.yaml  values-prod.yaml"));
     assert!(o.status.success(), "{}", out_text(&o));
     let ids = ids(&docs(&stdout(&o)));
-    assert!(ids.contains(&"ExternalSecret/team-a/agent-env".to_string()), "{ids:?}");
+    assert!(
+        ids.contains(&"ExternalSecret/team-a/agent-env".to_string()),
+        "{ids:?}"
+    );
     assert!(ids.iter().any(|i| i.contains("/plat/")), "{ids:?}");
     let outside = tmp.path().join("outside.yaml");
     for bad in [
@@ -560,7 +608,11 @@ fn argocd_plugin_is_consistent_and_generate_reads_only_the_application_folder() 
         let o = generate(Some(&format!("values-recif.yaml {bad}")));
         assert_eq!(o.status.code(), Some(1), "{bad}: {}", out_text(&o));
         assert!(o.stdout.is_empty(), "{bad}");
-        assert!(stderr(&o).contains("RECIF_VALUES"), "{bad}: {}", out_text(&o));
+        assert!(
+            stderr(&o).contains("RECIF_VALUES"),
+            "{bad}: {}",
+            out_text(&o)
+        );
     }
 }
 
@@ -588,7 +640,11 @@ fn flux_render_script_never_stages_inline_secrets() {
             .unwrap()
     };
     let staged = || stdout(&git(repo, &["diff", "--cached", "--name-only"]));
-    std::fs::write(repo.join("values-inline.yaml"), "llm:\n  openaiApiKey: sk-proj-example\n").unwrap();
+    std::fs::write(
+        repo.join("values-inline.yaml"),
+        "llm:\n  openaiApiKey: sk-proj-example\n",
+    )
+    .unwrap();
     let o = run_script(&["values-inline.yaml"]);
     assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
     assert!(stderr(&o).contains("inline Secrets"), "{}", out_text(&o));
@@ -599,6 +655,9 @@ fn flux_render_script_never_stages_inline_secrets() {
     let o = run_script(&["values.yaml"]);
     assert!(o.status.success(), "{}", out_text(&o));
     let files = staged();
-    assert!(files.contains("clusters/prod/recif-secrets/kustomization.yaml"), "{files}");
+    assert!(
+        files.contains("clusters/prod/recif-secrets/kustomization.yaml"),
+        "{files}"
+    );
     assert!(!files.contains(".secret."), "{files}");
 }

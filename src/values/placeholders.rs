@@ -89,7 +89,9 @@ mod tests {
     fn placeholders_are_recognised_and_real_keys_are_not() {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         let sa = |pk: &str| {
-            format!(r#"{{"type":"service_account","client_email":"example@p.iam.gserviceaccount.com","private_key":"{pk}"}}"#)
+            format!(
+                r#"{{"type":"service_account","client_email":"example@p.iam.gserviceaccount.com","private_key":"{pk}"}}"#
+            )
         };
         assert!(only_placeholders(&load(crate::EXAMPLE_VALUES)));
         assert!(only_placeholders(&load(
