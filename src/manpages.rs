@@ -183,10 +183,12 @@ mod tests {
             let escaped = format!("{}\\-", BIN.replace('-', "\\-"));
             assert!(text.contains(&escaped), "{sub:?}");
             for referenced in text.split(&escaped).skip(1) {
-                let name: String = referenced
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric())
-                    .collect();
+                // `argocd\-generate\fR(1)`: up to the font change, unescaped.
+                let end = referenced
+                    .find(['(', ' ', '\n'])
+                    .unwrap_or(referenced.len());
+                let word = referenced[..end].split("\\f").next().unwrap_or("");
+                let name = word.replace("\\-", "-");
                 if name.is_empty() {
                     continue;
                 }

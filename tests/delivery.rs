@@ -482,12 +482,13 @@ fn completions_and_man_page() {
         assert!(out.status.success(), "{shell}");
         assert!(stdout(&out).contains("show-only"), "{shell}");
     }
-    if let Ok(status) = std::process::Command::new("bash")
-        .arg("-n")
-        .arg("-c")
-        .arg(stdout(&run(&["completions", "bash"], "")))
-        .status()
-    {
+    if let Some(bash) = tool("BASH", "bash") {
+        let status = std::process::Command::new(bash)
+            .arg("-n")
+            .arg("-c")
+            .arg(stdout(&run(&["completions", "bash"], "")))
+            .status()
+            .expect("bash runs");
         assert!(status.success(), "the bash completion script parses");
     }
     let man = stdout(&run(&["man"], ""));
