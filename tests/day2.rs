@@ -543,7 +543,7 @@ fn diff_live_no_change_then_changed_keys_added_and_removed_objects() {
     for want in [
         "Secret team-default/agent-env: changed\n",
         "  key ANTHROPIC_API_KEY: unchanged (28 bytes)\n",
-        "  key LOG_LEVEL: added (5 bytes)\n",
+        "  key MISTRAL_ENDPOINT_TOKEN: added (21 bytes)\n",
         "  key OPENAI_API_KEY: changed (28 bytes -> 26 bytes)\n",
         "  key STALE_KEY: removed (9 bytes)\n",
         "-  OPENAI_API_KEY: \"-------- # (28 bytes)\"\n",
@@ -645,7 +645,7 @@ fn doctor_inline_compares_keys_and_values_without_printing_them() {
     };
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
-    assert!(text.contains("ok               Secret team-default/agent-env: keys: keys and values as rendered: ANTHROPIC_API_KEY, GOOGLE_API_KEY, LOG_LEVEL, OPENAI_API_KEY"), "{text}");
+    assert!(text.contains("ok               Secret team-default/agent-env: keys: keys and values as rendered: ANTHROPIC_API_KEY, GOOGLE_API_KEY, MISTRAL_ENDPOINT_TOKEN, OPENAI_API_KEY"), "{text}");
     assert!(text.contains("ok               Pod team-default/my-agent-7d9f8b6c5d-x2k4p: stale env: uses agent-env (env)"), "{text}");
 
     let Some((out, _s)) = with_cluster(Cluster::new(&["inline.json", "inline-drift.json"]), args)
@@ -654,7 +654,7 @@ fn doctor_inline_compares_keys_and_values_without_printing_them() {
     };
     let text = format!("{}{}", stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(FOUND), "{text}");
-    assert!(text.contains("problem          Secret team-default/agent-env: keys: missing key LOG_LEVEL; key not rendered STALE_KEY; value differs from the rendered one for OPENAI_API_KEY"), "{text}");
+    assert!(text.contains("problem          Secret team-default/agent-env: keys: missing key MISTRAL_ENDPOINT_TOKEN; key not rendered STALE_KEY; value differs from the rendered one for OPENAI_API_KEY"), "{text}");
     assert!(
         text.contains("fix: apply the rendered Secrets: recif-secrets render -f VALUES --apply"),
         "{text}"

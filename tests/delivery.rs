@@ -156,10 +156,30 @@ fn output_dir_refuses_a_foreign_kustomization_and_unwritable_folders() {
         "resources: [mine.yaml]\n"
     );
 
+    // A folder that cannot be created (below a regular file): fails for every user, root too.
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let below_file = file.path().join("out");
+    let out = run(
+        &[
+            "render",
+            "--example",
+            "--output-dir",
+            below_file.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+
     let ro = tempfile::tempdir().unwrap();
     std::fs::set_permissions(ro.path(), std::fs::Permissions::from_mode(0o500)).unwrap();
     if std::fs::write(ro.path().join("probe"), "").is_ok() {
-        eprintln!("skipping the read-only part: running as a user who can write anywhere");
+        // Root writes into read-only folders; the case above covers the exit code.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: the read-only folder case (running as a user who can write anywhere)"
+        );
         return;
     }
     let out = run(
@@ -474,12 +494,13 @@ fn completions_and_man_page() {
         assert!(out.status.success(), "{shell}");
         assert!(stdout(&out).contains("show-only"), "{shell}");
     }
-    if let Ok(status) = std::process::Command::new("bash")
-        .arg("-n")
-        .arg("-c")
-        .arg(stdout(&run(&["completions", "bash"], "")))
-        .status()
-    {
+    if let Some(bash) = tool("BASH", "bash") {
+        let status = std::process::Command::new(bash)
+            .arg("-n")
+            .arg("-c")
+            .arg(stdout(&run(&["completions", "bash"], "")))
+            .status()
+            .expect("bash runs");
         assert!(status.success(), "the bash completion script parses");
     }
     let man = stdout(&run(&["man"], ""));

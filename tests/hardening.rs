@@ -211,7 +211,7 @@ fn values_files_with_secrets_warn_when_exposed() {
             .unwrap_or(false)
     };
     if !git(&["init", "-q"]) {
-        eprintln!("skipping the git part: git not available");
+        skip("git", "install git");
         return;
     }
     let out = run_in(dir.path(), &["render", "-f", "values-secret.yaml"], "");
@@ -357,7 +357,11 @@ fn bounded_and_bad_input_is_refused_clearly() {
             "permission denied",
         );
     } else {
-        eprintln!("skipping the unreadable-file case: running as root");
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: the unreadable-file case (running as root, who reads everything)"
+        );
     }
     // Every problem at once, from several files.
     let out = run(

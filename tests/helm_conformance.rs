@@ -11,12 +11,12 @@
 //! `tests/helm_cases/NAME`. Where Helm loses data (numbers it rounds to float64) we keep it:
 //! those inputs are in [`deviations_where_helm_loses_data`] and `tests/helm_cases/DEVIATIONS.md`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
-
-mod common;
 
 use recif_secrets::values::{self, Node, SetArg, SetKind, Sources, Value};
 use serde_json::Value as J;

@@ -1,14 +1,10 @@
-//! `recif-secrets completions SHELL`: a shell completion script.
-
-use clap::CommandFactory;
+//! `recif-secrets completions SHELL`: a shell completion script (repaired for bash, see
+//! [`crate::completions`]).
 
 use super::ExitStatus;
-use crate::cli::Cli;
 use crate::{deliver, Error};
 
 pub(super) fn run(shell: clap_complete::Shell) -> Result<ExitStatus, Error> {
-    let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "recif-secrets", &mut buf);
-    deliver::to_stdout(&String::from_utf8_lossy(&buf))?;
+    deliver::to_stdout(&crate::completions::script(shell))?;
     Ok(ExitStatus::Success)
 }

@@ -8,7 +8,6 @@ mod diff;
 mod doctor;
 mod encrypt;
 mod init;
-mod man;
 mod render;
 mod schema;
 mod validate;
@@ -39,6 +38,16 @@ pub enum ExitStatus {
 }
 
 impl ExitStatus {
+    /// The status of a plain exit code (0 to 3) returned by the distribution helpers.
+    pub fn from_code(code: i32) -> ExitStatus {
+        match code {
+            0 => ExitStatus::Success,
+            1 => ExitStatus::Invalid,
+            2 => ExitStatus::Usage,
+            _ => ExitStatus::External,
+        }
+    }
+
     pub fn code(self) -> u8 {
         match self {
             ExitStatus::Success => 0,
@@ -60,6 +69,10 @@ impl From<ExitStatus> for std::process::ExitCode {
 pub fn execute(cli: Cli, stdin: &mut dyn Read, err: &mut dyn Write) -> Result<ExitStatus, Error> {
     match cli.command {
         Command::Render(args) => render::run(args, stdin, err),
+        Command::Values(args) if args.reference => {
+            crate::deliver::to_stdout(&crate::reference::markdown())?;
+            Ok(ExitStatus::Success)
+        }
         Command::Values(args) => values::run(args, stdin),
         Command::Validate(args) => validate::run(args, stdin, err),
         Command::Diff(args) => diff::run(args, stdin, err),
@@ -67,7 +80,11 @@ pub fn execute(cli: Cli, stdin: &mut dyn Read, err: &mut dyn Write) -> Result<Ex
         Command::Schema => schema::run(),
         Command::Init(args) => init::run(args, err),
         Command::Completions { shell } => completions::run(shell),
-        Command::Man => man::run(),
+        Command::Man(args) => crate::distribution::man(args, err).map(ExitStatus::from_code),
+        Command::Templates(args) => {
+            crate::distribution::templates(args, err).map(ExitStatus::from_code)
+        }
+        Command::ArgocdGenerate => crate::argocd::generate(err).map(ExitStatus::from_code),
     }
 }
 

@@ -7,6 +7,7 @@ mod gojson;
 mod libyaml;
 mod merge;
 mod node;
+pub mod placeholders;
 pub mod secrets;
 pub mod strvals;
 pub mod yaml;
@@ -137,7 +138,10 @@ pub fn load(sources: &Sources, stdin: &mut dyn Read) -> Result<Loaded, Diagnosti
         };
         match yaml::load(&text, &Arc::from(label.as_str())) {
             Ok(node) => {
-                if file.trim() != "-" && secrets::holds_secret_values(&node) {
+                if file.trim() != "-"
+                    && secrets::holds_secret_values(&node)
+                    && !placeholders::only_placeholders(&node)
+                {
                     secret_files.push(file.clone());
                 }
                 merge_maps(&mut base, node)

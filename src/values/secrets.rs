@@ -18,7 +18,7 @@ pub fn is_secret_key_name(key: &str) -> bool {
 /// (text or map), anything under `*ApiKey` and `*Base64`, and scalars or lists under other
 /// secret-looking keys. Maps under such keys
 /// (`secrets`, `tokenSecretRef`, `authSecretRef`…) are searched rather than hidden whole.
-fn is_secret_entry(parent: &str, key: &str, value: &Node) -> bool {
+pub(crate) fn is_secret_entry(parent: &str, key: &str, value: &Node) -> bool {
     parent == "extraEnv"
         || is_secret_whole(key)
         || (key == "extraEnv" && !matches!(value.value, Value::Map(_)))
@@ -32,7 +32,7 @@ fn is_secret_whole(key: &str) -> bool {
     lower.ends_with("apikey") || lower.ends_with("base64") || lower == "serviceaccountkey"
 }
 
-fn is_empty(node: &Node) -> bool {
+pub(crate) fn is_empty(node: &Node) -> bool {
     match &node.value {
         Value::Null => true,
         Value::Str(s) => s.is_empty(),

@@ -1,9 +1,27 @@
 #!/usr/bin/env sh
-# Flux / kustomize flow: render into a folder that Flux's Kustomization reconciles.
-# Run in CI (or by hand) whenever the values change, then commit the folder.
-# Only use it with secrets.provider external or none: inline Secrets must never reach Git
-# (recif-secrets warns when --output-dir inside a git work tree would hold them).
+# Flux / kustomize flow: render into a folder that Flux's Kustomization reconciles, then stage
+# it for commit. Run in CI (or by hand) whenever the values change, then commit the folder.
+#
+#   examples/gitops/flux/render.sh                      # -f values.yaml -f values-prod.yaml
+#   OUT=clusters/staging/recif-secrets examples/gitops/flux/render.sh -f values.yaml -f values-staging.yaml
+#
+# Only for secrets.provider external or none: the values must not render an inline Secret.
+# If they do, nothing is written and nothing is staged (exit 1): inline Secrets must never
+# reach Git.
 set -eu
-recif-secrets render -f values.yaml -f values-prod.yaml -n recif-system --output-dir clusters/prod/recif-secrets
-kubectl kustomize clusters/prod/recif-secrets > /dev/null   # the folder builds as-is
-git add clusters/prod/recif-secrets
+out="${OUT:-clusters/prod/recif-secrets}"
+namespace="${NAMESPACE:-recif-system}"
+if [ "$#" -eq 0 ]; then
+    set -- -f values.yaml -f values-prod.yaml
+fi
+recif-secrets validate "$@" -n "$namespace"
+# The kinds rendered (top-level `kind:` lines of the YAML stream; no value is kept).
+kinds="$(recif-secrets render "$@" -n "$namespace" | grep -x 'kind: .*' | sort -u)"
+if printf '%s\n' "$kinds" | grep -qx 'kind: Secret'; then
+    echo "render.sh: these values render inline Secrets; refusing to write them into Git." >&2
+    echo "  Use secrets.provider external (or none) for GitOps." >&2
+    exit 1
+fi
+recif-secrets render "$@" -n "$namespace" --output-dir "$out"
+kubectl kustomize "$out" > /dev/null   # the folder builds as-is
+git add -- "$out"
