@@ -176,6 +176,9 @@ pub struct RenderArgs {
     /// Only output objects of this KIND/NAME (repeatable), e.g. secret/agent-env
     #[arg(long, value_name = "KIND/NAME")]
     pub show_only: Vec<String>,
+    /// Treat every warning (an unknown key, a misplaced key...) as an error (exit 1)
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub encryption: EncryptionArgs,
 }
@@ -232,6 +235,9 @@ pub struct ValidateArgs {
     /// Folder of templates overriding the built-in ones file by file
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// Treat every warning (an unknown key, a misplaced key...) as an error (exit 1)
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Args, Debug)]

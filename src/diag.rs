@@ -20,6 +20,7 @@ impl fmt::Display for Origin {
         match self {
             Origin::Default => f.write_str("built-in defaults"),
             Origin::File { path, line, col } => write!(f, "{path}:{line}:{col}"),
+            Origin::Flag { flag, path } if path.is_empty() => f.write_str(flag),
             Origin::Flag { flag, path } => write!(f, "{flag} {path}"),
         }
     }

@@ -126,12 +126,14 @@ impl<'a> Reader<'a> {
         self.root.get(path).filter(|n| !n.is_null())
     }
 
-    /// Where to point for a missing value: the deepest existing parent.
-    fn origin(&self, path: &[&str]) -> Origin {
+    /// Where to point for a missing value: the deepest existing parent that the user wrote.
+    /// `None` when nothing of the user's is on the way: the built-in defaults are never
+    /// blamed for what the user did not set.
+    fn origin(&self, path: &[&str]) -> Option<Origin> {
         (0..=path.len())
             .rev()
             .find_map(|i| self.root.get(&path[..i]).map(|n| n.origin.clone()))
-            .unwrap_or(Origin::Default)
+            .filter(|o| *o != Origin::Default)
     }
 
     fn text(&mut self, path: &[&str]) -> Option<Text> {
@@ -287,6 +289,11 @@ pub fn build(values: &Node, platform_namespace: &str) -> (Option<Config>, Diagno
             root: values,
             diags: &mut diags,
         };
+        // A manifest given as values: that one error says it all.
+        refuse_manifest(&mut r);
+        if r.diags.has_errors() {
+            return (None, diags);
+        }
         build_with(&mut r, platform_namespace)
     };
     if diags.has_errors() {
@@ -296,7 +303,76 @@ pub fn build(values: &Node, platform_namespace: &str) -> (Option<Config>, Diagno
     }
 }
 
+/// A values document that is a Kubernetes object (`apiVersion` and `kind` at the top, such as
+/// a ClusterSecretStore copied from the guide) is refused: its keys would all be ignored.
+fn refuse_manifest(r: &mut Reader<'_>) {
+    let (Some(api), Some(kind)) = (r.node(&["apiVersion"]), r.node(&["kind"])) else {
+        return;
+    };
+    if api.scalar_text().is_none() {
+        return;
+    }
+    let Some(kind_name) = kind.scalar_text() else {
+        return;
+    };
+    let shown = if names::is_dns_label(&kind_name.to_lowercase()) {
+        format!(" ({kind_name})")
+    } else {
+        String::new()
+    };
+    r.diags.error(
+        Some(kind.origin.clone()),
+        "kind",
+        format!(
+            "this is a Kubernetes manifest{shown}, not values: give recif-secrets a values file (see values-secret.yaml.example); a store goes under secrets.external.store"
+        ),
+    );
+}
+
+/// Top-level keys that belong in one of our sections (a guide block pasted without its
+/// indentation): "did you mean `secrets.provider`?". Other top-level keys are the rest of
+/// a Récif chart's values and are left alone.
+fn misplaced_top_level_keys(r: &mut Reader<'_>) {
+    let Some(root) = r.root.as_map() else {
+        return;
+    };
+    let sections: [(&str, &[keys::Key]); 8] = [
+        ("secrets", keys::SECRETS),
+        ("secrets.external", keys::EXTERNAL),
+        ("secrets.external.keys", keys::EXTERNAL_KEYS),
+        ("secrets.external.store", &[]),
+        ("llm", keys::LLM),
+        ("llm.gcp", keys::GCP),
+        ("namespaces", keys::NAMESPACES),
+        ("workloadIdentity", keys::WORKLOAD_IDENTITY),
+    ];
+    let top = keys::names(keys::ROOT);
+    for (k, v) in root {
+        if top.contains(&k.as_str()) || v.origin == Origin::Default {
+            continue;
+        }
+        let mut home = sections
+            .iter()
+            .find(|(_, table)| table.iter().any(|key| key.name == k))
+            .map(|(section, _)| format!("{section}.{k}"));
+        if home.is_none() && names::llm_env_name(k).is_some() {
+            home = Some(format!("llm.{k}"));
+        }
+        if home.is_none() && !Backend::versions_of(k).is_empty() {
+            home = Some(format!("secrets.external.store.{k}"));
+        }
+        if let Some(home) = home {
+            r.diags.warning(
+                Some(v.origin.clone()),
+                k.clone(),
+                format!("not a top-level key, ignored; did you mean `{home}`?"),
+            );
+        }
+    }
+}
+
 fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
+    misplaced_top_level_keys(r);
     for (path, table) in [
         (&["secrets"][..], keys::SECRETS),
         (&["secrets", "external"][..], keys::EXTERNAL),
@@ -382,11 +458,13 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
             );
         }
     }
-    if uses_inline_llm && llm_env.is_empty() {
-        r.diags.warning(
-            Some(r.origin(&["llm"])),
+    let allow_empty = r.bool(&["secrets", "allowEmptyAgentEnv"]);
+    if uses_inline_llm && llm_env.is_empty() && !allow_empty {
+        // Applied, an agent-env Secret with no data erases the keys already in the cluster.
+        r.diags.error(
+            r.origin(&["llm"]),
             "llm",
-            "agent-env will be empty: no *ApiKey and no extraEnv value is set",
+            "agent-env would be empty (no llm.<name>ApiKey and no llm.extraEnv value is set); applied, it would erase the keys of the agent-env Secret in the cluster. Set an API key, or set secrets.allowEmptyAgentEnv: true if an empty agent-env is intended",
         );
     }
 
@@ -451,7 +529,7 @@ fn team_namespaces(r: &mut Reader<'_>) -> Vec<String> {
     if out.is_empty() {
         let origin = r.origin(&["namespaces"]);
         r.diags.error(
-            Some(origin),
+            origin,
             "namespaces",
             "no team namespace: set namespaces.defaultTeam or namespaces.teams",
         );
@@ -687,7 +765,7 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
         None => {
             let origin = r.origin(&p("storeName"));
             r.diags
-                .error(Some(origin), "secrets.external.storeName", "is required");
+                .error(origin, "secrets.external.storeName", "is required");
             String::new()
         }
     };
@@ -719,7 +797,7 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
     if agent_env_key.is_empty() {
         let origin = r.origin(&[keys[0], keys[1], keys[2], "agentEnv"]);
         r.diags.error(
-            Some(origin),
+            origin,
             "secrets.external.keys.agentEnv",
             "is required: the path or name of the secret holding the LLM variables",
         );
@@ -729,7 +807,7 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
     if !crd::served(&api_version) {
         let origin = r.origin(&p("apiVersion"));
         r.diags.warning(
-            Some(origin),
+            origin,
             "secrets.external.apiVersion",
             format!(
                 "{api_version} is `served: false` in the CRDs recif-secrets checks against (ESO 2.9): a cluster running such a release refuses it; use {} unless the cluster runs an ESO older than 0.16",
@@ -973,7 +1051,7 @@ fn store(r: &mut Reader<'_>, api_version: &str) -> Option<Store> {
     }
     if ok && present.len() > 1 {
         r.diags.error(
-            Some(origin),
+            origin,
             "secrets.external.store",
             format!(
                 "has {} backends ({}); set exactly one",
@@ -1093,7 +1171,7 @@ fn workload_identity(
     if annotations.is_empty() && !r.diags.has_errors() {
         let origin = r.origin(&["workloadIdentity"]);
         r.diags.error(
-            Some(origin),
+            origin,
             "workloadIdentity",
             "secrets.provider is none but no cloud identity is configured; set llm.gcp.project or workloadIdentity.gcpServiceAccount (GKE), workloadIdentity.awsRoleArn (EKS), or workloadIdentity.azureClientId (AKS)",
         );
@@ -1259,15 +1337,16 @@ mod tests {
 
     #[test]
     fn defaults_are_inline_with_the_default_team() {
-        let (c, d) = build_yaml("");
+        // An empty inline agent-env would erase the cluster's keys: an error unless allowed.
+        let e = errors("");
+        assert!(e[0].contains("agent-env would be empty"), "{e:?}");
+        let (c, d) = build_yaml("secrets:\n  allowEmptyAgentEnv: true\n");
         let c = c.unwrap();
         assert_eq!(c.provider, Provider::Inline);
         assert_eq!(c.team_namespaces, ["team-default"]);
         assert!(c.llm_env.is_empty());
         assert!(c.external.is_none() && c.workload_identity.is_none());
-        assert!(d
-            .warnings()
-            .any(|w| w.message.contains("agent-env will be empty")));
+        assert!(d.items.is_empty(), "{d:?}");
     }
 
     #[test]
@@ -1287,20 +1366,23 @@ mod tests {
 
     #[test]
     fn teams_are_deduplicated_in_order() {
-        let (c, _) = build_yaml("namespaces:\n  teams: [team-b, team-default, team-a, team-b]\n");
+        let (c, _) = build_yaml(
+            "llm: {googleApiKey: g}\nnamespaces:\n  teams: [team-b, team-default, team-a, team-b]\n",
+        );
         assert_eq!(
             c.unwrap().team_namespaces,
             ["team-default", "team-b", "team-a"]
         );
-        let e = errors("namespaces:\n  defaultTeam: ''\n  teams: []\n");
+        let e = errors("llm: {googleApiKey: g}\nnamespaces:\n  defaultTeam: ''\n  teams: []\n");
         assert!(e[0].contains("no team namespace"), "{e:?}");
     }
 
     #[test]
     fn errors_carry_position_path_and_expectation() {
-        let e = errors("secrets:\n  provider: vault\n");
+        let e = errors("secrets:\n  provider: vault\nllm: {googleApiKey: g}\n");
         assert_eq!(e, ["error: v.yaml:2:13: secrets.provider: \"vault\" is not allowed; expected one of: inline, external, none"]);
-        let e = errors("llm:\n  openaiApiKey: [a]\nnamespaces:\n  create: 'yes'\n");
+        let e =
+            errors("llm:\n  openaiApiKey: [a]\n  googleApiKey: g\nnamespaces:\n  create: 'yes'\n");
         assert_eq!(e.len(), 2, "{e:?}");
         assert!(
             e.iter().any(|e| e.contains(
@@ -1310,14 +1392,14 @@ mod tests {
         );
         assert!(
             e.iter()
-                .any(|e| e.contains("v.yaml:4:11: namespaces.create: expected true or false")),
+                .any(|e| e.contains("v.yaml:5:11: namespaces.create: expected true or false")),
             "{e:?}"
         );
     }
 
     #[test]
     fn common_labels_are_checked() {
-        let e = errors("secrets:\n  commonLabels:\n    'bad key': x\n    ok: 'bad value!'\n    app.kubernetes.io/managed-by: helm\n");
+        let e = errors("secrets:\n  commonLabels:\n    'bad key': x\n    ok: 'bad value!'\n    app.kubernetes.io/managed-by: helm\nllm: {googleApiKey: g}\n");
         assert_eq!(e.len(), 3, "{e:?}");
     }
 
