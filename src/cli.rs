@@ -292,3 +292,48 @@ pub struct InitArgs {
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
 }
+
+/// The flags whose arguments carry values that may be secret (`--set-file` carries a path).
+const VALUE_FLAGS: &[&str] = &["--set", "--set-string", "--set-json", "--set-literal"];
+
+/// Text of the command line that may be part of a secret value, for usage errors: after the
+/// first `=` of a value flag's argument (the whole argument when it has no `=`), and every
+/// word that follows such an argument without being a flag (`--set k= p4ss`).
+pub fn value_texts(args: &[std::ffi::OsString]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let after_eq = |a: &str| match a.split_once('=') {
+        Some((_, v)) => v.to_string(),
+        None => a.to_string(),
+    };
+    while i < args.len() {
+        let a = args[i].to_string_lossy();
+        let inline = VALUE_FLAGS
+            .iter()
+            .find_map(|f| a.strip_prefix(f).and_then(|r| r.strip_prefix('=')));
+        let value = if let Some(v) = inline {
+            i += 1;
+            Some(v.to_string())
+        } else if VALUE_FLAGS.contains(&a.as_ref()) {
+            i += 2;
+            args.get(i - 1).map(|v| v.to_string_lossy().into_owned())
+        } else {
+            i += 1;
+            None
+        };
+        let Some(value) = value else {
+            continue;
+        };
+        out.push(after_eq(&value));
+        // Words split off by the shell (`--set k= p4ss`, `--set k p4ss`).
+        while let Some(next) = args.get(i) {
+            let n = next.to_string_lossy();
+            if n.starts_with('-') {
+                break;
+            }
+            out.push(n.into_owned());
+            i += 1;
+        }
+    }
+    out
+}

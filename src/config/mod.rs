@@ -674,6 +674,30 @@ fn service_account_key(r: &mut Reader<'_>) -> Option<(String, Origin)> {
             );
             return None;
         }
+        (Some(b), None) if b.value.trim_start().starts_with('{') => {
+            r.diags.error(
+                Some(b.origin),
+                b64_path.join("."),
+                "holds raw JSON, not base64: put the JSON itself under llm.gcp.serviceAccountKey instead (or encode it: cat sa-key.json | base64 | tr -d '\\n')",
+            );
+            return None;
+        }
+        (Some(b), None) if looks_like_path(&b.value) => {
+            r.diags.error(
+                Some(b.origin),
+                b64_path.join("."),
+                "looks like a file path, not base64 (value not shown): pass the file with --set-file llm.gcp.serviceAccountKey=PATH, or encode it: cat sa-key.json | base64 | tr -d '\\n'",
+            );
+            return None;
+        }
+        (None, Some(t)) if looks_like_path(&t.value) => {
+            r.diags.error(
+                Some(t.origin),
+                raw_path.join("."),
+                "looks like a file path, not the JSON key (value not shown): --set takes the text itself; pass the file with --set-file llm.gcp.serviceAccountKey=PATH",
+            );
+            return None;
+        }
         (Some(b), None) => {
             let cleaned: String = b.value.chars().filter(|c| !c.is_whitespace()).collect();
             let decoded = base64::engine::general_purpose::STANDARD.decode(cleaned.as_bytes());
@@ -698,6 +722,21 @@ fn service_account_key(r: &mut Reader<'_>) -> Option<(String, Origin)> {
             None
         }
     }
+}
+
+/// A one-line value naming a file rather than holding a key: `sa-key.json`, `./key`,
+/// `~/keys/sa.json` (a JSON key starts with `{`; base64 has no `.`, `~` or `\\`).
+fn looks_like_path(v: &str) -> bool {
+    let v = v.trim();
+    !v.is_empty()
+        && !v.starts_with('{')
+        && !v.contains(char::is_whitespace)
+        && (v.to_ascii_lowercase().ends_with(".json")
+            || v.starts_with("./")
+            || v.starts_with("../")
+            || v.starts_with("~/")
+            || (v.starts_with('/') && v[1..].contains('/') && v.contains('.'))
+            || v.contains('\\'))
 }
 
 /// A Google credentials JSON object of an accepted type with its required fields.

@@ -51,7 +51,9 @@ pub fn build_keeping(
         keep,
     };
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut any_override = false;
     templates.render_each(config, |template, overridden, text| {
+        any_override |= overridden;
         let n = counts.entry(template).or_default();
         *n += 1;
         parse_docs(template, overridden, text, *n, &mut sink);
@@ -64,14 +66,17 @@ pub fn build_keeping(
             .collect();
         let used: Vec<String> = used.into_iter().collect();
         match templates.render_namespaces(&used) {
-            Ok(r) => parse_docs(&r.template, r.overridden, &r.text, 1, &mut sink),
+            Ok(r) => {
+                any_override |= r.overridden;
+                parse_docs(&r.template, r.overridden, &r.text, 1, &mut sink)
+            }
             Err(d) => sink.diags.extend(d),
         }
     }
     if diags.has_errors() {
         return Err(diags);
     }
-    finish(objects)
+    finish(objects, any_override)
 }
 
 /// Where parsed objects go, with what they need.
@@ -113,12 +118,13 @@ fn parse_docs_fully(
 ) {
     if let Some(value) = fastyaml::parse(text) {
         if !value.is_null() {
+            let where_ = || format!("template {template} (document {first})");
             match parse_object(value, overridden) {
-                Ok(o) => finalize(o, sink),
+                Ok(o) => finalize(o, sink, overridden.then_some(&where_)),
                 Err(msg) => sink.diags.push(Diagnostic::error(
                     None,
                     "",
-                    format!("template {template} (document {first}): {msg}"),
+                    format!("{}: {}", where_(), shown(&msg, overridden)),
                 )),
             }
         }
@@ -145,17 +151,32 @@ fn parse_docs_fully(
             continue;
         }
         match parse_object(value, overridden) {
-            Ok(o) => finalize(o, sink),
-            Err(msg) => {
-                sink.diags
-                    .push(Diagnostic::error(None, "", format!("{}: {msg}", where_())))
-            }
+            Ok(o) => finalize(o, sink, overridden.then_some(&where_)),
+            Err(msg) => sink.diags.push(Diagnostic::error(
+                None,
+                "",
+                format!("{}: {}", where_(), shown(&msg, overridden)),
+            )),
         }
     }
 }
 
+/// A problem of an object from a `--templates` override, shown without what it quotes:
+/// its text may be rendered values (a template can print any of them anywhere).
+fn shown(problem: &str, overridden: bool) -> String {
+    if overridden {
+        objects::redact_all(problem)
+    } else {
+        problem.to_string()
+    }
+}
+
 /// Labels and annotations, then the checks; a good object is kept as its final YAML.
-fn finalize(mut o: Object, sink: &mut Sinks<'_>) {
+/// `overridden`: where the object's template and document are; an object from a
+/// `--templates` override is named by them and its kind, never by rendered text such as its
+/// name, and its problems are shown without the text they quote (key paths are cut at the
+/// first key that is not one of ESO's field names).
+fn finalize(mut o: Object, sink: &mut Sinks<'_>, overridden: Option<&dyn Fn() -> String>) {
     if let Object::ExternalSecret(e) = &mut o {
         eso::apply_options(e, sink.config);
     }
@@ -164,19 +185,83 @@ fn finalize(mut o: Object, sink: &mut Sinks<'_>) {
     if problems.is_empty() {
         sink.out.push(Manifest::new(&o, sink.interner, sink.keep));
     }
+    let who = match overridden {
+        Some(at) => format!("{}: {}", at(), o.kind()),
+        None => o.display_name(),
+    };
     for problem in problems {
-        sink.diags
-            .error(None, "", format!("{}: {problem}", o.display_name()));
+        let problem = match overridden {
+            Some(_) => override_problem(&problem, &o),
+            None => problem,
+        };
+        sink.diags.error(None, "", format!("{who}: {problem}"));
+    }
+}
+
+/// A problem of an overridden object without rendered text: quoted text removed, and a
+/// leading `spec.…` path cut at the first key that is not a field name of ESO's schema.
+fn override_problem(problem: &str, o: &Object) -> String {
+    let problem = objects::redact_all(problem);
+    let schema = match o {
+        Object::ExternalSecret(e) => {
+            crate::config::crd::spec_schema(&e.api_version, "ExternalSecret")
+        }
+        Object::Store(s) => crate::config::crd::spec_schema(&s.api_version, &s.kind),
+        _ => None,
+    };
+    let (Some(schema), Some((path, rest))) = (schema, problem.split_once(": ")) else {
+        return problem;
+    };
+    if !path.starts_with("spec") || path.contains(' ') {
+        return problem;
+    }
+    let mut fields = std::collections::HashSet::new();
+    field_names(schema, &mut fields);
+    let mut kept = Vec::new();
+    for segment in path.split('.') {
+        let name = segment.split('[').next().unwrap_or("");
+        if kept.is_empty() && name == "spec" || fields.contains(name) {
+            kept.push(segment);
+        } else {
+            kept.push("(key not shown)");
+            break;
+        }
+    }
+    format!("{}: {rest}", kept.join("."))
+}
+
+/// Every property name of a JSON schema, at any depth.
+fn field_names<'a>(schema: &'a serde_json::Value, out: &mut std::collections::HashSet<&'a str>) {
+    match schema {
+        serde_json::Value::Object(m) => {
+            if let Some(props) = m.get("properties").and_then(|p| p.as_object()) {
+                out.extend(props.keys().map(String::as_str));
+            }
+            m.values().for_each(|v| field_names(v, out));
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|v| field_names(v, out)),
+        _ => {}
     }
 }
 
 /// Duplicates, then the output order.
-fn finish(mut objects: Vec<Manifest>) -> Result<Manifests, Diagnostics> {
+/// With `--templates` overrides, a duplicate is named by its kind only: its name may be
+/// rendered text.
+fn finish(mut objects: Vec<Manifest>, overridden: bool) -> Result<Manifests, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut seen = std::collections::HashSet::new();
     for o in &objects {
         if !seen.insert((o.kind(), o.namespace(), o.name())) {
-            diags.error(None, "", format!("{} is rendered twice", o.display_name()));
+            // From a --templates override, the name is rendered text: the kind only.
+            let who = if overridden {
+                format!(
+                    "a {} from a --templates override (name not shown)",
+                    o.kind()
+                )
+            } else {
+                o.display_name()
+            };
+            diags.error(None, "", format!("{who} is rendered twice"));
         }
     }
     if diags.has_errors() {
