@@ -63,6 +63,16 @@ fn top_level_keys_of_our_sections_get_a_did_you_mean() {
     ] {
         assert!(e.contains(want), "missing {want:?} in {e}");
     }
+    // A key one level off inside our sections gets its place too.
+    let o = run(
+        &["validate", "-f", "-"],
+        "secrets:\n  provider: external\n  storeName: s\n",
+    );
+    assert!(
+        stderr(&o).contains("<stdin>:3:14: secrets.storeName: unknown key, ignored; did you mean `secrets.external.storeName`?"),
+        "{}",
+        stderr(&o)
+    );
     // A chart's other top-level keys are left alone.
     assert!(!e.contains("image"), "{e}");
     assert!(!e.contains("canary"), "{e}");
@@ -71,7 +81,7 @@ fn top_level_keys_of_our_sections_get_a_did_you_mean() {
 #[test]
 fn a_kubernetes_manifest_is_not_values() {
     let store = "apiVersion: external-secrets.io/v1\nkind: ClusterSecretStore\nmetadata:\n  name: recif-secret-store\nspec:\n  provider:\n    vault: {server: https://vault}\n";
-    for cmd in ["render", "validate"] {
+    for cmd in ["render", "validate", "values"] {
         let o = run(&[cmd, "-f", "-"], store);
         assert_eq!(code(&o), 1);
         assert!(stdout(&o).is_empty());

@@ -267,9 +267,10 @@ impl<'a> Reader<'a> {
             if known.contains(&k.as_str()) {
                 continue;
             }
-            let hint = match names::nearest(k, known) {
-                Some(n) => format!("; did you mean `{}.{n}`?", path.join(".")),
-                None => format!("; known keys: {}", known.join(", ")),
+            let hint = match (names::nearest(k, known), home_of(k)) {
+                (Some(n), _) => format!("; did you mean `{}.{n}`?", path.join(".")),
+                (None, Some(home)) => format!("; did you mean `{home}`?"),
+                (None, None) => format!("; known keys: {}", known.join(", ")),
             };
             self.diags.warning(
                 Some(v.origin.clone()),
@@ -306,27 +307,29 @@ pub fn build(values: &Node, platform_namespace: &str) -> (Option<Config>, Diagno
 /// A values document that is a Kubernetes object (`apiVersion` and `kind` at the top, such as
 /// a ClusterSecretStore copied from the guide) is refused: its keys would all be ignored.
 fn refuse_manifest(r: &mut Reader<'_>) {
-    let (Some(api), Some(kind)) = (r.node(&["apiVersion"]), r.node(&["kind"])) else {
-        return;
-    };
-    if api.scalar_text().is_none() {
-        return;
+    if let Some(d) = manifest_given_as_values(r.root) {
+        r.diags.push(d);
     }
-    let Some(kind_name) = kind.scalar_text() else {
-        return;
-    };
-    let shown = if names::is_dns_label(&kind_name.to_lowercase()) {
+}
+
+/// The error for values that are a Kubernetes manifest (also used by `values`).
+pub fn manifest_given_as_values(root: &Node) -> Option<crate::diag::Diagnostic> {
+    let (api, kind) = (root.get(&["apiVersion"])?, root.get(&["kind"])?);
+    api.scalar_text()?;
+    let kind_name = kind.scalar_text()?;
+    // The kind is named only when it looks like one (it is the user's text).
+    let shown = if kind_name.len() <= 63 && kind_name.chars().all(|c| c.is_ascii_alphanumeric()) {
         format!(" ({kind_name})")
     } else {
         String::new()
     };
-    r.diags.error(
+    Some(crate::diag::Diagnostic::error(
         Some(kind.origin.clone()),
         "kind",
         format!(
             "this is a Kubernetes manifest{shown}, not values: give recif-secrets a values file (see values-secret.yaml.example); a store goes under secrets.external.store"
         ),
-    );
+    ))
 }
 
 /// Top-level keys that belong in one of our sections (a guide block pasted without its
@@ -336,32 +339,12 @@ fn misplaced_top_level_keys(r: &mut Reader<'_>) {
     let Some(root) = r.root.as_map() else {
         return;
     };
-    let sections: [(&str, &[keys::Key]); 8] = [
-        ("secrets", keys::SECRETS),
-        ("secrets.external", keys::EXTERNAL),
-        ("secrets.external.keys", keys::EXTERNAL_KEYS),
-        ("secrets.external.store", &[]),
-        ("llm", keys::LLM),
-        ("llm.gcp", keys::GCP),
-        ("namespaces", keys::NAMESPACES),
-        ("workloadIdentity", keys::WORKLOAD_IDENTITY),
-    ];
     let top = keys::names(keys::ROOT);
     for (k, v) in root {
         if top.contains(&k.as_str()) || v.origin == Origin::Default {
             continue;
         }
-        let mut home = sections
-            .iter()
-            .find(|(_, table)| table.iter().any(|key| key.name == k))
-            .map(|(section, _)| format!("{section}.{k}"));
-        if home.is_none() && names::llm_env_name(k).is_some() {
-            home = Some(format!("llm.{k}"));
-        }
-        if home.is_none() && !Backend::versions_of(k).is_empty() {
-            home = Some(format!("secrets.external.store.{k}"));
-        }
-        if let Some(home) = home {
+        if let Some(home) = home_of(k) {
             r.diags.warning(
                 Some(v.origin.clone()),
                 k.clone(),
@@ -369,6 +352,33 @@ fn misplaced_top_level_keys(r: &mut Reader<'_>) {
             );
         }
     }
+}
+
+/// Where a key of ours lives (`storeName` -> `secrets.external.storeName`), for a key
+/// written at the wrong level.
+fn home_of(k: &str) -> Option<String> {
+    let sections: [(&str, &[keys::Key]); 7] = [
+        ("secrets", keys::SECRETS),
+        ("secrets.external", keys::EXTERNAL),
+        ("secrets.external.keys", keys::EXTERNAL_KEYS),
+        ("llm", keys::LLM),
+        ("llm.gcp", keys::GCP),
+        ("namespaces", keys::NAMESPACES),
+        ("workloadIdentity", keys::WORKLOAD_IDENTITY),
+    ];
+    if let Some((section, _)) = sections
+        .iter()
+        .find(|(_, table)| table.iter().any(|key| key.name == k))
+    {
+        return Some(format!("{section}.{k}"));
+    }
+    if names::llm_env_name(k).is_some() {
+        return Some(format!("llm.{k}"));
+    }
+    if !Backend::versions_of(k).is_empty() {
+        return Some(format!("secrets.external.store.{k}"));
+    }
+    None
 }
 
 fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
