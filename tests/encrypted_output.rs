@@ -642,3 +642,84 @@ fn encryption_flags_are_refused_where_they_cannot_work() {
     );
     assert!(!stderr(&out).contains("MII"), "{}", stderr(&out));
 }
+
+/// `diff --against` a folder of encrypted files, with the flags `render` used: equal
+/// plaintexts are unchanged (exit 0), a rotated key is a difference (exit 4), and without
+/// fingerprints nothing is called unchanged. No ciphertext, fingerprint or value is printed.
+fn diff_through_fingerprints(flags: &[String], kind: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("out").display().to_string();
+    let mut args = strings(&["render", "-f", EXAMPLE, "--output-dir", &d]);
+    args.extend(flags.iter().cloned());
+    let out = render(&args, "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let diff = |extra: &[&str], flags: &[String]| {
+        let mut args = strings(&["diff", "-f", EXAMPLE, "--against", &d]);
+        args.extend(strings(extra));
+        args.extend(flags.iter().cloned());
+        let out = render(&args, "");
+        let text = stdout(&out);
+        for hidden in ["sk-rotated", "ENC[", "fingerprint: v1", "Ag", "x-recif"] {
+            assert!(!text.contains(hidden), "{hidden} printed:\n{text}");
+        }
+        (out.status.code(), text, stderr(&out))
+    };
+    let (code, text, err) = diff(&[], flags);
+    assert_eq!(code, Some(0), "{text}{err}");
+    assert!(text.contains("same plaintext"), "{text}");
+    assert!(
+        text.contains(&format!("{kind} team-default/agent-env: unchanged")),
+        "{text}"
+    );
+    let (code, text, _) = diff(&["--set", "llm.openaiApiKey=sk-rotated"], flags);
+    assert_eq!(code, Some(4), "{text}");
+    assert!(text.contains("the plaintext differs"), "{text}");
+    assert!(text.contains("2 changed"), "{text}");
+    // Without the encryption flags, or without the fingerprint key: never "no difference".
+    let (code, text, _) = diff(&[], &[]);
+    assert_eq!(code, Some(4), "{text}");
+    let no_key: Vec<String> = flags
+        .iter()
+        .take_while(|f| *f != "--fingerprint-key")
+        .cloned()
+        .collect();
+    let empty = tempfile::tempdir().unwrap();
+    let mut args = strings(&["diff", "-f", EXAMPLE, "--against", &d]);
+    args.extend(no_key.iter().cloned());
+    let out = Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
+        .args(&args)
+        .current_dir(root())
+        .env("XDG_CONFIG_HOME", empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stdout(&out));
+    assert!(stdout(&out).contains("not compared"), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("no fingerprint key"),
+        "{}",
+        stderr(&out)
+    );
+    // The flags only make sense against files.
+    let mut args = strings(&["diff", "-f", EXAMPLE]);
+    args.extend(flags.iter().cloned());
+    assert_eq!(render(&args, "").status.code(), Some(2));
+}
+
+#[test]
+fn diff_compares_sops_folders_through_fingerprints() {
+    diff_through_fingerprints(&Keys::new().flags(), "Secret");
+}
+
+#[test]
+fn diff_compares_sealed_folders_through_fingerprints() {
+    let Some(ctl) = controller() else {
+        return;
+    };
+    let flags = strings(&[
+        "--seal-cert",
+        &ctl.path().join("cert.pem").display().to_string(),
+        "--fingerprint-key",
+        &ctl.path().join("fingerprint.key").display().to_string(),
+    ]);
+    diff_through_fingerprints(&flags, "SealedSecret");
+}
