@@ -14,6 +14,8 @@ use std::fmt::Write as _;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
+use crate::manifests::Kind;
+
 /// Which object: kind, namespace (none when cluster-scoped), name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Id {
@@ -190,7 +192,7 @@ fn clean(o: &Value) -> Value {
         map.remove(FINGERPRINT_FIELD);
         map.remove("sops");
     }
-    if o["kind"] == "SealedSecret" {
+    if o["kind"] == Kind::SealedSecret.as_str() {
         if let Some(m) = o
             .pointer_mut("/spec/encryptedData")
             .and_then(Value::as_object_mut)
@@ -292,7 +294,7 @@ fn project(v: &mut Value, shape: &Value) {
 /// encryption.
 pub fn is_encrypted(o: &Value) -> bool {
     o.get("sops").is_some()
-        || o["kind"] == "SealedSecret"
+        || o["kind"] == Kind::SealedSecret.as_str()
         || ["data", "stringData"].iter().any(|f| {
             o[*f].as_object().is_some_and(|m| {
                 !m.is_empty()
@@ -329,7 +331,7 @@ fn value_len(field: &str, v: &Value) -> usize {
 /// The map of secret values of an object, by field: Secret `data`/`stringData`, or the
 /// ciphertext fields of encrypted objects.
 fn secret_fields(o: &Value) -> Vec<&'static str> {
-    if o["kind"] == "Secret" {
+    if o["kind"] == Kind::Secret.as_str() {
         vec!["data", "stringData"]
     } else {
         Vec::new()

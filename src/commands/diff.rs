@@ -19,18 +19,8 @@ use crate::encrypt::fingerprint::{self, FingerprintKey};
 use crate::encrypt::Scheme;
 use crate::kubectl::Kubectl;
 use crate::live::{self, Reply};
+use crate::manifests::Kind;
 use crate::{deliver, Error, Request};
-
-/// The kinds this tool renders, listed live to find objects it applied that are no longer
-/// rendered.
-const OUR_KINDS: &[&str] = &[
-    "Namespace",
-    "ClusterSecretStore",
-    "SecretStore",
-    "ServiceAccount",
-    "Secret",
-    "ExternalSecret",
-];
 
 pub(super) fn run(
     args: DiffArgs,
@@ -139,7 +129,14 @@ pub(super) fn getter(k: &Kubectl) -> impl FnMut(&[String]) -> Result<Reply, Erro
 fn read_live(k: &Kubectl, rendered: &[Value], err: &mut dyn Write) -> Result<Vec<Value>, Error> {
     let mut get = getter(k);
     let label = format!("{}={}", MANAGED_BY.0, MANAGED_BY.1);
-    let (mut current, skipped) = live::list_labelled(&mut get, OUR_KINDS, &label)?;
+    // The kinds this tool applies (a SealedSecret is committed to Git, not applied), listed
+    // live to find objects it applied that are no longer rendered.
+    let kinds: Vec<&str> = Kind::ALL
+        .into_iter()
+        .filter(|k| *k != Kind::SealedSecret)
+        .map(Kind::as_str)
+        .collect();
+    let (mut current, skipped) = live::list_labelled(&mut get, &kinds, &label)?;
     for s in skipped {
         if !s.contains("doesn't have a resource type") {
             let _ = writeln!(

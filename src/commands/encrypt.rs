@@ -184,10 +184,7 @@ pub(super) fn encrypt(
     scheme: &Scheme,
     reuse: Option<(&Path, &FingerprintKey)>,
 ) -> Result<Manifests, Error> {
-    let kind = match scheme {
-        Scheme::Sops(_) => Kind::Secret,
-        Scheme::Sealed(_) => Kind::SealedSecret,
-    };
+    let kind = scheme.kind();
     let id = scheme.id();
     let secrets: Vec<(usize, serde_json::Value)> = manifests
         .objects
