@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{print_diagnostics, warnings, ExitStatus};
+use super::{warnings, ExitStatus};
 use crate::cli::DiffArgs;
 use crate::config::MANAGED_BY;
 use crate::diag::{Diagnostic, Diagnostics};
@@ -20,7 +20,7 @@ use crate::encrypt::Scheme;
 use crate::kubectl::Kubectl;
 use crate::live::{self, Reply};
 use crate::manifests::Kind;
-use crate::{deliver, Error, Request};
+use crate::{deliver, Error};
 
 pub(super) fn run(
     args: DiffArgs,
@@ -33,12 +33,6 @@ pub(super) fn run(
             args.cluster.given().join(", ")
         )));
     }
-    let req = Request {
-        sources: args.values.sources(),
-        namespace: args.namespace.clone(),
-        templates: args.templates.clone(),
-        keep: Default::default(),
-    };
     let scheme = super::encrypt::scheme(&args.encryption, crate::cli::Format::Yaml)?;
     if scheme.is_some() && args.against.is_none() {
         return Err(Error::Usage(
@@ -51,9 +45,13 @@ pub(super) fn run(
         }
         None => None,
     };
-    let out = warnings::render(&req, stdin)?;
-    print_diagnostics(err, &out.warnings);
-    let mut rendered: Vec<Value> = out.manifests.objects.iter().map(|m| m.to_json()).collect();
+    let mut rendered = warnings::render_json(
+        &args.values,
+        &args.namespace,
+        args.templates.as_deref(),
+        stdin,
+        err,
+    )?;
     if let Some(scheme) = &scheme {
         if key.is_none() {
             let _ = writeln!(err, "warning: no fingerprint key (--fingerprint-key, or the default one render created): encrypted Secrets are not compared");
