@@ -736,8 +736,7 @@ struct Script {
 impl Script {
     fn new(name: &'static str, kubectl: &Path) -> Script {
         let repo = tempfile::tempdir().unwrap();
-        let git_ok = Script::git_in(repo.path(), &["init", "-q"]);
-        assert!(git_ok, "git init");
+        assert!(git(repo.path(), &["init", "-q"]).status.success());
         std::fs::write(
             repo.path().join("values.yaml"),
             "secrets:\n  provider: inline\n",
@@ -758,22 +757,8 @@ impl Script {
         Script { repo, name, path }
     }
 
-    fn git_in(dir: &Path, args: &[&str]) -> bool {
-        Command::new("git")
-            .current_dir(dir)
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-
     fn git(&self, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .current_dir(self.repo.path())
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .output()
-            .unwrap();
+        let out = git(self.repo.path(), args);
         assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
         stdout(&out)
     }
