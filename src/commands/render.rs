@@ -30,6 +30,11 @@ pub(super) fn run(
         },
     };
     let scheme = super::encrypt::scheme(&args.encryption, args.output)?;
+    if scheme.is_some() && args.apply {
+        return Err(Error::Usage(
+            "--sops-age/--seal-cert cannot be used with --apply: the cluster needs the controller (Flux, Sealed Secrets) to decrypt; write the encrypted objects to Git (--output-dir) instead".into(),
+        ));
+    }
     show_only_filters(&args.show_only)?;
     let mut out = warnings::render(&req, stdin);
     if args.strict {
