@@ -52,6 +52,8 @@ pub struct Rendered {
 pub struct Templates {
     env: Environment<'static>,
     overridden: std::collections::BTreeSet<String>,
+    /// The source of each override (what the user wrote, as opposed to what was rendered).
+    sources: BTreeMap<String, String>,
 }
 
 impl Templates {
@@ -64,6 +66,7 @@ impl Templates {
         Templates {
             env,
             overridden: Default::default(),
+            sources: Default::default(),
         }
     }
 
@@ -120,6 +123,7 @@ impl Templates {
                     continue;
                 }
             };
+            t.sources.insert(name.clone(), source.clone());
             if let Err(e) = t.env.add_template_owned(name.clone(), source) {
                 diags.push(template_error(&name, &e, false));
             }
@@ -223,6 +227,11 @@ impl Templates {
         d
     }
 
+    /// The source of a template from `--templates` (`None` for a built-in one).
+    pub fn override_source(&self, name: &str) -> Option<&str> {
+        self.sources.get(name).map(String::as_str)
+    }
+
     /// Renders the Namespace objects for the given namespaces.
     pub fn render_namespaces(&self, namespaces: &[String]) -> Result<Rendered, Diagnostics> {
         self.render_one(NAMESPACES_TEMPLATE.0, &json!({ "namespaces": namespaces }))
@@ -285,7 +294,10 @@ fn template_error(name: &str, e: &JError, rendering: bool) -> Diagnostic {
         .detail()
         .map(|d| {
             if rendering {
-                format!(": {}", crate::manifests::objects::redact_all(d))
+                format!(
+                    ": {}",
+                    crate::manifests::objects::redact_unless(d, &['"', '\'', '`'], &|_| false)
+                )
             } else {
                 format!(": {d}")
             }

@@ -44,6 +44,7 @@ pub fn build_keeping(
     let mut memo = Memo::default();
     let mut sink = Sinks {
         config,
+        templates,
         diags: &mut diags,
         out: &mut objects,
         interner: &mut interner,
@@ -82,6 +83,7 @@ pub fn build_keeping(
 /// Where parsed objects go, with what they need.
 struct Sinks<'a> {
     config: &'a Config,
+    templates: &'a Templates,
     diags: &'a mut Diagnostics,
     out: &'a mut Vec<Manifest>,
     interner: &'a mut Interner,
@@ -118,14 +120,21 @@ fn parse_docs_fully(
 ) {
     if let Some(value) = fastyaml::parse(text) {
         if !value.is_null() {
-            let where_ = || format!("template {template} (document {first})");
+            let at = format!("template {template} (document {first})");
+            let ov = overridden.then(|| Override {
+                at: at.clone(),
+                source: sink.templates.override_source(template).unwrap_or(""),
+            });
             match parse_object(value, overridden) {
-                Ok(o) => finalize(o, sink, overridden.then_some(&where_)),
-                Err(msg) => sink.diags.push(Diagnostic::error(
-                    None,
-                    "",
-                    format!("{}: {}", where_(), shown(&msg, overridden)),
-                )),
+                Ok(o) => finalize(o, sink, ov.as_ref()),
+                Err(msg) => {
+                    let msg = match &ov {
+                        Some(ov) => override_text(&msg, ov, sink.config),
+                        None => msg,
+                    };
+                    sink.diags
+                        .push(Diagnostic::error(None, "", format!("{at}: {msg}")))
+                }
             }
         }
         return;
@@ -150,77 +159,67 @@ fn parse_docs_fully(
         if value.is_null() {
             continue;
         }
+        let ov = overridden.then(|| Override {
+            at: where_(),
+            source: sink.templates.override_source(template).unwrap_or(""),
+        });
         match parse_object(value, overridden) {
-            Ok(o) => finalize(o, sink, overridden.then_some(&where_)),
-            Err(msg) => sink.diags.push(Diagnostic::error(
-                None,
-                "",
-                format!("{}: {}", where_(), shown(&msg, overridden)),
-            )),
+            Ok(o) => finalize(o, sink, ov.as_ref()),
+            Err(msg) => {
+                let msg = match &ov {
+                    Some(ov) => override_text(&msg, ov, sink.config),
+                    None => msg,
+                };
+                sink.diags
+                    .push(Diagnostic::error(None, "", format!("{}: {msg}", where_())))
+            }
         }
     }
 }
 
-/// A problem of an object from a `--templates` override, shown without what it quotes:
-/// its text may be rendered values (a template can print any of them anywhere).
-fn shown(problem: &str, overridden: bool) -> String {
-    if overridden {
-        objects::redact_all(problem)
-    } else {
-        problem.to_string()
-    }
+/// Where an object from a `--templates` override comes from, for its messages: they name
+/// the template, the document and the kind, never rendered text such as the object's name.
+struct Override<'a> {
+    /// `template NAME (document N)`.
+    at: String,
+    /// The template's source: text found in it was written by the user, not rendered.
+    source: &'a str,
 }
 
-/// Labels and annotations, then the checks; a good object is kept as its final YAML.
-/// `overridden`: where the object's template and document are; an object from a
-/// `--templates` override is named by them and its kind, never by rendered text such as its
-/// name, and its problems are shown without the text they quote (key paths are cut at the
-/// first key that is not one of ESO's field names).
-fn finalize(mut o: Object, sink: &mut Sinks<'_>, overridden: Option<&dyn Fn() -> String>) {
-    if let Object::ExternalSecret(e) = &mut o {
-        eso::apply_options(e, sink.config);
-    }
-    checks::label(&mut o, sink.config);
-    let problems = checks::check(&o, sink.config);
-    if problems.is_empty() {
-        sink.out.push(Manifest::new(&o, sink.interner, sink.keep));
-    }
-    let who = match overridden {
-        Some(at) => format!("{}: {}", at(), o.kind()),
-        None => o.display_name(),
+/// A problem of an overridden object, without rendered text: quoted text (`"…"`, `'…'`,
+/// `` `…` ``) is shown only when the template's source has it (a field or enum value the
+/// user wrote) or it is a field name or enum value of ESO's schema, and never when it
+/// overlaps a secret value; a leading `spec.…` path is cut at the first key that is neither.
+fn override_text(problem: &str, ov: &Override<'_>, config: &Config) -> String {
+    let words = crate::config::crd::schema_words();
+    let secrets: Vec<&str> = config
+        .llm_env
+        .values()
+        .map(String::as_str)
+        .chain(config.gcp_service_account_json.as_deref())
+        .filter(|v| !v.is_empty())
+        .collect();
+    let known = |word: &str| {
+        !word.is_empty()
+            && (words.contains(word) || contains_word(ov.source, word))
+            && !secrets.iter().any(|s| s.contains(word) || word.contains(s))
     };
-    for problem in problems {
-        let problem = match overridden {
-            Some(_) => override_problem(&problem, &o),
-            None => problem,
-        };
-        sink.diags.error(None, "", format!("{who}: {problem}"));
-    }
-}
-
-/// A problem of an overridden object without rendered text: quoted text removed, and a
-/// leading `spec.…` path cut at the first key that is not a field name of ESO's schema.
-fn override_problem(problem: &str, o: &Object) -> String {
-    let problem = objects::redact_all(problem);
-    let schema = match o {
-        Object::ExternalSecret(e) => {
-            crate::config::crd::spec_schema(&e.api_version, "ExternalSecret")
-        }
-        Object::Store(s) => crate::config::crd::spec_schema(&s.api_version, &s.kind),
-        _ => None,
+    let path_known = |text: &str| {
+        text.split(['.', '[', ']'])
+            .filter(|w| !w.is_empty() && !w.chars().all(|c| c.is_ascii_digit()))
+            .all(|w| known(w))
     };
-    let (Some(schema), Some((path, rest))) = (schema, problem.split_once(": ")) else {
+    let problem = objects::redact_unless(problem, &['"', '\'', '`'], &path_known);
+    let Some((path, rest)) = problem.split_once(": ") else {
         return problem;
     };
     if !path.starts_with("spec") || path.contains(' ') {
         return problem;
     }
-    let mut fields = std::collections::HashSet::new();
-    field_names(schema, &mut fields);
     let mut kept = Vec::new();
     for segment in path.split('.') {
         let name = segment.split('[').next().unwrap_or("");
-        if kept.is_empty() && name == "spec" || fields.contains(name) {
+        if name == "spec" || known(name) {
             kept.push(segment);
         } else {
             kept.push("(key not shown)");
@@ -230,17 +229,38 @@ fn override_problem(problem: &str, o: &Object) -> String {
     format!("{}: {rest}", kept.join("."))
 }
 
-/// Every property name of a JSON schema, at any depth.
-fn field_names<'a>(schema: &'a serde_json::Value, out: &mut std::collections::HashSet<&'a str>) {
-    match schema {
-        serde_json::Value::Object(m) => {
-            if let Some(props) = m.get("properties").and_then(|p| p.as_object()) {
-                out.extend(props.keys().map(String::as_str));
-            }
-            m.values().for_each(|v| field_names(v, out));
-        }
-        serde_json::Value::Array(a) => a.iter().for_each(|v| field_names(v, out)),
-        _ => {}
+/// Whether `word` occurs in `text` as a whole word (not inside a longer name).
+fn contains_word(text: &str, word: &str) -> bool {
+    let is_name = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        !before.is_some_and(is_name) && !after.is_some_and(is_name)
+    })
+}
+
+/// Labels and annotations, then the checks; a good object is kept as its final YAML.
+/// An object from a `--templates` override (`overridden`) is named by its template, document
+/// and kind, and its problems go through [`override_text`].
+fn finalize(mut o: Object, sink: &mut Sinks<'_>, overridden: Option<&Override<'_>>) {
+    if let Object::ExternalSecret(e) = &mut o {
+        eso::apply_options(e, sink.config);
+    }
+    checks::label(&mut o, sink.config);
+    let problems = checks::check(&o, sink.config);
+    if problems.is_empty() {
+        sink.out.push(Manifest::new(&o, sink.interner, sink.keep));
+    }
+    let who = match overridden {
+        Some(ov) => format!("{}: {}", ov.at, o.kind()),
+        None => o.display_name(),
+    };
+    for problem in problems {
+        let problem = match overridden {
+            Some(ov) => override_text(&problem, ov, sink.config),
+            None => problem,
+        };
+        sink.diags.error(None, "", format!("{who}: {problem}"));
     }
 }
 

@@ -238,15 +238,8 @@ pub fn parse_object(value: serde_json::Value, strict: bool) -> Result<Object, St
     if let Some(original) = original {
         let back = object.to_json();
         if let Some(path) = first_difference(&original, &back, String::new()) {
-            // Only the top-level field is named, and only when the type has it: deeper keys
-            // (and unknown ones) may be rendered values.
-            let top = path.split(['.', '[']).next().unwrap_or("");
-            let field = match back.get(top) {
-                Some(_) if !top.is_empty() => format!("a field under {top}"),
-                _ => "a top-level field".to_string(),
-            };
             return Err(format!(
-                "{kind}: {field} is not a field of a {api} {kind} or has the wrong form"
+                "{kind}: field `{path}` is not a field of a {api} {kind} or has the wrong form"
             ));
         }
     }
@@ -291,22 +284,17 @@ fn first_difference(a: &serde_json::Value, b: &serde_json::Value, path: String) 
 
 /// Removes quoted text from a parser message: it may be part of a secret.
 pub fn redact(message: &str) -> String {
-    redact_quoted(message, &['"', '\''])
+    redact_unless(message, &['"', '\''], &|_| false)
 }
 
-/// [`redact`], and text between backticks too (for messages about template overrides,
-/// where even a field name may be rendered text).
-pub fn redact_all(message: &str) -> String {
-    redact_quoted(message, &['"', '\'', '`'])
-}
-
-fn redact_quoted(message: &str, quotes: &[char]) -> String {
+/// Removes the text between `quotes` from a message, except where `keep` says it may be
+/// shown.
+pub fn redact_unless(message: &str, quotes: &[char], keep: &dyn Fn(&str) -> bool) -> String {
     let mut out = String::with_capacity(message.len());
     let mut chars = message.chars();
     while let Some(c) = chars.next() {
         if quotes.contains(&c) {
-            out.push(c);
-            out.push('…');
+            let mut inner = String::new();
             let mut escaped = false;
             for d in chars.by_ref() {
                 if escaped {
@@ -316,7 +304,10 @@ fn redact_quoted(message: &str, quotes: &[char]) -> String {
                 } else if d == c {
                     break;
                 }
+                inner.push(d);
             }
+            out.push(c);
+            out.push_str(if keep(&inner) { &inner } else { "…" });
             out.push(c);
         } else {
             out.push(c);
