@@ -207,7 +207,7 @@ fn override_text(problem: &str, ov: &Override<'_>, config: &Config) -> String {
     let path_known = |text: &str| {
         text.split(['.', '[', ']'])
             .filter(|w| !w.is_empty() && !w.chars().all(|c| c.is_ascii_digit()))
-            .all(|w| known(w))
+            .all(&known)
     };
     let problem = objects::redact_unless(problem, &['"', '\'', '`'], &path_known);
     let Some((path, rest)) = problem.split_once(": ") else {
