@@ -34,6 +34,26 @@ pub fn render(req: &Request, stdin: &mut dyn Read) -> Result<Output, Error> {
     }
 }
 
+/// For the cluster commands (`diff`, `doctor`): the objects the values render, as JSON, with
+/// every warning printed to `err` first.
+pub fn render_json(
+    values: &crate::cli::ValueArgs,
+    namespace: &str,
+    templates: Option<&Path>,
+    stdin: &mut dyn Read,
+    err: &mut dyn std::io::Write,
+) -> Result<Vec<serde_json::Value>, Error> {
+    let req = Request {
+        sources: values.sources(),
+        namespace: namespace.to_string(),
+        templates: templates.map(Path::to_path_buf),
+        keep: Default::default(),
+    };
+    let out = render(&req, stdin)?;
+    super::print_diagnostics(err, &out.warnings);
+    Ok(out.manifests.objects.iter().map(|m| m.to_json()).collect())
+}
+
 /// Warnings for a values file that holds secret values: readable by group or others,
 /// tracked by git, or inside a git work tree without being ignored.
 pub fn file_warnings(path: &Path) -> Vec<Diagnostic> {
