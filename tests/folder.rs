@@ -559,3 +559,50 @@ fn json_output_with_an_output_folder_is_a_usage_error() {
     assert!(stderr(&out).contains("-o json"), "{}", stderr(&out));
     assert!(!dir.exists());
 }
+
+#[test]
+fn a_re_render_with_unchanged_values_touches_no_file() {
+    use std::os::unix::fs::MetadataExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let out = render_into(&dir, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let inodes = |dir: &Path| -> BTreeMap<String, (u64, i64, i64)> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let m = e.metadata().unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    (m.ino(), m.mtime(), m.mtime_nsec()),
+                )
+            })
+            .collect()
+    };
+    let before = inodes(&dir);
+    let out = render_into(&dir, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "wrote 0 files to {} ({} unchanged)",
+            dir.display(),
+            before.len()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(inodes(&dir), before, "no file rewritten");
+    // A file whose mode was opened up is rewritten 0600.
+    let agent = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".secret.agent-env.yaml"))
+        .unwrap();
+    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = render_into(&dir, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("wrote 1 file to"), "{}", stderr(&out));
+    let mode = std::fs::metadata(&agent).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}

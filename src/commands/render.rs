@@ -90,9 +90,15 @@ pub(super) fn run(
         let report = deliver::write_dir(dir, &manifests, update)?;
         let _ = writeln!(
             err,
-            "wrote {} files to {}{}",
+            "wrote {} file{} to {}{}{}",
             report.written.len(),
+            if report.written.len() == 1 { "" } else { "s" },
             dir.display(),
+            if report.unchanged > 0 {
+                format!(" ({} unchanged)", report.unchanged)
+            } else {
+                String::new()
+            },
             if report.removed.is_empty() {
                 String::new()
             } else {

@@ -41,6 +41,9 @@ const LEGACY_TMP_PREFIX: &str = ".recif-secrets-";
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct DirReport {
     pub written: Vec<String>,
+    /// Files already holding exactly what would be written (mode 0600): left untouched, so
+    /// that a re-render with unchanged values neither rewrites nor syncs anything.
+    pub unchanged: usize,
     pub removed: Vec<String>,
 }
 
@@ -99,9 +102,14 @@ pub fn write_dir(dir: &Path, manifests: &Manifests, update: Update) -> Result<Di
         .chain(std::iter::once(kustomization_text(&listed)));
     let targets = names.iter().map(String::as_str).chain([KUSTOMIZATION]);
 
-    // Stage every file, one open file at a time.
+    // Stage every file that changes, one open file at a time.
     let mut run = Run::default();
+    let mut unchanged = 0;
     for (name, text) in targets.zip(texts) {
+        if holds_exactly(&dir.join(name), &text) {
+            unchanged += 1;
+            continue;
+        }
         run.stage(dir, name, &text)
             .map_err(|e| fail(&format!("cannot write {name}"), &e))?;
     }
@@ -115,7 +123,10 @@ pub fn write_dir(dir: &Path, manifests: &Manifests, update: Update) -> Result<Di
     let mut steps = Vec::new();
     let result = commit(dir, &run, &stale, &mut steps);
     let report = match result {
-        Ok(report) => report,
+        Ok(report) => DirReport {
+            unchanged,
+            ..report
+        },
         Err(e) => {
             undo(steps);
             run.remove_staged(&mut pending);
@@ -385,6 +396,20 @@ pub fn read_regular(path: &Path, max: u64) -> Result<Option<Vec<u8>>, String> {
         return Err(format!("it is larger than {max} bytes"));
     }
     Ok(Some(buf))
+}
+
+/// Whether `path` is a regular file (not a link), mode 0600, holding exactly `text`.
+fn holds_exactly(path: &Path, text: &str) -> bool {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    meta.file_type().is_file()
+        && meta.len() == text.len() as u64
+        && meta.permissions().mode() & 0o777 == 0o600
+        && read_regular(path, text.len() as u64)
+            .ok()
+            .flatten()
+            .is_some_and(|bytes| bytes == text.as_bytes())
 }
 
 /// The kustomization this tool writes for `files`.
