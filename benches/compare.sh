@@ -8,10 +8,10 @@
 #   1. builds the shipped recif-secrets (scripts/build-dist.sh; CARGO_TARGET_DIR is honoured);
 #   2. checks that benches/peer-chart/values.yaml is our built-in defaults (src/defaults.yaml);
 #   3. writes the values files (mode 0600) into a fresh temp dir that is NOT inside a git
-#      work tree: inside one, recif-secrets asks `git` whether a values file holding secrets
-#      is tracked or ignored, and what that costs depends on the user's repository, not on
-#      us. Outside a work tree (found by looking for .git, without running anything) no git
-#      is started;
+#      work tree: inside one, recif-secrets reads the repository's index and ignore files to
+#      warn about a values file holding secrets that is tracked or not ignored, and what that
+#      costs depends on the user's repository (it is measured separately, in a small fresh
+#      repository, after the main table);
 #        doc   = values-secret.yaml.example (the guide's inline example; 1 team namespace)
 #        N     = N team namespaces (team-default + N-1 teams), 20 LLM keys, a service-account key
 #   4. per size: runs both tools once and checks they produce the same objects (both YAML
@@ -22,7 +22,10 @@
 #      (CLOCK_MONOTONIC around posix_spawn + wait4, and that child's ru_maxrss; see below why
 #      not from python);
 #   5. prints the machine, versions and a Markdown table of medians to stdout (progress on
-#      stderr), ready to paste into the README.
+#      stderr), ready to paste into the README;
+#   6. then, as users run it: the values inside a git work tree (doc and 1000 teams), and
+#      encryption at 1000 teams (render --sops-age, --seal-cert with benches/sealing-cert.pem,
+#      and the no-churn re-render into an --output-dir written before).
 #
 # Commands timed:
 #   helm template recif benches/peer-chart -n recif-system -f VALUES
@@ -206,6 +209,23 @@ case "$RECIF" in
 esac
 TREE="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 
+# Encryption (render --sops-age / --seal-cert at 1000 teams): an age recipient made here
+# (the public half only is used), and the public sealing certificate kept in benches/.
+AGE_RECIPIENT=""
+if command -v age-keygen >/dev/null; then
+  age-keygen -o "$TMP/age-identity.txt" 2>/dev/null
+  AGE_RECIPIENT="$(grep -o 'age1[0-9a-z]*' "$TMP/age-identity.txt" | head -n1)"
+fi
+SEAL_CERT="$ROOT/benches/sealing-cert.pem"
+# A git work tree with an ignored values file, to measure as users run it (values next to
+# their GitOps repository): the index and .gitignore are read, no git is started.
+mkdir -p "$TMP/repo"
+git -C "$TMP/repo" init -q
+printf 'values-*.yaml\n' > "$TMP/repo/.gitignore"
+git -C "$TMP/repo" add .gitignore
+git -C "$TMP/repo" -c user.name=bench -c user.email=bench@example.com commit -qm init
+export AGE_RECIPIENT SEAL_CERT
+
 MACHINE="$(nproc) CPU (${CPU_MODEL:-unknown model}), $(uname -sr)"
 DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 export MACHINE DATE HELM_VERSION RECIF_VERSION TREE LINKING
@@ -386,9 +406,8 @@ for r in rows:
         a["mib_min"], a["mib_max"], b["mib_min"], b["mib_max"]))
 print()
 by = {r["size"]: r for r in rows}
-print("- values files outside a git work tree: recif-secrets starts no `git` there. Inside one "
-      "it runs git twice per secret-holding values file (ls-files, check-ignore), at a cost "
-      "that grows with the repository: not measured.")
+print("- values files outside a git work tree; inside one see the table below (recif-secrets "
+      "reads the repository's index and ignore files, it starts no git).")
 print("- load average after measuring: %s (this includes the benchmark itself: helm runs on "
       "both cores; other work on the machine inflates the small sizes most)"
       % " ".join(open("/proc/loadavg").read().split()[:3]))
@@ -399,6 +418,66 @@ if "5000" in by and "10000" in by:
         print("- %s: time(10000 teams) / time(5000 teams) = %.2f (medians; %.2f on the fastest runs)"
               % (tool, by["10000"][tool]["ms"] / by["5000"][tool]["ms"],
                  by["10000"][tool]["ms_min"] / by["5000"][tool]["ms_min"]))
+
+def timed(argv, n):
+    """Median wall ms and peak MiB of n runs of argv (each must exit 0)."""
+    walls, rsss = [], []
+    for _ in range(n):
+        code, wall, rss = spawn(argv)
+        if code != 0:
+            sys.exit("FAIL: %s exited %d" % (" ".join(argv), code))
+        walls.append(wall * 1000)
+        rsss.append(rss / 1024)
+    return statistics.median(walls), statistics.median(rsss)
+
+print()
+print("Inside a git work tree (the values file git-ignored; the index and ignore files are "
+      "read, no process started):")
+print()
+print("| values | outside a work tree | inside a git work tree |")
+print("|---|---:|---:|")
+for size in [s for s in sizes if s in ("doc", "1000")]:
+    src = os.path.join(tmp, "values-%s.yaml" % size)
+    inside = os.path.join(tmp, "repo", "values-%s.yaml" % size)
+    shutil.copy(src, inside)
+    os.chmod(inside, 0o600)
+    out_ms, _ = timed(cmd_recif(src), 15)
+    in_ms, _ = timed(cmd_recif(inside), 15)
+    print("| %s | %s ms | %s ms |" % ("1 team (doc)" if size == "doc" else size + " teams",
+                                     ms(out_ms), ms(in_ms)))
+
+if "1000" in sizes:
+    v = os.path.join(tmp, "values-1000.yaml")
+    enc = []
+    if os.environ.get("AGE_RECIPIENT"):
+        enc.append(("SOPS, one age recipient", ["--sops-age", os.environ["AGE_RECIPIENT"]], 5))
+    else:
+        progress("  note: age-keygen not found; SOPS not measured")
+    enc.append(("SealedSecret, RSA-4096 certificate", ["--seal-cert", os.environ["SEAL_CERT"]], 3))
+    plain = os.path.join(tmp, "plain-1000.yaml")
+    spawn(cmd_recif(v), plain)
+    with open(plain, "rb") as f:
+        secrets = [d for d in yaml.load_all(f, Loader=Loader) if d and d.get("kind") == "Secret"]
+    os.remove(plain)
+    print()
+    print("Encryption at 1000 teams (%d Secrets, %d values; stdout to /dev/null; plaintext "
+          "render for reference):" % (len(secrets), sum(len(d.get("data") or {}) for d in secrets)))
+    print()
+    print("| output | ms | MiB | re-render into its --output-dir, values unchanged (no churn) |")
+    print("|---|---:|---:|---:|")
+    plain_ms, plain_mib = timed(cmd_recif(v), 5)
+    print("| plaintext Secrets | %s | %.1f | — |" % (ms(plain_ms), plain_mib))
+    for label, flags, n in enc:
+        t, mib = timed(cmd_recif(v) + flags, n)
+        out = os.path.join(tmp, "enc-out-" + flags[0].strip("-"))
+        key = os.path.join(tmp, "fingerprint-" + flags[0].strip("-") + ".key")
+        dir_flags = ["--output-dir", out, "--fingerprint-key", key]
+        code, _, _ = spawn(cmd_recif(v) + flags + dir_flags)
+        if code != 0:
+            sys.exit("FAIL: first --output-dir run exited %d" % code)
+        again, _ = timed(cmd_recif(v) + flags + dir_flags, n)
+        print("| %s | %s | %.1f | %s ms |" % (label, ms(t), mib, ms(again)))
+
 print()
 print("Targets (issue: far ahead of helm template, linear to thousands of teams):")
 print()

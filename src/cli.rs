@@ -155,7 +155,8 @@ pub struct RenderArgs {
     /// Output format: a YAML stream, or one v1 List as JSON
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Yaml)]
     pub output: Format,
-    /// Write one file per object and a kustomization.yaml into DIR (GitOps)
+    /// Write one file per object and a kustomization.yaml into DIR (GitOps), all or nothing;
+    /// a second run into DIR meanwhile fails (exit 3); not with -o json
     #[arg(long, value_name = "DIR", conflicts_with = "apply")]
     pub output_dir: Option<PathBuf>,
     /// Pipe the manifests into `kubectl apply -f -`
@@ -173,7 +174,8 @@ pub struct RenderArgs {
     /// Folder of templates overriding the built-in ones file by file
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
-    /// Only output objects of this KIND/NAME (repeatable), e.g. secret/agent-env
+    /// Only output objects of this KIND/NAME (repeatable), e.g. secret/agent-env; with
+    /// --output-dir only their files are written, the others are left alone
     #[arg(long, value_name = "KIND/NAME")]
     pub show_only: Vec<String>,
     /// Treat every warning (an unknown key, a misplaced key...) as an error (exit 1)

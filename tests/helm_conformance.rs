@@ -581,7 +581,7 @@ fn cases_are_well_formed() {
         );
         let args = expanded_args(case);
         assert!(
-            args.len() % 2 == 0,
+            args.len().is_multiple_of(2),
             "{}: every flag takes a value",
             case.name
         );

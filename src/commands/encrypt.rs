@@ -206,7 +206,12 @@ pub(super) fn encrypt(
                 kind.as_str().to_lowercase(),
                 o.name()
             ));
-            if let Ok(text) = std::fs::read_to_string(&file) {
+            // Only a regular file is read, bounded (never a FIFO or a link to a device).
+            let text = crate::deliver::read_regular(&file, crate::deliver::OBJECT_MAX)
+                .ok()
+                .flatten()
+                .and_then(|b| String::from_utf8(b).ok());
+            if let Some(text) = text {
                 if fingerprint::recorded(&text) == Some(fp.as_str()) {
                     done[*i] = Some(text);
                     continue;

@@ -21,6 +21,11 @@ pub(super) fn run(
             given.join(", ")
         )));
     }
+    if args.output_dir.is_some() && args.output == Format::Json {
+        return Err(Error::Usage(
+            "-o json does not apply to --output-dir, which writes one YAML file per object and a kustomization.yaml; drop -o json, or leave out --output-dir to get the List on standard output".into(),
+        ));
+    }
     let req = Request {
         sources: args.values.sources(),
         namespace: args.namespace.clone(),
@@ -80,12 +85,25 @@ pub(super) fn run(
                 );
             }
         }
-        let report = deliver::write_dir(dir, &manifests)?;
+        // --show-only writes the files of the selected objects and leaves the others alone
+        // (as `helm template --show-only --output-dir` does).
+        let update = if args.show_only.is_empty() {
+            deliver::Update::Whole
+        } else {
+            deliver::Update::Selected
+        };
+        let report = deliver::write_dir(dir, &manifests, update)?;
         let _ = writeln!(
             err,
-            "wrote {} files to {}{}",
+            "wrote {} file{} to {}{}{}",
             report.written.len(),
+            if report.written.len() == 1 { "" } else { "s" },
             dir.display(),
+            if report.unchanged > 0 {
+                format!(" ({} unchanged)", report.unchanged)
+            } else {
+                String::new()
+            },
             if report.removed.is_empty() {
                 String::new()
             } else {
