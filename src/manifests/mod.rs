@@ -13,10 +13,9 @@ pub mod fastyaml;
 mod memo;
 pub mod objects;
 pub mod serialize;
+mod strict;
 
 use std::collections::{BTreeMap, BTreeSet};
-
-use serde::Deserialize;
 
 use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics};
@@ -126,19 +125,21 @@ fn parse_docs_fully(
     }
     for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let where_ = || format!("template {template} (document {})", first + i);
-        let value = match serde_json::Value::deserialize(doc) {
+        let value = match strict::document(doc) {
             Ok(v) => v,
             Err(e) => {
+                // serde_yaml gives the position in the rendered text; quoted text is cut.
                 sink.diags.push(Diagnostic::error(
                     None,
                     "",
                     format!(
-                        "{}: the output is not valid YAML: {}",
+                        "{}: the rendered output is not valid YAML: {}",
                         where_(),
                         redact(&e.to_string())
                     ),
                 ));
-                continue;
+                // serde_yaml repeats a syntax error for ever once the stream is broken.
+                break;
             }
         };
         if value.is_null() {
