@@ -855,7 +855,10 @@ mod tests {
         assert!(err.message.contains("bytes (4 MiB) of text"), "{err:?}");
         // Ordinary use: a few copies of a small block.
         let ok = "base: &b {image: x, tag: \"1\"}\nc1: *b\nc2: {<<: *b, tag: \"2\"}\n";
-        assert_eq!(json(ok)["c2"], serde_json::json!({"image": "x", "tag": "2"}));
+        assert_eq!(
+            json(ok)["c2"],
+            serde_json::json!({"image": "x", "tag": "2"})
+        );
     }
 
     #[test]
