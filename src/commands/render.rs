@@ -52,7 +52,7 @@ pub(super) fn run(
     let format = args.output;
     let write = |w: &mut dyn Write| match format {
         Format::Yaml => manifests.write_yaml(w),
-        Format::Json => w.write_all(manifests.to_json().as_bytes()),
+        Format::Json => manifests.write_json(w),
     };
     if let Some(dir) = &args.output_dir {
         if scheme.is_none()

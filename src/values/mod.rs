@@ -101,7 +101,7 @@ pub fn load(sources: &Sources, stdin: &mut dyn Read) -> Result<Loaded, Diagnosti
     let mut diags = Diagnostics::default();
     let mut base = Node::map(Origin::Default);
     let mut stdin_used = false;
-    let mut alias_budget = yaml::AliasBudget::default();
+    let mut load_budget = yaml::LoadBudget::default();
     if sources.example {
         let node = yaml::load(
             crate::EXAMPLE_VALUES,
@@ -137,7 +137,7 @@ pub fn load(sources: &Sources, stdin: &mut dyn Read) -> Result<Loaded, Diagnosti
                 }
             }
         };
-        match yaml::load_within(&text, &Arc::from(label.as_str()), &mut alias_budget) {
+        match yaml::load_within(&text, &Arc::from(label.as_str()), &mut load_budget) {
             Ok(node) => {
                 if file.trim() != "-"
                     && secrets::holds_secret_values(&node)

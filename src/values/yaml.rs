@@ -4,8 +4,8 @@
 //! every document of a stream merged in order. Every node keeps its line and column.
 //!
 //! Bounded: a file over [`MAX_FILE_BYTES`], nesting deeper than [`MAX_DEPTH`], or aliases that
-//! would copy more than [`ALIAS_BUDGET`] nodes or [`ALIAS_BYTES`] bytes of text (all the
-//! files of a run together) are refused. Error messages give a position and
+//! would copy more than [`ALIAS_BUDGET`] nodes or [`ALIAS_BYTES`] bytes of text, or more than
+//! [`MAX_NODES`] values in all (all the files of a run together) are refused. Error messages give a position and
 //! never the text of the file, which may hold secrets.
 
 use std::collections::{BTreeMap, HashMap};
@@ -26,20 +26,36 @@ pub const ALIAS_BUDGET: usize = 100_000;
 /// aliased many times costs its length each time, whatever its node count.
 pub const ALIAS_BYTES: usize = 4 * 1024 * 1024;
 
-/// What alias expansion may still copy: shared by the files of one run.
+/// How many nodes (scalars, lists, maps, alias copies included) the values files of one run
+/// may hold together: each costs about 100 bytes in memory whatever its size in the file (a
+/// flow list `[1,1,…]` takes 2 bytes a node), so the count, not the file size, bounds memory.
+pub const MAX_NODES: usize = 400_000;
+
+/// What the values files of one run may still hold: alias copies (nodes and bytes of text)
+/// and nodes in all.
 #[derive(Clone, Debug)]
-pub struct AliasBudget {
+pub struct LoadBudget {
+    alias: Cost,
     nodes: usize,
-    bytes: usize,
 }
 
-impl Default for AliasBudget {
+impl Default for LoadBudget {
     fn default() -> Self {
-        AliasBudget {
-            nodes: ALIAS_BUDGET,
-            bytes: ALIAS_BYTES,
+        LoadBudget {
+            alias: Cost {
+                nodes: ALIAS_BUDGET,
+                bytes: ALIAS_BYTES,
+            },
+            nodes: MAX_NODES,
         }
     }
+}
+
+/// Nodes, and bytes of text (strings and keys).
+#[derive(Clone, Debug)]
+struct Cost {
+    nodes: usize,
+    bytes: usize,
 }
 
 /// A problem found while reading YAML, with its 1-based position.
@@ -57,14 +73,14 @@ pub struct YamlError {
 /// piece only the first YAML document is read (go-yaml's `Unmarshal`), so content after a
 /// `...` end marker that no `---` line follows is ignored, as Helm ignores it.
 pub fn load(text: &str, path: &Arc<str>) -> Result<Node, YamlError> {
-    load_within(text, path, &mut AliasBudget::default())
+    load_within(text, path, &mut LoadBudget::default())
 }
 
 /// [`load`], drawing alias expansion from `budget` (shared by the files of a run).
 pub fn load_within(
     text: &str,
     path: &Arc<str>,
-    budget: &mut AliasBudget,
+    budget: &mut LoadBudget,
 ) -> Result<Node, YamlError> {
     if text.len() > MAX_FILE_BYTES {
         return Err(YamlError {
@@ -116,7 +132,7 @@ pub fn load_within(
         if let Some(err) = builder.error {
             return Err(err);
         }
-        *budget = builder.alias_budget.clone();
+        *budget = builder.budget.clone();
         for doc in builder.documents {
             match doc.value {
                 Value::Null => {}
@@ -219,19 +235,19 @@ struct Builder {
     stack: Vec<Frame>,
     documents: Vec<Node>,
     anchors: HashMap<String, Node>,
-    alias_budget: AliasBudget,
+    budget: LoadBudget,
     error: Option<YamlError>,
 }
 
 impl Builder {
-    fn new(path: Arc<str>, line_offset: u32, alias_budget: AliasBudget) -> Self {
+    fn new(path: Arc<str>, line_offset: u32, budget: LoadBudget) -> Self {
         Builder {
             path,
             line_offset,
             stack: Vec::new(),
             documents: Vec::new(),
             anchors: HashMap::new(),
-            alias_budget,
+            budget,
             error: None,
         }
     }
@@ -261,6 +277,12 @@ impl Builder {
     /// Adds a finished node to the frame on top of the stack (or as a document).
     /// `merge_key` is true for a plain, untagged `<<` scalar.
     fn push_node(&mut self, node: Node, anchor: Option<String>, merge_key: bool) {
+        if self.budget.nodes == 0 {
+            let origin = node.origin.clone();
+            self.count(1, &origin);
+            return;
+        }
+        self.budget.nodes -= 1;
         if let Some(anchor) = anchor {
             // The anchor keeps a copy: nested anchors would each copy their whole subtree.
             if !self.charge(Self::cost(&node), &node.origin.clone()) {
@@ -298,9 +320,10 @@ impl Builder {
         }
     }
 
-    /// Takes `cost` from the budget, or fails at `origin` (false) when it is spent.
-    fn charge(&mut self, cost: AliasBudget, origin: &Origin) -> bool {
-        if cost.nodes > self.alias_budget.nodes {
+    /// Takes `cost` (a copy made by an anchor or an alias) from the budget, or fails at
+    /// `origin` (false) when it is spent.
+    fn charge(&mut self, cost: Cost, origin: &Origin) -> bool {
+        if cost.nodes > self.budget.alias.nodes {
             self.fail(
                 origin,
                 format!(
@@ -309,7 +332,7 @@ impl Builder {
             );
             return false;
         }
-        if cost.bytes > self.alias_budget.bytes {
+        if cost.bytes > self.budget.alias.bytes {
             self.fail(
                 origin,
                 format!(
@@ -319,14 +342,30 @@ impl Builder {
             );
             return false;
         }
-        self.alias_budget.nodes -= cost.nodes;
-        self.alias_budget.bytes -= cost.bytes;
+        self.budget.alias.nodes -= cost.nodes;
+        self.budget.alias.bytes -= cost.bytes;
+        self.count(cost.nodes, origin)
+    }
+
+    /// Counts `n` more nodes held, or fails at `origin` (false) past [`MAX_NODES`].
+    fn count(&mut self, n: usize, origin: &Origin) -> bool {
+        if n > self.budget.nodes {
+            self.fail(
+                origin,
+                format!(
+                    "the values files hold more than {MAX_NODES} values (keys, list items, \
+                     alias copies) in all; refused"
+                ),
+            );
+            return false;
+        }
+        self.budget.nodes -= n;
         true
     }
 
     /// What copying `node` costs: its nodes, and the bytes of its strings and keys.
-    fn cost(node: &Node) -> AliasBudget {
-        let mut c = AliasBudget { nodes: 1, bytes: 0 };
+    fn cost(node: &Node) -> Cost {
+        let mut c = Cost { nodes: 1, bytes: 0 };
         match &node.value {
             Value::Seq(items) => items.iter().for_each(|n| c.add(Self::cost(n))),
             Value::Map(m) => m.iter().for_each(|(k, n)| {
@@ -424,8 +463,8 @@ fn go_float_key(f: f64) -> String {
     }
 }
 
-impl AliasBudget {
-    fn add(&mut self, other: AliasBudget) {
+impl Cost {
+    fn add(&mut self, other: Cost) {
         self.nodes = self.nodes.saturating_add(other.nodes);
         self.bytes = self.bytes.saturating_add(other.bytes);
     }
@@ -864,7 +903,7 @@ mod tests {
     #[test]
     fn the_alias_budget_is_shared_by_the_files_of_a_run() {
         let doc = format!("a: &a \"{}\"\nb: [*a, *a]\n", "x".repeat(1024 * 1024));
-        let mut budget = AliasBudget::default();
+        let mut budget = LoadBudget::default();
         let path = Arc::from("t.yaml");
         assert!(load_within(&doc, &path, &mut budget).is_ok());
         let err = load_within(&doc, &path, &mut budget).unwrap_err();
