@@ -126,6 +126,28 @@ fn aliases_of_a_long_string_are_refused_by_bytes() {
     assert!(stderr(&out).contains("2.yaml:"), "{}", stderr(&out));
 }
 
+/// A 16 MiB flow list (8 million items) used to take 610 MB, 16 MiB of tiny keys 335 MB:
+/// the values of a run are bounded in number.
+#[test]
+fn values_files_are_bounded_in_number_of_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 8 * 1024 * 1024 - 16;
+    std::fs::write(
+        dir.path().join("flow.yaml"),
+        format!("l: [{}]\n", vec!["1"; n].join(",")),
+    )
+    .unwrap();
+    let keys: String = (0..1_600_000).map(|i| format!("k{i:x}: 1\n")).collect();
+    std::fs::write(dir.path().join("keys.yaml"), keys).unwrap();
+    for f in ["flow.yaml", "keys.yaml"] {
+        let out = run_capped(dir.path(), &["render", "-f", f]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("more than 200000 values"), "{err}");
+        assert!(err.contains(&format!("{f}:")), "{err}");
+    }
+}
+
 /// 400 `--set a[65536]=x` used to take 2.7 GB: the list budget is per run.
 #[test]
 fn set_list_padding_is_bounded_per_run() {

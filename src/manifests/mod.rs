@@ -163,7 +163,8 @@ fn finalize(mut o: Object, sink: &mut Sinks<'_>) {
     checks::label(&mut o, sink.config);
     let problems = checks::check(&o, sink.config);
     if problems.is_empty() {
-        sink.out.push(Manifest::new(&o, sink.interner, sink.keep));
+        sink.out.push(Manifest::new(o, sink.interner, sink.keep));
+        return;
     }
     for problem in problems {
         sink.diags

@@ -80,13 +80,22 @@ impl yamlfmt::Sink for Pieces<'_> {
 }
 
 impl Manifest {
-    pub(super) fn new(o: &Object, interner: &mut Interner, keep: Keep) -> Self {
+    /// Takes the object so that it is freed before its text is made (a large Secret is then
+    /// never held three times: typed, as JSON and as text).
+    pub(super) fn new(o: Object, interner: &mut Interner, keep: Keep) -> Self {
         let mut sink = Pieces {
             pieces: Vec::new(),
             current: String::new(),
             interner,
         };
         let json = o.to_json();
+        let (kind, namespace, name, typed_kind) = (
+            o.kind().to_string(),
+            o.namespace().map(str::to_string),
+            o.name().to_string(),
+            o.typed_kind(),
+        );
+        drop(o);
         yamlfmt::emit_document(&mut sink, &json);
         let mut pieces = sink.pieces;
         if !sink.current.is_empty() {
@@ -97,10 +106,10 @@ impl Manifest {
         // `-o json` never holds a copy of it per object.
         let small = pieces.iter().all(|p| matches!(p, Piece::Text(_)));
         Manifest {
-            kind: o.kind().to_string(),
-            namespace: o.namespace().map(str::to_string),
-            name: o.name().to_string(),
-            typed_kind: o.typed_kind(),
+            kind,
+            namespace,
+            name,
+            typed_kind,
             pieces,
             json: (keep.json && small).then(|| Box::new(json)),
         }

@@ -29,7 +29,7 @@ pub const ALIAS_BYTES: usize = 4 * 1024 * 1024;
 /// How many nodes (scalars, lists, maps, alias copies included) the values files of one run
 /// may hold together: each costs about 100 bytes in memory whatever its size in the file (a
 /// flow list `[1,1,…]` takes 2 bytes a node), so the count, not the file size, bounds memory.
-pub const MAX_NODES: usize = 400_000;
+pub const MAX_NODES: usize = 200_000;
 
 /// What the values files of one run may still hold: alias copies (nodes and bytes of text)
 /// and nodes in all.
@@ -898,6 +898,21 @@ mod tests {
             json(ok)["c2"],
             serde_json::json!({"image": "x", "tag": "2"})
         );
+    }
+
+    #[test]
+    fn values_are_bounded_in_number() {
+        // A flow list of tiny items costs ~100 bytes a node in memory for 2 bytes of file.
+        let list = |n: usize| format!("l: [{}]\n", vec!["1"; n].join(","));
+        assert!(load_str(&list(MAX_NODES - 10)).is_ok());
+        let err = load_str(&list(MAX_NODES)).unwrap_err();
+        assert!(err.message.contains("more than 200000 values"), "{err:?}");
+        assert_eq!(err.line, 1, "{err:?}");
+        // Shared by the files of a run.
+        let mut budget = LoadBudget::default();
+        let path = Arc::from("t.yaml");
+        assert!(load_within(&list(MAX_NODES / 2), &path, &mut budget).is_ok());
+        assert!(load_within(&list(MAX_NODES / 2), &path, &mut budget).is_err());
     }
 
     #[test]
