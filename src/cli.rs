@@ -180,18 +180,15 @@ pub struct RenderArgs {
     pub encryption: EncryptionArgs,
 }
 
-/// Encrypted Secrets (`render`): SOPS documents for age recipients, or SealedSecrets.
+/// Encrypted Secrets (`render`, and `diff` to compare with what `render` wrote): SOPS
+/// documents for age recipients, or SealedSecrets.
 #[derive(Args, Debug, Clone, Default)]
 pub struct EncryptionArgs {
     /// Encrypt every Secret as a SOPS document for this age recipient (repeatable)
-    #[arg(long = "sops-age", value_name = "RECIPIENT", conflicts_with = "apply")]
+    #[arg(long = "sops-age", value_name = "RECIPIENT")]
     pub sops_age: Vec<String>,
     /// Age recipients for --sops-age, one per line (`#` comments), as age -R (repeatable)
-    #[arg(
-        long = "sops-age-recipients-file",
-        value_name = "FILE",
-        conflicts_with = "apply"
-    )]
+    #[arg(long = "sops-age-recipients-file", value_name = "FILE")]
     pub sops_age_files: Vec<PathBuf>,
     /// Seal every Secret into a SealedSecret with this controller certificate (kubeseal --fetch-cert)
     #[arg(long, value_name = "CERT.pem", conflicts_with_all = ["sops_age", "sops_age_files"])]
@@ -250,6 +247,10 @@ pub struct DiffArgs {
     /// Print only a one-line summary; the exit code tells
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    /// With --against: the encryption the folder was written with, to compare encrypted
+    /// Secrets through their fingerprints
+    #[command(flatten)]
+    pub encryption: EncryptionArgs,
     /// How to reach the cluster (`--kubectl`, `--context`, `--kubeconfig`)
     #[command(flatten)]
     pub cluster: KubectlArgs,

@@ -169,17 +169,14 @@ fn written_by_us(path: &Path) -> bool {
         == Some(MANAGED_BY.1)
 }
 
-/// The folder's git work tree, if it is inside one (looked up without running git).
+/// The folder's git work tree, if it is inside one (looked up without running git). The
+/// folder may not exist yet (`--output-dir clusters/prod/new`): the search starts from its
+/// nearest existing ancestor.
 pub fn git_work_tree(dir: &Path) -> Option<PathBuf> {
-    let start = std::fs::canonicalize(dir).ok().or_else(|| {
-        let parent = dir.parent()?;
-        std::fs::canonicalize(if parent.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            parent
-        })
-        .ok()
-    })?;
+    let absolute = std::path::absolute(dir).ok()?;
+    let start = absolute
+        .ancestors()
+        .find_map(|a| std::fs::canonicalize(a).ok())?;
     start
         .ancestors()
         .find(|p| p.join(".git").exists())

@@ -14,6 +14,8 @@ use std::fmt::Write as _;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
+use crate::manifests::Kind;
+
 /// Which object: kind, namespace (none when cluster-scoped), name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Id {
@@ -51,6 +53,9 @@ pub enum Change {
     Removed,
     Changed,
     Unchanged,
+    /// Encrypted on one side at least, without fingerprints to compare the plaintexts: it
+    /// may or may not differ, so it counts as a difference.
+    NotCompared,
 }
 
 impl Change {
@@ -60,8 +65,24 @@ impl Change {
             Change::Removed => "removed",
             Change::Changed => "changed",
             Change::Unchanged => "unchanged",
+            Change::NotCompared => "not compared",
         }
     }
+}
+
+/// How the plaintexts behind two objects compare when either is encrypted: through the
+/// fingerprints `render --output-dir` records (see [`encrypted_fingerprint`]), never through
+/// the ciphertext, which changes at every encryption.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plaintext {
+    /// Neither side is encrypted: values are compared directly.
+    Clear,
+    /// Same fingerprint: the same plaintext, encrypted for the same keys.
+    Same,
+    /// Different fingerprints: some value, key or the encryption keys changed.
+    Different,
+    /// A fingerprint is missing on either side: nothing can be said.
+    Unknown,
 }
 
 /// What happened to one key of a Secret's `data` or `stringData`, with decoded byte lengths.
@@ -82,6 +103,8 @@ pub struct ObjectDiff {
     pub keys: Vec<KeyChange>,
     /// The unified diff of the masked objects (empty when unchanged).
     pub unified: String,
+    /// For two encrypted objects, how their plaintexts compare.
+    pub plaintext: Plaintext,
 }
 
 /// Every object of either side, rendered ones first in output order, then the removed ones
@@ -106,15 +129,26 @@ pub fn compare(rendered: &[Value], other: &[Value], source: Source) -> Report {
     let mut report = Report::default();
     for ours in rendered {
         let id = Id::of(ours);
+        let fingerprint = encrypted_fingerprint(ours);
+        let encrypted = is_encrypted(ours);
         let ours = clean(ours);
         match theirs.remove(&id) {
             None => report.objects.push(one_sided(id, None, Some(&ours))),
             Some(t) => {
+                let plaintext = if !encrypted && !is_encrypted(t) {
+                    Plaintext::Clear
+                } else {
+                    match (fingerprint, encrypted_fingerprint(t)) {
+                        (Some(a), Some(b)) if a == b => Plaintext::Same,
+                        (Some(_), Some(_)) => Plaintext::Different,
+                        _ => Plaintext::Unknown,
+                    }
+                };
                 let t = match source {
                     Source::Files => clean(t),
                     Source::Live => clean_live(t, &ours),
                 };
-                report.objects.push(two_sided(id, &t, &ours));
+                report.objects.push(two_sided(id, &t, &ours, plaintext));
             }
         }
     }
@@ -149,21 +183,16 @@ const SERVER_METADATA: &[&str] = &[
 ];
 
 /// Drops what is never compared nor shown, on both sides: hidden annotations, empty maps,
-/// and the metadata of a SOPS document (its MAC and dates change at every encryption), which
-/// stands for the plaintext only through [`encrypted_fingerprint`].
+/// the recorded fingerprint, the metadata of a SOPS document (its MAC and dates change at
+/// every encryption) and a SealedSecret's ciphertext: encrypted objects are compared through
+/// [`encrypted_fingerprint`].
 fn clean(o: &Value) -> Value {
     let mut o = o.clone();
     if let Some(map) = o.as_object_mut() {
-        if map.contains_key("sops") {
-            let fp = encrypted_fingerprint(&Value::Object(map.clone()));
-            map.remove("sops");
-            if let Some(fp) = fp {
-                map.insert("plaintextFingerprint".into(), Value::String(fp));
-            }
-        }
+        map.remove(FINGERPRINT_FIELD);
+        map.remove("sops");
     }
-    if o["kind"] == "SealedSecret" {
-        let fp = encrypted_fingerprint(&o);
+    if o["kind"] == Kind::SealedSecret.as_str() {
         if let Some(m) = o
             .pointer_mut("/spec/encryptedData")
             .and_then(Value::as_object_mut)
@@ -171,9 +200,6 @@ fn clean(o: &Value) -> Value {
             for v in m.values_mut() {
                 *v = Value::String("ENCRYPTED".into());
             }
-        }
-        if let (Some(fp), Some(spec)) = (fp, o.get_mut("spec").and_then(Value::as_object_mut)) {
-            spec.insert("plaintextFingerprint".into(), Value::String(fp));
         }
     }
     remove_metadata_keys(&mut o, "annotations", HIDDEN_ANNOTATIONS);
@@ -268,7 +294,7 @@ fn project(v: &mut Value, shape: &Value) {
 /// encryption.
 pub fn is_encrypted(o: &Value) -> bool {
     o.get("sops").is_some()
-        || o["kind"] == "SealedSecret"
+        || o["kind"] == Kind::SealedSecret.as_str()
         || ["data", "stringData"].iter().any(|f| {
             o[*f].as_object().is_some_and(|m| {
                 !m.is_empty()
@@ -278,12 +304,15 @@ pub fn is_encrypted(o: &Value) -> bool {
         })
 }
 
-/// The hook for encrypted outputs: a fingerprint of the plaintext that the encrypting
-/// renderer records on the object. The encrypted outputs do not exist yet in this tool; until
-/// they do, no fingerprint is known and encrypted objects are compared on everything but
-/// their ciphertext.
-pub fn encrypted_fingerprint(_o: &Value) -> Option<String> {
-    None
+/// Where the fingerprint of an encrypted object travels with it into [`compare`]: the
+/// caller sets this field from the `# recif-secrets fingerprint:` line of the file the
+/// object came from (or computes it for the rendered side); it is never shown.
+pub const FINGERPRINT_FIELD: &str = "x-recif-secrets-fingerprint";
+
+/// The fingerprint of the plaintext behind an encrypted object, if known (see
+/// [`crate::encrypt::fingerprint`]).
+pub fn encrypted_fingerprint(o: &Value) -> Option<&str> {
+    o.get(FINGERPRINT_FIELD).and_then(Value::as_str)
 }
 
 /// The byte length of a Secret value: decoded for `data`, as is for `stringData`.
@@ -302,7 +331,7 @@ fn value_len(field: &str, v: &Value) -> usize {
 /// The map of secret values of an object, by field: Secret `data`/`stringData`, or the
 /// ciphertext fields of encrypted objects.
 fn secret_fields(o: &Value) -> Vec<&'static str> {
-    if o["kind"] == "Secret" {
+    if o["kind"] == Kind::Secret.as_str() {
         vec!["data", "stringData"]
     } else {
         Vec::new()
@@ -311,7 +340,11 @@ fn secret_fields(o: &Value) -> Vec<&'static str> {
 
 /// Replaces every secret value of `o` by its marker; returns the per-key changes when the
 /// other side is given.
-fn mask_pair(theirs: Option<&mut Value>, ours: Option<&mut Value>) -> Vec<KeyChange> {
+fn mask_pair(
+    theirs: Option<&mut Value>,
+    ours: Option<&mut Value>,
+    plaintext: Plaintext,
+) -> Vec<KeyChange> {
     let fields: Vec<&'static str> = {
         let mut f: BTreeSet<&'static str> = BTreeSet::new();
         for o in [theirs.as_deref(), ours.as_deref()].into_iter().flatten() {
@@ -349,7 +382,11 @@ fn mask_pair(theirs: Option<&mut Value>, ours: Option<&mut Value>) -> Vec<KeyCha
             let change = match (t.get(key), o.get(key)) {
                 (None, _) => Change::Added,
                 (_, None) => Change::Removed,
-                (Some(_), Some(_)) if encrypted => Change::Unchanged, // see encrypted_fingerprint
+                (Some(_), Some(_)) if encrypted && plaintext == Plaintext::Same => {
+                    Change::Unchanged
+                }
+                // Which keys changed cannot be told from ciphertext.
+                (Some(_), Some(_)) if encrypted => Change::NotCompared,
                 (Some(a), Some(b)) if a == b => Change::Unchanged,
                 _ => Change::Changed,
             };
@@ -407,7 +444,7 @@ fn label(id: &Id, side: &str) -> String {
 fn one_sided(id: Id, theirs: Option<&Value>, ours: Option<&Value>) -> ObjectDiff {
     let mut t = theirs.cloned();
     let mut o = ours.cloned();
-    let keys = mask_pair(t.as_mut(), o.as_mut());
+    let keys = mask_pair(t.as_mut(), o.as_mut(), Plaintext::Unknown);
     let (old, new) = (
         t.as_ref().map(to_yaml).unwrap_or_default(),
         o.as_ref().map(to_yaml).unwrap_or_default(),
@@ -421,27 +458,34 @@ fn one_sided(id: Id, theirs: Option<&Value>, ours: Option<&Value>) -> ObjectDiff
         },
         id,
         keys,
+        plaintext: Plaintext::Clear,
     }
 }
 
-fn two_sided(id: Id, theirs: &Value, ours: &Value) -> ObjectDiff {
+fn two_sided(id: Id, theirs: &Value, ours: &Value, plaintext: Plaintext) -> ObjectDiff {
     let (mut t, mut o) = (theirs.clone(), ours.clone());
-    let keys = mask_pair(Some(&mut t), Some(&mut o));
+    let keys = mask_pair(Some(&mut t), Some(&mut o), plaintext);
     let (old, new) = (to_yaml(&t), to_yaml(&o));
-    let same = old == new && keys.iter().all(|k| k.change == Change::Unchanged);
+    let visible_same = old == new
+        && keys
+            .iter()
+            .all(|k| matches!(k.change, Change::Unchanged | Change::NotCompared));
+    let change = match plaintext {
+        _ if !visible_same => Change::Changed,
+        Plaintext::Clear | Plaintext::Same => Change::Unchanged,
+        Plaintext::Different => Change::Changed,
+        Plaintext::Unknown => Change::NotCompared,
+    };
     ObjectDiff {
-        unified: if same {
+        unified: if old == new {
             String::new()
         } else {
             unified(&id, &old, &new)
         },
-        change: if same {
-            Change::Unchanged
-        } else {
-            Change::Changed
-        },
+        change,
         id,
         keys,
+        plaintext,
     }
 }
 
@@ -462,15 +506,21 @@ impl Report {
         self.objects.iter().filter(|o| o.change == c).count()
     }
 
-    /// `2 changed, 1 added, 0 removed, 3 unchanged`.
+    /// `2 changed, 1 added, 0 removed, 3 unchanged` (and `, 1 not compared` when some
+    /// encrypted object could not be compared).
     pub fn summary(&self) -> String {
-        format!(
+        let mut s = format!(
             "{} changed, {} added, {} removed, {} unchanged",
             self.count(Change::Changed),
             self.count(Change::Added),
             self.count(Change::Removed),
             self.count(Change::Unchanged)
-        )
+        );
+        let unknown = self.count(Change::NotCompared);
+        if unknown > 0 {
+            let _ = write!(s, ", {unknown} not compared");
+        }
+        s
     }
 
     /// The full report: per object a header line, the Secret keys, and the unified diff;
@@ -496,8 +546,23 @@ impl Report {
                     Change::Unchanged => {
                         writeln!(out, "  key {}: unchanged ({})", k.key, len(k.after))
                     }
+                    Change::NotCompared => {
+                        writeln!(out, "  key {}: not compared (encrypted)", k.key)
+                    }
                 };
             }
+            let _ = match o.plaintext {
+                Plaintext::Clear => Ok(()),
+                Plaintext::Same => writeln!(out, "  encrypted: same plaintext (fingerprints match)"),
+                Plaintext::Different => writeln!(
+                    out,
+                    "  encrypted: the plaintext differs (fingerprints differ: a value, a key or the encryption keys changed)"
+                ),
+                Plaintext::Unknown => writeln!(
+                    out,
+                    "  encrypted: not compared (no fingerprint on both sides: pass the --sops-age/--seal-cert and --fingerprint-key that render --output-dir used)"
+                ),
+            };
             out.push_str(&o.unified);
         }
         let _ = writeln!(out, "{}", self.summary());
@@ -650,26 +715,73 @@ mod tests {
     }
 
     #[test]
-    fn encrypted_values_are_not_compared_by_ciphertext() {
-        let sops = |enc: &str, mac: &str| {
+    fn encrypted_values_are_compared_through_fingerprints_never_ciphertext() {
+        let with = |mut o: Value, fp: Option<&str>| {
+            if let Some(fp) = fp {
+                o[FINGERPRINT_FIELD] = json!(fp);
+            }
+            o
+        };
+        let sops = |enc: &str, mac: &str, fp: Option<&str>| {
             let mut s = secret(
                 "a",
                 json!({"K": format!("ENC[AES256_GCM,data:{enc},type:str]")}),
             );
             s["sops"] = json!({"mac": mac, "lastmodified": "2026-11-28T10:00:00Z"});
-            s
+            with(s, fp)
         };
-        let r = compare(&[sops("bbbb", "m2")], &[sops("aaaa", "m1")], Source::Files);
-        assert!(!r.has_changes(), "{}", r.text());
-        assert!(r.text().contains("key K: unchanged"));
-        assert!(!r.text().contains("aaaa") && !r.text().contains("m1"));
-        let sealed = |v: &str| {
-            json!({"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
-            "metadata": {"name": "s", "namespace": "a"}, "spec": {"encryptedData": {"K": v}}})
+        let sealed = |v: &str, fp: Option<&str>| {
+            with(
+                json!({"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
+                "metadata": {"name": "s", "namespace": "a"}, "spec": {"encryptedData": {"K": v}}}),
+                fp,
+            )
         };
-        let r = compare(&[sealed("AgB1")], &[sealed("AgB2")], Source::Files);
-        assert!(!r.has_changes(), "{}", r.text());
-        assert!(!r.text().contains("AgB"));
+        for (fa, fb, want) in [
+            (Some("v1:aa"), Some("v1:aa"), Change::Unchanged),
+            (Some("v1:aa"), Some("v1:bb"), Change::Changed),
+            (None, Some("v1:aa"), Change::NotCompared),
+            (Some("v1:aa"), None, Change::NotCompared),
+            (None, None, Change::NotCompared),
+        ] {
+            for r in [
+                compare(
+                    &[sops("bbbb", "m2", fa)],
+                    &[sops("aaaa", "m1", fb)],
+                    Source::Files,
+                ),
+                compare(&[sealed("AgB1", fa)], &[sealed("AgB2", fb)], Source::Files),
+            ] {
+                assert_eq!(r.objects[0].change, want, "{}", r.text());
+                assert_eq!(r.has_changes(), want != Change::Unchanged);
+                let text = r.text();
+                for hidden in ["aaaa", "bbbb", "m1", "m2", "AgB", "v1:", FINGERPRINT_FIELD] {
+                    assert!(!text.contains(hidden), "{hidden} in {text}");
+                }
+            }
+        }
+        let r = compare(
+            &[sops("b", "m2", Some("v1:aa"))],
+            &[sops("a", "m1", Some("v1:aa"))],
+            Source::Files,
+        );
+        assert!(r.text().contains("key K: unchanged"), "{}", r.text());
+        assert!(r.text().contains("same plaintext"), "{}", r.text());
+        let r = compare(
+            &[sops("b", "m2", None)],
+            &[sops("a", "m1", None)],
+            Source::Files,
+        );
+        assert!(r.text().contains("key K: not compared"), "{}", r.text());
+        assert!(r.summary().ends_with("1 not compared"), "{}", r.summary());
+        // A rendered plaintext Secret against an encrypted one is never called unchanged.
+        let r = compare(
+            &[secret("a", json!({"K": b64("v")}))],
+            &[sops("a", "m1", Some("v1:aa"))],
+            Source::Files,
+        );
+        assert!(r.has_changes(), "{}", r.text());
+        assert!(r.text().contains("key K: not compared"), "{}", r.text());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! Secret values are never printed: Secrets are compared by key names, and inline values by
 //! equality of their bytes (reported as "differs", nothing more).
 
+use crate::manifests::Kind;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -100,8 +101,8 @@ fn target_name(es: &Value) -> &str {
 /// The store an ExternalSecret refers to.
 fn store_of(es: &Value) -> Id {
     let r = &es["spec"]["secretStoreRef"];
-    let kind = r["kind"].as_str().unwrap_or("SecretStore");
-    let ns = (kind == "SecretStore")
+    let kind = r["kind"].as_str().unwrap_or(Kind::SecretStore.as_str());
+    let ns = (kind == Kind::SecretStore.as_str())
         .then(|| es["metadata"]["namespace"].as_str())
         .flatten();
     id(kind, ns, r["name"].as_str().unwrap_or(""))
@@ -109,7 +110,11 @@ fn store_of(es: &Value) -> Id {
 
 fn is_team_object(o: &Value) -> bool {
     let name = o["metadata"]["name"].as_str().unwrap_or("");
-    matches!(o["kind"].as_str(), Some("Secret" | "ExternalSecret")) && TEAM_SECRETS.contains(&name)
+    matches!(kind_of(o), Some(Kind::Secret | Kind::ExternalSecret)) && TEAM_SECRETS.contains(&name)
+}
+
+fn kind_of(o: &Value) -> Option<Kind> {
+    o["kind"].as_str().and_then(Kind::from_name)
 }
 
 /// What to read for `rendered`: every rendered object, the target Secret and the store of
@@ -118,12 +123,15 @@ pub fn plan(rendered: &[Value]) -> Plan {
     let mut p = Plan::default();
     for o in rendered {
         let oid = Id::of(o);
-        if oid.kind == "Namespace" {
+        if kind_of(o) == Some(Kind::Namespace) {
             continue;
         }
-        if oid.kind == "ExternalSecret" {
-            p.objects
-                .insert(id("Secret", oid.namespace.as_deref(), target_name(o)));
+        if kind_of(o) == Some(Kind::ExternalSecret) {
+            p.objects.insert(id(
+                Kind::Secret.as_str(),
+                oid.namespace.as_deref(),
+                target_name(o),
+            ));
             p.objects.insert(store_of(o));
         }
         if is_team_object(o) {
@@ -141,22 +149,24 @@ pub fn check(rendered: &[Value], live: &Live) -> Vec<Check> {
     let mut checks = Vec::new();
     let mut stores_done = BTreeSet::new();
     for o in rendered {
-        match o["kind"].as_str().unwrap_or("") {
-            "ClusterSecretStore" | "SecretStore" => {
+        match kind_of(o) {
+            Some(Kind::ClusterSecretStore | Kind::SecretStore) => {
                 let sid = Id::of(o);
                 if stores_done.insert(sid.clone()) {
                     checks.push(store_check(&sid, live.get(&sid)));
                 }
             }
-            "ExternalSecret" => {
+            Some(Kind::ExternalSecret) => {
                 let sid = store_of(o);
                 if stores_done.insert(sid.clone()) {
                     checks.push(store_check(&sid, live.get(&sid)));
                 }
                 checks.extend(external_secret_checks(o, live));
             }
-            "Secret" => checks.push(inline_secret_check(o, live.get(&Id::of(o)))),
-            "ServiceAccount" => checks.push(service_account_check(o, live.get(&Id::of(o)))),
+            Some(Kind::Secret) => checks.push(inline_secret_check(o, live.get(&Id::of(o)))),
+            Some(Kind::ServiceAccount) => {
+                checks.push(service_account_check(o, live.get(&Id::of(o))))
+            }
             _ => {}
         }
     }
@@ -164,7 +174,7 @@ pub fn check(rendered: &[Value], live: &Live) -> Vec<Check> {
     let mut team: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for o in rendered.iter().filter(|o| is_team_object(o)) {
         let oid = Id::of(o);
-        let secret = if oid.kind == "ExternalSecret" {
+        let secret = if kind_of(o) == Some(Kind::ExternalSecret) {
             target_name(o).to_string()
         } else {
             oid.name.clone()
@@ -362,7 +372,7 @@ fn external_secret_checks(es: &Value, live: &Live) -> Vec<Check> {
         }),
     }
     // The target Secret, with the expected key names.
-    let target = id("Secret", Some(&ns), target_name(es));
+    let target = id(Kind::Secret.as_str(), Some(&ns), target_name(es));
     let object = target.to_string();
     let expected: Vec<&str> = es["spec"]["data"]
         .as_array()
@@ -688,7 +698,7 @@ fn pod_checks(ns: &str, secrets: &BTreeSet<String>, live: &Live) -> Vec<Check> {
                 _ => "volume",
             };
             let object = format!("Pod {ns}/{pod_name}");
-            let changed = match live.get(&id("Secret", Some(ns), secret)) {
+            let changed = match live.get(&id(Kind::Secret.as_str(), Some(ns), secret)) {
                 Found::Object(s) => last_changed(s),
                 _ => None,
             };

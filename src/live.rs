@@ -9,6 +9,7 @@
 //! * anything else (connection refused, unknown context, bad credentials) means the cluster
 //!   cannot be reached: [`Unreachable`] with kubectl's reason, which the commands exit 3 with.
 
+use crate::manifests::Kind;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
@@ -47,19 +48,13 @@ impl From<Unreachable> for crate::Error {
     }
 }
 
-/// The kubectl resource of a kind this tool reads.
+/// The kubectl resource of a kind this tool reads: one it renders ([`Kind::resource`]), or
+/// the pods `doctor` looks at.
 pub fn resource(kind: &str) -> Option<&'static str> {
-    Some(match kind {
-        "Namespace" => "namespaces",
-        "Secret" => "secrets",
-        "ServiceAccount" => "serviceaccounts",
-        "Pod" => "pods",
-        "ExternalSecret" => "externalsecrets.external-secrets.io",
-        "SecretStore" => "secretstores.external-secrets.io",
-        "ClusterSecretStore" => "clustersecretstores.external-secrets.io",
-        "SealedSecret" => "sealedsecrets.bitnami.com",
-        _ => return None,
-    })
+    match kind {
+        "Pod" => Some("pods"),
+        _ => Kind::from_name(kind).map(Kind::resource),
+    }
 }
 
 /// How a failed `kubectl get` failed.

@@ -511,3 +511,18 @@ fn completions_and_man_page() {
     );
     assert!(man.contains("recif\\-secrets"));
 }
+
+#[test]
+fn a_new_nested_output_dir_in_a_git_work_tree_warns_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join(".git")).unwrap();
+    // Neither `clusters` nor `clusters/prod` exists yet.
+    let d = tmp.path().join("clusters/prod/recif-secrets");
+    let out = run(
+        &["render", "--example", "--output-dir", d.to_str().unwrap()],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("git work tree"), "{}", stderr(&out));
+    assert!(d.join("kustomization.yaml").exists());
+}

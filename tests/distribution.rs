@@ -33,15 +33,6 @@ fn out_text(o: &Output) -> String {
     )
 }
 
-fn git(dir: &Path, args: &[&str]) -> Output {
-    Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .output()
-        .expect("git runs")
-}
-
 // ---- completion ----
 
 /// Runs the bash completion function for `words` (the last one being completed).

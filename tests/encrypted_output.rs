@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use age::secrecy::ExposeSecret;
+use base64::Engine as _;
 use common::*;
 use serde_json::{json, Value};
 
@@ -641,4 +642,241 @@ fn encryption_flags_are_refused_where_they_cannot_work() {
         stderr(&out)
     );
     assert!(!stderr(&out).contains("MII"), "{}", stderr(&out));
+}
+
+/// `diff --against` a folder of encrypted files, with the flags `render` used: equal
+/// plaintexts are unchanged (exit 0), a rotated key is a difference (exit 4), and without
+/// fingerprints nothing is called unchanged. No ciphertext, fingerprint or value is printed.
+fn diff_through_fingerprints(flags: &[String], kind: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("out").display().to_string();
+    let mut args = strings(&["render", "-f", EXAMPLE, "--output-dir", &d]);
+    args.extend(flags.iter().cloned());
+    let out = render(&args, "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let diff = |extra: &[&str], flags: &[String]| {
+        let mut args = strings(&["diff", "-f", EXAMPLE, "--against", &d]);
+        args.extend(strings(extra));
+        args.extend(flags.iter().cloned());
+        let out = render(&args, "");
+        let text = stdout(&out);
+        for hidden in ["sk-rotated", "ENC[", "fingerprint: v1", "Ag", "x-recif"] {
+            assert!(!text.contains(hidden), "{hidden} printed:\n{text}");
+        }
+        (out.status.code(), text, stderr(&out))
+    };
+    let (code, text, err) = diff(&[], flags);
+    assert_eq!(code, Some(0), "{text}{err}");
+    assert!(text.contains("same plaintext"), "{text}");
+    assert!(
+        text.contains(&format!("{kind} team-default/agent-env: unchanged")),
+        "{text}"
+    );
+    let (code, text, _) = diff(&["--set", "llm.openaiApiKey=sk-rotated"], flags);
+    assert_eq!(code, Some(4), "{text}");
+    assert!(text.contains("the plaintext differs"), "{text}");
+    assert!(text.contains("2 changed"), "{text}");
+    // Without the encryption flags, or without the fingerprint key: never "no difference".
+    let (code, text, _) = diff(&[], &[]);
+    assert_eq!(code, Some(4), "{text}");
+    let no_key: Vec<String> = flags
+        .iter()
+        .take_while(|f| *f != "--fingerprint-key")
+        .cloned()
+        .collect();
+    let empty = tempfile::tempdir().unwrap();
+    let mut args = strings(&["diff", "-f", EXAMPLE, "--against", &d]);
+    args.extend(no_key.iter().cloned());
+    let out = Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
+        .args(&args)
+        .current_dir(root())
+        .env("XDG_CONFIG_HOME", empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stdout(&out));
+    assert!(stdout(&out).contains("not compared"), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("no fingerprint key"),
+        "{}",
+        stderr(&out)
+    );
+    // The flags only make sense against files.
+    let mut args = strings(&["diff", "-f", EXAMPLE]);
+    args.extend(flags.iter().cloned());
+    assert_eq!(render(&args, "").status.code(), Some(2));
+}
+
+#[test]
+fn diff_compares_sops_folders_through_fingerprints() {
+    diff_through_fingerprints(&Keys::new().flags(), "Secret");
+}
+
+#[test]
+fn diff_compares_sealed_folders_through_fingerprints() {
+    let Some(ctl) = controller() else {
+        return;
+    };
+    let flags = strings(&[
+        "--seal-cert",
+        &ctl.path().join("cert.pem").display().to_string(),
+        "--fingerprint-key",
+        &ctl.path().join("fingerprint.key").display().to_string(),
+    ]);
+    diff_through_fingerprints(&flags, "SealedSecret");
+}
+
+/// Runs a shipped GitOps script (`examples/gitops/<name>/render.sh`) in a fresh repository
+/// as its users would: our binary, the real kubectl and git on PATH.
+struct Script {
+    repo: tempfile::TempDir,
+    name: &'static str,
+    path: String,
+}
+
+impl Script {
+    fn new(name: &'static str, kubectl: &Path) -> Script {
+        let repo = tempfile::tempdir().unwrap();
+        assert!(git(repo.path(), &["init", "-q"]).status.success());
+        std::fs::write(
+            repo.path().join("values.yaml"),
+            "secrets:\n  provider: inline\n",
+        )
+        .unwrap();
+        std::fs::write(repo.path().join(".gitignore"), "values-secret.yaml\n").unwrap();
+        let mut dirs = vec![
+            PathBuf::from(env!("CARGO_BIN_EXE_recif-secrets"))
+                .parent()
+                .unwrap()
+                .to_path_buf(),
+            kubectl.parent().unwrap().to_path_buf(),
+        ];
+        dirs.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        let path = std::env::join_paths(dirs).unwrap().into_string().unwrap();
+        Script { repo, name, path }
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        let out = git(self.repo.path(), args);
+        assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+        stdout(&out)
+    }
+
+    /// Writes the secret values with this OpenAI key, runs the script, returns the staged files.
+    fn run(&self, openai: &str) -> Vec<String> {
+        let example = std::fs::read_to_string(root().join(EXAMPLE)).unwrap();
+        let values = example.replace("sk-proj-example-openai-key", openai);
+        let secret = self.repo.path().join("values-secret.yaml");
+        std::fs::write(&secret, values).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let script = root().join(format!("examples/gitops/{}/render.sh", self.name));
+        let out = Command::new("sh")
+            .arg(&script)
+            .current_dir(self.repo.path())
+            .env("PATH", &self.path)
+            .env(
+                "XDG_CONFIG_HOME",
+                self.repo.path().join(".config-outside-git"),
+            )
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}{}",
+            self.name,
+            stdout(&out),
+            stderr(&out)
+        );
+        let staged = self.git(&["diff", "--cached", "--name-only"]);
+        let staged: Vec<String> = staged.lines().map(str::to_string).collect();
+        for f in &staged {
+            let text = std::fs::read_to_string(self.repo.path().join(f)).unwrap();
+            let b64 = base64::engine::general_purpose::STANDARD.encode(openai);
+            assert!(
+                !text.contains(openai) && !text.contains(&b64[..12]),
+                "plaintext in the staged {f}"
+            );
+        }
+        staged
+    }
+}
+
+/// Commits, re-runs with the same values (nothing staged: no churn), then rotates one key
+/// (only the Secrets holding it are staged).
+fn script_round(s: &Script, kind: &str) {
+    s.git(&["commit", "-q", "-m", "first"]);
+    assert_eq!(
+        s.run("sk-live-first-0123456789"),
+        Vec::<String>::new(),
+        "churn"
+    );
+    let rotated = s.run("sk-live-rotated-0123456789");
+    let dir = if s.name == "flux-sops" {
+        "clusters/prod/recif-secrets"
+    } else {
+        "deploy/recif-secrets"
+    };
+    assert_eq!(
+        rotated,
+        [
+            format!("{dir}/team-default.{kind}.agent-env.yaml"),
+            format!("{dir}/team-research.{kind}.agent-env.yaml")
+        ]
+    );
+}
+
+#[test]
+fn the_flux_sops_script_stages_only_encrypted_files_that_sops_decrypts() {
+    let (Some(kubectl), Some(sops)) = (tool("KUBECTL", "kubectl"), tool("SOPS", "sops")) else {
+        return;
+    };
+    let keys = Keys::new();
+    let s = Script::new("flux-sops", &kubectl);
+    std::fs::write(
+        s.repo.path().join(".sops-age-recipients"),
+        format!("{}\n", keys.recipients[2]),
+    )
+    .unwrap();
+    let staged = s.run("sk-live-first-0123456789");
+    let file = "clusters/prod/recif-secrets/team-research.secret.agent-env.yaml";
+    assert!(staged.iter().any(|f| f == file), "{staged:?}");
+    assert!(staged.iter().any(|f| f.ends_with("/kustomization.yaml")));
+    let text = std::fs::read_to_string(s.repo.path().join(file)).unwrap();
+    let back = sops_decrypt(&sops, &keys.path("id2.txt"), &text);
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(back["data"]["OPENAI_API_KEY"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(key, b"sk-live-first-0123456789");
+    script_round(&s, "secret");
+}
+
+#[test]
+fn the_argocd_sealed_script_stages_only_sealed_secrets_that_unseal() {
+    let Some(kubectl) = tool("KUBECTL", "kubectl") else {
+        return;
+    };
+    let Some(ctl) = controller() else {
+        return;
+    };
+    let s = Script::new("argocd-sealed", &kubectl);
+    std::fs::copy(
+        ctl.path().join("cert.pem"),
+        s.repo.path().join("sealed-secrets.pem"),
+    )
+    .unwrap();
+    let staged = s.run("sk-live-first-0123456789");
+    let mut stream = String::new();
+    for f in staged.iter().filter(|f| f.contains(".sealedsecret.")) {
+        stream.push_str("---\n");
+        stream.push_str(&std::fs::read_to_string(s.repo.path().join(f)).unwrap());
+    }
+    let (ok, back, err) = unseal(&ctl.path().join("key.pem"), &stream);
+    assert!(ok && back.len() == 5, "{err} {staged:?}");
+    assert!(
+        back.iter().any(|o| o["data"]["OPENAI_API_KEY"].is_string()),
+        "{back:?}"
+    );
+    script_round(&s, "sealedsecret");
 }

@@ -9,26 +9,18 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{print_diagnostics, warnings, ExitStatus};
+use super::{warnings, ExitStatus};
 use crate::cli::DiffArgs;
 use crate::config::MANAGED_BY;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::diff::{self, Id, Source};
 use crate::doctor::Found;
+use crate::encrypt::fingerprint::{self, FingerprintKey};
+use crate::encrypt::Scheme;
 use crate::kubectl::Kubectl;
 use crate::live::{self, Reply};
-use crate::{deliver, Error, Request};
-
-/// The kinds this tool renders, listed live to find objects it applied that are no longer
-/// rendered.
-const OUR_KINDS: &[&str] = &[
-    "Namespace",
-    "ClusterSecretStore",
-    "SecretStore",
-    "ServiceAccount",
-    "Secret",
-    "ExternalSecret",
-];
+use crate::manifests::Kind;
+use crate::{deliver, Error};
 
 pub(super) fn run(
     args: DiffArgs,
@@ -41,15 +33,31 @@ pub(super) fn run(
             args.cluster.given().join(", ")
         )));
     }
-    let req = Request {
-        sources: args.values.sources(),
-        namespace: args.namespace.clone(),
-        templates: args.templates.clone(),
-        keep: Default::default(),
+    let scheme = super::encrypt::scheme(&args.encryption, crate::cli::Format::Yaml)?;
+    if scheme.is_some() && args.against.is_none() {
+        return Err(Error::Usage(
+            "--sops-age/--seal-cert compare with encrypted files (--against DIR); the cluster holds the Secrets its controllers decrypted: drop the flag to compare with them".into(),
+        ));
+    }
+    let key = match &scheme {
+        Some(_) => {
+            super::encrypt::existing_fingerprint_key(args.encryption.fingerprint_key.as_deref())?
+        }
+        None => None,
     };
-    let out = warnings::render(&req, stdin)?;
-    print_diagnostics(err, &out.warnings);
-    let rendered: Vec<Value> = out.manifests.objects.iter().map(|m| m.to_json()).collect();
+    let mut rendered = warnings::render_json(
+        &args.values,
+        &args.namespace,
+        args.templates.as_deref(),
+        stdin,
+        err,
+    )?;
+    if let Some(scheme) = &scheme {
+        if key.is_none() {
+            let _ = writeln!(err, "warning: no fingerprint key (--fingerprint-key, or the default one render created): encrypted Secrets are not compared");
+        }
+        rendered = encrypted_view(rendered, scheme, key.as_ref())?;
+    }
     let report = match &args.against {
         Some(path) => diff::compare(&rendered, &load_against(path)?, Source::Files),
         None => {
@@ -71,6 +79,37 @@ pub(super) fn run(
     })
 }
 
+/// The rendered objects as `render` would write them with `scheme`: each Secret encrypted
+/// (its ciphertext is never compared) and, with the key, carrying the fingerprint of its
+/// plaintext, which [`diff::compare`] matches against the one recorded in the file.
+fn encrypted_view(
+    rendered: Vec<Value>,
+    scheme: &Scheme,
+    key: Option<&FingerprintKey>,
+) -> Result<Vec<Value>, Error> {
+    let id = scheme.id();
+    rendered
+        .into_iter()
+        .map(|o| {
+            if o["kind"] != "Secret" {
+                return Ok(o);
+            }
+            let mut encrypted = scheme
+                .encrypt(&o, std::time::SystemTime::now())
+                .map_err(|e| {
+                    super::encrypt::invalid(format!("{}: cannot encrypt: {e}", Id::of(&o)))
+                })?;
+            if let (Some(key), Some(map)) = (key, encrypted.as_object_mut()) {
+                map.insert(
+                    diff::FINGERPRINT_FIELD.into(),
+                    Value::String(key.fingerprint(&id, &o)),
+                );
+            }
+            Ok(encrypted)
+        })
+        .collect()
+}
+
 /// Runs `kubectl get ...` through the runner.
 pub(super) fn getter(k: &Kubectl) -> impl FnMut(&[String]) -> Result<Reply, Error> + '_ {
     move |args: &[String]| {
@@ -88,7 +127,14 @@ pub(super) fn getter(k: &Kubectl) -> impl FnMut(&[String]) -> Result<Reply, Erro
 fn read_live(k: &Kubectl, rendered: &[Value], err: &mut dyn Write) -> Result<Vec<Value>, Error> {
     let mut get = getter(k);
     let label = format!("{}={}", MANAGED_BY.0, MANAGED_BY.1);
-    let (mut current, skipped) = live::list_labelled(&mut get, OUR_KINDS, &label)?;
+    // The kinds this tool applies (a SealedSecret is committed to Git, not applied), listed
+    // live to find objects it applied that are no longer rendered.
+    let kinds: Vec<&str> = Kind::ALL
+        .into_iter()
+        .filter(|k| *k != Kind::SealedSecret)
+        .map(Kind::as_str)
+        .collect();
+    let (mut current, skipped) = live::list_labelled(&mut get, &kinds, &label)?;
     for s in skipped {
         if !s.contains("doesn't have a resource type") {
             let _ = writeln!(
@@ -141,6 +187,10 @@ fn load_against(path: &Path) -> Result<Vec<Value>, Error> {
                 continue;
             }
         };
+        // `render --output-dir` writes one object per file, the encrypted ones after their
+        // fingerprint line.
+        let recorded = fingerprint::recorded(&text);
+        let mut from_file = Vec::new();
         for (i, doc) in serde_yaml::Deserializer::from_str(&text).enumerate() {
             match Value::deserialize(doc) {
                 Ok(Value::Null) => {}
@@ -148,7 +198,7 @@ fn load_against(path: &Path) -> Result<Vec<Value>, Error> {
                     objects.extend(v["items"].as_array().cloned().unwrap_or_default())
                 }
                 Ok(v) if v["kind"].is_string() && v["metadata"]["name"].is_string() => {
-                    objects.push(v)
+                    from_file.push(v)
                 }
                 Ok(_) => diags.push(Diagnostic::error(
                     None,
@@ -173,6 +223,12 @@ fn load_against(path: &Path) -> Result<Vec<Value>, Error> {
                 }
             }
         }
+        if let ([one], Some(fp)) = (from_file.as_mut_slice(), recorded) {
+            if let Some(map) = one.as_object_mut() {
+                map.insert(diff::FINGERPRINT_FIELD.into(), Value::String(fp.into()));
+            }
+        }
+        objects.append(&mut from_file);
     }
     if diags.has_errors() {
         return Err(Error::Invalid(diags));

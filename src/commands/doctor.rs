@@ -6,27 +6,23 @@
 
 use std::io::{Read, Write};
 
-use serde_json::Value;
-
-use super::{diff::getter, print_diagnostics, warnings, ExitStatus};
+use super::{diff::getter, warnings, ExitStatus};
 use crate::cli::{DoctorArgs, DoctorFormat};
 use crate::doctor::{self, Status};
-use crate::{deliver, live, Error, Request};
+use crate::{deliver, live, Error};
 
 pub(super) fn run(
     args: DoctorArgs,
     stdin: &mut dyn Read,
     err: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
-    let req = Request {
-        sources: args.values.sources(),
-        namespace: args.namespace.clone(),
-        templates: args.templates.clone(),
-        keep: Default::default(),
-    };
-    let out = warnings::render(&req, stdin)?;
-    print_diagnostics(err, &out.warnings);
-    let rendered: Vec<Value> = out.manifests.objects.iter().map(|m| m.to_json()).collect();
+    let rendered = warnings::render_json(
+        &args.values,
+        &args.namespace,
+        args.templates.as_deref(),
+        stdin,
+        err,
+    )?;
     let plan = doctor::plan(&rendered);
     let k = args.cluster.runner();
     let live = live::read(&mut getter(&k), &plan)?;

@@ -16,7 +16,7 @@ use crate::encrypt::{Job, Scheme};
 use crate::manifests::{Kind, Manifest, Manifests};
 use crate::Error;
 
-fn invalid(msg: String) -> Error {
+pub(super) fn invalid(msg: String) -> Error {
     let mut d = Diagnostics::default();
     d.error(None, "", msg);
     Error::Invalid(d)
@@ -83,6 +83,39 @@ pub(super) fn check_something_to_encrypt(manifests: &Manifests) -> Result<(), Er
     ))
 }
 
+/// Where the fingerprint key is: the flag's file, or `$XDG_CONFIG_HOME/recif-secrets/
+/// fingerprint.key` (`~/.config/...`); `None` without HOME or XDG_CONFIG_HOME.
+fn key_path(flag: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = flag {
+        return Some(p.to_path_buf());
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("recif-secrets").join("fingerprint.key"))
+}
+
+/// The fingerprint key for reading only (`diff`): `None` when there is none, which leaves
+/// encrypted objects not compared.
+pub(super) fn existing_fingerprint_key(
+    flag: Option<&Path>,
+) -> Result<Option<FingerprintKey>, Error> {
+    let Some(path) = key_path(flag) else {
+        return Ok(None);
+    };
+    let shown = path.display();
+    match std::fs::read_to_string(&path) {
+        Ok(text) => FingerprintKey::parse(&text)
+            .map(Some)
+            .map_err(|e| invalid(format!("fingerprint key {shown}: {e}"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && flag.is_none() => Ok(None),
+        Err(e) => Err(invalid(format!(
+            "fingerprint key {shown}: cannot read: {e}"
+        ))),
+    }
+}
+
 /// The fingerprint key for `--output-dir DIR`: the flag's file, or the default one, created
 /// (0600) when missing. `None` when there is no place for it (no HOME).
 pub(super) fn fingerprint_key(
@@ -90,21 +123,9 @@ pub(super) fn fingerprint_key(
     dir: &Path,
     err: &mut dyn Write,
 ) -> Result<Option<FingerprintKey>, Error> {
-    let path = match flag {
-        Some(p) => p.to_path_buf(),
-        None => {
-            let base = std::env::var_os("XDG_CONFIG_HOME")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
-            match base {
-                Some(b) => b.join("recif-secrets").join("fingerprint.key"),
-                None => {
-                    let _ = writeln!(err, "warning: no HOME or XDG_CONFIG_HOME for the fingerprint key (pass --fingerprint-key FILE): every Secret is encrypted afresh");
-                    return Ok(None);
-                }
-            }
-        }
+    let Some(path) = key_path(flag) else {
+        let _ = writeln!(err, "warning: no HOME or XDG_CONFIG_HOME for the fingerprint key (pass --fingerprint-key FILE): every Secret is encrypted afresh");
+        return Ok(None);
     };
     let abs = |p: &Path| std::fs::canonicalize(p).or_else(|_| std::path::absolute(p));
     let key_parent = path
@@ -163,10 +184,7 @@ pub(super) fn encrypt(
     scheme: &Scheme,
     reuse: Option<(&Path, &FingerprintKey)>,
 ) -> Result<Manifests, Error> {
-    let kind = match scheme {
-        Scheme::Sops(_) => Kind::Secret,
-        Scheme::Sealed(_) => Kind::SealedSecret,
-    };
+    let kind = scheme.kind();
     let id = scheme.id();
     let secrets: Vec<(usize, serde_json::Value)> = manifests
         .objects

@@ -30,6 +30,11 @@ pub(super) fn run(
         keep: crate::manifests::Keep::default(),
     };
     let scheme = super::encrypt::scheme(&args.encryption, args.output)?;
+    if scheme.is_some() && args.apply {
+        return Err(Error::Usage(
+            "--sops-age/--seal-cert cannot be used with --apply: the cluster needs the controller (Flux, Sealed Secrets) to decrypt; write the encrypted objects to Git (--output-dir) instead".into(),
+        ));
+    }
     let out = warnings::render(&req, stdin)?;
     print_diagnostics(err, &out.warnings);
     if scheme.is_some() {

@@ -1,10 +1,13 @@
-//! Warnings that need the file system or other programs, added by the command layer around
-//! the pure pipeline: a values file holding secret values that is readable by others,
-//! tracked by git, or not git-ignored.
+//! Warnings that need the file system, added by the command layer around the pure pipeline:
+//! a values file holding secret values that is readable by others, tracked by git, or not
+//! git-ignored.
+//!
+//! Git is read, never run: the repository's index and ignore files are read with `gix`, so no
+//! program a repository's configuration names (`core.fsmonitor`, hooks, filters) can start,
+//! and no process is started at all by `render`, `validate` or `values`.
 
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use crate::diag::Diagnostic;
 use crate::{values, Error, Output, Request};
@@ -31,6 +34,26 @@ pub fn render(req: &Request, stdin: &mut dyn Read) -> Result<Output, Error> {
     }
 }
 
+/// For the cluster commands (`diff`, `doctor`): the objects the values render, as JSON, with
+/// every warning printed to `err` first.
+pub fn render_json(
+    values: &crate::cli::ValueArgs,
+    namespace: &str,
+    templates: Option<&Path>,
+    stdin: &mut dyn Read,
+    err: &mut dyn std::io::Write,
+) -> Result<Vec<serde_json::Value>, Error> {
+    let req = Request {
+        sources: values.sources(),
+        namespace: namespace.to_string(),
+        templates: templates.map(Path::to_path_buf),
+        keep: Default::default(),
+    };
+    let out = render(&req, stdin)?;
+    super::print_diagnostics(err, &out.warnings);
+    Ok(out.manifests.objects.iter().map(|m| m.to_json()).collect())
+}
+
 /// Warnings for a values file that holds secret values: readable by group or others,
 /// tracked by git, or inside a git work tree without being ignored.
 pub fn file_warnings(path: &Path) -> Vec<Diagnostic> {
@@ -47,48 +70,74 @@ pub fn file_warnings(path: &Path) -> Vec<Diagnostic> {
             ));
         }
     }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let Some(name) = path.file_name() else {
-        return out;
-    };
-    // Ask git only inside a work tree (found without running anything): outside one there is
-    // nothing to say, and starting git costs more than the whole render.
-    let in_work_tree = std::fs::canonicalize(dir)
-        .map(|d| d.ancestors().any(|a| a.join(".git").exists()))
-        .unwrap_or(false);
-    if !in_work_tree {
-        return out;
-    }
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .arg(name)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .ok()
-            .and_then(|s| s.code())
-    };
-    match git(&["ls-files", "--error-unmatch", "--"]) {
-        Some(0) => out.push(Diagnostic::warning(
+    match git_status(path) {
+        Some(GitStatus::Tracked) => out.push(Diagnostic::warning(
             None,
             "",
             format!("{shown} holds secret values and is tracked by git; remove it from the repository (git rm --cached) and rotate the keys"),
         )),
-        // Not tracked, inside a work tree, and not ignored.
-        Some(1) if git(&["check-ignore", "-q", "--"]) == Some(1) => out.push(Diagnostic::warning(
+        Some(GitStatus::NotIgnored) => out.push(Diagnostic::warning(
             None,
             "",
             format!("{shown} holds secret values and is not git-ignored; add it to .gitignore"),
         )),
-        // Not a git work tree, or no git: nothing to say.
-        _ => {}
+        // Ignored, or not in a git work tree: nothing to say.
+        Some(GitStatus::Ignored) | None => {}
     }
     out
+}
+
+/// Where a file stands with the git repository around it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum GitStatus {
+    /// In the index.
+    Tracked,
+    /// Not in the index, and matched by `.gitignore`, `.git/info/exclude` or the user's
+    /// global excludes file (`core.excludesFile`, `~/.config/git/ignore`), as git would.
+    Ignored,
+    /// In the work tree, neither tracked nor ignored: `git add .` would take it.
+    NotIgnored,
+}
+
+/// The file's status in the git work tree around it; `None` outside a work tree, in a bare
+/// repository, or when the repository cannot be read (then there is nothing reliable to say).
+pub fn git_status(path: &Path) -> Option<GitStatus> {
+    let name = path.file_name()?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir = std::fs::canonicalize(dir).ok()?;
+    // Looking for `.git` first costs a few stat calls; opening a repository costs more.
+    if !dir.ancestors().any(|a| a.join(".git").exists()) {
+        return None;
+    }
+    let repo = gix::discover(&dir).ok()?;
+    let work_tree = std::fs::canonicalize(repo.workdir()?).ok()?;
+    let relative = dir.strip_prefix(&work_tree).ok()?.join(name);
+    // The index stores paths with `/`, relative to the work tree.
+    let key = relative
+        .components()
+        .map(|c| c.as_os_str().to_str())
+        .collect::<Option<Vec<_>>>()?
+        .join("/");
+    let index = repo.index_or_empty().ok()?;
+    if index.entry_by_path(key.as_str().into()).is_some() {
+        return Some(GitStatus::Tracked);
+    }
+    let mut excludes = repo
+        .excludes(
+            &index,
+            None,
+            gix::worktree::stack::state::ignore::Source::WorktreeThenIdMappingIfNotSkipped,
+        )
+        .ok()?;
+    let platform = excludes
+        .at_path(&relative, Some(gix::index::entry::Mode::FILE))
+        .ok()?;
+    Some(if platform.is_excluded() {
+        GitStatus::Ignored
+    } else {
+        GitStatus::NotIgnored
+    })
 }

@@ -33,10 +33,10 @@ pub enum Scheme {
 
 impl Scheme {
     /// The kind of the encrypted object.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> crate::manifests::Kind {
         match self {
-            Scheme::Sops(_) => "Secret",
-            Scheme::Sealed(_) => sealed::KIND,
+            Scheme::Sops(_) => crate::manifests::Kind::Secret,
+            Scheme::Sealed(_) => crate::manifests::Kind::SealedSecret,
         }
     }
 

@@ -32,7 +32,7 @@ use x509_cert::der::{DecodePem, Encode};
 use super::EncryptError;
 
 pub const API_VERSION: &str = "bitnami.com/v1alpha1";
-pub const KIND: &str = "SealedSecret";
+pub const KIND: &str = crate::manifests::Kind::SealedSecret.as_str();
 const NAMESPACE_WIDE: &str = "sealedsecrets.bitnami.com/namespace-wide";
 const CLUSTER_WIDE: &str = "sealedsecrets.bitnami.com/cluster-wide";
 

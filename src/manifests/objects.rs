@@ -39,7 +39,7 @@ impl Kind {
         Kind::ExternalSecret,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Kind::Namespace => "Namespace",
             Kind::ClusterSecretStore => "ClusterSecretStore",
@@ -71,6 +71,20 @@ impl Kind {
             self,
             Kind::ClusterSecretStore | Kind::SecretStore | Kind::ExternalSecret
         )
+    }
+
+    /// The resource kubectl reads objects of this kind as (fully qualified for CRDs, so
+    /// that no other API group's kind of the same name is meant).
+    pub fn resource(self) -> &'static str {
+        match self {
+            Kind::Namespace => "namespaces",
+            Kind::ClusterSecretStore => "clustersecretstores.external-secrets.io",
+            Kind::SecretStore => "secretstores.external-secrets.io",
+            Kind::ServiceAccount => "serviceaccounts",
+            Kind::Secret => "secrets",
+            Kind::SealedSecret => "sealedsecrets.bitnami.com",
+            Kind::ExternalSecret => "externalsecrets.external-secrets.io",
+        }
     }
 
     /// The memo opt-in (see `memo.rs`): whether an object of this kind may be copied into
