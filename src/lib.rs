@@ -96,6 +96,8 @@ pub fn render(req: &Request, stdin: &mut dyn Read) -> Result<Output, Error> {
 pub fn render_values(req: &Request, user_values: values::Node) -> Result<Output, Error> {
     let values = values::coalesce(user_values, values::defaults());
     let (config, mut diags) = config::build(&values, &req.namespace);
+    // The config holds what the templates need: the values tree is freed before rendering.
+    drop(values);
     let templates = match &req.templates {
         Some(dir) => render::Templates::with_overrides(dir),
         None => Ok(render::Templates::builtin()),

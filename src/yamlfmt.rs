@@ -175,12 +175,29 @@ fn indent(out: &mut impl Sink, n: usize) {
     }
 }
 
-fn emit_key(out: &mut impl Sink, k: &str) {
+/// The longest key written as an implicit `key:` (YAML allows 1024 characters from the start
+/// of an implicit key to its `:`; escapes and quotes count, so the quoted form is measured).
+const IMPLICIT_KEY: usize = 1000;
+
+/// Writes a map key and its `:`; `level` is the indentation of the entry. A key too long
+/// for an implicit key is written explicitly: `? "key"`, then `:` on its own line at `level`.
+fn emit_key(out: &mut impl Sink, k: &str, level: usize) {
     let out = out.text();
     if is_plain_safe(k) {
         out.push_str(k);
-    } else {
+    } else if k.len() <= IMPLICIT_KEY / 6 {
         quote_into(out, k);
+    } else {
+        let mut quoted = String::new();
+        quote_into(&mut quoted, k);
+        if quoted.len() <= IMPLICIT_KEY {
+            out.push_str(&quoted);
+        } else {
+            out.push_str("? ");
+            out.push_str(&quoted);
+            out.push('\n');
+            out.extend(std::iter::repeat_n(' ', level));
+        }
     }
     out.push(':');
 }
@@ -188,7 +205,7 @@ fn emit_key(out: &mut impl Sink, k: &str) {
 fn emit_map(out: &mut impl Sink, m: &serde_json::Map<String, serde_json::Value>, level: usize) {
     for (k, v) in m {
         indent(out, level);
-        emit_key(out, k);
+        emit_key(out, k, level);
         emit_child(out, v, level);
     }
 }
@@ -208,7 +225,7 @@ fn emit_seq(out: &mut impl Sink, a: &[serde_json::Value], level: usize) {
                     } else {
                         indent(out, level + 2);
                     }
-                    emit_key(out, k);
+                    emit_key(out, k, level + 2);
                     emit_child(out, val, level + 2);
                 }
             }
@@ -345,5 +362,23 @@ mod tests {
         assert_eq!(back, v, "{out}");
         assert!(out.starts_with("a: "), "keys sorted: {out}");
         assert!(out.contains("\"YES\": \"on\""), "{out}");
+    }
+
+    #[test]
+    fn keys_too_long_for_an_implicit_key_are_explicit() {
+        let long = "k".repeat(1500);
+        let escaped = "\u{1}".repeat(200); // 200 bytes, 1202 quoted
+        let short = "s".repeat(900);
+        let v = json!({
+            "m": {&long: "v", &escaped: {"a": 1}, &short: ["x"]},
+            "l": [{&long: ["y", {&escaped: null}], "z": 2}],
+            &long: {},
+        });
+        let mut out = String::new();
+        emit_document(&mut out, &v);
+        let back: serde_json::Value = serde_yaml::from_str(&out).unwrap();
+        assert_eq!(back, v, "{out}");
+        assert_eq!(out.matches("? ").count(), 5, "{out}");
+        assert!(out.contains(&format!("  \"{short}\":\n")), "{out}");
     }
 }

@@ -30,9 +30,9 @@ pub(super) fn run(
         sources: args.values.sources(),
         namespace: args.namespace.clone(),
         templates: args.templates.clone(),
-        keep: crate::manifests::Keep {
-            json: args.output == Format::Json,
-        },
+        // `-o json` reads each object back from its YAML as it is written: keeping every
+        // object's JSON value would hold the whole output (3× the YAML) in memory.
+        keep: crate::manifests::Keep::default(),
     };
     let scheme = super::encrypt::scheme(&args.encryption, args.output)?;
     if scheme.is_some() && args.apply {
@@ -67,7 +67,7 @@ pub(super) fn run(
     let format = args.output;
     let write = |w: &mut dyn Write| match format {
         Format::Yaml => manifests.write_yaml(w),
-        Format::Json => w.write_all(manifests.to_json().as_bytes()),
+        Format::Json => manifests.write_json(w),
     };
     if let Some(dir) = &args.output_dir {
         if scheme.is_none()

@@ -214,7 +214,7 @@ impl<'a> Reader<'a> {
         let Some(map) = self.map(path) else {
             return Vec::new();
         };
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(map.len());
         for (k, v) in map {
             if v.is_null() {
                 continue;

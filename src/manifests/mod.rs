@@ -13,10 +13,9 @@ pub mod fastyaml;
 mod memo;
 pub mod objects;
 pub mod serialize;
+mod strict;
 
 use std::collections::{BTreeMap, BTreeSet};
-
-use serde::Deserialize;
 
 use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics};
@@ -141,19 +140,21 @@ fn parse_docs_fully(
     }
     for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let where_ = || format!("template {template} (document {})", first + i);
-        let value = match serde_json::Value::deserialize(doc) {
+        let value = match strict::document(doc) {
             Ok(v) => v,
             Err(e) => {
+                // serde_yaml gives the position in the rendered text; quoted text is cut.
                 sink.diags.push(Diagnostic::error(
                     None,
                     "",
                     format!(
-                        "{}: the output is not valid YAML: {}",
+                        "{}: the rendered output is not valid YAML: {}",
                         where_(),
                         redact(&e.to_string())
                     ),
                 ));
-                continue;
+                // serde_yaml repeats a syntax error for ever once the stream is broken.
+                break;
             }
         };
         if value.is_null() {
@@ -249,7 +250,8 @@ fn finalize(mut o: Object, sink: &mut Sinks<'_>, overridden: Option<&Override<'_
     checks::label(&mut o, sink.config);
     let problems = checks::check(&o, sink.config);
     if problems.is_empty() {
-        sink.out.push(Manifest::new(&o, sink.interner, sink.keep));
+        sink.out.push(Manifest::new(o, sink.interner, sink.keep));
+        return;
     }
     let who = match overridden {
         Some(ov) => format!("{}: {}", ov.at, o.kind()),
@@ -343,10 +345,53 @@ mod tests {
             let sets = ["namespaces.create=true"];
             let kept = test_render(&files, &sets, &teams.to_string(), Keep { json: true });
             let read = test_render(&files, &sets, &teams.to_string(), Keep::default());
-            assert!(kept.objects.iter().all(|o| o.json.is_some()));
+            // Kept unless the object holds a long (shared) scalar.
+            fn long(v: &serde_json::Value) -> bool {
+                match v {
+                    serde_json::Value::String(s) => s.len() > crate::yamlfmt::LONG,
+                    serde_json::Value::Array(a) => a.iter().any(long),
+                    serde_json::Value::Object(m) => m.values().any(long),
+                    _ => false,
+                }
+            }
+            for o in &kept.objects {
+                assert_eq!(
+                    o.json.is_some(),
+                    !long(&o.to_json()),
+                    "{}",
+                    o.display_name()
+                );
+            }
+            assert!(kept.objects.iter().any(|o| o.json.is_some()));
             assert!(read.objects.iter().all(|o| o.json.is_none()));
             assert_eq!(kept.to_json(), read.to_json(), "{example}");
             assert_eq!(kept.to_yaml(), read.to_yaml(), "{example}");
         }
+    }
+
+    /// `-o json` is written one object at a time, byte for byte what serde_json prints for
+    /// the whole List.
+    #[test]
+    fn streamed_json_is_the_pretty_list() {
+        let key = format!("sk-{}", "x".repeat(300)); // a long, shared scalar
+        let sets = [
+            format!("llm.openaiApiKey={key}"),
+            "llm.extraEnv.A=\"q\\nx\"".into(),
+        ];
+        let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+        for teams in ["[]", "[\"a\", \"b\"]"] {
+            let stdin = format!("{{\"namespaces\": {{\"teams\": {teams}}}}}");
+            let m = test_render(&["-"], &sets, &stdin, Keep { json: true });
+            let list = serde_json::json!({
+                "apiVersion": "v1",
+                "items": m.objects.iter().map(Manifest::to_json).collect::<Vec<_>>(),
+                "kind": "List",
+            });
+            let want = serde_json::to_string_pretty(&list).unwrap() + "\n";
+            assert_eq!(m.to_json(), want);
+        }
+        let empty = Manifests::default().to_json();
+        let list = serde_json::json!({"apiVersion": "v1", "items": [], "kind": "List"});
+        assert_eq!(empty, serde_json::to_string_pretty(&list).unwrap() + "\n");
     }
 }

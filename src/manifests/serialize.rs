@@ -80,25 +80,38 @@ impl yamlfmt::Sink for Pieces<'_> {
 }
 
 impl Manifest {
-    pub(super) fn new(o: &Object, interner: &mut Interner, keep: Keep) -> Self {
+    /// Takes the object so that it is freed before its text is made (a large Secret is then
+    /// never held three times: typed, as JSON and as text).
+    pub(super) fn new(o: Object, interner: &mut Interner, keep: Keep) -> Self {
         let mut sink = Pieces {
             pieces: Vec::new(),
             current: String::new(),
             interner,
         };
         let json = o.to_json();
+        let (kind, namespace, name, typed_kind) = (
+            o.kind().to_string(),
+            o.namespace().map(str::to_string),
+            o.name().to_string(),
+            o.typed_kind(),
+        );
+        drop(o);
         yamlfmt::emit_document(&mut sink, &json);
         let mut pieces = sink.pieces;
         if !sink.current.is_empty() {
             pieces.push(Piece::Text(sink.current));
         }
+        // A long scalar is shared between objects in the YAML text, not in a JSON value: an
+        // object holding one is read back from its YAML when written as JSON instead, so that
+        // `-o json` never holds a copy of it per object.
+        let small = pieces.iter().all(|p| matches!(p, Piece::Text(_)));
         Manifest {
-            kind: o.kind().to_string(),
-            namespace: o.namespace().map(str::to_string),
-            name: o.name().to_string(),
-            typed_kind: o.typed_kind(),
+            kind,
+            namespace,
+            name,
+            typed_kind,
             pieces,
-            json: keep.json.then(|| Box::new(json)),
+            json: (keep.json && small).then(|| Box::new(json)),
         }
     }
 
@@ -197,28 +210,42 @@ impl Manifests {
 
     /// One `v1` `List` holding every object.
     pub fn to_json(&self) -> String {
-        /// Fields in the order serde_json's maps sort them (the output bytes of `-o json`).
-        #[derive(serde::Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct List<'a> {
-            api_version: &'static str,
-            items: Vec<std::borrow::Cow<'a, serde_json::Value>>,
-            kind: &'static str,
+        let mut out = Vec::new();
+        self.write_json(&mut out).expect("writing to memory");
+        String::from_utf8(out).expect("JSON is UTF-8")
+    }
+
+    /// Writes one `v1` `List` holding every object, as `serde_json::to_string_pretty` would
+    /// print it (keys sorted: `apiVersion`, `items`, `kind`), one object at a time: only one
+    /// object's JSON is in memory at once.
+    pub fn write_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        if self.objects.is_empty() {
+            return w.write_all(
+                b"{\n  \"apiVersion\": \"v1\",\n  \"items\": [],\n  \"kind\": \"List\"\n}\n",
+            );
         }
-        let list = List {
-            api_version: "v1",
-            items: self
-                .objects
-                .iter()
-                .map(|o| match &o.json {
-                    Some(json) => std::borrow::Cow::Borrowed(&**json),
-                    None => std::borrow::Cow::Owned(o.to_json()),
-                })
-                .collect(),
-            kind: "List",
-        };
-        let mut s = serde_json::to_string_pretty(&list).expect("JSON serializes");
-        s.push('\n');
-        s
+        w.write_all(b"{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n")?;
+        let mut text = Vec::new();
+        for (i, o) in self.objects.iter().enumerate() {
+            text.clear();
+            match &o.json {
+                Some(json) => serde_json::to_writer_pretty(&mut text, json),
+                None => serde_json::to_writer_pretty(&mut text, &o.to_json()),
+            }
+            .map_err(std::io::Error::other)?;
+            if i > 0 {
+                w.write_all(b",\n")?;
+            }
+            // Every line break of pretty JSON is structural (strings escape theirs): indent
+            // each line by the two levels of the List.
+            for (j, line) in text.split(|b| *b == b'\n').enumerate() {
+                if j > 0 {
+                    w.write_all(b"\n")?;
+                }
+                w.write_all(b"    ")?;
+                w.write_all(line)?;
+            }
+        }
+        w.write_all(b"\n  ],\n  \"kind\": \"List\"\n}\n")
     }
 }

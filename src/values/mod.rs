@@ -101,6 +101,7 @@ pub fn load(sources: &Sources, stdin: &mut dyn Read) -> Result<Loaded, Diagnosti
     let mut diags = Diagnostics::default();
     let mut base = Node::map(Origin::Default);
     let mut stdin_used = false;
+    let mut load_budget = yaml::LoadBudget::default();
     if sources.example {
         let node = yaml::load(
             crate::EXAMPLE_VALUES,
@@ -145,7 +146,7 @@ pub fn load(sources: &Sources, stdin: &mut dyn Read) -> Result<Loaded, Diagnosti
                 }
             }
         };
-        match yaml::load(&text, &Arc::from(label.as_str())) {
+        match yaml::load_within(&text, &Arc::from(label.as_str()), &mut load_budget) {
             Ok(node) => {
                 if file.trim() != "-"
                     && secrets::holds_secret_values(&node)
@@ -168,6 +169,7 @@ pub fn load(sources: &Sources, stdin: &mut dyn Read) -> Result<Loaded, Diagnosti
     }
     let mut sets: Vec<&SetArg> = sources.sets.iter().collect();
     sets.sort_by_key(|s| s.kind); // stable: keeps command-line order within a kind
+    let mut list_budget = strvals::ListBudget::default();
     for set in sets {
         let mut read = |path: &str| {
             if path.trim() == "-" {
@@ -176,7 +178,9 @@ pub fn load(sources: &Sources, stdin: &mut dyn Read) -> Result<Loaded, Diagnosti
                 read_text_file(Path::new(path))
             }
         };
-        if let Err(msg) = strvals::parse_into(set.kind, &set.arg, &mut base, &mut read) {
+        if let Err(msg) =
+            strvals::parse_into_within(set.kind, &set.arg, &mut base, &mut read, &mut list_budget)
+        {
             // Without any `=`, the argument may well be a value typed alone (a key pasted
             // after --set): it is not echoed.
             let (path, msg) = if set.arg.contains('=') {

@@ -32,9 +32,20 @@ pub const MAX_INDEX: usize = 65536;
 pub const MAX_NESTED_NAME_LEVEL: usize = 30;
 /// Deepest nesting of maps and lists one argument may build (the values-wide bound).
 pub const MAX_DEPTH: usize = super::yaml::MAX_DEPTH;
-/// How many list entries (padding included) one argument may create: bounds the memory
-/// `a[65536][65536]...` can take. Helm has no such bound.
-pub const LIST_ENTRY_BUDGET: usize = 1_000_000;
+/// How many list entries (padding included) the `--set` arguments of one run may create
+/// together: bounds the memory `a[65536][65536]...`, or hundreds of `a[65536]`, can take
+/// (about 100 bytes an entry). Helm has no such bound.
+pub const LIST_ENTRY_BUDGET: usize = 400_000;
+
+/// The list entries the `--set` arguments of one run may still create.
+#[derive(Debug)]
+pub struct ListBudget(usize);
+
+impl Default for ListBudget {
+    fn default() -> Self {
+        ListBudget(LIST_ENTRY_BUDGET)
+    }
+}
 
 /// How messages name a key written after the first `=` of an argument (`a=1,b=2` -> `a,…`):
 /// that text may be part of a value, so it is never printed.
@@ -60,6 +71,17 @@ pub fn parse_into(
     base: &mut Node,
     read_file: &mut dyn FnMut(&str) -> Result<String, String>,
 ) -> Result<(), String> {
+    parse_into_within(kind, arg, base, read_file, &mut ListBudget::default())
+}
+
+/// [`parse_into`], drawing list entries from `budget`, shared by every argument of a run.
+pub fn parse_into_within(
+    kind: SetKind,
+    arg: &str,
+    base: &mut Node,
+    read_file: &mut dyn FnMut(&str) -> Result<String, String>,
+    budget: &mut ListBudget,
+) -> Result<(), String> {
     if kind == SetKind::Json {
         let trimmed = arg.trim();
         if trimmed.starts_with('{') {
@@ -76,16 +98,18 @@ pub fn parse_into(
         kind,
         read_file,
         start: 0,
-        budget: LIST_ENTRY_BUDGET,
+        budget: budget.0,
     };
-    loop {
+    let result = loop {
         parser.start = parser.pos;
         match parser.key(data, 0, 0) {
             Ok(()) => {}
-            Err(Fail::Eof) => return Ok(()),
-            Err(Fail::Msg(m)) => return Err(m),
+            Err(Fail::Eof) => break Ok(()),
+            Err(Fail::Msg(m)) => break Err(m),
         }
-    }
+    };
+    budget.0 = parser.budget;
+    result
 }
 
 /// `--set-json '{"a": ...}'`: the object merges into the values as a values file does.
@@ -511,8 +535,8 @@ impl Parser<'_, '_> {
             let grow = i + 1 - list.len();
             if grow > self.budget {
                 return self.err(format!(
-                    "`{w}`: the list indexes of this argument would create more than \
-                     {LIST_ENTRY_BUDGET} list entries; refused"
+                    "`{w}`: the list indexes of the --set arguments would create more than \
+                     {LIST_ENTRY_BUDGET} list entries in all; refused"
                 ));
             }
             self.budget -= grow;
@@ -875,6 +899,23 @@ mod tests {
         assert!(err.contains("list entries"), "{err}");
         let n = parse(SetKind::Set, "a[65536]=1").unwrap();
         assert_eq!(n["a"].as_array().unwrap().len(), 65537);
+    }
+
+    #[test]
+    fn list_budget_is_shared_by_the_arguments_of_a_run() {
+        let mut budget = ListBudget::default();
+        let mut node = base();
+        let full = LIST_ENTRY_BUDGET / (MAX_INDEX + 1);
+        for i in 0..full {
+            let arg = format!("a{i}[{MAX_INDEX}]=1");
+            parse_into_within(SetKind::Set, &arg, &mut node, &mut no_files, &mut budget).unwrap();
+        }
+        let arg = format!("z[{MAX_INDEX}]=1");
+        let err = parse_into_within(SetKind::Set, &arg, &mut node, &mut no_files, &mut budget)
+            .unwrap_err();
+        assert!(err.contains("list entries in all"), "{err}");
+        // A fresh run has its whole budget again.
+        assert!(parse(SetKind::Set, &arg).is_ok());
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! every document of a stream merged in order. Every node keeps its line and column.
 //!
 //! Bounded: a file over [`MAX_FILE_BYTES`], nesting deeper than [`MAX_DEPTH`], or aliases that
-//! would expand past [`ALIAS_BUDGET`] nodes are refused. Error messages give a position and
+//! would copy more than [`ALIAS_BUDGET`] nodes or [`ALIAS_BYTES`] bytes of text, or more than
+//! [`MAX_NODES`] values in all (all the files of a run together) are refused. Error messages give a position and
 //! never the text of the file, which may hold secrets.
 
 use std::collections::{BTreeMap, HashMap};
@@ -19,8 +20,43 @@ use super::node::{Node, Origin, Value};
 pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 /// Deepest nesting of lists and maps accepted.
 pub const MAX_DEPTH: usize = 256;
-/// How many nodes alias expansion may copy in one file (the billion-laughs guard).
+/// How many nodes alias expansion may copy (the billion-laughs guard).
 pub const ALIAS_BUDGET: usize = 100_000;
+/// How many bytes of text (strings and keys) alias expansion may copy: a long string
+/// aliased many times costs its length each time, whatever its node count.
+pub const ALIAS_BYTES: usize = 4 * 1024 * 1024;
+
+/// How many nodes (scalars, lists, maps, alias copies included) the values files of one run
+/// may hold together: each costs about 100 bytes in memory whatever its size in the file (a
+/// flow list `[1,1,…]` takes 2 bytes a node), so the count, not the file size, bounds memory.
+pub const MAX_NODES: usize = 200_000;
+
+/// What the values files of one run may still hold: alias copies (nodes and bytes of text)
+/// and nodes in all.
+#[derive(Clone, Debug)]
+pub struct LoadBudget {
+    alias: Cost,
+    nodes: usize,
+}
+
+impl Default for LoadBudget {
+    fn default() -> Self {
+        LoadBudget {
+            alias: Cost {
+                nodes: ALIAS_BUDGET,
+                bytes: ALIAS_BYTES,
+            },
+            nodes: MAX_NODES,
+        }
+    }
+}
+
+/// Nodes, and bytes of text (strings and keys).
+#[derive(Clone, Debug)]
+struct Cost {
+    nodes: usize,
+    bytes: usize,
+}
 
 /// A problem found while reading YAML, with its 1-based position.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +73,15 @@ pub struct YamlError {
 /// piece only the first YAML document is read (go-yaml's `Unmarshal`), so content after a
 /// `...` end marker that no `---` line follows is ignored, as Helm ignores it.
 pub fn load(text: &str, path: &Arc<str>) -> Result<Node, YamlError> {
+    load_within(text, path, &mut LoadBudget::default())
+}
+
+/// [`load`], drawing alias expansion from `budget` (shared by the files of a run).
+pub fn load_within(
+    text: &str,
+    path: &Arc<str>,
+    budget: &mut LoadBudget,
+) -> Result<Node, YamlError> {
     if text.len() > MAX_FILE_BYTES {
         return Err(YamlError {
             line: 1,
@@ -56,7 +101,6 @@ pub fn load(text: &str, path: &Arc<str>) -> Result<Node, YamlError> {
             col: 1,
         },
     );
-    let mut alias_budget = ALIAS_BUDGET;
     for (first_line, piece) in split_documents(text)? {
         if let Some(line) = leading_end_marker(piece) {
             return Err(YamlError {
@@ -65,7 +109,7 @@ pub fn load(text: &str, path: &Arc<str>) -> Result<Node, YamlError> {
                 message: "a document end marker `...` comes before any content".to_string(),
             });
         }
-        let mut builder = Builder::new(path.clone(), first_line - 1, alias_budget);
+        let mut builder = Builder::new(path.clone(), first_line - 1, budget.clone());
         let mut parser = Parser::new(piece);
         // Only the first document of a piece is read (go-yaml's Unmarshal).
         loop {
@@ -88,7 +132,7 @@ pub fn load(text: &str, path: &Arc<str>) -> Result<Node, YamlError> {
         if let Some(err) = builder.error {
             return Err(err);
         }
-        alias_budget = builder.alias_budget;
+        *budget = builder.budget.clone();
         for doc in builder.documents {
             match doc.value {
                 Value::Null => {}
@@ -191,19 +235,19 @@ struct Builder {
     stack: Vec<Frame>,
     documents: Vec<Node>,
     anchors: HashMap<String, Node>,
-    alias_budget: usize,
+    budget: LoadBudget,
     error: Option<YamlError>,
 }
 
 impl Builder {
-    fn new(path: Arc<str>, line_offset: u32, alias_budget: usize) -> Self {
+    fn new(path: Arc<str>, line_offset: u32, budget: LoadBudget) -> Self {
         Builder {
             path,
             line_offset,
             stack: Vec::new(),
             documents: Vec::new(),
             anchors: HashMap::new(),
-            alias_budget,
+            budget,
             error: None,
         }
     }
@@ -233,7 +277,17 @@ impl Builder {
     /// Adds a finished node to the frame on top of the stack (or as a document).
     /// `merge_key` is true for a plain, untagged `<<` scalar.
     fn push_node(&mut self, node: Node, anchor: Option<String>, merge_key: bool) {
+        if self.budget.nodes == 0 {
+            let origin = node.origin.clone();
+            self.count(1, &origin);
+            return;
+        }
+        self.budget.nodes -= 1;
         if let Some(anchor) = anchor {
+            // The anchor keeps a copy: nested anchors would each copy their whole subtree.
+            if !self.charge(Self::cost(&node), &node.origin.clone()) {
+                return;
+            }
             self.anchors.insert(anchor, node.clone());
         }
         match self.stack.last_mut() {
@@ -266,12 +320,62 @@ impl Builder {
         }
     }
 
-    fn count_nodes(node: &Node) -> usize {
-        match &node.value {
-            Value::Seq(items) => 1 + items.iter().map(Self::count_nodes).sum::<usize>(),
-            Value::Map(m) => 1 + m.values().map(Self::count_nodes).sum::<usize>(),
-            _ => 1,
+    /// Takes `cost` (a copy made by an anchor or an alias) from the budget, or fails at
+    /// `origin` (false) when it is spent.
+    fn charge(&mut self, cost: Cost, origin: &Origin) -> bool {
+        if cost.nodes > self.budget.alias.nodes {
+            self.fail(
+                origin,
+                format!(
+                    "anchors and aliases copy more than {ALIAS_BUDGET} nodes; refused (a YAML bomb?)"
+                ),
+            );
+            return false;
         }
+        if cost.bytes > self.budget.alias.bytes {
+            self.fail(
+                origin,
+                format!(
+                    "anchors and aliases copy more than {ALIAS_BYTES} bytes (4 MiB) of text; \
+                     refused (a YAML bomb?)"
+                ),
+            );
+            return false;
+        }
+        self.budget.alias.nodes -= cost.nodes;
+        self.budget.alias.bytes -= cost.bytes;
+        self.count(cost.nodes, origin)
+    }
+
+    /// Counts `n` more nodes held, or fails at `origin` (false) past [`MAX_NODES`].
+    fn count(&mut self, n: usize, origin: &Origin) -> bool {
+        if n > self.budget.nodes {
+            self.fail(
+                origin,
+                format!(
+                    "the values files hold more than {MAX_NODES} values (keys, list items, \
+                     alias copies) in all; refused"
+                ),
+            );
+            return false;
+        }
+        self.budget.nodes -= n;
+        true
+    }
+
+    /// What copying `node` costs: its nodes, and the bytes of its strings and keys.
+    fn cost(node: &Node) -> Cost {
+        let mut c = Cost { nodes: 1, bytes: 0 };
+        match &node.value {
+            Value::Seq(items) => items.iter().for_each(|n| c.add(Self::cost(n))),
+            Value::Map(m) => m.iter().for_each(|(k, n)| {
+                c.bytes += k.len();
+                c.add(Self::cost(n))
+            }),
+            Value::Str(s) | Value::BigInt(s) => c.bytes = s.len(),
+            _ => {}
+        }
+        c
     }
 }
 
@@ -359,6 +463,13 @@ fn go_float_key(f: f64) -> String {
     }
 }
 
+impl Cost {
+    fn add(&mut self, other: Cost) {
+        self.nodes = self.nodes.saturating_add(other.nodes);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+    }
+}
+
 impl Builder {
     fn on_event(&mut self, ev: Event, mark: Mark) {
         if self.error.is_some() {
@@ -417,17 +528,13 @@ impl Builder {
                     self.fail(&origin, "an alias refers to an unknown anchor".to_string());
                     return;
                 };
-                let cost = Self::count_nodes(target);
-                if cost > self.alias_budget {
-                    self.fail(
-                        &origin,
-                        format!(
-                            "aliases expand to more than {ALIAS_BUDGET} nodes; refused (a YAML bomb?)"
-                        ),
-                    );
+                let cost = Self::cost(target);
+                if !self.charge(cost, &origin) {
                     return;
                 }
-                self.alias_budget -= cost;
+                let Some(target) = self.anchors.get(&name) else {
+                    return;
+                };
                 let node = target.clone();
                 self.push_node(node, None, false);
             }
@@ -766,7 +873,56 @@ mod tests {
             prev = n;
         }
         let err = load_str(&doc).unwrap_err();
-        assert!(err.message.contains("aliases expand"), "{err:?}");
+        assert!(err.message.contains("more than 100000 nodes"), "{err:?}");
+    }
+
+    #[test]
+    fn aliases_of_long_strings_are_bounded_in_bytes() {
+        // 64 KiB aliased 20,000 times: 1.3 GB before the byte budget.
+        let mut doc = format!("a: &a \"{}\"\nb: [", "x".repeat(64 * 1024));
+        doc.push_str(&vec!["*a"; 20_000].join(","));
+        doc.push_str("]\n");
+        let err = load_str(&doc).unwrap_err();
+        assert!(err.message.contains("bytes (4 MiB) of text"), "{err:?}");
+        assert_eq!(err.line, 2, "{err:?}");
+        // Nested anchors each keep a copy of their subtree.
+        let mut nested = format!("\"{}\"", "y".repeat(64 * 1024));
+        for i in 0..200 {
+            nested = format!("&n{i} [{nested}]");
+        }
+        let err = load_str(&format!("a: {nested}\n")).unwrap_err();
+        assert!(err.message.contains("bytes (4 MiB) of text"), "{err:?}");
+        // Ordinary use: a few copies of a small block.
+        let ok = "base: &b {image: x, tag: \"1\"}\nc1: *b\nc2: {<<: *b, tag: \"2\"}\n";
+        assert_eq!(
+            json(ok)["c2"],
+            serde_json::json!({"image": "x", "tag": "2"})
+        );
+    }
+
+    #[test]
+    fn values_are_bounded_in_number() {
+        // A flow list of tiny items costs ~100 bytes a node in memory for 2 bytes of file.
+        let list = |n: usize| format!("l: [{}]\n", vec!["1"; n].join(","));
+        assert!(load_str(&list(MAX_NODES - 10)).is_ok());
+        let err = load_str(&list(MAX_NODES)).unwrap_err();
+        assert!(err.message.contains("more than 200000 values"), "{err:?}");
+        assert_eq!(err.line, 1, "{err:?}");
+        // Shared by the files of a run.
+        let mut budget = LoadBudget::default();
+        let path = Arc::from("t.yaml");
+        assert!(load_within(&list(MAX_NODES / 2), &path, &mut budget).is_ok());
+        assert!(load_within(&list(MAX_NODES / 2), &path, &mut budget).is_err());
+    }
+
+    #[test]
+    fn the_alias_budget_is_shared_by_the_files_of_a_run() {
+        let doc = format!("a: &a \"{}\"\nb: [*a, *a]\n", "x".repeat(1024 * 1024));
+        let mut budget = LoadBudget::default();
+        let path = Arc::from("t.yaml");
+        assert!(load_within(&doc, &path, &mut budget).is_ok());
+        let err = load_within(&doc, &path, &mut budget).unwrap_err();
+        assert!(err.message.contains("bytes (4 MiB) of text"), "{err:?}");
     }
 
     #[test]
