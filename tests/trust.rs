@@ -373,6 +373,7 @@ fn template_override_errors_do_not_quote_rendered_values() {
         "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: y, labels: {a: {{ v ~ \"!\" }}}}\n",
         "{% include v %}",
         "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: y}\nstringData: { {{ v ~ \"!\" }}: a}\n",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: y}\nstringData: { {{ v }}: a, {{ v }}: b}\n",
         "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: x, namespace: team-default}\nspec: {secretStoreRef: {name: s}, data: [{secretKey: A, remoteRef: {key: k, decodingStrategy: {{ v }} }}], {{ v }}: 1}\n",
         "apiVersion: v1\nkind: Secret\nmetadata: {name: {{ v | lower | replace('=', '') }}, namespace: team-default}\ndata: {A: eA==}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: {{ v | lower | replace('=', '') }}, namespace: team-default}\ndata: {A: eA==}\n",
     ];

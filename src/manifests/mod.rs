@@ -143,15 +143,21 @@ fn parse_docs_fully(
         let value = match strict::document(doc) {
             Ok(v) => v,
             Err(e) => {
-                // serde_yaml gives the position in the rendered text; quoted text is cut.
+                // serde_yaml gives the position in the rendered text; quoted text is cut
+                // (from an override, even between backticks: a duplicate key is rendered).
+                let msg = if overridden {
+                    let ov = Override {
+                        at: where_(),
+                        source: sink.templates.override_source(template).unwrap_or(""),
+                    };
+                    override_text(&e.to_string(), &ov, sink.config)
+                } else {
+                    redact(&e.to_string())
+                };
                 sink.diags.push(Diagnostic::error(
                     None,
                     "",
-                    format!(
-                        "{}: the rendered output is not valid YAML: {}",
-                        where_(),
-                        redact(&e.to_string())
-                    ),
+                    format!("{}: the rendered output is not valid YAML: {msg}", where_()),
                 ));
                 // serde_yaml repeats a syntax error for ever once the stream is broken.
                 break;
