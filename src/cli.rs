@@ -178,6 +178,9 @@ pub struct RenderArgs {
     /// --output-dir only their files are written, the others are left alone
     #[arg(long, value_name = "KIND/NAME")]
     pub show_only: Vec<String>,
+    /// Treat every warning (an unknown key, a misplaced key...) as an error (exit 1)
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub encryption: EncryptionArgs,
 }
@@ -231,6 +234,9 @@ pub struct ValidateArgs {
     /// Folder of templates overriding the built-in ones file by file
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// Treat every warning (an unknown key, a misplaced key...) as an error (exit 1)
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Args, Debug)]
@@ -288,4 +294,49 @@ pub struct InitArgs {
     /// Folder to write values-secret.yaml into
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
+}
+
+/// The flags whose arguments carry values that may be secret (`--set-file` carries a path).
+const VALUE_FLAGS: &[&str] = &["--set", "--set-string", "--set-json", "--set-literal"];
+
+/// Text of the command line that may be part of a secret value, for usage errors: after the
+/// first `=` of a value flag's argument (the whole argument when it has no `=`), and every
+/// word that follows such an argument without being a flag (`--set k= p4ss`).
+pub fn value_texts(args: &[std::ffi::OsString]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let after_eq = |a: &str| match a.split_once('=') {
+        Some((_, v)) => v.to_string(),
+        None => a.to_string(),
+    };
+    while i < args.len() {
+        let a = args[i].to_string_lossy();
+        let inline = VALUE_FLAGS
+            .iter()
+            .find_map(|f| a.strip_prefix(f).and_then(|r| r.strip_prefix('=')));
+        let value = if let Some(v) = inline {
+            i += 1;
+            Some(v.to_string())
+        } else if VALUE_FLAGS.contains(&a.as_ref()) {
+            i += 2;
+            args.get(i - 1).map(|v| v.to_string_lossy().into_owned())
+        } else {
+            i += 1;
+            None
+        };
+        let Some(value) = value else {
+            continue;
+        };
+        out.push(after_eq(&value));
+        // Words split off by the shell (`--set k= p4ss`, `--set k p4ss`).
+        while let Some(next) = args.get(i) {
+            let n = next.to_string_lossy();
+            if n.starts_with('-') {
+                break;
+            }
+            out.push(n.into_owned());
+            i += 1;
+        }
+    }
+    out
 }

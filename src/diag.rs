@@ -20,6 +20,7 @@ impl fmt::Display for Origin {
         match self {
             Origin::Default => f.write_str("built-in defaults"),
             Origin::File { path, line, col } => write!(f, "{path}:{line}:{col}"),
+            Origin::Flag { flag, path } if path.is_empty() => f.write_str(flag),
             Origin::Flag { flag, path } => write!(f, "{flag} {path}"),
         }
     }
@@ -82,8 +83,10 @@ impl fmt::Display for Diagnostic {
         if let Some(origin) = &self.origin {
             write!(f, "{origin}: ")?;
         }
-        let path_shown =
-            matches!(&self.origin, Some(Origin::Flag { path, .. }) if *path == self.path);
+        // A key set after the first `=` of a --set argument is not printed (it may be part
+        // of a value): its origin names the argument's first key instead.
+        let path_shown = matches!(&self.origin, Some(Origin::Flag { path, .. })
+            if *path == self.path || path.ends_with(crate::values::strvals::LATER));
         if !self.path.is_empty() && !path_shown {
             write!(f, "{}: ", self.path)?;
         }

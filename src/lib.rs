@@ -123,3 +123,20 @@ pub fn render_values(req: &Request, user_values: values::Node) -> Result<Output,
         }
     }
 }
+
+/// `--strict` (as `helm lint --strict`): every warning is an error, so that an unknown key
+/// (a typo such as `serviceAcountKeyBase64`) fails the run instead of being ignored.
+pub fn strict(result: Result<Output, Error>) -> Result<Output, Error> {
+    let promote = |mut d: Diagnostics| {
+        for item in &mut d.items {
+            item.severity = diag::Severity::Error;
+        }
+        d
+    };
+    match result {
+        Ok(out) if out.warnings.items.is_empty() => Ok(out),
+        Ok(out) => Err(Error::Invalid(promote(out.warnings))),
+        Err(Error::Invalid(d)) => Err(Error::Invalid(promote(d))),
+        Err(e) => Err(e),
+    }
+}

@@ -9,7 +9,12 @@ use recif_secrets::cli::Cli;
 use recif_secrets::commands::{self, ExitStatus};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse(); // usage errors exit 2, as clap does
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        // Usage errors exit 2, as clap does, without echoing anything that may be a value.
+        Err(e) => usage_error(e, &args),
+    };
     let mut stderr = std::io::stderr();
     let status: ExitStatus = match commands::execute(cli, &mut std::io::stdin(), &mut stderr) {
         Ok(status) => status,
@@ -19,4 +24,35 @@ fn main() -> ExitCode {
         }
     };
     status.into()
+}
+
+/// Prints clap's error unless it quotes text that may be part of a `--set` value: the text
+/// after the first `=` of a `--set`/`--set-string`/`--set-json`/`--set-literal` argument, a
+/// whole argument of theirs without `=`, and any word right after one (`--set k= p4ss`:
+/// the shell split the value off). Then a generic message says what to do instead.
+fn usage_error(e: clap::Error, args: &[std::ffi::OsString]) -> ! {
+    use clap::error::ErrorKind;
+    use std::io::Write as _;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let rendered = e.render().to_string();
+    let tainted = recif_secrets::cli::value_texts(args);
+    if !tainted
+        .iter()
+        .any(|t| !t.is_empty() && rendered.contains(t.as_str()))
+    {
+        e.exit();
+    }
+    let what = e.kind().as_str().unwrap_or("invalid command line");
+    let _ = writeln!(
+        std::io::stderr(),
+        "error: {what} (not shown: it may be part of a --set value); give each --set flag one KEY=VALUE argument, quoted if it holds spaces (--set 'k=a b')\n\nFor more information, try '--help'."
+    );
+    std::process::exit(2);
 }

@@ -52,6 +52,8 @@ pub struct Rendered {
 pub struct Templates {
     env: Environment<'static>,
     overridden: std::collections::BTreeSet<String>,
+    /// The source of each override (what the user wrote, as opposed to what was rendered).
+    sources: BTreeMap<String, String>,
 }
 
 impl Templates {
@@ -64,6 +66,7 @@ impl Templates {
         Templates {
             env,
             overridden: Default::default(),
+            sources: Default::default(),
         }
     }
 
@@ -88,6 +91,31 @@ impl Templates {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            if name.starts_with('.') {
+                // Hidden files (.gitkeep, editor swap files) are not templates.
+                continue;
+            }
+            let builtin: Vec<&str> = TEMPLATES
+                .iter()
+                .chain([&NAMESPACES_TEMPLATE])
+                .map(|(n, _)| *n)
+                .collect();
+            if !name.starts_with('_') && !builtin.contains(&name.as_str()) {
+                // A misspelt override would silently leave the built-in template in use.
+                let hint = crate::config::names::nearest(&name, &builtin)
+                    .map(|n| format!("did you mean {n}? "))
+                    .unwrap_or_default();
+                diags.error(
+                    None,
+                    "",
+                    format!(
+                        "--templates {}: {name} replaces no built-in template; {hint}the built-in templates are {}; a file to include from them must start with `_` (as Helm's _helpers.tpl)",
+                        dir.display(),
+                        builtin.join(", ")
+                    ),
+                );
+                continue;
+            }
             let source = match crate::values::read_text_file(&path) {
                 Ok(s) => s,
                 Err(msg) => {
@@ -95,8 +123,9 @@ impl Templates {
                     continue;
                 }
             };
+            t.sources.insert(name.clone(), source.clone());
             if let Err(e) = t.env.add_template_owned(name.clone(), source) {
-                diags.push(template_error(&name, &e));
+                diags.push(template_error(&name, &e, false));
             }
             t.overridden.insert(name);
         }
@@ -111,8 +140,10 @@ impl Templates {
         let tmpl = self
             .env
             .get_template(name)
-            .map_err(|e| template_error(name, &e))?;
-        let text = tmpl.render(ctx).map_err(|e| template_error(name, &e))?;
+            .map_err(|e| template_error(name, &e, true))?;
+        let text = tmpl
+            .render(ctx)
+            .map_err(|e| self.template_error(name, &e, ctx))?;
         Ok(Rendered {
             template: name.to_string(),
             text,
@@ -152,7 +183,7 @@ impl Templates {
         let tmpl = self
             .env
             .get_template(name)
-            .map_err(|e| template_error(name, &e))?;
+            .map_err(|e| template_error(name, &e, true))?;
         let overridden = self.overridden.contains(name);
         let mut splitter = DocSplitter {
             buf: Vec::new(),
@@ -160,9 +191,45 @@ impl Templates {
             on_doc: |doc: &str| each(name, overridden, doc),
         };
         tmpl.render_captured_to(ctx, &mut splitter)
-            .map_err(|e| template_error(name, &e))?;
+            .map_err(|e| self.template_error(name, &e, ctx))?;
         splitter.finish();
         Ok(())
+    }
+
+    /// A render error, with the variables the template uses that the context does not have
+    /// when it is about an undefined value (names from the template's source, never values).
+    fn template_error(&self, name: &str, e: &JError, ctx: &serde_json::Value) -> Diagnostic {
+        let mut d = template_error(name, e, true);
+        if e.kind() != ErrorKind::UndefinedError {
+            return d;
+        }
+        let Ok(t) = self.env.get_template(e.name().unwrap_or(name)) else {
+            return d;
+        };
+        let mut missing: Vec<String> = t
+            .undeclared_variables(true)
+            .into_iter()
+            .filter(|path| {
+                let mut cur = Some(ctx);
+                for step in path.split('.') {
+                    cur = cur.and_then(|v| v.get(step));
+                }
+                cur.is_none() && self.env.globals().all(|(g, _)| g != path.as_str())
+            })
+            .collect();
+        missing.sort();
+        if !missing.is_empty() {
+            d.message.push_str(&format!(
+                " (the template uses names the context does not define: {}; `recif-secrets templates` shows the variables the built-in templates use)",
+                missing.join(", ")
+            ));
+        }
+        d
+    }
+
+    /// The source of a template from `--templates` (`None` for a built-in one).
+    pub fn override_source(&self, name: &str) -> Option<&str> {
+        self.sources.get(name).map(String::as_str)
     }
 
     /// Renders the Namespace objects for the given namespaces.
@@ -218,10 +285,24 @@ impl<F: FnMut(&str)> std::io::Write for DocSplitter<F> {
     }
 }
 
-fn template_error(name: &str, e: &JError) -> Diagnostic {
+/// A template's error. At render time (`rendering`), what minijinja quotes (an include name,
+/// a value) may be rendered text, so it is not shown; a compile error quotes only the
+/// template's own source.
+fn template_error(name: &str, e: &JError, rendering: bool) -> Diagnostic {
     let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
-    // minijinja's own description names the problem, not the values being rendered.
-    let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
+    let detail = e
+        .detail()
+        .map(|d| {
+            if rendering {
+                format!(
+                    ": {}",
+                    crate::manifests::objects::redact_unless(d, &['"', '\'', '`'], &|_| false)
+                )
+            } else {
+                format!(": {d}")
+            }
+        })
+        .unwrap_or_default();
     Diagnostic::error(
         None,
         "",

@@ -565,7 +565,7 @@ fn a_re_render_with_unchanged_values_touches_no_file() {
     use std::os::unix::fs::MetadataExt;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
-    let out = render_into(&dir, &[]);
+    let out = render_into(&dir, &["--set", "llm.openaiApiKey=k"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let inodes = |dir: &Path| -> BTreeMap<String, (u64, i64, i64)> {
         std::fs::read_dir(dir)
@@ -581,7 +581,7 @@ fn a_re_render_with_unchanged_values_touches_no_file() {
             .collect()
     };
     let before = inodes(&dir);
-    let out = render_into(&dir, &[]);
+    let out = render_into(&dir, &["--set", "llm.openaiApiKey=k"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(&format!(
@@ -600,7 +600,7 @@ fn a_re_render_with_unchanged_values_touches_no_file() {
         .find(|p| p.to_string_lossy().ends_with(".secret.agent-env.yaml"))
         .unwrap();
     std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let out = render_into(&dir, &[]);
+    let out = render_into(&dir, &["--set", "llm.openaiApiKey=k"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("wrote 1 file to"), "{}", stderr(&out));
     let mode = std::fs::metadata(&agent).unwrap().permissions().mode() & 0o777;

@@ -66,6 +66,11 @@ fn no_error_or_warning_path_prints_a_secret() {
         // Secret-looking values in the store block.
         format!("secrets:\n  provider: external\n  external:\n    store:\n      vault:\n        server: x\n        auth:\n          tokenSecretRef: {CANARY}\n"),
         format!("secrets:\n  provider: external\n  external:\n    store:\n      vault:\n        server: x\n        token: {CANARY}\n"),
+        // Issue 10: keys at the wrong level, a manifest as values, the usual key mix-ups.
+        format!("googleApiKey: {CANARY}\nprovider: inline\n"),
+        format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: x}}\nstringData: {{k: {CANARY}}}\n"),
+        format!("llm:\n  gcp:\n    serviceAccountKeyBase64: '{{\"private_key\": \"{CANARY}\"}}'\n"),
+        format!("llm:\n  gcp:\n    serviceAccountKey: ./{CANARY}.json\n"),
         // Errors elsewhere while secrets are present.
         format!("secrets:\n  provider: bogus\nllm:\n  openaiApiKey: {CANARY}\nnamespaces:\n  defaultTeam: BAD\n"),
     ];
@@ -116,6 +121,13 @@ fn no_set_flag_error_prints_a_secret() {
         ("--set-json", format!("llm.openaiApiKey={c}")),
         ("--set-json", format!("{{\"llm\": {c}}}")),
         ("--set-literal", format!("llm..x={c}")),
+        // Issue 10: text after a comma, `:` or a space instead of `=`, after the first `=`.
+        ("--set", format!("llm.openaiApiKey=p4ss,{c}")),
+        ("--set", format!("a=1,k:{c}")),
+        ("--set", format!("a=1,k {c}")),
+        ("--set-string", format!("a=1,b[{c}]=1")),
+        ("--set-json", format!("a=1,{c}")),
+        ("--set", format!("llm.gcp.serviceAccountKey={c}.json")),
         (
             "--set-file",
             format!("llm.openaiApiKey=/nonexistent/{c}-not-a-secret-path"),

@@ -41,7 +41,16 @@ struct Rendered {
     docs: Vec<serde_yaml::Value>,
 }
 
-fn request(stdin_doc: bool, sets: Vec<SetArg>) -> Request {
+fn request(stdin_doc: bool, mut sets: Vec<SetArg>) -> Request {
+    // The properties are about what comes out; an agent-env left empty by a case that sets
+    // only the service-account key is allowed (first, so that any case's own flag wins).
+    sets.insert(
+        0,
+        SetArg {
+            kind: SetKind::Set,
+            arg: "secrets.allowEmptyAgentEnv=true".to_string(),
+        },
+    );
     Request {
         sources: Sources {
             files: if stdin_doc {

@@ -16,12 +16,28 @@ pub(super) fn run(args: InitArgs, err: &mut dyn Write) -> Result<ExitStatus, Err
         .create_new(true)
         .mode(0o600)
         .open(&path);
-    match file {
-        Ok(mut f) => f
-            .write_all(crate::EXAMPLE_VALUES.as_bytes())
-            .map_err(|e| Error::External(format!("cannot write {}: {e}", path.display())))?,
+    let created = match file {
+        Ok(mut f) => {
+            f.write_all(crate::EXAMPLE_VALUES.as_bytes())
+                .map_err(|e| Error::External(format!("cannot write {}: {e}", path.display())))?;
+            true
+        }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             let _ = writeln!(err, "{} already exists; left as it is", path.display());
+            // It was not written here: say what its mode really is when others can read it.
+            use std::os::unix::fs::PermissionsExt;
+            if let Ok(meta) = std::fs::metadata(&path) {
+                let mode = meta.permissions().mode() & 0o777;
+                if mode & 0o077 != 0 {
+                    let _ = writeln!(
+                        err,
+                        "warning: {} is readable by group or others (mode {mode:04o}); run: chmod 600 {}",
+                        path.display(),
+                        path.display()
+                    );
+                }
+            }
+            false
         }
         Err(e) => {
             return Err(Error::External(format!(
@@ -29,7 +45,7 @@ pub(super) fn run(args: InitArgs, err: &mut dyn Write) -> Result<ExitStatus, Err
                 path.display()
             )))
         }
-    }
+    };
     let gitignore = args.dir.join(".gitignore");
     let existing = match std::fs::read_to_string(&gitignore) {
         Ok(s) => s,
@@ -58,8 +74,13 @@ pub(super) fn run(args: InitArgs, err: &mut dyn Write) -> Result<ExitStatus, Err
     }
     let _ = writeln!(
         err,
-        "wrote {} (mode 0600); edit it, then: recif-secrets render -f {}",
-        path.display(),
+        "{} {}; edit it, then: recif-secrets render -f {}",
+        if created { "wrote" } else { "kept" },
+        if created {
+            format!("{} (mode 0600)", path.display())
+        } else {
+            path.display().to_string()
+        },
         path.display()
     );
     Ok(ExitStatus::Success)

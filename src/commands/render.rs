@@ -40,7 +40,12 @@ pub(super) fn run(
             "--sops-age/--seal-cert cannot be used with --apply: the cluster needs the controller (Flux, Sealed Secrets) to decrypt; write the encrypted objects to Git (--output-dir) instead".into(),
         ));
     }
-    let out = warnings::render(&req, stdin)?;
+    show_only_filters(&args.show_only)?;
+    let mut out = warnings::render(&req, stdin);
+    if args.strict {
+        out = crate::strict(out);
+    }
+    let out = out?;
     print_diagnostics(err, &out.warnings);
     if scheme.is_some() {
         super::encrypt::check_something_to_encrypt(&out.manifests)?;
@@ -151,26 +156,33 @@ fn apply(
     wrote.map_err(|e| Error::External(format!("cannot write to kubectl: {e}")))
 }
 
-/// `--show-only KIND/NAME`: keeps the matching objects (in every namespace); an unknown one
-/// is an error that lists what was rendered.
-fn show_only(manifests: Manifests, filters: &[String]) -> Result<Manifests, Error> {
-    if filters.is_empty() {
-        return Ok(manifests);
-    }
-    let mut diags = Diagnostics::default();
+/// `--show-only KIND/NAME` arguments as (argument, lower-case kind, name); one that is not
+/// `KIND/NAME` is a usage error (exit 2), found before anything is rendered.
+fn show_only_filters(filters: &[String]) -> Result<Vec<(&String, String, String)>, Error> {
     let mut parsed = Vec::new();
     for f in filters {
         match f.split_once('/') {
             Some((kind, name)) if !kind.is_empty() && !name.is_empty() => {
                 parsed.push((f, kind.to_lowercase(), name.to_string()))
             }
-            _ => diags.error(
-                None,
-                "",
-                format!("--show-only {f:?}: expected KIND/NAME, such as secret/agent-env"),
-            ),
+            _ => {
+                return Err(Error::Usage(format!(
+                    "--show-only {f:?}: expected KIND/NAME, such as secret/agent-env"
+                )))
+            }
         }
     }
+    Ok(parsed)
+}
+
+/// `--show-only KIND/NAME`: keeps the matching objects (in every namespace); one that matches
+/// nothing is an error that lists what was rendered.
+fn show_only(manifests: Manifests, filters: &[String]) -> Result<Manifests, Error> {
+    if filters.is_empty() {
+        return Ok(manifests);
+    }
+    let mut diags = Diagnostics::default();
+    let parsed = show_only_filters(filters)?;
     let matches = |o: &crate::manifests::Manifest, kind: &str, name: &str| {
         o.kind().to_lowercase() == kind && o.name() == name
     };

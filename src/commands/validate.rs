@@ -14,15 +14,20 @@ pub(super) fn run(
     let req = Request {
         sources: args.values.sources(),
         namespace: args.namespace,
-        templates: args.templates,
+        templates: args.templates.clone(),
         keep: Default::default(),
     };
-    let out = warnings::render(&req, stdin)?;
+    let mut out = warnings::render(&req, stdin);
+    if args.strict {
+        out = crate::strict(out);
+    }
+    let out = out?;
     print_diagnostics(err, &out.warnings);
+    let n = out.manifests.objects.len();
     let _ = writeln!(
         err,
-        "valid: {} objects would be rendered",
-        out.manifests.objects.len()
+        "valid: {n} object{} would be rendered",
+        if n == 1 { "" } else { "s" }
     );
     Ok(ExitStatus::Success)
 }

@@ -17,6 +17,10 @@ pub(super) fn run(args: ValuesArgs, stdin: &mut dyn Read) -> Result<ExitStatus, 
     } else {
         values::effective(&args.values.sources(), stdin).map_err(Error::Invalid)?
     };
+    if let Some(d) = crate::config::manifest_given_as_values(&node) {
+        // Its stringData would be printed as values, unredacted.
+        return Err(Error::Invalid(crate::diag::Diagnostics { items: vec![d] }));
+    }
     if !args.reveal {
         values::secrets::redact(&mut node);
     }

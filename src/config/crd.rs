@@ -58,6 +58,32 @@ pub fn served(api_version: &str) -> bool {
     version(api_version).is_some_and(|v| v["served"] == J::Bool(true))
 }
 
+/// Every field name and enum value of ESO's schemas (public words, which a message about a
+/// template override may quote).
+pub fn schema_words() -> &'static std::collections::HashSet<&'static str> {
+    fn walk(s: &'static J, out: &mut std::collections::HashSet<&'static str>) {
+        match s {
+            J::Object(m) => {
+                if let Some(props) = m.get("properties").and_then(J::as_object) {
+                    out.extend(props.keys().map(String::as_str));
+                }
+                if let Some(values) = m.get("enum").and_then(J::as_array) {
+                    out.extend(values.iter().filter_map(J::as_str));
+                }
+                m.values().for_each(|v| walk(v, out));
+            }
+            J::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    static WORDS: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        let mut out = std::collections::HashSet::new();
+        walk(doc(), &mut out);
+        out
+    })
+}
+
 /// The `spec` schema of `kind` (ExternalSecret, SecretStore, ClusterSecretStore).
 pub fn spec_schema(api_version: &str, kind: &str) -> Option<&'static J> {
     version(api_version)?.get(kind).map(resolve)

@@ -155,6 +155,11 @@ pub const SECRETS: &[Key] = &[
         Kind::Object(EXTERNAL),
         "External Secrets settings (provider external)",
     ),
+    key(
+        "allowEmptyAgentEnv",
+        Kind::Bool,
+        "render an inline agent-env with no variable (applied, it removes every key of the existing Secret); false: that is an error",
+    ),
 ];
 
 pub const GCP: &[Key] = &[

@@ -126,12 +126,14 @@ impl<'a> Reader<'a> {
         self.root.get(path).filter(|n| !n.is_null())
     }
 
-    /// Where to point for a missing value: the deepest existing parent.
-    fn origin(&self, path: &[&str]) -> Origin {
+    /// Where to point for a missing value: the deepest existing parent that the user wrote.
+    /// `None` when nothing of the user's is on the way: the built-in defaults are never
+    /// blamed for what the user did not set.
+    fn origin(&self, path: &[&str]) -> Option<Origin> {
         (0..=path.len())
             .rev()
             .find_map(|i| self.root.get(&path[..i]).map(|n| n.origin.clone()))
-            .unwrap_or(Origin::Default)
+            .filter(|o| *o != Origin::Default)
     }
 
     fn text(&mut self, path: &[&str]) -> Option<Text> {
@@ -265,9 +267,10 @@ impl<'a> Reader<'a> {
             if known.contains(&k.as_str()) {
                 continue;
             }
-            let hint = match names::nearest(k, known) {
-                Some(n) => format!("; did you mean `{}.{n}`?", path.join(".")),
-                None => format!("; known keys: {}", known.join(", ")),
+            let hint = match (names::nearest(k, known), home_of(k)) {
+                (Some(n), _) => format!("; did you mean `{}.{n}`?", path.join(".")),
+                (None, Some(home)) => format!("; did you mean `{home}`?"),
+                (None, None) => format!("; known keys: {}", known.join(", ")),
             };
             self.diags.warning(
                 Some(v.origin.clone()),
@@ -287,6 +290,11 @@ pub fn build(values: &Node, platform_namespace: &str) -> (Option<Config>, Diagno
             root: values,
             diags: &mut diags,
         };
+        // A manifest given as values: that one error says it all.
+        refuse_manifest(&mut r);
+        if r.diags.has_errors() {
+            return (None, diags);
+        }
         build_with(&mut r, platform_namespace)
     };
     if diags.has_errors() {
@@ -296,7 +304,85 @@ pub fn build(values: &Node, platform_namespace: &str) -> (Option<Config>, Diagno
     }
 }
 
+/// A values document that is a Kubernetes object (`apiVersion` and `kind` at the top, such as
+/// a ClusterSecretStore copied from the guide) is refused: its keys would all be ignored.
+fn refuse_manifest(r: &mut Reader<'_>) {
+    if let Some(d) = manifest_given_as_values(r.root) {
+        r.diags.push(d);
+    }
+}
+
+/// The error for values that are a Kubernetes manifest (also used by `values`).
+pub fn manifest_given_as_values(root: &Node) -> Option<crate::diag::Diagnostic> {
+    let (api, kind) = (root.get(&["apiVersion"])?, root.get(&["kind"])?);
+    api.scalar_text()?;
+    let kind_name = kind.scalar_text()?;
+    // The kind is named only when it looks like one (it is the user's text).
+    let shown = if kind_name.len() <= 63 && kind_name.chars().all(|c| c.is_ascii_alphanumeric()) {
+        format!(" ({kind_name})")
+    } else {
+        String::new()
+    };
+    Some(crate::diag::Diagnostic::error(
+        Some(kind.origin.clone()),
+        "kind",
+        format!(
+            "this is a Kubernetes manifest{shown}, not values: give recif-secrets a values file (see values-secret.yaml.example); a store goes under secrets.external.store"
+        ),
+    ))
+}
+
+/// Top-level keys that belong in one of our sections (a guide block pasted without its
+/// indentation): "did you mean `secrets.provider`?". Other top-level keys are the rest of
+/// a Récif chart's values and are left alone.
+fn misplaced_top_level_keys(r: &mut Reader<'_>) {
+    let Some(root) = r.root.as_map() else {
+        return;
+    };
+    let top = keys::names(keys::ROOT);
+    for (k, v) in root {
+        if top.contains(&k.as_str()) || v.origin == Origin::Default {
+            continue;
+        }
+        if let Some(home) = home_of(k) {
+            r.diags.warning(
+                Some(v.origin.clone()),
+                k.clone(),
+                format!("not a top-level key, ignored; did you mean `{home}`?"),
+            );
+        }
+    }
+}
+
+/// Where a key of ours lives (`storeName` -> `secrets.external.storeName`), for a key
+/// written at the wrong level.
+fn home_of(k: &str) -> Option<String> {
+    let sections: [(&str, &[keys::Key]); 7] = [
+        ("secrets", keys::SECRETS),
+        ("secrets.external", keys::EXTERNAL),
+        ("secrets.external.keys", keys::EXTERNAL_KEYS),
+        ("llm", keys::LLM),
+        ("llm.gcp", keys::GCP),
+        ("namespaces", keys::NAMESPACES),
+        ("workloadIdentity", keys::WORKLOAD_IDENTITY),
+    ];
+    if let Some((section, _)) = sections
+        .iter()
+        .find(|(_, table)| table.iter().any(|key| key.name == k))
+    {
+        return Some(format!("{section}.{k}"));
+    }
+    if names::llm_env_name(k).is_some() {
+        return Some(format!("llm.{k}"));
+    }
+    if !Backend::versions_of(k).is_empty() {
+        return Some(format!("secrets.external.store.{k}"));
+    }
+    None
+}
+
 fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
+    misplaced_top_level_keys(r);
     for (path, table) in [
         (&["secrets"][..], keys::SECRETS),
         (&["secrets", "external"][..], keys::EXTERNAL),
@@ -382,11 +468,13 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
             );
         }
     }
-    if uses_inline_llm && llm_env.is_empty() {
-        r.diags.warning(
-            Some(r.origin(&["llm"])),
+    let allow_empty = r.bool(&["secrets", "allowEmptyAgentEnv"]);
+    if uses_inline_llm && llm_env.is_empty() && !allow_empty {
+        // Applied, an agent-env Secret with no data erases the keys already in the cluster.
+        r.diags.error(
+            r.origin(&["llm"]),
             "llm",
-            "agent-env will be empty: no *ApiKey and no extraEnv value is set",
+            "agent-env would be empty (no llm.<name>ApiKey and no llm.extraEnv value is set); applied, it would erase the keys of the agent-env Secret in the cluster. Set an API key, or set secrets.allowEmptyAgentEnv: true if an empty agent-env is intended",
         );
     }
 
@@ -451,7 +539,7 @@ fn team_namespaces(r: &mut Reader<'_>) -> Vec<String> {
     if out.is_empty() {
         let origin = r.origin(&["namespaces"]);
         r.diags.error(
-            Some(origin),
+            origin,
             "namespaces",
             "no team namespace: set namespaces.defaultTeam or namespaces.teams",
         );
@@ -596,6 +684,30 @@ fn service_account_key(r: &mut Reader<'_>) -> Option<(String, Origin)> {
             );
             return None;
         }
+        (Some(b), None) if b.value.trim_start().starts_with('{') => {
+            r.diags.error(
+                Some(b.origin),
+                b64_path.join("."),
+                "holds raw JSON, not base64: put the JSON itself under llm.gcp.serviceAccountKey instead (or encode it: cat sa-key.json | base64 | tr -d '\\n')",
+            );
+            return None;
+        }
+        (Some(b), None) if looks_like_path(&b.value) => {
+            r.diags.error(
+                Some(b.origin),
+                b64_path.join("."),
+                "looks like a file path, not base64 (value not shown): pass the file with --set-file llm.gcp.serviceAccountKey=PATH, or encode it: cat sa-key.json | base64 | tr -d '\\n'",
+            );
+            return None;
+        }
+        (None, Some(t)) if looks_like_path(&t.value) => {
+            r.diags.error(
+                Some(t.origin),
+                raw_path.join("."),
+                "looks like a file path, not the JSON key (value not shown): --set takes the text itself; pass the file with --set-file llm.gcp.serviceAccountKey=PATH",
+            );
+            return None;
+        }
         (Some(b), None) => {
             let cleaned: String = b.value.chars().filter(|c| !c.is_whitespace()).collect();
             let decoded = base64::engine::general_purpose::STANDARD.decode(cleaned.as_bytes());
@@ -620,6 +732,21 @@ fn service_account_key(r: &mut Reader<'_>) -> Option<(String, Origin)> {
             None
         }
     }
+}
+
+/// A one-line value naming a file rather than holding a key: `sa-key.json`, `./key`,
+/// `~/keys/sa.json` (a JSON key starts with `{`; base64 has no `.`, `~` or `\\`).
+fn looks_like_path(v: &str) -> bool {
+    let v = v.trim();
+    !v.is_empty()
+        && !v.starts_with('{')
+        && !v.contains(char::is_whitespace)
+        && (v.to_ascii_lowercase().ends_with(".json")
+            || v.starts_with("./")
+            || v.starts_with("../")
+            || v.starts_with("~/")
+            || (v.starts_with('/') && v[1..].contains('/') && v.contains('.'))
+            || v.contains('\\'))
 }
 
 /// A Google credentials JSON object of an accepted type with its required fields.
@@ -687,7 +814,7 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
         None => {
             let origin = r.origin(&p("storeName"));
             r.diags
-                .error(Some(origin), "secrets.external.storeName", "is required");
+                .error(origin, "secrets.external.storeName", "is required");
             String::new()
         }
     };
@@ -719,7 +846,7 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
     if agent_env_key.is_empty() {
         let origin = r.origin(&[keys[0], keys[1], keys[2], "agentEnv"]);
         r.diags.error(
-            Some(origin),
+            origin,
             "secrets.external.keys.agentEnv",
             "is required: the path or name of the secret holding the LLM variables",
         );
@@ -729,7 +856,7 @@ fn external(r: &mut Reader<'_>, with_gcp: bool) -> External {
     if !crd::served(&api_version) {
         let origin = r.origin(&p("apiVersion"));
         r.diags.warning(
-            Some(origin),
+            origin,
             "secrets.external.apiVersion",
             format!(
                 "{api_version} is `served: false` in the CRDs recif-secrets checks against (ESO 2.9): a cluster running such a release refuses it; use {} unless the cluster runs an ESO older than 0.16",
@@ -973,7 +1100,7 @@ fn store(r: &mut Reader<'_>, api_version: &str) -> Option<Store> {
     }
     if ok && present.len() > 1 {
         r.diags.error(
-            Some(origin),
+            origin,
             "secrets.external.store",
             format!(
                 "has {} backends ({}); set exactly one",
@@ -1093,7 +1220,7 @@ fn workload_identity(
     if annotations.is_empty() && !r.diags.has_errors() {
         let origin = r.origin(&["workloadIdentity"]);
         r.diags.error(
-            Some(origin),
+            origin,
             "workloadIdentity",
             "secrets.provider is none but no cloud identity is configured; set llm.gcp.project or workloadIdentity.gcpServiceAccount (GKE), workloadIdentity.awsRoleArn (EKS), or workloadIdentity.azureClientId (AKS)",
         );
@@ -1259,15 +1386,16 @@ mod tests {
 
     #[test]
     fn defaults_are_inline_with_the_default_team() {
-        let (c, d) = build_yaml("");
+        // An empty inline agent-env would erase the cluster's keys: an error unless allowed.
+        let e = errors("");
+        assert!(e[0].contains("agent-env would be empty"), "{e:?}");
+        let (c, d) = build_yaml("secrets:\n  allowEmptyAgentEnv: true\n");
         let c = c.unwrap();
         assert_eq!(c.provider, Provider::Inline);
         assert_eq!(c.team_namespaces, ["team-default"]);
         assert!(c.llm_env.is_empty());
         assert!(c.external.is_none() && c.workload_identity.is_none());
-        assert!(d
-            .warnings()
-            .any(|w| w.message.contains("agent-env will be empty")));
+        assert!(d.items.is_empty(), "{d:?}");
     }
 
     #[test]
@@ -1287,20 +1415,23 @@ mod tests {
 
     #[test]
     fn teams_are_deduplicated_in_order() {
-        let (c, _) = build_yaml("namespaces:\n  teams: [team-b, team-default, team-a, team-b]\n");
+        let (c, _) = build_yaml(
+            "llm: {googleApiKey: g}\nnamespaces:\n  teams: [team-b, team-default, team-a, team-b]\n",
+        );
         assert_eq!(
             c.unwrap().team_namespaces,
             ["team-default", "team-b", "team-a"]
         );
-        let e = errors("namespaces:\n  defaultTeam: ''\n  teams: []\n");
+        let e = errors("llm: {googleApiKey: g}\nnamespaces:\n  defaultTeam: ''\n  teams: []\n");
         assert!(e[0].contains("no team namespace"), "{e:?}");
     }
 
     #[test]
     fn errors_carry_position_path_and_expectation() {
-        let e = errors("secrets:\n  provider: vault\n");
+        let e = errors("secrets:\n  provider: vault\nllm: {googleApiKey: g}\n");
         assert_eq!(e, ["error: v.yaml:2:13: secrets.provider: \"vault\" is not allowed; expected one of: inline, external, none"]);
-        let e = errors("llm:\n  openaiApiKey: [a]\nnamespaces:\n  create: 'yes'\n");
+        let e =
+            errors("llm:\n  openaiApiKey: [a]\n  googleApiKey: g\nnamespaces:\n  create: 'yes'\n");
         assert_eq!(e.len(), 2, "{e:?}");
         assert!(
             e.iter().any(|e| e.contains(
@@ -1310,14 +1441,14 @@ mod tests {
         );
         assert!(
             e.iter()
-                .any(|e| e.contains("v.yaml:4:11: namespaces.create: expected true or false")),
+                .any(|e| e.contains("v.yaml:5:11: namespaces.create: expected true or false")),
             "{e:?}"
         );
     }
 
     #[test]
     fn common_labels_are_checked() {
-        let e = errors("secrets:\n  commonLabels:\n    'bad key': x\n    ok: 'bad value!'\n    app.kubernetes.io/managed-by: helm\n");
+        let e = errors("secrets:\n  commonLabels:\n    'bad key': x\n    ok: 'bad value!'\n    app.kubernetes.io/managed-by: helm\nllm: {googleApiKey: g}\n");
         assert_eq!(e.len(), 3, "{e:?}");
     }
 

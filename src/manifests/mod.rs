@@ -43,6 +43,7 @@ pub fn build_keeping(
     let mut memo = Memo::default();
     let mut sink = Sinks {
         config,
+        templates,
         diags: &mut diags,
         out: &mut objects,
         interner: &mut interner,
@@ -50,7 +51,9 @@ pub fn build_keeping(
         keep,
     };
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut any_override = false;
     templates.render_each(config, |template, overridden, text| {
+        any_override |= overridden;
         let n = counts.entry(template).or_default();
         *n += 1;
         parse_docs(template, overridden, text, *n, &mut sink);
@@ -63,19 +66,23 @@ pub fn build_keeping(
             .collect();
         let used: Vec<String> = used.into_iter().collect();
         match templates.render_namespaces(&used) {
-            Ok(r) => parse_docs(&r.template, r.overridden, &r.text, 1, &mut sink),
+            Ok(r) => {
+                any_override |= r.overridden;
+                parse_docs(&r.template, r.overridden, &r.text, 1, &mut sink)
+            }
             Err(d) => sink.diags.extend(d),
         }
     }
     if diags.has_errors() {
         return Err(diags);
     }
-    finish(objects)
+    finish(objects, any_override)
 }
 
 /// Where parsed objects go, with what they need.
 struct Sinks<'a> {
     config: &'a Config,
+    templates: &'a Templates,
     diags: &'a mut Diagnostics,
     out: &'a mut Vec<Manifest>,
     interner: &'a mut Interner,
@@ -112,13 +119,21 @@ fn parse_docs_fully(
 ) {
     if let Some(value) = fastyaml::parse(text) {
         if !value.is_null() {
+            let at = format!("template {template} (document {first})");
+            let ov = overridden.then(|| Override {
+                at: at.clone(),
+                source: sink.templates.override_source(template).unwrap_or(""),
+            });
             match parse_object(value, overridden) {
-                Ok(o) => finalize(o, sink),
-                Err(msg) => sink.diags.push(Diagnostic::error(
-                    None,
-                    "",
-                    format!("template {template} (document {first}): {msg}"),
-                )),
+                Ok(o) => finalize(o, sink, ov.as_ref()),
+                Err(msg) => {
+                    let msg = match &ov {
+                        Some(ov) => override_text(&msg, ov, sink.config),
+                        None => msg,
+                    };
+                    sink.diags
+                        .push(Diagnostic::error(None, "", format!("{at}: {msg}")))
+                }
             }
         }
         return;
@@ -128,15 +143,21 @@ fn parse_docs_fully(
         let value = match strict::document(doc) {
             Ok(v) => v,
             Err(e) => {
-                // serde_yaml gives the position in the rendered text; quoted text is cut.
+                // serde_yaml gives the position in the rendered text; quoted text is cut
+                // (from an override, even between backticks: a duplicate key is rendered).
+                let msg = if overridden {
+                    let ov = Override {
+                        at: where_(),
+                        source: sink.templates.override_source(template).unwrap_or(""),
+                    };
+                    override_text(&e.to_string(), &ov, sink.config)
+                } else {
+                    redact(&e.to_string())
+                };
                 sink.diags.push(Diagnostic::error(
                     None,
                     "",
-                    format!(
-                        "{}: the rendered output is not valid YAML: {}",
-                        where_(),
-                        redact(&e.to_string())
-                    ),
+                    format!("{}: the rendered output is not valid YAML: {msg}", where_()),
                 ));
                 // serde_yaml repeats a syntax error for ever once the stream is broken.
                 break;
@@ -145,9 +166,17 @@ fn parse_docs_fully(
         if value.is_null() {
             continue;
         }
+        let ov = overridden.then(|| Override {
+            at: where_(),
+            source: sink.templates.override_source(template).unwrap_or(""),
+        });
         match parse_object(value, overridden) {
-            Ok(o) => finalize(o, sink),
+            Ok(o) => finalize(o, sink, ov.as_ref()),
             Err(msg) => {
+                let msg = match &ov {
+                    Some(ov) => override_text(&msg, ov, sink.config),
+                    None => msg,
+                };
                 sink.diags
                     .push(Diagnostic::error(None, "", format!("{}: {msg}", where_())))
             }
@@ -155,8 +184,72 @@ fn parse_docs_fully(
     }
 }
 
+/// Where an object from a `--templates` override comes from, for its messages: they name
+/// the template, the document and the kind, never rendered text such as the object's name.
+struct Override<'a> {
+    /// `template NAME (document N)`.
+    at: String,
+    /// The template's source: text found in it was written by the user, not rendered.
+    source: &'a str,
+}
+
+/// A problem of an overridden object, without rendered text: quoted text (`"…"`, `'…'`,
+/// `` `…` ``) is shown only when the template's source has it (a field or enum value the
+/// user wrote) or it is a field name or enum value of ESO's schema, and never when it
+/// overlaps a secret value; a leading `spec.…` path is cut at the first key that is neither.
+fn override_text(problem: &str, ov: &Override<'_>, config: &Config) -> String {
+    let words = crate::config::crd::schema_words();
+    let secrets: Vec<&str> = config
+        .llm_env
+        .values()
+        .map(String::as_str)
+        .chain(config.gcp_service_account_json.as_deref())
+        .filter(|v| !v.is_empty())
+        .collect();
+    let known = |word: &str| {
+        !word.is_empty()
+            && (words.contains(word) || contains_word(ov.source, word))
+            && !secrets.iter().any(|s| s.contains(word) || word.contains(s))
+    };
+    let path_known = |text: &str| {
+        text.split(['.', '[', ']'])
+            .filter(|w| !w.is_empty() && !w.chars().all(|c| c.is_ascii_digit()))
+            .all(&known)
+    };
+    let problem = objects::redact_unless(problem, &['"', '\'', '`'], &path_known);
+    let Some((path, rest)) = problem.split_once(": ") else {
+        return problem;
+    };
+    if !path.starts_with("spec") || path.contains(' ') {
+        return problem;
+    }
+    let mut kept = Vec::new();
+    for segment in path.split('.') {
+        let name = segment.split('[').next().unwrap_or("");
+        if name == "spec" || known(name) {
+            kept.push(segment);
+        } else {
+            kept.push("(key not shown)");
+            break;
+        }
+    }
+    format!("{}: {rest}", kept.join("."))
+}
+
+/// Whether `word` occurs in `text` as a whole word (not inside a longer name).
+fn contains_word(text: &str, word: &str) -> bool {
+    let is_name = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        !before.is_some_and(is_name) && !after.is_some_and(is_name)
+    })
+}
+
 /// Labels and annotations, then the checks; a good object is kept as its final YAML.
-fn finalize(mut o: Object, sink: &mut Sinks<'_>) {
+/// An object from a `--templates` override (`overridden`) is named by its template, document
+/// and kind, and its problems go through [`override_text`].
+fn finalize(mut o: Object, sink: &mut Sinks<'_>, overridden: Option<&Override<'_>>) {
     if let Object::ExternalSecret(e) = &mut o {
         eso::apply_options(e, sink.config);
     }
@@ -166,19 +259,37 @@ fn finalize(mut o: Object, sink: &mut Sinks<'_>) {
         sink.out.push(Manifest::new(o, sink.interner, sink.keep));
         return;
     }
+    let who = match overridden {
+        Some(ov) => format!("{}: {}", ov.at, o.kind()),
+        None => o.display_name(),
+    };
     for problem in problems {
-        sink.diags
-            .error(None, "", format!("{}: {problem}", o.display_name()));
+        let problem = match overridden {
+            Some(ov) => override_text(&problem, ov, sink.config),
+            None => problem,
+        };
+        sink.diags.error(None, "", format!("{who}: {problem}"));
     }
 }
 
 /// Duplicates, then the output order.
-fn finish(mut objects: Vec<Manifest>) -> Result<Manifests, Diagnostics> {
+/// With `--templates` overrides, a duplicate is named by its kind only: its name may be
+/// rendered text.
+fn finish(mut objects: Vec<Manifest>, overridden: bool) -> Result<Manifests, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut seen = std::collections::HashSet::new();
     for o in &objects {
         if !seen.insert((o.kind(), o.namespace(), o.name())) {
-            diags.error(None, "", format!("{} is rendered twice", o.display_name()));
+            // From a --templates override, the name is rendered text: the kind only.
+            let who = if overridden {
+                format!(
+                    "a {} from a --templates override (name not shown)",
+                    o.kind()
+                )
+            } else {
+                o.display_name()
+            };
+            diags.error(None, "", format!("{who} is rendered twice"));
         }
     }
     if diags.has_errors() {

@@ -284,12 +284,17 @@ fn first_difference(a: &serde_json::Value, b: &serde_json::Value, path: String) 
 
 /// Removes quoted text from a parser message: it may be part of a secret.
 pub fn redact(message: &str) -> String {
+    redact_unless(message, &['"', '\''], &|_| false)
+}
+
+/// Removes the text between `quotes` from a message, except where `keep` says it may be
+/// shown.
+pub fn redact_unless(message: &str, quotes: &[char], keep: &dyn Fn(&str) -> bool) -> String {
     let mut out = String::with_capacity(message.len());
     let mut chars = message.chars();
     while let Some(c) = chars.next() {
-        if c == '"' || c == '\'' {
-            out.push(c);
-            out.push('…');
+        if quotes.contains(&c) {
+            let mut inner = String::new();
             let mut escaped = false;
             for d in chars.by_ref() {
                 if escaped {
@@ -299,7 +304,10 @@ pub fn redact(message: &str) -> String {
                 } else if d == c {
                     break;
                 }
+                inner.push(d);
             }
+            out.push(c);
+            out.push_str(if keep(&inner) { &inner } else { "…" });
             out.push(c);
         } else {
             out.push(c);

@@ -128,6 +128,15 @@ pub fn load(sources: &Sources, stdin: &mut dyn Read) -> Result<Loaded, Diagnosti
                     continue;
                 }
             }
+        } else if let Some(shown) = url_shown(file) {
+            diags.error(
+                None,
+                "",
+                format!(
+                    "-f {shown}: URLs are not downloaded (Helm would fetch it); download the file first (curl -fsSLo values.yaml URL), read it, then pass it with -f"
+                ),
+            );
+            continue;
         } else {
             match read_text_file(Path::new(file)) {
                 Ok(t) => (file.clone(), t),
@@ -200,6 +209,24 @@ pub fn load(sources: &Sources, stdin: &mut dyn Read) -> Result<Loaded, Diagnosti
             secret_files,
         })
     }
+}
+
+/// A `-f` argument that is a URL (and no local file of that name), shown without its user
+/// information, query and fragment (they may hold a token).
+fn url_shown(arg: &str) -> Option<String> {
+    let (scheme, rest) = arg.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if !matches!(
+        scheme.as_str(),
+        "http" | "https" | "oci" | "s3" | "gs" | "file"
+    ) || Path::new(arg).exists()
+    {
+        return None;
+    }
+    let rest = rest.split(['?', '#']).next().unwrap_or("");
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = host.rsplit('@').next().unwrap_or(host);
+    Some(format!("{scheme}://{host}/{path}"))
 }
 
 /// The effective values: the user's coalesced with the built-in defaults.

@@ -3,15 +3,43 @@
 
 use super::node::{Node, Value};
 
+/// A key name reduced to its meaning: lower case, without `_`, `-`, `.` or spaces, so that
+/// `OPENAI_API_KEY`, `openai-api-key` and `openaiApiKey` read the same.
+fn normalized(key: &str) -> String {
+    key.chars()
+        .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// Whether a key names a secret value (SPEC 5: `*ApiKey`, `*Base64`, `serviceAccountKey`,
-/// `password`, `token`, `secret`). Values under `extraEnv` are secret too (see
-/// [`holds_secret_values`] and [`redact`]).
+/// `password`, `token`, `secret`), by meaning rather than by substring: case, `_` and `-` are
+/// ignored, and the common names of credentials are covered (`api_key`, `privateKey`,
+/// `passphrase`, `accessKey`, `clientSecret`, `credentials`, `auth`...). A key that merely
+/// mentions secrets (`secretVersionSelectionPolicy`, `secretName`) is not one. Values under
+/// `extraEnv` are secret too (see [`holds_secret_values`] and [`redact`]).
 pub fn is_secret_key_name(key: &str) -> bool {
-    let lower = key.to_lowercase();
+    let n = normalized(key);
+    const ANYWHERE: &[&str] = &[
+        "password",
+        "passwd",
+        "passphrase",
+        "token",
+        "privatekey",
+        "accesskey",
+        "credential",
+        "clientsecret",
+        "connectionstring",
+        "signingkey",
+        "encryptionkey",
+        "bearer",
+    ];
     is_secret_whole(key)
-        || lower.contains("password")
-        || lower.contains("token")
-        || lower.contains("secret")
+        || ANYWHERE.iter().any(|w| n.contains(w))
+        || n.ends_with("secret")
+        // ESO's own `secretKey` names a key of the target Secret; `awsSecretKey` is one.
+        || (n.ends_with("secretkey") && n != "secretkey")
+        || matches!(n.as_str(), "auth" | "authorization")
 }
 
 /// A value that is secret as a whole: any value under `extraEnv`, the service-account key
@@ -28,8 +56,8 @@ pub(crate) fn is_secret_entry(parent: &str, key: &str, value: &Node) -> bool {
 /// Keys whose whole value is secret, whatever its shape; matched without regard to case so
 /// that a misspelt `openaiApikey` is hidden too.
 fn is_secret_whole(key: &str) -> bool {
-    let lower = key.to_lowercase();
-    lower.ends_with("apikey") || lower.ends_with("base64") || lower == "serviceaccountkey"
+    let n = normalized(key);
+    n.ends_with("apikey") || n.ends_with("base64") || n == "serviceaccountkey"
 }
 
 pub(crate) fn is_empty(node: &Node) -> bool {

@@ -47,6 +47,10 @@ impl Default for ListBudget {
     }
 }
 
+/// How messages name a key written after the first `=` of an argument (`a=1,b=2` -> `a,…`):
+/// that text may be part of a value, so it is never printed.
+pub const LATER: &str = ",…";
+
 /// The key part of a `--set` argument, for messages: the text before the first `=`
 /// (escaped or not, so that no part of a value is ever included). A whole-object
 /// `--set-json` argument has no key: `{...}`.
@@ -236,8 +240,13 @@ impl Parser<'_, '_> {
         }
     }
 
-    /// The key of the current assignment as written, up to byte `end`.
+    /// The key of the current assignment as written, up to byte `end`. A later assignment
+    /// of the argument (after `,`) follows the first `=`: that text may be part of a value
+    /// (`--set k=p4ss,w0rd`), so it is never shown; it is named [`LATER`] after the first key.
     fn written(&self, end: usize) -> String {
+        if self.start > 0 {
+            return format!("{}{LATER}", key_part(self.s));
+        }
         self.s[self.start..end].to_string()
     }
 
@@ -394,7 +403,12 @@ impl Parser<'_, '_> {
                 }
                 _ => "is not a number",
             };
-            self.err(format!("`{w}]`: the list index {why}"))
+            let w = if w.ends_with(LATER) {
+                w
+            } else {
+                format!("{w}]")
+            };
+            self.err(format!("`{w}`: the list index {why}"))
         })
     }
 
@@ -1163,7 +1177,11 @@ mod tests {
         let origin = |path: &[&str]| n.get(path).unwrap().origin.clone();
         assert_eq!(origin(&["a"]), flag_origin(SetKind::Set, "a".into()));
         assert_eq!(origin(&["a", "b"]), flag_origin(SetKind::Set, "a.b".into()));
-        assert_eq!(origin(&["x.y"]), flag_origin(SetKind::Set, r"x\.y".into()));
+        // A key after the first `=` may be part of a value: named after the first key.
+        assert_eq!(
+            origin(&["x.y"]),
+            flag_origin(SetKind::Set, "a.b[1].c,…".into())
+        );
         let Value::Seq(items) = &n.get(&["a", "b"]).unwrap().value else {
             panic!()
         };
@@ -1208,8 +1226,11 @@ mod tests {
     fn error_messages_name_the_key() {
         let err = parse(SetKind::Set, "llm.gcp").unwrap_err();
         assert!(err.contains("`llm.gcp`"), "{err}");
-        let err = parse(SetKind::Set, "a[1]=x,a[70000]=y").unwrap_err();
+        let err = parse(SetKind::Set, "a[70000]=y").unwrap_err();
         assert!(err.contains("`a[70000]`") && err.contains("65536"), "{err}");
+        // A key after the first `=` may be part of a value: named after the first key.
+        let err = parse(SetKind::Set, "a[1]=x,a[70000]=y").unwrap_err();
+        assert!(err.contains("`a[1],…`") && err.contains("65536"), "{err}");
         let err = parse(SetKind::File, "llm.gcp.serviceAccountKey=/nope").unwrap_err();
         assert!(
             err.contains("`llm.gcp.serviceAccountKey`") && !err.contains("/nope"),
