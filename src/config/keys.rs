@@ -44,6 +44,25 @@ pub enum Pattern {
 }
 
 impl Pattern {
+    /// Whether a (non-empty) value follows the pattern.
+    pub fn matches(self, value: &str) -> bool {
+        match self {
+            Pattern::DnsLabel => super::names::is_dns_label(value),
+            Pattern::DnsSubdomain => super::names::is_dns_subdomain(value),
+            Pattern::SecretKey => super::names::is_secret_key(value),
+        }
+    }
+
+    /// The error for a value that does not follow the pattern (names are not secret: the
+    /// value is shown).
+    pub fn problem(self, value: &str) -> String {
+        match self {
+            Pattern::DnsLabel => format!("{value:?} is not a valid namespace name (RFC 1123 label: lower-case letters, digits and '-', at most 63)"),
+            Pattern::DnsSubdomain => format!("{value:?} is not a valid name (RFC 1123 subdomain: lower-case letters, digits, '-' and '.', at most 253)"),
+            Pattern::SecretKey => format!("{value:?} is not a valid Secret key (letters, digits, '-', '_', '.'; at most 253)"),
+        }
+    }
+
     /// The pattern as a regular expression, allowing the empty string (= unset).
     pub fn regex(self) -> &'static str {
         match self {
@@ -265,6 +284,30 @@ pub const ROOT: &[Key] = &[
     ),
 ];
 
+/// The declared key at `path` (`["secrets", "external", "storeName"]`; a list of maps is
+/// entered without an index: `["workloadIdentity", "serviceAccounts", "name"]`).
+pub fn at(path: &[&str]) -> Option<&'static Key> {
+    let mut table = ROOT;
+    let mut found = None;
+    for segment in path {
+        let key = table.iter().find(|k| k.name == *segment)?;
+        table = match &key.kind {
+            Kind::Object(sub) | Kind::ObjectList(sub) | Kind::Llm(sub) => sub,
+            _ => &[],
+        };
+        found = Some(key);
+    }
+    found
+}
+
+/// The declared kind at `path`; a path missing from the table is a programming error (every
+/// reader call goes through the unit tests of `config`).
+pub fn kind_at(path: &[&str]) -> &'static Kind {
+    &at(path)
+        .unwrap_or_else(|| panic!("{} is not in the key table", path.join(".")))
+        .kind
+}
+
 /// The names of a table's keys.
 pub fn names(keys: &[Key]) -> Vec<&'static str> {
     keys.iter().map(|k| k.name).collect()
@@ -301,5 +344,20 @@ mod tests {
     #[test]
     fn defaults_and_declared_keys_agree() {
         check(defaults(), ROOT, "");
+    }
+
+    #[test]
+    fn keys_are_found_by_path() {
+        assert!(matches!(
+            kind_at(&["secrets", "external", "storeName"]),
+            Kind::Name(Pattern::DnsSubdomain)
+        ));
+        assert!(matches!(
+            kind_at(&["workloadIdentity", "serviceAccounts", "namespace"]),
+            Kind::Name(Pattern::DnsLabel)
+        ));
+        assert!(matches!(kind_at(&["llm", "gcp", "project"]), Kind::Text));
+        assert!(at(&["secrets", "nope"]).is_none());
+        assert!(at(&["secrets", "provider", "deeper"]).is_none());
     }
 }
