@@ -105,7 +105,6 @@ fn request() -> Request {
         sources: stdin_sources(),
         namespace: recif_secrets::DEFAULT_NAMESPACE.to_string(),
         templates: None,
-        keep: Default::default(),
     }
 }
 

@@ -86,7 +86,6 @@ pub fn generate(err: &mut dyn Write) -> Result<i32, Error> {
         },
         namespace,
         templates: None,
-        keep: Default::default(),
     };
     let out = crate::render(&req, &mut std::io::empty())?;
     crate::commands::print_diagnostics(err, &out.warnings);

@@ -46,8 +46,6 @@ pub struct Request {
     pub sources: values::Sources,
     pub namespace: String,
     pub templates: Option<PathBuf>,
-    /// What to keep beside each object's YAML (the JSON value for `-o json`).
-    pub keep: manifests::Keep,
 }
 
 /// Why a command failed, mapped to the exit codes of SPEC 6 (see [`commands::ExitStatus`]).
@@ -112,7 +110,7 @@ pub fn render_values(req: &Request, user_values: values::Node) -> Result<Output,
     let (Some(config), Some(templates)) = (config, templates) else {
         return Err(Error::Invalid(diags));
     };
-    match manifests::build_keeping(&config, &templates, req.keep) {
+    match manifests::build(&config, &templates) {
         Ok(m) => Ok(Output {
             manifests: m,
             warnings: diags,

@@ -63,7 +63,6 @@ fn request(stdin_doc: bool, mut sets: Vec<SetArg>) -> Request {
         },
         namespace: DEFAULT_NAMESPACE.to_string(),
         templates: None,
-        keep: Default::default(),
     }
 }
 

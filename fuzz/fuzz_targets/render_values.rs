@@ -37,7 +37,6 @@ fuzz_target!(|data: &[u8]| {
         },
         namespace: DEFAULT_NAMESPACE.to_string(),
         templates: None,
-        keep: Default::default(),
     };
     let mut stdin = file;
     let Ok(out) = render(&req, &mut stdin) else {

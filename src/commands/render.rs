@@ -30,9 +30,6 @@ pub(super) fn run(
         sources: args.values.sources(),
         namespace: args.namespace.clone(),
         templates: args.templates.clone(),
-        // `-o json` reads each object back from its YAML as it is written: keeping every
-        // object's JSON value would hold the whole output (3× the YAML) in memory.
-        keep: crate::manifests::Keep::default(),
     };
     let scheme = super::encrypt::scheme(&args.encryption, args.output)?;
     if scheme.is_some() && args.apply {

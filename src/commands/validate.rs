@@ -15,7 +15,6 @@ pub(super) fn run(
         sources: args.values.sources(),
         namespace: args.namespace,
         templates: args.templates.clone(),
-        keep: Default::default(),
     };
     let mut out = warnings::render(&req, stdin);
     if args.strict {

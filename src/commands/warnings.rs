@@ -47,7 +47,6 @@ pub fn render_json(
         sources: values.sources(),
         namespace: namespace.to_string(),
         templates: templates.map(Path::to_path_buf),
-        keep: Default::default(),
     };
     let out = render(&req, stdin)?;
     super::print_diagnostics(err, &out.warnings);

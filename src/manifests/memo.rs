@@ -62,7 +62,6 @@ struct MemoEntry {
     typed_kind: Kind,
     before: Vec<Arc<str>>,
     after: Vec<Arc<str>>,
-    json: Option<Box<serde_json::Value>>,
 }
 
 const NS_LINE: &str = "\n  namespace: ";
@@ -133,7 +132,6 @@ impl MemoEntry {
             typed_kind: m.typed_kind,
             before,
             after,
-            json: m.json.clone(),
         })
     }
 
@@ -147,11 +145,6 @@ impl MemoEntry {
             name: self.name.clone(),
             typed_kind: self.typed_kind,
             pieces,
-            json: self.json.as_ref().map(|j| {
-                let mut j = j.clone();
-                j["metadata"]["namespace"] = serde_json::Value::String(ns.to_string());
-                j
-            }),
         }
     }
 }

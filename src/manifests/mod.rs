@@ -22,21 +22,14 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::render::Templates;
 use memo::Memo;
 pub use objects::{parse_object, redact, Kind, Object};
-pub use serialize::{Interner, Keep, Manifest, Manifests};
+pub use serialize::{Interner, Manifest, Manifests};
 
 /// Renders, parses, checks and orders everything `config` describes. Each object is
 /// labelled, checked and serialized as soon as its document is parsed, so that only one
 /// typed object is alive at a time.
+/// Only the YAML text is kept: `-o json` reads each object back from it as it is written
+/// (keeping every object's JSON would hold the whole output, about 3x the YAML, in memory).
 pub fn build(config: &Config, templates: &Templates) -> Result<Manifests, Diagnostics> {
-    build_keeping(config, templates, Keep::default())
-}
-
-/// [`build`], keeping what `keep` asks for beside each object's YAML.
-pub fn build_keeping(
-    config: &Config,
-    templates: &Templates,
-    keep: Keep,
-) -> Result<Manifests, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut objects = Vec::new();
     let mut interner = Interner::default();
@@ -48,7 +41,6 @@ pub fn build_keeping(
         out: &mut objects,
         interner: &mut interner,
         memo: &mut memo,
-        keep,
     };
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut any_override = false;
@@ -87,7 +79,6 @@ struct Sinks<'a> {
     out: &'a mut Vec<Manifest>,
     interner: &'a mut Interner,
     memo: &'a mut Memo,
-    keep: Keep,
 }
 
 /// Parses the documents of `text` (numbered from `first` in messages) into `sink.out`.
@@ -256,7 +247,7 @@ fn finalize(mut o: Object, sink: &mut Sinks<'_>, overridden: Option<&Override<'_
     checks::label(&mut o, sink.config);
     let problems = checks::check(&o, sink.config);
     if problems.is_empty() {
-        sink.out.push(Manifest::new(o, sink.interner, sink.keep));
+        sink.out.push(Manifest::new(o, sink.interner));
         return;
     }
     let who = match overridden {
@@ -309,11 +300,11 @@ fn finish(mut objects: Vec<Manifest>, overridden: bool) -> Result<Manifests, Dia
 /// tests of this module's parts.
 #[cfg(test)]
 pub(crate) fn test_render_yaml(files: &[&str], sets: &[&str], stdin: &str) -> String {
-    test_render(files, sets, stdin, Keep::default()).to_yaml()
+    test_render(files, sets, stdin).to_yaml()
 }
 
 #[cfg(test)]
-pub(crate) fn test_render(files: &[&str], sets: &[&str], stdin: &str, keep: Keep) -> Manifests {
+pub(crate) fn test_render(files: &[&str], sets: &[&str], stdin: &str) -> Manifests {
     use crate::values::{SetArg, SetKind, Sources};
     let req = crate::Request {
         sources: Sources {
@@ -329,7 +320,6 @@ pub(crate) fn test_render(files: &[&str], sets: &[&str], stdin: &str, keep: Keep
         },
         namespace: crate::DEFAULT_NAMESPACE.to_string(),
         templates: None,
-        keep,
     };
     match crate::render(&req, &mut stdin.as_bytes()) {
         Ok(out) => out.manifests,
@@ -340,40 +330,6 @@ pub(crate) fn test_render(files: &[&str], sets: &[&str], stdin: &str, keep: Keep
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `-o json` from the kept values (stamped ones included) is byte-identical to `-o json`
-    /// read back from the YAML.
-    #[test]
-    fn kept_json_equals_json_read_back() {
-        let teams = serde_json::json!({"namespaces": {"teams": ["a", "on", "y", "b-2"]}});
-        for example in ["examples/inline.yaml", "examples/external-vault.yaml"] {
-            let files = [example, "-"];
-            let sets = ["namespaces.create=true"];
-            let kept = test_render(&files, &sets, &teams.to_string(), Keep { json: true });
-            let read = test_render(&files, &sets, &teams.to_string(), Keep::default());
-            // Kept unless the object holds a long (shared) scalar.
-            fn long(v: &serde_json::Value) -> bool {
-                match v {
-                    serde_json::Value::String(s) => s.len() > crate::yamlfmt::LONG,
-                    serde_json::Value::Array(a) => a.iter().any(long),
-                    serde_json::Value::Object(m) => m.values().any(long),
-                    _ => false,
-                }
-            }
-            for o in &kept.objects {
-                assert_eq!(
-                    o.json.is_some(),
-                    !long(&o.to_json()),
-                    "{}",
-                    o.display_name()
-                );
-            }
-            assert!(kept.objects.iter().any(|o| o.json.is_some()));
-            assert!(read.objects.iter().all(|o| o.json.is_none()));
-            assert_eq!(kept.to_json(), read.to_json(), "{example}");
-            assert_eq!(kept.to_yaml(), read.to_yaml(), "{example}");
-        }
-    }
 
     /// `-o json` is written one object at a time, byte for byte what serde_json prints for
     /// the whole List.
@@ -387,7 +343,7 @@ mod tests {
         let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
         for teams in ["[]", "[\"a\", \"b\"]"] {
             let stdin = format!("{{\"namespaces\": {{\"teams\": {teams}}}}}");
-            let m = test_render(&["-"], &sets, &stdin, Keep { json: true });
+            let m = test_render(&["-"], &sets, &stdin);
             let list = serde_json::json!({
                 "apiVersion": "v1",
                 "items": m.objects.iter().map(Manifest::to_json).collect::<Vec<_>>(),

@@ -21,16 +21,6 @@ pub struct Manifest {
     pub(super) typed_kind: Kind,
     /// The document, without the leading `---`, in pieces.
     pub(super) pieces: Vec<Piece>,
-    /// The object as JSON, kept when the caller asked for it ([`Keep::json`]) so that `-o json`
-    /// does not read the YAML back.
-    pub(super) json: Option<Box<serde_json::Value>>,
-}
-
-/// What [`super::build`] keeps beside each object's YAML text.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Keep {
-    /// The JSON value of each object (for `-o json`): costs its memory, saves reading back.
-    pub json: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,7 +72,7 @@ impl yamlfmt::Sink for Pieces<'_> {
 impl Manifest {
     /// Takes the object so that it is freed before its text is made (a large Secret is then
     /// never held three times: typed, as JSON and as text).
-    pub(super) fn new(o: Object, interner: &mut Interner, keep: Keep) -> Self {
+    pub(super) fn new(o: Object, interner: &mut Interner) -> Self {
         let mut sink = Pieces {
             pieces: Vec::new(),
             current: String::new(),
@@ -101,17 +91,12 @@ impl Manifest {
         if !sink.current.is_empty() {
             pieces.push(Piece::Text(sink.current));
         }
-        // A long scalar is shared between objects in the YAML text, not in a JSON value: an
-        // object holding one is read back from its YAML when written as JSON instead, so that
-        // `-o json` never holds a copy of it per object.
-        let small = pieces.iter().all(|p| matches!(p, Piece::Text(_)));
         Manifest {
             kind,
             namespace,
             name,
             typed_kind,
             pieces,
-            json: (keep.json && small).then(|| Box::new(json)),
         }
     }
 
@@ -126,7 +111,6 @@ impl Manifest {
             name: name.to_string(),
             typed_kind: kind,
             pieces: vec![Piece::Text(text)],
-            json: None,
         }
     }
 
@@ -173,12 +157,9 @@ impl Manifest {
         }
     }
 
-    /// The object as JSON: the kept value, or read back from its YAML (our output is always
-    /// in the subset the fast reader knows; serde_yaml is the fallback).
+    /// The object as JSON, read back from its YAML (our output is always in the subset the
+    /// fast reader knows; serde_yaml is the fallback).
     pub fn to_json(&self) -> serde_json::Value {
-        if let Some(json) = &self.json {
-            return (**json).clone();
-        }
         let yaml = self.yaml();
         fastyaml::parse(&yaml)
             .unwrap_or_else(|| serde_yaml::from_str(&yaml).expect("our own YAML reads back"))
@@ -228,11 +209,7 @@ impl Manifests {
         let mut text = Vec::new();
         for (i, o) in self.objects.iter().enumerate() {
             text.clear();
-            match &o.json {
-                Some(json) => serde_json::to_writer_pretty(&mut text, json),
-                None => serde_json::to_writer_pretty(&mut text, &o.to_json()),
-            }
-            .map_err(std::io::Error::other)?;
+            serde_json::to_writer_pretty(&mut text, &o.to_json()).map_err(std::io::Error::other)?;
             if i > 0 {
                 w.write_all(b",\n")?;
             }
