@@ -37,6 +37,11 @@ impl<'a> Reader<'a> {
 
     pub(super) fn text(&mut self, path: &[&str]) -> Option<Text> {
         let node = self.node(path)?;
+        self.scalar(node, &path.join("."))
+    }
+
+    /// `node` (shown at `shown`) as text: a string, or a number or boolean as Helm prints it.
+    pub(super) fn scalar(&mut self, node: &Node, shown: &str) -> Option<Text> {
         match node.scalar_text() {
             Some(value) => Some(Text {
                 value,
@@ -45,7 +50,7 @@ impl<'a> Reader<'a> {
             None => {
                 self.diags.error(
                     Some(node.origin.clone()),
-                    path.join("."),
+                    shown,
                     format!("expected a string, found a {}", node.type_name()),
                 );
                 None

@@ -126,20 +126,7 @@ pub(super) fn workload_identity(
         }
         let field = |r: &mut Reader<'_>, k: &str| -> Option<Text> {
             let n = map.get(k).filter(|n| !n.is_null())?;
-            match n.scalar_text() {
-                Some(value) => Some(Text {
-                    value,
-                    origin: n.origin.clone(),
-                }),
-                None => {
-                    r.diags.error(
-                        Some(n.origin.clone()),
-                        format!("{path}.{k}"),
-                        format!("expected a string, found a {}", n.type_name()),
-                    );
-                    None
-                }
-            }
+            r.scalar(n, &format!("{path}.{k}"))
         };
         let name = field(r, "name");
         let namespace = field(r, "namespace");

@@ -111,21 +111,7 @@ fn parse_docs_fully(
     if let Some(value) = fastyaml::parse(text) {
         if !value.is_null() {
             let at = format!("template {template} (document {first})");
-            let ov = overridden.then(|| Override {
-                at: at.clone(),
-                source: sink.templates.override_source(template).unwrap_or(""),
-            });
-            match parse_object(value, overridden) {
-                Ok(o) => finalize(o, sink, ov.as_ref()),
-                Err(msg) => {
-                    let msg = match &ov {
-                        Some(ov) => override_text(&msg, ov, sink.config),
-                        None => msg,
-                    };
-                    sink.diags
-                        .push(Diagnostic::error(None, "", format!("{at}: {msg}")))
-                }
-            }
+            object_document(value, at, template, overridden, sink);
         }
         return;
     }
@@ -157,21 +143,7 @@ fn parse_docs_fully(
         if value.is_null() {
             continue;
         }
-        let ov = overridden.then(|| Override {
-            at: where_(),
-            source: sink.templates.override_source(template).unwrap_or(""),
-        });
-        match parse_object(value, overridden) {
-            Ok(o) => finalize(o, sink, ov.as_ref()),
-            Err(msg) => {
-                let msg = match &ov {
-                    Some(ov) => override_text(&msg, ov, sink.config),
-                    None => msg,
-                };
-                sink.diags
-                    .push(Diagnostic::error(None, "", format!("{}: {msg}", where_())))
-            }
-        }
+        object_document(value, where_(), template, overridden, sink);
     }
 }
 
@@ -182,6 +154,32 @@ struct Override<'a> {
     at: String,
     /// The template's source: text found in it was written by the user, not rendered.
     source: &'a str,
+}
+
+/// One rendered document (`at`: its template and number): the object, finalized, or what is
+/// wrong with it.
+fn object_document(
+    value: serde_json::Value,
+    at: String,
+    template: &str,
+    overridden: bool,
+    sink: &mut Sinks<'_>,
+) {
+    let ov = overridden.then(|| Override {
+        at: at.clone(),
+        source: sink.templates.override_source(template).unwrap_or(""),
+    });
+    match parse_object(value, overridden) {
+        Ok(o) => finalize(o, sink, ov.as_ref()),
+        Err(msg) => {
+            let msg = match &ov {
+                Some(ov) => override_text(&msg, ov, sink.config),
+                None => msg,
+            };
+            sink.diags
+                .push(Diagnostic::error(None, "", format!("{at}: {msg}")))
+        }
+    }
 }
 
 /// A problem of an overridden object, without rendered text: quoted text (`"…"`, `'…'`,
