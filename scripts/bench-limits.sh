@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
-bin="$PWD/target/release/recif-secrets"
+bin="${CARGO_TARGET_DIR:-$PWD/target}/release/recif-secrets"  # CARGO_TARGET_DIR is honoured
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
