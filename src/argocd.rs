@@ -72,7 +72,7 @@ pub fn values_files(spec: &str, app_dir: &Path) -> Result<Vec<String>, Diagnosti
 }
 
 /// Renders the values files of `RECIF_VALUES` in the current folder to standard output.
-pub fn generate(err: &mut dyn Write) -> Result<i32, Error> {
+pub fn generate(err: &mut dyn Write) -> Result<(), Error> {
     let spec = std::env::var(VALUES_VAR).unwrap_or_default();
     let namespace = std::env::var(NAMESPACE_VAR)
         .ok()
@@ -90,7 +90,7 @@ pub fn generate(err: &mut dyn Write) -> Result<i32, Error> {
     let out = crate::render(&req, &mut std::io::empty())?;
     crate::commands::print_diagnostics(err, &out.warnings);
     deliver::stream_stdout(|w| out.manifests.write_yaml(w))?;
-    Ok(0)
+    Ok(())
 }
 
 #[cfg(test)]

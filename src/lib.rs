@@ -16,7 +16,6 @@ pub mod config;
 pub mod deliver;
 pub mod diag;
 pub mod diff;
-pub mod distribution;
 pub mod doctor;
 pub mod encrypt;
 pub mod kubectl;

@@ -8,8 +8,10 @@ mod diff;
 mod doctor;
 mod encrypt;
 mod init;
+mod man;
 mod render;
 mod schema;
+mod templates;
 mod validate;
 mod values;
 pub mod warnings;
@@ -38,16 +40,6 @@ pub enum ExitStatus {
 }
 
 impl ExitStatus {
-    /// The status of a plain exit code (0 to 3) returned by the distribution helpers.
-    pub fn from_code(code: i32) -> ExitStatus {
-        match code {
-            0 => ExitStatus::Success,
-            1 => ExitStatus::Invalid,
-            2 => ExitStatus::Usage,
-            _ => ExitStatus::External,
-        }
-    }
-
     pub fn code(self) -> u8 {
         match self {
             ExitStatus::Success => 0,
@@ -80,11 +72,9 @@ pub fn execute(cli: Cli, stdin: &mut dyn Read, err: &mut dyn Write) -> Result<Ex
         Command::Schema => schema::run(),
         Command::Init(args) => init::run(args, err),
         Command::Completions { shell } => completions::run(shell),
-        Command::Man(args) => crate::distribution::man(args, err).map(ExitStatus::from_code),
-        Command::Templates(args) => {
-            crate::distribution::templates(args, err).map(ExitStatus::from_code)
-        }
-        Command::ArgocdGenerate => crate::argocd::generate(err).map(ExitStatus::from_code),
+        Command::Man(args) => man::run(args, err),
+        Command::Templates(args) => templates::run(args, err),
+        Command::ArgocdGenerate => crate::argocd::generate(err).map(|()| ExitStatus::Success),
     }
 }
 
