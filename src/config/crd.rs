@@ -288,16 +288,14 @@ fn walk(schema: &J, node: &Node, path: &str, mode: &Mode, diags: &mut Diagnostic
                 );
                 return None;
             };
-            let n = items.len() as u64;
-            if let Some(min) = schema.get("minItems").and_then(J::as_u64) {
-                if n < min {
-                    err(diags, format!("must have at least {min} items"));
-                }
-            }
-            if let Some(max) = schema.get("maxItems").and_then(J::as_u64) {
-                if n > max {
-                    err(diags, format!("must have at most {max} items"));
-                }
+            for msg in out_of_bounds(
+                schema,
+                ["minItems", "maxItems"],
+                items.len() as i64,
+                |min| format!("must have at least {min} items"),
+                |max| format!("must have at most {max} items"),
+            ) {
+                err(diags, msg);
             }
             let empty = J::Object(Map::new());
             let item_schema = schema.get("items").unwrap_or(&empty);
@@ -338,16 +336,14 @@ fn walk(schema: &J, node: &Node, path: &str, mode: &Mode, diags: &mut Diagnostic
                     return None;
                 }
             }
-            let len = text.chars().count() as u64;
-            if let Some(min) = schema.get("minLength").and_then(J::as_u64) {
-                if len < min {
-                    err(diags, format!("must be at least {min} characters long"));
-                }
-            }
-            if let Some(max) = schema.get("maxLength").and_then(J::as_u64) {
-                if len > max {
-                    err(diags, format!("must be at most {max} characters long"));
-                }
+            for msg in out_of_bounds(
+                schema,
+                ["minLength", "maxLength"],
+                text.chars().count() as i64,
+                |min| format!("must be at least {min} characters long"),
+                |max| format!("must be at most {max} characters long"),
+            ) {
+                err(diags, msg);
             }
             if let Some(p) = schema.get("pattern").and_then(J::as_str) {
                 match pattern_problem(p, &text) {
@@ -378,15 +374,14 @@ fn walk(schema: &J, node: &Node, path: &str, mode: &Mode, diags: &mut Diagnostic
                 if i < lo || i > hi {
                     err(diags, "is out of range for a 32-bit integer".to_string());
                 }
-                if let Some(min) = schema.get("minimum").and_then(J::as_i64) {
-                    if i < min {
-                        err(diags, format!("must be at least {min}"));
-                    }
-                }
-                if let Some(max) = schema.get("maximum").and_then(J::as_i64) {
-                    if i > max {
-                        err(diags, format!("must be at most {max}"));
-                    }
+                for msg in out_of_bounds(
+                    schema,
+                    ["minimum", "maximum"],
+                    i,
+                    |min| format!("must be at least {min}"),
+                    |max| format!("must be at most {max}"),
+                ) {
+                    err(diags, msg);
                 }
                 Some(J::from(i))
             }
@@ -419,6 +414,27 @@ fn walk(schema: &J, node: &Node, path: &str, mode: &Mode, diags: &mut Diagnostic
             None
         }
     }
+}
+
+/// The problems of a measure `n` (a count, a length, a value) against the lower and upper
+/// bound keywords `keys` of `schema` (`minItems`/`maxItems`, `minLength`/`maxLength`,
+/// `minimum`/`maximum`), each phrased from its bound.
+fn out_of_bounds(
+    schema: &J,
+    keys: [&str; 2],
+    n: i64,
+    too_small: impl Fn(i64) -> String,
+    too_large: impl Fn(i64) -> String,
+) -> Vec<String> {
+    let bound = |k: &str| schema.get(k).and_then(J::as_i64);
+    let mut out = Vec::new();
+    if let Some(min) = bound(keys[0]).filter(|min| n < *min) {
+        out.push(too_small(min));
+    }
+    if let Some(max) = bound(keys[1]).filter(|max| n > *max) {
+        out.push(too_large(max));
+    }
+    out
 }
 
 fn walk_object(
@@ -921,6 +937,31 @@ pub fn provider_counts() -> BTreeMap<String, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounds_are_checked_on_both_sides() {
+        let schema = serde_json::json!({"minItems": 1, "maxItems": 2});
+        let said = |n| {
+            out_of_bounds(
+                &schema,
+                ["minItems", "maxItems"],
+                n,
+                |m| format!("at least {m}"),
+                |m| format!("at most {m}"),
+            )
+        };
+        assert_eq!(said(0), ["at least 1"]);
+        assert!(said(1).is_empty() && said(2).is_empty());
+        assert_eq!(said(3), ["at most 2"]);
+        let none = out_of_bounds(
+            &serde_json::json!({}),
+            ["a", "b"],
+            9,
+            |_| String::new(),
+            |_| String::new(),
+        );
+        assert!(none.is_empty());
+    }
     use crate::values::yaml;
     use std::sync::Arc;
 
