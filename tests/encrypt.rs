@@ -165,18 +165,7 @@ fn sops_detects_tampering() {
 }
 
 fn python_crypto() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import yaml, cryptography"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        skip(
-            "python3 with pyyaml and cryptography",
-            "run scripts/fetch-tools.sh",
-        );
-    }
-    ok
+    python_has("yaml, cryptography", "pyyaml and cryptography")
 }
 
 fn sealed_py() -> String {

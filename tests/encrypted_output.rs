@@ -174,16 +174,7 @@ fn sops_on_stdout_every_secret_decrypts_to_exactly_the_plaintext_render() {
 
 /// A controller key pair (key.pem, cert.pem) from the independent implementation.
 fn controller() -> Option<tempfile::TempDir> {
-    let ok = Command::new("python3")
-        .args(["-c", "import yaml, cryptography"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        skip(
-            "python3 with pyyaml and cryptography",
-            "run scripts/fetch-tools.sh",
-        );
+    if !python_has("yaml, cryptography", "pyyaml and cryptography") {
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -496,20 +487,21 @@ fn the_fingerprint_key_defaults_to_the_config_folder_and_never_goes_in_the_outpu
     let home = tempfile::tempdir().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path().join("out").display().to_string();
-    let out = Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
-        .args([
-            "render",
-            "-f",
-            EXAMPLE,
-            "--seal-cert",
-            &cert,
-            "--output-dir",
-            &d,
-        ])
-        .current_dir(root())
-        .env("XDG_CONFIG_HOME", home.path())
-        .output()
-        .unwrap();
+    let with_home = || {
+        run_env(
+            &[
+                "render",
+                "-f",
+                EXAMPLE,
+                "--seal-cert",
+                &cert,
+                "--output-dir",
+                &d,
+            ],
+            &[("XDG_CONFIG_HOME", home.path())],
+        )
+    };
+    let out = with_home();
     assert!(out.status.success(), "{}", stderr(&out));
     let key: PathBuf = home.path().join("recif-secrets/fingerprint.key");
     use std::os::unix::fs::PermissionsExt;
@@ -547,20 +539,7 @@ fn the_fingerprint_key_defaults_to_the_config_folder_and_never_goes_in_the_outpu
     assert!(!Path::new(&inside).exists());
     // A damaged key file is an error that does not quote it.
     std::fs::write(&key, "not-a-key-XYZZY\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
-        .args([
-            "render",
-            "-f",
-            EXAMPLE,
-            "--seal-cert",
-            &cert,
-            "--output-dir",
-            &d,
-        ])
-        .current_dir(root())
-        .env("XDG_CONFIG_HOME", home.path())
-        .output()
-        .unwrap();
+    let out = with_home();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(!stderr(&out).contains("XYZZY"), "{}", stderr(&out));
 }
@@ -687,12 +666,8 @@ fn diff_through_fingerprints(flags: &[String], kind: &str) {
     let empty = tempfile::tempdir().unwrap();
     let mut args = strings(&["diff", "-f", EXAMPLE, "--against", &d]);
     args.extend(no_key.iter().cloned());
-    let out = Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
-        .args(&args)
-        .current_dir(root())
-        .env("XDG_CONFIG_HOME", empty.path())
-        .output()
-        .unwrap();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run_env(&args, &[("XDG_CONFIG_HOME", empty.path())]);
     assert_eq!(out.status.code(), Some(4), "{}", stdout(&out));
     assert!(stdout(&out).contains("not compared"), "{}", stdout(&out));
     assert!(

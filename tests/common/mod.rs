@@ -107,19 +107,33 @@ pub fn python_with_checker() -> Option<PathBuf> {
         );
         return None;
     }
+    python_has("yaml, jsonschema", "pyyaml and jsonschema").then_some(checker)
+}
+
+/// Whether python3 can import `modules` (`"yaml, cryptography"`); if not, [`skip`]s naming
+/// `what` (a failure under `CI=true`).
+pub fn python_has(modules: &str, what: &str) -> bool {
     let ok = Command::new("python3")
-        .args(["-c", "import yaml, jsonschema"])
+        .args(["-c", &format!("import {modules}")])
         .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
+        .is_ok_and(|s| s.success());
     if !ok {
         skip(
-            "python3 with pyyaml and jsonschema",
-            "pip install pyyaml jsonschema, or run scripts/fetch-tools.sh",
+            &format!("python3 with {what}"),
+            "run scripts/fetch-tools.sh",
         );
-        return None;
     }
-    Some(checker)
+    ok
+}
+
+/// Runs the built binary in the repository with `args` and these environment variables set.
+pub fn run_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_recif-secrets"));
+    cmd.args(args).current_dir(root());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    piped(cmd, "")
 }
 
 /// Runs `python3 ARGS` with `stdin` on its standard input.
