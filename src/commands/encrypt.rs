@@ -104,12 +104,24 @@ pub(super) fn existing_fingerprint_key(
     let Some(path) = key_path(flag) else {
         return Ok(None);
     };
+    match read_key(&path)? {
+        // A key named by the flag must be there; the default one may not exist yet.
+        None if flag.is_some() => Err(invalid(format!(
+            "fingerprint key {}: cannot read: it does not exist",
+            path.display()
+        ))),
+        found => Ok(found),
+    }
+}
+
+/// The key in `path`, `None` when there is no such file.
+fn read_key(path: &Path) -> Result<Option<FingerprintKey>, Error> {
     let shown = path.display();
-    match std::fs::read_to_string(&path) {
+    match std::fs::read_to_string(path) {
         Ok(text) => FingerprintKey::parse(&text)
             .map(Some)
             .map_err(|e| invalid(format!("fingerprint key {shown}: {e}"))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && flag.is_none() => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(invalid(format!(
             "fingerprint key {shown}: cannot read: {e}"
         ))),
@@ -141,40 +153,31 @@ pub(super) fn fingerprint_key(
             )));
         }
     }
-    let shown = path.display();
-    match std::fs::read_to_string(&path) {
-        Ok(text) => FingerprintKey::parse(&text)
-            .map(Some)
-            .map_err(|e| invalid(format!("fingerprint key {shown}: {e}"))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(parent)
-                    .map_err(|e| {
-                        Error::External(format!("cannot create {}: {e}", parent.display()))
-                    })?;
-            }
-            let key = FingerprintKey::generate();
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)
-                .map_err(|e| Error::External(format!("cannot create {shown}: {e}")))?;
-            f.write_all(key.to_file_text().as_bytes())
-                .map_err(|e| Error::External(format!("cannot write {shown}: {e}")))?;
-            let _ = writeln!(
-                err,
-                "created the fingerprint key {shown} (mode 0600): keep it, out of Git, to re-render without churn"
-            );
-            Ok(Some(key))
-        }
-        Err(e) => Err(invalid(format!(
-            "fingerprint key {shown}: cannot read: {e}"
-        ))),
+    if let Some(key) = read_key(&path)? {
+        return Ok(Some(key));
     }
+    let shown = path.display();
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(|e| Error::External(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let key = FingerprintKey::generate();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| Error::External(format!("cannot create {shown}: {e}")))?;
+    f.write_all(key.to_file_text().as_bytes())
+        .map_err(|e| Error::External(format!("cannot write {shown}: {e}")))?;
+    let _ = writeln!(
+        err,
+        "created the fingerprint key {shown} (mode 0600): keep it, out of Git, to re-render without churn"
+    );
+    Ok(Some(key))
 }
 
 /// Every Secret encrypted; in `--output-dir` (with a key), an existing file whose
