@@ -424,8 +424,13 @@ pub struct ExternalContext<'a> {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalKeys<'a> {
+    /// As written: may hold the `$(namespace)` placeholder.
     pub agent_env: &'a str,
+    /// Team namespace -> `agent_env` expanded for it.
+    pub agent_env_by_namespace: BTreeMap<&'a str, String>,
     pub gcp_service_account: Option<&'a str>,
+    /// Namespace (teams and the platform one) -> `gcp_service_account` expanded for it.
+    pub gcp_service_account_by_namespace: BTreeMap<&'a str, String>,
     pub gcp_service_account_property: Option<&'a str>,
     pub gcp_service_account_decoding_strategy: Option<&'a str>,
     pub gcp_service_account_version: Option<&'a str>,
@@ -485,6 +490,22 @@ pub fn context(config: &Config) -> Context<'_> {
         Some(_) => vec![None],
         None => vec![],
     };
+    // A remote key per namespace: `$(namespace)` expanded (checked in config).
+    let by_namespace = |raw: Option<&str>, platform: bool| -> BTreeMap<&str, String> {
+        let Some(raw) = raw else {
+            return BTreeMap::new();
+        };
+        config
+            .team_namespaces
+            .iter()
+            .map(String::as_str)
+            .chain(platform.then_some(config.platform_namespace.as_str()))
+            .map(|ns| {
+                let key = crate::config::remote_key::expand(raw, ns).unwrap_or_default();
+                (ns, key)
+            })
+            .collect()
+    };
     Context {
         platform_namespace: &config.platform_namespace,
         team_namespaces: &config.team_namespaces,
@@ -503,7 +524,9 @@ pub fn context(config: &Config) -> Context<'_> {
             api_version: &e.api_version,
             keys: ExternalKeys {
                 agent_env: &e.agent_env_key,
+                agent_env_by_namespace: by_namespace(Some(&e.agent_env_key), false),
                 gcp_service_account: e.gcp_key.as_deref(),
+                gcp_service_account_by_namespace: by_namespace(e.gcp_key.as_deref(), true),
                 gcp_service_account_property: e.gcp_property.as_deref(),
                 gcp_service_account_decoding_strategy: e.gcp_decoding_strategy.as_deref(),
                 gcp_service_account_version: e.gcp_version.as_deref(),
