@@ -143,8 +143,38 @@ fn each_refusal_is_located_and_writes_nothing() {
         ),
         (
             "    overrides:\n      gcp-adc:\n        metadata: {name: x}\n",
-            "<stdin>:10:19: secrets.external.overrides.gcp-adc.metadata",
-            "only `spec` can be overridden",
+            "<stdin>:10:26: secrets.external.overrides.gcp-adc.metadata.name",
+            "cannot be overridden; only labels and annotations",
+        ),
+        (
+            "    overrides:\n      gcp-adc:\n        status: {}\n",
+            "<stdin>:10:17: secrets.external.overrides.gcp-adc.status",
+            "unknown field; an override has `metadata` (labels, annotations) and `spec`",
+        ),
+        (
+            "    overrides:\n      team-default/agent-env:\n        metadata:\n          labels: {app.kubernetes.io/managed-by: me}\n",
+            "<stdin>:11:50: secrets.external.overrides.team-default/agent-env.metadata.labels.app.kubernetes.io/managed-by",
+            "is set by recif-secrets on every object and cannot be overridden",
+        ),
+        (
+            "    overrides:\n      Team_A/agent-env:\n        spec: {}\n",
+            "<stdin>:10:9: secrets.external.overrides.Team_A/agent-env",
+            "is not a valid namespace name",
+        ),
+        (
+            "    overrides:\n      team-default/agent-envs:\n        spec: {}\n",
+            "<stdin>:10:9: secrets.external.overrides.team-default/agent-envs",
+            "did you mean `agent-env`?",
+        ),
+        (
+            "    overrides:\n      agent-env:\n        spec:\n          target:\n            manifest: {apiVersion: v1, kind: ConfigMap}\n",
+            "<stdin>:12:23: secrets.external.overrides.agent-env.spec.target.manifest",
+            "cannot be set: ESO would write that kind instead of the Secret the platform mounts",
+        ),
+        (
+            "    externalSecretSpec:\n      target:\n        manifest: {apiVersion: apps/v1, kind: Deployment}\n",
+            "<stdin>:10:19: secrets.external.externalSecretSpec.target.manifest",
+            "cannot be set: ESO would write that kind instead of the Secret the platform mounts",
         ),
         (
             "    externalSecretSpec:\n      refreshPolicy: Sometimes\n",

@@ -415,6 +415,7 @@ mod tests {
                 keys::Kind::NameList(p) => ("[Not_A_Name]".to_string(), p.problem("Not_A_Name")),
                 keys::Kind::Bool => ("maybe".to_string(), "expected true or false".to_string()),
                 keys::Kind::TextMap => ("[a]".to_string(), "expected a map".to_string()),
+                keys::Kind::RemoteKey => ("'a$b'".to_string(), "write `$$`".to_string()),
                 _ => continue,
             };
             let values = values_with(path, &value);

@@ -188,7 +188,7 @@ fn delete_needs_owner(spec: &Map<String, J>, out: &mut Vec<Refusal>) {
             rule: "delete-needs-owner",
             at: policies_at(),
             message: format!(
-                "target.deletionPolicy Delete with creationPolicy {cp} is refused by ESO's admission webhook (deletionPolicy=Delete must not be used when the controller doesn't own the secret. Please set creationPolicy=Owner): ESO would delete a Secret it does not own; set creationPolicy: Owner, or deletionPolicy: Retain"
+                "target.deletionPolicy Delete with creationPolicy {cp} is refused by the ESO admission webhook (deletionPolicy=Delete must not be used when the controller does not own the secret. Please set creationPolicy=Owner): ESO would delete a Secret it does not own; set creationPolicy: Owner, or deletionPolicy: Retain"
             ),
         });
     }
@@ -199,7 +199,7 @@ fn merge_needs_a_secret(spec: &Map<String, J>, out: &mut Vec<Refusal>) {
         out.push(Refusal {
             rule: "merge-needs-a-secret",
             at: policies_at(),
-            message: "target.deletionPolicy Merge with creationPolicy None is refused by ESO's admission webhook (deletionPolicy=Merge must not be used with creationPolicy=None. There is no Secret to merge with): with None, ESO never writes the Secret; set creationPolicy: Merge or Owner, or deletionPolicy: Retain".into(),
+            message: "target.deletionPolicy Merge with creationPolicy None is refused by the ESO admission webhook (deletionPolicy=Merge must not be used with creationPolicy=None. There is no Secret to merge with): with None, ESO never writes the Secret; set creationPolicy: Merge or Owner, or deletionPolicy: Retain".into(),
         });
     }
 }
@@ -216,7 +216,7 @@ fn data_or_data_from(spec: &Map<String, J>, out: &mut Vec<Refusal>) {
         out.push(Refusal {
             rule: "data-or-dataFrom",
             at: vec![path(&["dataFrom"]), path(&["data"])],
-            message: "neither data nor dataFrom has an entry, which ESO's admission webhook refuses (either data or dataFrom should be specified): the Secret would have no source; keep at least one entry".into(),
+            message: "neither data nor dataFrom has an entry, which the ESO admission webhook refuses (either data or dataFrom should be specified): the Secret would have no source; keep at least one entry".into(),
         });
     }
 }
@@ -247,7 +247,7 @@ fn privileged_template(spec: &Map<String, J>, out: &mut Vec<Refusal>) {
         if annotated {
             let mut at = path(&["target", "template", "metadata", "annotations"]);
             at.push(key(SA_NAME));
-            refuse(vec![at, type_at], format!("target.template.type {SA_TOKEN} with the annotation {SA_NAME} is refused by ESO's admission webhook (template.type with that annotation is not allowed): the API server would fill such a Secret with a long-lived token of that ServiceAccount, beyond the RBAC of whoever writes the ExternalSecret"));
+            refuse(vec![at, type_at], format!("target.template.type {SA_TOKEN} with the annotation {SA_NAME} is refused by the ESO admission webhook (template.type with that annotation is not allowed): the API server would fill such a Secret with a long-lived token of that ServiceAccount, beyond the RBAC of whoever writes the ExternalSecret"));
             return;
         }
         for (i, tf) in list(tpl, "templateFrom").iter().enumerate() {
@@ -260,12 +260,12 @@ fn privileged_template(spec: &Map<String, J>, out: &mut Vec<Refusal>) {
                     Seg::Index(i),
                     key("target"),
                 ];
-                refuse(vec![at, type_at], format!("target.template.type {SA_TOKEN} with a templateFrom of target Annotations is refused by ESO's admission webhook (template.type with templateFrom target=Annotations is not allowed): the annotations could name a ServiceAccount, and the API server would fill the Secret with its long-lived token"));
+                refuse(vec![at, type_at], format!("target.template.type {SA_TOKEN} with a templateFrom of target Annotations is refused by the ESO admission webhook (template.type with templateFrom target=Annotations is not allowed): the annotations could name a ServiceAccount, and the API server would fill the Secret with its long-lived token"));
                 return;
             }
         }
     } else if ty == BOOTSTRAP {
-        refuse(vec![type_at], format!("target.template.type {BOOTSTRAP} is refused by ESO's admission webhook (template.type={BOOTSTRAP} is not allowed): a bootstrap token lets a machine join the cluster as a node"));
+        refuse(vec![type_at], format!("target.template.type {BOOTSTRAP} is refused by the ESO admission webhook (template.type={BOOTSTRAP} is not allowed): a bootstrap token lets a machine join the cluster as a node"));
     }
 }
 
@@ -303,7 +303,7 @@ fn template_from_target(spec: &Map<String, J>, out: &mut Vec<Refusal>) {
                     Seg::Index(i),
                     key("target"),
                 ]],
-                message: format!("target.template.templateFrom[{i}].target {t:?} is refused by ESO's admission webhook when the ExternalSecret writes a Secret (templateFrom target is not allowed when targeting a Secret, must be one of Data, Annotations or Labels): any other target is a path into the Secret itself, such as type or metadata.ownerReferences"),
+                message: format!("target.template.templateFrom[{i}].target {t:?} is refused by the ESO admission webhook when the ExternalSecret writes a Secret (templateFrom target is not allowed when targeting a Secret, must be one of Data, Annotations or Labels): any other target is a path into the Secret itself, such as type or metadata.ownerReferences"),
             });
         }
     }
@@ -351,7 +351,7 @@ fn one_source_per_data_from(spec: &Map<String, J>, out: &mut Vec<Refusal>) {
             out.push(Refusal {
                 rule: "one-source-per-dataFrom",
                 at,
-                message: format!("dataFrom[{i}] sets {}, which ESO's admission webhook refuses (extract, find, or generatorRef cannot be set at the same time): each dataFrom entry reads one source; make one entry per source", set.join(" and ")),
+                message: format!("dataFrom[{i}] sets {}, which the ESO admission webhook refuses (extract, find, or generatorRef cannot be set at the same time): each dataFrom entry reads one source; make one entry per source", set.join(" and ")),
             });
         }
     }
@@ -371,7 +371,7 @@ fn data_from_needs_a_source(spec: &Map<String, J>, out: &mut Vec<Refusal>) {
             out.push(Refusal {
                 rule: "dataFrom-needs-a-source",
                 at: vec![entry_at(i)],
-                message: format!("dataFrom[{i}] has none of extract, find and sourceRef{only}, which ESO's admission webhook refuses (either extract, find, or sourceRef must be set to dataFrom): rewrite only renames what a source read; add the extract or find it applies to"),
+                message: format!("dataFrom[{i}] has none of extract, find and sourceRef{only}, which the ESO admission webhook refuses (either extract, find, or sourceRef must be set to dataFrom): rewrite only renames what a source read; add the extract or find it applies to"),
             });
         }
     }
@@ -388,7 +388,7 @@ fn source_ref_needs_a_ref(spec: &Map<String, J>, out: &mut Vec<Refusal>) {
             out.push(Refusal {
                 rule: "sourceRef-needs-a-ref",
                 at: vec![at],
-                message: format!("dataFrom[{i}].sourceRef has neither generatorRef nor storeRef, which ESO's admission webhook refuses (generatorRef or storeRef must be set when using sourceRef in dataFrom)"),
+                message: format!("dataFrom[{i}].sourceRef has neither generatorRef nor storeRef, which the ESO admission webhook refuses (generatorRef or storeRef must be set when using sourceRef in dataFrom)"),
             });
         }
     }
@@ -405,7 +405,7 @@ fn duplicate_secret_key(spec: &Map<String, J>, out: &mut Vec<Refusal>) {
             out.push(Refusal {
                 rule: "duplicate-secretKey",
                 at: vec![vec![key("data"), Seg::Index(i), key("secretKey")]],
-                message: format!("data[{i}].secretKey {k:?} is also data[{first}]'s, which ESO's admission webhook refuses with deletionPolicy Retain (duplicate secretKey found): the later entry would overwrite the earlier one in the Secret; give each entry its own secretKey"),
+                message: format!("data[{i}].secretKey {k:?} is also the secretKey of data[{first}], which the ESO admission webhook refuses with deletionPolicy Retain (duplicate secretKey found): the later entry would overwrite the earlier one in the Secret; give each entry its own secretKey"),
             });
         } else {
             seen.push((k, i));
