@@ -377,7 +377,11 @@ fn overrides_per_namespace_with_metadata_and_per_namespace_keys() {
         );
         let out = render(&values);
         assert!(out.status.success(), "{api}: {}", stderr(&out));
-        assert!(stderr(&out).is_empty() || stderr(&out).contains("served: false"), "{api}: {}", stderr(&out));
+        assert!(
+            stderr(&out).is_empty() || stderr(&out).contains("served: false"),
+            "{api}: {}",
+            stderr(&out)
+        );
         let s = stdout(&out);
         for team in teams.iter().map(String::as_str).chain(["team-default"]) {
             let a = object(&s, team, "agent-env");
@@ -388,9 +392,17 @@ fn overrides_per_namespace_with_metadata_and_per_namespace_keys() {
                 "{api} {team}"
             );
             let g = object(&s, team, "gcp-adc");
-            assert_eq!(g["spec"]["data"][0]["remoteRef"]["key"], format!("gcp/{team}/sa$1"));
-            assert!(g["metadata"].get("annotations").is_some_and(|m| m["owner"].is_null()));
-            assert_eq!(g["metadata"]["labels"]["tier"], "base", "gcp-adc: common only");
+            assert_eq!(
+                g["spec"]["data"][0]["remoteRef"]["key"],
+                format!("gcp/{team}/sa$1")
+            );
+            assert!(g["metadata"]
+                .get("annotations")
+                .is_some_and(|m| m["owner"].is_null()));
+            assert_eq!(
+                g["metadata"]["labels"]["tier"], "base",
+                "gcp-adc: common only"
+            );
             if team == "team-7" {
                 assert_eq!(a["spec"]["refreshInterval"], "5m");
                 assert_eq!(a["spec"]["target"]["deletionPolicy"], "Delete");
@@ -401,7 +413,10 @@ fn overrides_per_namespace_with_metadata_and_per_namespace_keys() {
                 );
             } else {
                 assert_eq!(a["spec"]["refreshInterval"], "2h", "{api} {team}");
-                assert!(a["spec"]["target"].get("deletionPolicy").is_none(), "{team}");
+                assert!(
+                    a["spec"]["target"].get("deletionPolicy").is_none(),
+                    "{team}"
+                );
                 assert_eq!(a["metadata"]["labels"]["tier"], "llm");
                 assert_eq!(
                     a["metadata"]["annotations"],
@@ -417,7 +432,13 @@ fn overrides_per_namespace_with_metadata_and_per_namespace_keys() {
         // One key for every team: the objects are identical but for the namespace, except
         // where an override names the namespace.
         let out = run(
-            &["render", "-f", "-", "--set", "secrets.external.keys.agentEnv=recif/agent-env"],
+            &[
+                "render",
+                "-f",
+                "-",
+                "--set",
+                "secrets.external.keys.agentEnv=recif/agent-env",
+            ],
             &values,
         );
         assert!(out.status.success(), "{api}: {}", stderr(&out));
@@ -426,10 +447,16 @@ fn overrides_per_namespace_with_metadata_and_per_namespace_keys() {
             let a = object(&shared, team, "agent-env");
             let want = if team == "team-7" { "5m" } else { "2h" };
             assert_eq!(a["spec"]["refreshInterval"], want, "{api} {team}");
-            assert_eq!(a["spec"]["dataFrom"][0]["extract"]["key"], "recif/agent-env");
+            assert_eq!(
+                a["spec"]["dataFrom"][0]["extract"]["key"],
+                "recif/agent-env"
+            );
         }
         let p = object(&s, "recif-system", "recif-platform-gcp-sa");
-        assert_eq!(p["spec"]["data"][0]["remoteRef"]["key"], "gcp/recif-system/sa$1");
+        assert_eq!(
+            p["spec"]["data"][0]["remoteRef"]["key"],
+            "gcp/recif-system/sa$1"
+        );
         assert_eq!(p["metadata"]["labels"]["platform"], "yes");
         if let Some(r) = check_manifests(&s) {
             r.unwrap_or_else(|e| panic!("{api}: check-manifests.py: {e}"));
@@ -450,7 +477,8 @@ fn an_override_for_a_namespace_not_rendered_warns() {
         "{err}"
     );
     assert!(
-        err.contains("recif-platform-gcp-sa is not rendered in team-default") && err.contains("recif-system, the platform namespace (-n)"),
+        err.contains("recif-platform-gcp-sa is not rendered in team-default")
+            && err.contains("recif-system, the platform namespace (-n)"),
         "{err}"
     );
     let out = run(&["render", "--strict", "-f", "-"], &values);
@@ -469,7 +497,11 @@ fn remote_key_placeholders_are_checked() {
         ("agentEnv", "price$5", 6),
     ] {
         let values = BASE.replace(
-            if key == "agentEnv" { "agentEnv: recif/agent-env" } else { "gcpServiceAccount: recif/gcp-sa" },
+            if key == "agentEnv" {
+                "agentEnv: recif/agent-env"
+            } else {
+                "gcpServiceAccount: recif/gcp-sa"
+            },
             &format!("{key}: {value}"),
         );
         let out = run(&["validate", "-f", "-"], &values);
@@ -493,7 +525,10 @@ fn remote_key_placeholders_are_checked() {
     )
     .unwrap();
     let dir = tmp.path().to_str().unwrap();
-    let per_team = BASE.replace("agentEnv: recif/agent-env", "agentEnv: teams/$(namespace)/agent-env");
+    let per_team = BASE.replace(
+        "agentEnv: recif/agent-env",
+        "agentEnv: teams/$(namespace)/agent-env",
+    );
     let out = run(&["render", "-f", "-", "--templates", dir], &per_team);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
