@@ -515,15 +515,11 @@ fn remote_key_placeholders_are_checked() {
         );
         assert!(!err.contains("is required"), "{err}");
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let builtin = std::fs::read_to_string(root().join("templates/externalsecrets.yaml")).unwrap();
-    let from = "external.keys.agentEnvByNamespace[ns]";
-    assert!(builtin.contains(from));
-    std::fs::write(
-        tmp.path().join("externalsecrets.yaml"),
-        builtin.replace(from, "external.keys.agentEnv"),
-    )
-    .unwrap();
+    let tmp = template_changed(
+        "externalsecrets.yaml",
+        "external.keys.agentEnvByNamespace[ns]",
+        "external.keys.agentEnv",
+    );
     let dir = tmp.path().to_str().unwrap();
     let per_team = BASE.replace(
         "agentEnv: recif/agent-env",

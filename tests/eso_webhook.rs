@@ -353,18 +353,11 @@ fn a_duplicate_secret_key_in_esos_own_example_is_refused() {
 /// object, and nothing is written.
 #[test]
 fn a_template_override_is_held_to_the_webhook_too() {
-    let tmp = tempfile::tempdir().unwrap();
-    let builtin = std::fs::read_to_string(root().join("templates/externalsecrets.yaml")).unwrap();
-    let from = "    creationPolicy: Owner";
-    assert!(builtin.contains(from));
-    std::fs::write(
-        tmp.path().join("externalsecrets.yaml"),
-        builtin.replace(
-            from,
-            "    creationPolicy: Merge\n    deletionPolicy: Delete",
-        ),
-    )
-    .unwrap();
+    let tmp = template_changed(
+        "externalsecrets.yaml",
+        "    creationPolicy: Owner",
+        "    creationPolicy: Merge\n    deletionPolicy: Delete",
+    );
     let out = run(
         &[
             "render",
