@@ -162,6 +162,11 @@ fn each_refusal_is_located_and_writes_nothing() {
             "is not a valid namespace name",
         ),
         (
+            "    overrides:\n      \"agent\\e[31m-env\": {spec: {}}\n",
+            "<stdin>:9:32: secrets.external.overrides.\"agent\\u{1b}[31m-env\"",
+            "is not an ExternalSecret recif-secrets renders",
+        ),
+        (
             "    overrides:\n      team-default/agent-envs:\n        spec: {}\n",
             "<stdin>:10:9: secrets.external.overrides.team-default/agent-envs",
             "did you mean `agent-env`?",

@@ -84,7 +84,13 @@ pub(super) fn options(
             if node.is_null() {
                 continue;
             }
-            let path = format!("secrets.external.overrides.{key}");
+            // The key is the user's text: escaped when it holds a control character.
+            let shown_key = if key.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                format!("{key:?}")
+            } else {
+                key.clone()
+            };
+            let path = format!("secrets.external.overrides.{shown_key}");
             let (namespace, name) = match key.split_once('/') {
                 Some((ns, n)) => (Some(ns), n),
                 None => (None, key.as_str()),
