@@ -319,6 +319,12 @@ fn base_environment() -> Environment<'static> {
     env.add_filter("b64encode", |s: String| {
         base64::engine::general_purpose::STANDARD.encode(s.as_bytes())
     });
+    // `{{ external.keys.agentEnv | forNamespace(ns) }}`: the remote key for that namespace
+    // (`$(namespace)` expanded, `$$` a `$`).
+    env.add_filter("forNamespace", |raw: String, ns: String| {
+        crate::config::remote_key::expand(&raw, &ns)
+            .map_err(|why| JError::new(ErrorKind::InvalidOperation, why))
+    });
     env
 }
 
@@ -424,13 +430,10 @@ pub struct ExternalContext<'a> {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalKeys<'a> {
-    /// As written: may hold the `$(namespace)` placeholder.
+    /// As written: may hold the `$(namespace)` placeholder, which the `forNamespace(ns)`
+    /// filter expands.
     pub agent_env: &'a str,
-    /// Team namespace -> `agent_env` expanded for it.
-    pub agent_env_by_namespace: BTreeMap<&'a str, String>,
     pub gcp_service_account: Option<&'a str>,
-    /// Namespace (teams and the platform one) -> `gcp_service_account` expanded for it.
-    pub gcp_service_account_by_namespace: BTreeMap<&'a str, String>,
     pub gcp_service_account_property: Option<&'a str>,
     pub gcp_service_account_decoding_strategy: Option<&'a str>,
     pub gcp_service_account_version: Option<&'a str>,
@@ -490,22 +493,6 @@ pub fn context(config: &Config) -> Context<'_> {
         Some(_) => vec![None],
         None => vec![],
     };
-    // A remote key per namespace: `$(namespace)` expanded (checked in config).
-    let by_namespace = |raw: Option<&str>, platform: bool| -> BTreeMap<&str, String> {
-        let Some(raw) = raw else {
-            return BTreeMap::new();
-        };
-        config
-            .team_namespaces
-            .iter()
-            .map(String::as_str)
-            .chain(platform.then_some(config.platform_namespace.as_str()))
-            .map(|ns| {
-                let key = crate::config::remote_key::expand(raw, ns).unwrap_or_default();
-                (ns, key)
-            })
-            .collect()
-    };
     Context {
         platform_namespace: &config.platform_namespace,
         team_namespaces: &config.team_namespaces,
@@ -524,9 +511,7 @@ pub fn context(config: &Config) -> Context<'_> {
             api_version: &e.api_version,
             keys: ExternalKeys {
                 agent_env: &e.agent_env_key,
-                agent_env_by_namespace: by_namespace(Some(&e.agent_env_key), false),
                 gcp_service_account: e.gcp_key.as_deref(),
-                gcp_service_account_by_namespace: by_namespace(e.gcp_key.as_deref(), true),
                 gcp_service_account_property: e.gcp_property.as_deref(),
                 gcp_service_account_decoding_strategy: e.gcp_decoding_strategy.as_deref(),
                 gcp_service_account_version: e.gcp_version.as_deref(),

@@ -522,7 +522,7 @@ fn remote_key_placeholders_are_checked() {
     }
     let tmp = template_changed(
         "externalsecrets.yaml",
-        "external.keys.agentEnvByNamespace[ns]",
+        "external.keys.agentEnv | forNamespace(ns)",
         "external.keys.agentEnv",
     );
     let dir = tmp.path().to_str().unwrap();

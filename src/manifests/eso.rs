@@ -194,7 +194,7 @@ pub fn policy(e: &ExternalSecret, config: &Config) -> Vec<String> {
         e.spec.values().for_each(|v| strings(v, &mut all));
         for (key, value) in raw {
             if all.contains(&value) {
-                problems.push(format!("spec: holds keys.{key} as written, with its $(namespace) placeholder; a template prints external.keys.{key}ByNamespace[namespace], the key expanded for the namespace"));
+                problems.push(format!("spec: holds keys.{key} as written, with its $(namespace) placeholder; a template prints it through the filter: external.keys.{key} | forNamespace(namespace)"));
             }
         }
     }
