@@ -7,21 +7,12 @@
 //! (stdout, folder). [`cli`], [`commands`] and [`kubectl`] are the command line on top: the
 //! pipeline itself starts no process and writes nothing.
 
-pub mod argocd;
-pub mod builtin_templates;
-pub mod cli;
-pub mod commands;
-pub mod completions;
 pub mod config;
-pub mod deliver;
 pub mod diag;
 pub mod diff;
 pub mod doctor;
 pub mod encrypt;
-pub mod kubectl;
-pub mod live;
 pub mod manifests;
-pub mod manpages;
 pub mod reference;
 pub mod render;
 pub mod schema;
@@ -47,7 +38,7 @@ pub struct Request {
     pub templates: Option<PathBuf>,
 }
 
-/// Why a command failed, mapped to the exit codes of SPEC 6 (see [`commands::ExitStatus`]).
+/// Why a command failed, mapped to the exit codes of SPEC 6 by the binary (`ExitStatus`).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Invalid values, templates or rendered objects: exit 1.
@@ -59,20 +50,6 @@ pub enum Error {
     /// A failure outside (kubectl, the output folder): exit 3.
     #[error("{0}")]
     External(String),
-}
-
-impl Error {
-    pub fn exit_status(&self) -> commands::ExitStatus {
-        match self {
-            Error::Invalid(_) => commands::ExitStatus::Invalid,
-            Error::Usage(_) => commands::ExitStatus::Usage,
-            Error::External(_) => commands::ExitStatus::External,
-        }
-    }
-
-    pub fn exit_code(&self) -> i32 {
-        self.exit_status().code().into()
-    }
 }
 
 /// The result of the pipeline: the objects, and the warnings found on the way.
