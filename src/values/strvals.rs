@@ -47,9 +47,7 @@ impl Default for ListBudget {
     }
 }
 
-/// How messages name a key written after the first `=` of an argument (`a=1,b=2` -> `a,…`):
-/// that text may be part of a value, so it is never printed.
-pub const LATER: &str = ",…";
+pub use crate::diag::LATER;
 
 /// The key part of a `--set` argument, for messages: the text before the first `=`
 /// (escaped or not, so that no part of a value is ever included). A whole-object

@@ -19,4 +19,5 @@ mod helm_conformance;
 mod properties;
 mod schema;
 mod standin;
+mod structure;
 mod trust;
