@@ -1,11 +1,22 @@
 //! recif-secrets: render the Kubernetes credentials objects of the Récif agent platform from
 //! Helm-style values.
 //!
-//! The pipeline, one module per step:
-//! [`values`] (load, merge, `--set`) -> [`config`] (typed view + checks) -> [`render`]
-//! (templates) -> [`manifests`] (typed objects, checks, serialization) -> [`deliver`]
-//! (stdout, folder). [`cli`], [`commands`] and [`kubectl`] are the command line on top: the
-//! pipeline itself starts no process and writes nothing.
+//! The library is the pure pipeline, one module per step:
+//! [`values`] (load, merge, `--set`) -> [`config`] (typed view + checks, the template
+//! context) -> [`manifests`] (drives [`render`]'s templates, then typed objects, checks,
+//! serialization) -> [`encrypt`] (SOPS, Sealed Secrets). [`diff`] and [`doctor`] judge objects
+//! read from a cluster. The command line, the commands, the kubectl runner and the delivery
+//! to standard output or a folder are the binary's (`src/cli/`): the library starts no
+//! process, writes no file, prints nothing and reads no environment (CONTRIBUTING.md).
+
+// The library starts no process, writes no file, prints nothing and reads no environment
+// (clippy.toml lists what that means); the binary in src/cli/ does all of that.
+#![deny(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::disallowed_types,
+    clippy::disallowed_methods
+)]
 
 pub mod config;
 pub mod diag;

@@ -200,7 +200,7 @@ pub struct EncryptionArgs {
     pub seal_cert: Option<PathBuf>,
     /// The Sealed Secrets scope
     #[arg(long, value_enum, requires = "seal_cert")]
-    pub seal_scope: Option<crate::encrypt::sealed::Scope>,
+    pub seal_scope: Option<SealScope>,
     /// The no-churn fingerprint key (default ~/.config/recif-secrets/fingerprint.key)
     #[arg(long, value_name = "FILE")]
     pub fingerprint_key: Option<PathBuf>,
@@ -339,4 +339,28 @@ pub fn value_texts(args: &[std::ffi::OsString]) -> Vec<String> {
         }
     }
     out
+}
+
+/// `--seal-scope`: the command-line face of [`recif_secrets::encrypt::sealed::Scope`] (the
+/// library does not depend on clap).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum SealScope {
+    /// Only under its own namespace and name (the default).
+    #[default]
+    Strict,
+    /// Under any name in its namespace.
+    NamespaceWide,
+    /// Anywhere in the cluster.
+    ClusterWide,
+}
+
+impl From<SealScope> for recif_secrets::encrypt::sealed::Scope {
+    fn from(s: SealScope) -> Self {
+        use recif_secrets::encrypt::sealed::Scope;
+        match s {
+            SealScope::Strict => Scope::Strict,
+            SealScope::NamespaceWide => Scope::NamespaceWide,
+            SealScope::ClusterWide => Scope::ClusterWide,
+        }
+    }
 }

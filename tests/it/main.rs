@@ -1,5 +1,7 @@
 //! The integration tests: one test binary, one module per area (`cargo test --test it MODULE::`).
 
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // clippy.toml binds the library only
+
 mod bounds;
 mod cli;
 mod common;

@@ -55,7 +55,7 @@ pub(super) fn scheme(args: &EncryptionArgs, format: Format) -> Result<Option<Sch
         let sealer = Sealer::from_pem(
             &name,
             &pem,
-            args.seal_scope.unwrap_or_default(),
+            args.seal_scope.unwrap_or_default().into(),
             SystemTime::now(),
         )
         .map_err(|e| invalid(e.0))?;
