@@ -16,7 +16,7 @@ use super::names;
 use crate::diag::Diagnostics;
 use crate::values::{Node, Value};
 
-const SCHEMAS_JSON: &str = include_str!("../manifests/store-schemas.json");
+const SCHEMAS_JSON: &str = include_str!("../../manifests/store-schemas.json");
 
 /// The API group of every ESO object.
 pub const GROUP: &str = "external-secrets.io";
