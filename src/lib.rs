@@ -18,6 +18,7 @@
     clippy::disallowed_methods
 )]
 
+pub mod cluster;
 pub mod config;
 pub mod diag;
 pub mod diff;

@@ -7,13 +7,12 @@
 //! equality of their bytes (reported as "differs", nothing more).
 
 use crate::manifests::Kind;
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::diff::Id;
+pub use crate::cluster::{Found, Id, Live, Plan};
 
 mod external;
 mod pods;
@@ -28,40 +27,6 @@ use secrets::*;
 
 /// The Secrets pods are checked against, in every team namespace.
 pub const TEAM_SECRETS: &[&str] = &["agent-env", "gcp-adc"];
-
-/// What was read for one object.
-#[derive(Clone, Debug)]
-pub enum Found {
-    Object(Value),
-    Missing,
-    /// Could not be read (RBAC 403, resource type unknown...): kubectl's reason.
-    Unreadable(Cow<'static, str>),
-}
-
-/// What the command layer must read.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Plan {
-    /// Objects to get by name.
-    pub objects: BTreeSet<Id>,
-    /// Namespaces whose pods to list.
-    pub pod_namespaces: BTreeSet<String>,
-}
-
-/// What was read.
-#[derive(Clone, Debug, Default)]
-pub struct Live {
-    pub objects: BTreeMap<Id, Found>,
-    /// Pods per namespace, or why they could not be listed.
-    pub pods: BTreeMap<String, Result<Vec<Value>, String>>,
-}
-
-impl Live {
-    /// What was read for `id`; an object the plan did not ask for was not read.
-    fn get(&self, id: &Id) -> &Found {
-        const NOT_READ: &Found = &Found::Unreadable(Cow::Borrowed("not read"));
-        self.objects.get(id).unwrap_or(NOT_READ)
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

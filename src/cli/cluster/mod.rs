@@ -102,6 +102,12 @@ impl Captured {
 }
 
 impl Kubectl {
+    /// Runs `kubectl get ...` (the cluster flags, then the arguments given): what
+    /// [`read`]'s functions take, for every command that reads the cluster.
+    pub fn getter(&self) -> impl FnMut(&[String]) -> Result<Captured, Error> + '_ {
+        move |args: &[String]| Ok(self.run(&self.args(&[], args), None)?.0)
+    }
+
     /// The full argument list: the verb and its arguments, the cluster flags, then `extra`.
     pub fn args(&self, verb: &[&str], extra: &[String]) -> Vec<String> {
         let mut args: Vec<String> = verb.iter().map(|s| s.to_string()).collect();

@@ -14,19 +14,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::diff::Id;
-use crate::doctor::{Found, Live, Plan};
-
-/// What one `kubectl` run printed and whether it succeeded.
-pub struct Reply {
-    pub success: bool,
-    pub stdout: Vec<u8>,
-    pub stderr: Vec<u8>,
-}
+use super::Captured;
+use recif_secrets::cluster::Id;
+use recif_secrets::cluster::{Found, Live, Plan};
 
 /// Runs kubectl with the given `get ...` arguments (the runner adds the cluster flags).
 /// `Err` when kubectl cannot be run at all.
-pub type Run<'a> = &'a mut dyn FnMut(&[String]) -> Result<Reply, crate::Error>;
+pub type Run<'a> = &'a mut dyn FnMut(&[String]) -> Result<Captured, crate::Error>;
 
 /// Why nothing could be read.
 #[derive(Debug)]
@@ -153,7 +147,7 @@ pub fn get_objects(run: Run, ids: &BTreeSet<Id>) -> Result<BTreeMap<Id, Found>, 
             "--show-managed-fields".into(),
         ]);
         let reply = run(&args).map_err(Unreachable::Kubectl)?;
-        if !reply.success {
+        if !reply.success() {
             match classify(&reply.stderr) {
                 Failure::Unreachable(why) => return Err(Unreachable::Cluster(why)),
                 Failure::Api(why) => {
@@ -201,7 +195,7 @@ fn list_pods(run: Run, ns: &str) -> Result<Result<Vec<Value>, String>, Unreachab
         .map(|s| s.to_string())
         .collect();
     let reply = run(&args).map_err(Unreachable::Kubectl)?;
-    if !reply.success {
+    if !reply.success() {
         return match classify(&reply.stderr) {
             Failure::Unreachable(why) => Err(Unreachable::Cluster(why)),
             Failure::Api(why) => Ok(Err(why)),
@@ -237,7 +231,7 @@ pub fn list_labelled(
             .map(|s| s.to_string())
             .collect();
         let reply = run(&args).map_err(Unreachable::Kubectl)?;
-        if !reply.success {
+        if !reply.success() {
             match classify(&reply.stderr) {
                 Failure::Unreachable(why) => return Err(Unreachable::Cluster(why)),
                 Failure::Api(why) => {
@@ -263,9 +257,9 @@ pub fn list_labelled(
 mod tests {
     use super::*;
 
-    fn reply(success: bool, stdout: &str, stderr: &str) -> Reply {
-        Reply {
-            success,
+    fn reply(success: bool, stdout: &str, stderr: &str) -> Captured {
+        Captured {
+            code: Some(if success { 0 } else { 1 }),
             stdout: stdout.as_bytes().to_vec(),
             stderr: stderr.as_bytes().to_vec(),
         }

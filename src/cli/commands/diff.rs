@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{warnings, ExitStatus};
 use crate::args::DiffArgs;
-use crate::cluster::read::{self as live, Reply};
+use crate::cluster::read as live;
 use crate::cluster::Kubectl;
 use crate::config::MANAGED_BY;
 use crate::diag::{Diagnostic, Diagnostics};
@@ -110,22 +110,10 @@ fn encrypted_view(
         .collect()
 }
 
-/// Runs `kubectl get ...` through the runner.
-pub(super) fn getter(k: &Kubectl) -> impl FnMut(&[String]) -> Result<Reply, Error> + '_ {
-    move |args: &[String]| {
-        let (c, _) = k.run(&k.args(&[], args), None)?;
-        Ok(Reply {
-            success: c.success(),
-            stdout: c.stdout,
-            stderr: c.stderr,
-        })
-    }
-}
-
 /// The live objects: those this tool applied (its managed-by label, every namespace), and
 /// each rendered object by name (it may exist without the label).
 fn read_live(k: &Kubectl, rendered: &[Value], err: &mut dyn Write) -> Result<Vec<Value>, Error> {
-    let mut get = getter(k);
+    let mut get = k.getter();
     let label = format!("{}={}", MANAGED_BY.0, MANAGED_BY.1);
     // The kinds this tool applies (a SealedSecret is committed to Git, not applied), listed
     // live to find objects it applied that are no longer rendered.

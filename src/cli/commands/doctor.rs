@@ -6,7 +6,7 @@
 
 use std::io::{Read, Write};
 
-use super::{diff::getter, warnings, ExitStatus};
+use super::{warnings, ExitStatus};
 use crate::args::{DoctorArgs, DoctorFormat};
 use crate::doctor::{self, Status};
 use crate::{cluster::read as live, deliver, Error};
@@ -25,7 +25,7 @@ pub(super) fn run(
     )?;
     let plan = doctor::plan(&rendered);
     let k = args.cluster.runner();
-    let live = live::read(&mut getter(&k), &plan)?;
+    let live = live::read(&mut k.getter(), &plan)?;
     let checks = doctor::check(&rendered, &live);
     deliver::to_stdout(&match args.output {
         DoctorFormat::Text => doctor::text(&checks),

@@ -1,4 +1,3 @@
-
 use super::check::{out_of_bounds, unsupported};
 use super::*;
 

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn load_str(s: &str) -> Result<Node, YamlError> {
