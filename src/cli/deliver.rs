@@ -34,11 +34,16 @@ pub fn stream_stdout(
 /// The file name of an object in `--output-dir`: `<namespace>.<kind>.<name>.yaml`, with
 /// `_cluster` for cluster-scoped objects.
 pub fn file_name(o: &Manifest) -> String {
+    file_name_of(o.namespace(), o.kind(), o.name())
+}
+
+/// [`file_name`] from its parts (an encrypted Secret is written under its encrypted kind).
+pub fn file_name_of(namespace: Option<&str>, kind: &str, name: &str) -> String {
     format!(
         "{}.{}.{}.yaml",
-        o.namespace().unwrap_or("_cluster"),
-        o.kind().to_lowercase(),
-        o.name()
+        namespace.unwrap_or("_cluster"),
+        kind.to_lowercase(),
+        name
     )
 }
 

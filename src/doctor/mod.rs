@@ -26,7 +26,7 @@ pub use secrets::last_changed;
 use secrets::*;
 
 /// The Secrets pods are checked against, in every team namespace.
-pub const TEAM_SECRETS: &[&str] = &["agent-env", "gcp-adc"];
+pub use crate::config::TEAM_SECRETS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

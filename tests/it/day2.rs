@@ -4,23 +4,17 @@
 use crate::common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use base64::Engine as _;
 use common::standin::{kubectl, unreachable_kubeconfig, Cluster, StandIn};
-use common::{root, stderr, stdout};
+use common::{run_env, stderr, stdout};
 
 /// Exit code of `diff` when there are differences and of `doctor` when a check failed.
 const FOUND: i32 = 4;
 
 fn bin(args: &[&str], cache: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
-        .args(args)
-        .current_dir(root())
-        .env("KUBECACHEDIR", cache)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    run_env(args, &[("KUBECACHEDIR", cache)])
 }
 
 /// Runs `recif-secrets ARGS --kubectl K --kubeconfig KC` against the stand-in.

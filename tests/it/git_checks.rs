@@ -24,15 +24,13 @@ fn git(dir: &Path, home: &Path, args: &[&str]) -> Option<Output> {
 
 /// Runs the binary in `dir` with the same HOME/XDG as git and a PATH holding only `path`.
 fn ours(dir: &Path, home: &Path, path: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
-        .args(args)
-        .current_dir(dir)
+    let mut cmd = bin_in(dir);
+    cmd.args(args)
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("PATH", path)
-        .output()
-        .unwrap()
+        .env("PATH", path);
+    piped(cmd, "")
 }
 
 fn secret_file(path: &Path) {

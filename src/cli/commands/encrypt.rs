@@ -203,11 +203,10 @@ pub(super) fn encrypt(
         let o = &manifests.objects[*i];
         let fp = reuse.map(|(_, key)| key.fingerprint(&id, json));
         if let (Some((dir, _)), Some(fp)) = (reuse, &fp) {
-            let file = dir.join(format!(
-                "{}.{}.{}.yaml",
-                o.namespace().unwrap_or("_cluster"),
-                kind.as_str().to_lowercase(),
-                o.name()
+            let file = dir.join(crate::deliver::file_name_of(
+                o.namespace(),
+                kind.as_str(),
+                o.name(),
             ));
             // Only a regular file is read, bounded (never a FIFO or a link to a device).
             let text = crate::deliver::read_regular(&file, crate::deliver::OBJECT_MAX)

@@ -17,13 +17,33 @@ pub fn run(args: &[&str], stdin: &str) -> Output {
 }
 
 pub fn run_in(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_recif-secrets"));
-    cmd.args(args).current_dir(dir);
+    let mut cmd = bin_in(dir);
+    cmd.args(args);
     piped(cmd, stdin)
 }
 
+/// The built binary as a `Command` run in `dir`, for a test that sets its environment; run
+/// it with [`piped`]. Every test runs the binary through this.
+pub fn bin_in(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_recif-secrets"));
+    cmd.current_dir(dir);
+    cmd
+}
+
+/// Fails the test unless `o` exited with `code`, showing `what` ran and both outputs.
+#[track_caller]
+pub fn expect_exit(o: &Output, code: i32, what: &str) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{what}\n--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 /// Runs `cmd` with `stdin` on its standard input, capturing its output.
-fn piped(mut cmd: Command, stdin: &str) -> Output {
+pub fn piped(mut cmd: Command, stdin: &str) -> Output {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -128,8 +148,8 @@ pub fn python_has(modules: &str, what: &str) -> bool {
 
 /// Runs the built binary in the repository with `args` and these environment variables set.
 pub fn run_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_recif-secrets"));
-    cmd.args(args).current_dir(root());
+    let mut cmd = bin_in(&root());
+    cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
