@@ -10,7 +10,6 @@
 
 use std::collections::BTreeMap;
 
-use super::external::spec_patch;
 use super::reader::Reader;
 use super::secrets::checked_metadata;
 use super::*;
@@ -42,7 +41,7 @@ pub(super) struct Options {
 
 /// Where each ExternalSecret name is rendered: the team namespaces, or the platform one.
 fn namespaces_of<'a>(name: &str, teams: &'a [String], platform: &'a str) -> Vec<&'a str> {
-    if name == "recif-platform-gcp-sa" {
+    if name == PLATFORM_GCP_SA {
         vec![platform]
     } else {
         teams.iter().map(String::as_str).collect()
@@ -129,7 +128,7 @@ pub(super) fn options(
                         path.clone(),
                         format!(
                             "{known} is not rendered in {ns} ({hint}it is rendered in: {}); ignored",
-                            if known == &"recif-platform-gcp-sa" {
+                            if *known == PLATFORM_GCP_SA {
                                 format!("{platform}, the platform namespace (-n)")
                             } else {
                                 format!("{} (namespaces.defaultTeam and teams)", rendered.join(", "))
@@ -164,7 +163,7 @@ pub(super) fn options(
                 .map(|m| object_metadata(r, m, &format!("{path}.metadata")))
                 .unwrap_or_default();
             let spec = fields.get("spec").filter(|n| !n.is_null());
-            if *known != "agent-env" && !gcp_rendered {
+            if *known != AGENT_ENV && !gcp_rendered {
                 r.diags.warning(
                     Some(node.origin.clone()),
                     path.clone(),
@@ -319,4 +318,70 @@ impl External {
             .chain(self.metadata.keys())
             .any(|k| k.starts_with(&prefix))
     }
+}
+
+/// One `spec` patch, checked; `name` is the one ExternalSecret it applies to, if only one.
+pub(super) fn spec_patch(
+    r: &mut Reader<'_>,
+    schema: &serde_json::Value,
+    node: &Node,
+    path: &str,
+    name: Option<&str>,
+) -> Option<serde_json::Value> {
+    let map = node.as_map()?;
+    let before = r.diags.items.len();
+    if let Some(v) = map.get("secretStoreRef").filter(|n| !n.is_null()) {
+        r.diags.error(
+            Some(v.origin.clone()),
+            format!("{path}.secretStoreRef"),
+            "cannot be set here: the store reference comes from secrets.external.storeName and storeKind",
+        );
+    }
+    if let Some(v) = node.get(&["target", "name"]).filter(|n| !n.is_null()) {
+        if name.is_none() || v.scalar_text().as_deref() != name {
+            r.diags.error(
+                Some(v.origin.clone()),
+                format!("{path}.target.name"),
+                format!(
+                    "cannot be changed: the platform mounts the Secret by its name ({})",
+                    name.map_or_else(|| EXTERNAL_SECRET_NAMES.join(", "), str::to_string)
+                ),
+            );
+        }
+    }
+    if let Some(v) = node.get(&["target", "manifest"]).filter(|n| !n.is_null()) {
+        let secret = v
+            .get(&["apiVersion"])
+            .and_then(Node::scalar_text)
+            .as_deref()
+            == Some("v1")
+            && v.get(&["kind"]).and_then(Node::scalar_text).as_deref() == Some("Secret");
+        if !secret {
+            r.diags.error(
+                Some(v.origin.clone()),
+                format!("{path}.target.manifest"),
+                "cannot be set: ESO would write that kind instead of the Secret the platform mounts (only apiVersion v1, kind Secret, the default, is accepted)",
+            );
+        }
+    }
+    if let Some(t) = map.get("refreshInterval").filter(|n| !n.is_null()) {
+        if let Some(text) = t.scalar_text() {
+            if let Err(why) = duration::check_go_duration(&text) {
+                r.diags.error(
+                    Some(t.origin.clone()),
+                    format!("{path}.refreshInterval"),
+                    format!("{text:?} is not a Go duration such as 1h, 30m, 15s or 0: {why}"),
+                );
+            }
+        }
+    }
+    let mode = crd::Mode {
+        exact_scalars: false,
+        partial: vec![path.to_string(), format!("{path}.target")],
+    };
+    let out = crd::check(schema, node, path, &mode, r.diags);
+    if r.diags.items[before..].iter().any(|d| d.is_error()) {
+        return None;
+    }
+    out.filter(|j| j.as_object().is_some_and(|m| !m.is_empty()))
 }

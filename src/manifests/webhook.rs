@@ -10,7 +10,7 @@
 //! `target.creationPolicy` is `Owner`, an unset `target.deletionPolicy` is `Retain`, an
 //! unset `templateFrom[].target` is `Data`. A field given as `null` is unset (Go's nil).
 //!
-//! `tests/eso_webhook.rs` holds the table: a refused and an admitted case per rule and API
+//! `tests/it/eso_webhook.rs` holds the table: a refused and an admitted case per rule and API
 //! version, through `render` and `validate`, each checked against the CRD.
 
 use serde_json::{Map, Value as J};
