@@ -19,7 +19,7 @@ use crate::{deliver, Error, Request};
 
 pub const VALUES_VAR: &str = "ARGOCD_ENV_RECIF_VALUES";
 pub const NAMESPACE_VAR: &str = "ARGOCD_ENV_RECIF_NAMESPACE";
-/// The values file when `RECIF_VALUES` is unset or empty (also the plugin's discovery file).
+/// The values file when `RECIF_VALUES` is unset or empty.
 pub const DEFAULT_VALUES: &str = "values-recif.yaml";
 
 /// The values files named by `spec`, checked to be files inside `app_dir`.
