@@ -67,7 +67,9 @@ impl ArgoApp {
     fn new(tar: PathBuf) -> ArgoApp {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::create_dir(tmp.path().join("repo")).unwrap();
-        assert!(git(&tmp.path().join("repo"), &["init", "-q"]).status.success());
+        assert!(git(&tmp.path().join("repo"), &["init", "-q"])
+            .status
+            .success());
         let app = yaml_file("examples/gitops/argocd/application.yaml");
         let source = &app["spec"]["source"];
         let path = source["path"].as_str().unwrap().to_string();
@@ -129,7 +131,10 @@ impl ArgoApp {
             .iter()
             .map(|c| c.as_str().unwrap().to_string())
             .collect();
-        assert_eq!(command[0], "/usr/local/bin/recif-secrets", "the image's binary");
+        assert_eq!(
+            command[0], "/usr/local/bin/recif-secrets",
+            "the image's binary"
+        );
         let mut cmd = Command::new(bin());
         cmd.args(&command[1..])
             .current_dir(work.path().join(&self.path))
@@ -138,7 +143,10 @@ impl ArgoApp {
             .env("ARGOCD_APP_NAME", "recif-secrets")
             .env("ARGOCD_APP_NAMESPACE", "argocd")
             .env("ARGOCD_APP_PROJECT_NAME", "default")
-            .env("ARGOCD_APP_REVISION", "0123456789abcdef0123456789abcdef01234567")
+            .env(
+                "ARGOCD_APP_REVISION",
+                "0123456789abcdef0123456789abcdef01234567",
+            )
             .env("ARGOCD_APP_REVISION_SHORT", "0123456")
             .env("ARGOCD_APP_SOURCE_PATH", &self.path)
             .env(
@@ -181,6 +189,12 @@ fn argocd_generate_runs_as_the_plugin_server_runs_it_and_refuses_inline_keys() {
         return;
     };
     let plugin = plugin_config();
+    // What Argo CD's plugin server checks at start (cmpserver/plugin/config.go,
+    // ValidatePluginConfig): a discover rule is optional.
+    assert_eq!(plugin["kind"], "ConfigManagementPlugin");
+    assert_eq!(plugin["apiVersion"], "argoproj.io/v1alpha1");
+    assert!(plugin["spec"]["generate"]["command"][0].is_string());
+    assert!(plugin["spec"]["discover"].is_null(), "no discover rule");
     assert_eq!(
         yaml_file("examples/gitops/argocd/application.yaml")["spec"]["source"]["plugin"]["name"],
         format!(
@@ -199,7 +213,10 @@ fn argocd_generate_runs_as_the_plugin_server_runs_it_and_refuses_inline_keys() {
         "values-recif.yaml",
         "secrets:\n  provider: external\nnamespaces:\n  teams: [team-a]\n",
     );
-    app.file("values-prod.yaml", "namespaces:\n  teams: [team-a, team-b]\n");
+    app.file(
+        "values-prod.yaml",
+        "namespaces:\n  teams: [team-a, team-b]\n",
+    );
     let o = app.generate(&[]);
     assert!(o.status.success(), "{}", out_text(&o));
     assert_eq!(stderr(&o), "", "nothing to say for clean values");
@@ -217,7 +234,10 @@ fn argocd_generate_runs_as_the_plugin_server_runs_it_and_refuses_inline_keys() {
     std::fs::remove_file(app_dir.join("values-recif.yaml")).unwrap();
     app.file("base.yaml", "secrets:\n  provider: external\n");
     assert!(argo_cd_uses_named_plugin(&plugin, &app_dir));
-    let o = app.generate(&[("ARGOCD_ENV_RECIF_VALUES", Some("base.yaml values-prod.yaml"))]);
+    let o = app.generate(&[(
+        "ARGOCD_ENV_RECIF_VALUES",
+        Some("base.yaml values-prod.yaml"),
+    )]);
     assert!(o.status.success(), "{}", out_text(&o));
     // The rule this replaces (discover.fileName: values-recif.yaml) rejected that Application.
     let mut old = plugin.clone();
@@ -233,7 +253,8 @@ fn argocd_generate_runs_as_the_plugin_server_runs_it_and_refuses_inline_keys() {
     let key = format!("llm:\n  openaiApiKey: {CANARY}\n");
     let b64 = {
         use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.encode(format!("{{\"private_key\": \"{CANARY}\"}}"))
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{{\"private_key\": \"{CANARY}\"}}"))
     };
     let cases: Vec<(&str, String, Option<&str>, &str)> = vec![
         // (file, content, RECIF_VALUES, expected location)
@@ -398,7 +419,13 @@ fn sidecar_patch_works_in_the_one_file_install_and_in_an_overlay() {
         .map(|v| v["name"].as_str().unwrap())
         .collect();
     // The upstream volumes are kept (merged, not replaced) and every mount has its volume.
-    for v in ["var-files", "plugins", "tmp", "recif-secrets-cmp", "cmp-tmp"] {
+    for v in [
+        "var-files",
+        "plugins",
+        "tmp",
+        "recif-secrets-cmp",
+        "cmp-tmp",
+    ] {
         assert!(volumes.contains(&v), "{v}: {volumes:?}");
     }
     let sidecar = pod["containers"]
@@ -591,7 +618,13 @@ echo installed > '{mark}'
         out_text(&o)
     );
     assert!(!tmp.path().join("installed").exists());
-    let o = w.run(&bash, name, &work, &path, &[("RECIF_SECRETS_REV", "main; rm -rf /")]);
+    let o = w.run(
+        &bash,
+        name,
+        &work,
+        &path,
+        &[("RECIF_SECRETS_REV", "main; rm -rf /")],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
     // Pinned to a commit of this repository: cargo gets it, and the commit exists.
     let head = stdout(&git(&root(), &["rev-parse", "HEAD"]));
