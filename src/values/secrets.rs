@@ -150,8 +150,10 @@ mod tests {
             first_secret_value(&y("llm:\n  gcp: {project: p}\n  openaiApiKey: sk\n")).unwrap();
         assert_eq!(path, "llm.openaiApiKey");
         assert_eq!(origin.to_string(), "t.yaml:3:17");
-        let (path, _) = first_secret_value(&y("x:\n  - {a: 1}\n  - {\"to\\nken\": t}\n")).unwrap();
-        assert_eq!(path, "x[1].to\\nken");
+        // Keys are shown escaped.
+        let (path, _) =
+            first_secret_value(&y("x:\n  - {a: 1}\n  - {\"my\\\"token\\u0007\": t}\n")).unwrap();
+        assert_eq!(path, "x[1].my\\\"token\\u{7}");
         assert!(first_secret_value(&y("llm: {openaiApiKey: ''}\n")).is_none());
     }
 
