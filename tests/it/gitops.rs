@@ -1,12 +1,12 @@
 //! The GitOps recipes of examples/gitops, each run as its users run it: the Argo CD plugin the
 //! way Argo CD's plugin server runs it (a tarred copy of the repository, `ARGOCD_APP_*` and
 //! `ARGOCD_ENV_*` set, no shell), its sidecar patch built with the real `kubectl kustomize` on
-//! Argo CD's install manifest (tests/data/argocd), the CI recipe through actionlint with
+//! Argo CD's install manifest (testdata/argocd), the CI recipe through actionlint with
 //! shellcheck and its shell steps run with bash in a fresh git repository, and the Dockerfile's
 //! static-binary check on real and patched ELF files. (The Flux and encrypted-folder scripts
-//! are run in tests/distribution.rs and tests/encrypted_output.rs.)
+//! are run in the distribution and encrypted_output modules.)
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -332,11 +332,11 @@ fn argocd_generate_runs_as_the_plugin_server_runs_it_and_refuses_inline_keys() {
 
 // ---- Argo CD: the sidecar in the install manifest ----
 
-const INSTALL: &str = "tests/data/argocd/install.yaml";
+const INSTALL: &str = "testdata/argocd/install.yaml";
 
 /// The documented version of the install manifest kept as test data.
 fn install_version() -> String {
-    let readme = std::fs::read_to_string(root().join("tests/data/argocd/README.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("testdata/argocd/README.md")).unwrap();
     let start = readme.find("release tag `").unwrap() + "release tag `".len();
     readme[start..].split('`').next().unwrap().to_string()
 }
