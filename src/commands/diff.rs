@@ -13,9 +13,9 @@ use super::{warnings, ExitStatus};
 use crate::cli::DiffArgs;
 use crate::config::MANAGED_BY;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::diff::{self, Id, Source};
+use crate::diff::{self, Id, Source, Verdicts};
 use crate::doctor::Found;
-use crate::encrypt::fingerprint::{self, FingerprintKey};
+use crate::encrypt::fingerprint::{FingerprintKey, Verdict};
 use crate::encrypt::Scheme;
 use crate::kubectl::Kubectl;
 use crate::live::{self, Reply};
@@ -52,18 +52,21 @@ pub(super) fn run(
         stdin,
         err,
     )?;
+    let against = args.against.as_deref().map(load_against).transpose()?;
+    let mut verdicts = Verdicts::new();
     if let Some(scheme) = &scheme {
         if key.is_none() {
             let _ = writeln!(err, "warning: no fingerprint key (--fingerprint-key, or the default one render created): encrypted Secrets are not compared");
         }
-        rendered = encrypted_view(rendered, scheme, key.as_ref())?;
+        let files = against.as_ref().map(|a| &a.files);
+        (rendered, verdicts) = encrypted_view(rendered, scheme, key.as_ref().zip(files))?;
     }
-    let report = match &args.against {
-        Some(path) => diff::compare(&rendered, &load_against(path)?, Source::Files),
+    let report = match &against {
+        Some(against) => diff::compare(&rendered, &against.objects, Source::Files, &verdicts),
         None => {
             let k = args.cluster.runner();
             let current = read_live(&k, &rendered, err)?;
-            diff::compare(&rendered, &current, Source::Live)
+            diff::compare(&rendered, &current, Source::Live, &verdicts)
         }
     };
     let text = if args.quiet {
@@ -79,35 +82,42 @@ pub(super) fn run(
     })
 }
 
-/// The rendered objects as `render` would write them with `scheme`: each Secret encrypted
-/// (its ciphertext is never compared) and, with the key, carrying the fingerprint of its
-/// plaintext, which [`diff::compare`] matches against the one recorded in the file.
+/// The rendered objects as `render` would write them with `scheme` (each Secret encrypted;
+/// its ciphertext is never compared) and, with the fingerprint key and the files of the
+/// other side, what [`FingerprintKey::verify`] says of the file of each: whether it is
+/// exactly what `render --output-dir` wrote for the same plaintext.
 fn encrypted_view(
     rendered: Vec<Value>,
     scheme: &Scheme,
-    key: Option<&FingerprintKey>,
-) -> Result<Vec<Value>, Error> {
+    verify: Option<(&FingerprintKey, &Files)>,
+) -> Result<(Vec<Value>, Verdicts), Error> {
     let id = scheme.id();
-    rendered
+    let mut verdicts = Verdicts::new();
+    let objects = rendered
         .into_iter()
         .map(|o| {
             if o["kind"] != "Secret" {
                 return Ok(o);
             }
-            let mut encrypted = scheme
+            let encrypted = scheme
                 .encrypt(&o, std::time::SystemTime::now())
                 .map_err(|e| {
                     super::encrypt::invalid(format!("{}: cannot encrypt: {e}", Id::of(&o)))
                 })?;
-            if let (Some(key), Some(map)) = (key, encrypted.as_object_mut()) {
-                map.insert(
-                    diff::FINGERPRINT_FIELD.into(),
-                    Value::String(key.fingerprint(&id, &o)),
-                );
+            if let Some((key, files)) = verify {
+                let at = Id::of(&encrypted);
+                let verdict = match files.get(&at) {
+                    Some(Some(text)) => key.verify(&scheme.subject(&id, &o), text),
+                    // Two files claim this object: neither is trusted.
+                    Some(None) => Verdict::NotAuthentic,
+                    None => Verdict::Missing,
+                };
+                verdicts.insert(at, verdict);
             }
             Ok(encrypted)
         })
-        .collect()
+        .collect::<Result<_, Error>>()?;
+    Ok((objects, verdicts))
 }
 
 /// Runs `kubectl get ...` through the runner.
@@ -161,10 +171,21 @@ fn read_live(k: &Kubectl, rendered: &[Value], err: &mut dyn Write) -> Result<Vec
     Ok(current)
 }
 
+/// The whole text of each file of `--against` that holds exactly one object, by that object's
+/// id (`None` when two files hold it): what the fingerprint line of an encrypted file is
+/// verified against.
+type Files = std::collections::BTreeMap<Id, Option<String>>;
+
+/// What `--against` holds.
+struct Against {
+    objects: Vec<Value>,
+    files: Files,
+}
+
 /// The objects of `--against`: a folder written by `--output-dir` (the files its
 /// `kustomization.yaml` lists, or else every `.yaml`/`.yml`/`.json` file in it), or one
 /// manifest file (a YAML stream or a JSON `List`).
-fn load_against(path: &Path) -> Result<Vec<Value>, Error> {
+fn load_against(path: &Path) -> Result<Against, Error> {
     let mut diags = Diagnostics::default();
     let files = if path.is_dir() {
         match files_of(path) {
@@ -175,6 +196,7 @@ fn load_against(path: &Path) -> Result<Vec<Value>, Error> {
         vec![path.to_path_buf()]
     };
     let mut objects = Vec::new();
+    let mut texts = Files::new();
     for file in files {
         let text = match std::fs::read_to_string(&file) {
             Ok(t) => t,
@@ -189,7 +211,6 @@ fn load_against(path: &Path) -> Result<Vec<Value>, Error> {
         };
         // `render --output-dir` writes one object per file, the encrypted ones after their
         // fingerprint line.
-        let recorded = fingerprint::recorded(&text);
         let mut from_file = Vec::new();
         for (i, doc) in serde_yaml::Deserializer::from_str(&text).enumerate() {
             match Value::deserialize(doc) {
@@ -223,17 +244,27 @@ fn load_against(path: &Path) -> Result<Vec<Value>, Error> {
                 }
             }
         }
-        if let ([one], Some(fp)) = (from_file.as_mut_slice(), recorded) {
-            if let Some(map) = one.as_object_mut() {
-                map.insert(diff::FINGERPRINT_FIELD.into(), Value::String(fp.into()));
-            }
+        if let [one] = from_file.as_slice() {
+            texts.insert(Id::of(one), Some(text));
         }
         objects.append(&mut from_file);
     }
     if diags.has_errors() {
         return Err(Error::Invalid(diags));
     }
-    Ok(objects)
+    // An object found twice (two files, or a file and a list): no file of it is trusted,
+    // whichever one the comparison takes.
+    let mut seen = std::collections::BTreeSet::new();
+    for o in &objects {
+        let id = Id::of(o);
+        if !seen.insert(id.clone()) {
+            texts.insert(id, None);
+        }
+    }
+    Ok(Against {
+        objects,
+        files: texts,
+    })
 }
 
 fn files_of(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use crate::cli::{EncryptionArgs, Format};
 use crate::diag::Diagnostics;
-use crate::encrypt::fingerprint::{self, FingerprintKey};
+use crate::encrypt::fingerprint::FingerprintKey;
 use crate::encrypt::sealed::Sealer;
 use crate::encrypt::sops::SopsAge;
 use crate::encrypt::{Job, Scheme};
@@ -180,8 +180,8 @@ pub(super) fn fingerprint_key(
     Ok(Some(key))
 }
 
-/// Every Secret encrypted; in `--output-dir` (with a key), an existing file whose
-/// fingerprint line matches is kept byte for byte.
+/// Every Secret encrypted; in `--output-dir` (with a key), an existing file that the key
+/// verifies as exactly what this tool wrote for the same plaintext is kept byte for byte.
 pub(super) fn encrypt(
     manifests: Manifests,
     scheme: &Scheme,
@@ -201,21 +201,22 @@ pub(super) fn encrypt(
     let mut job_index = Vec::new();
     for (i, json) in &secrets {
         let o = &manifests.objects[*i];
-        let fp = reuse.map(|(_, key)| key.fingerprint(&id, json));
-        if let (Some((dir, _)), Some(fp)) = (reuse, &fp) {
+        if let Some((dir, key)) = reuse {
             let file = dir.join(format!(
                 "{}.{}.{}.yaml",
                 o.namespace().unwrap_or("_cluster"),
                 kind.as_str().to_lowercase(),
                 o.name()
             ));
-            // Only a regular file is read, bounded (never a FIFO or a link to a device).
+            // Only a regular file is read, bounded (never a FIFO or a link to a device), and
+            // kept only when its fingerprint line authenticates every byte of it for this
+            // object and plaintext.
             let text = crate::deliver::read_regular(&file, crate::deliver::OBJECT_MAX)
                 .ok()
                 .flatten()
                 .and_then(|b| String::from_utf8(b).ok());
             if let Some(text) = text {
-                if fingerprint::recorded(&text) == Some(fp.as_str()) {
+                if key.verify(&scheme.subject(&id, json), &text).verified() {
                     done[*i] = Some(text);
                     continue;
                 }
@@ -223,7 +224,7 @@ pub(super) fn encrypt(
         }
         jobs.push(Job {
             secret: json,
-            fingerprint: fp,
+            key: reuse.map(|(_, key)| key),
         });
         job_index.push(*i);
     }
