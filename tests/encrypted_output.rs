@@ -591,7 +591,7 @@ fn encryption_flags_are_refused_where_they_cannot_work() {
         (
             vec!["-f", EXAMPLE, "--sops-age", "age1nope"],
             1,
-            "--sops-age: \"age1nope\" is not an age recipient",
+            "--sops-age: not an age recipient",
         ),
         (
             vec!["-f", EXAMPLE, "--seal-cert", "/nonexistent/cert.pem"],
@@ -1007,4 +1007,85 @@ fn forged_sealed_files_under_a_kept_fingerprint_line_are_re_encrypted_and_report
         &ctl.path().join("fingerprint.key").display().to_string(),
     ]);
     forged_bodies_are_re_encrypted_and_reported(&flags, "SealedSecret");
+}
+
+/// Issue 20: a string that is not an age recipient is never quoted, wherever it came from:
+/// an age private key given to `--sops-age` or in the recipients file, a `.env` line. The
+/// error names the argument or the file and line, and says when it looks like a private key.
+#[test]
+fn an_invalid_recipient_is_never_quoted_and_a_private_key_is_called_one() {
+    let keys = Keys::new();
+    let secret_key = std::fs::read_to_string(keys.path("id0.txt")).unwrap();
+    let secret_key = secret_key.trim();
+    let env_line = "OPENAI_API_KEY=sk-proj-canaryCANARY0123456789";
+    let file = keys.dir.path().join("recipients-bad.txt");
+    let f = file.display().to_string();
+    for (args, origin, looks) in [
+        (
+            vec!["--sops-age", secret_key],
+            "--sops-age: ".to_string(),
+            "age PRIVATE key",
+        ),
+        (
+            vec!["--sops-age", &keys.recipients[0], "--sops-age", secret_key],
+            "--sops-age (the 2nd given): ".to_string(),
+            "age PRIVATE key",
+        ),
+        (
+            vec!["--sops-age-recipients-file", &f],
+            format!("{f}:3: "),
+            "age PRIVATE key",
+        ),
+        (
+            vec!["--sops-age", env_line],
+            "--sops-age: ".to_string(),
+            "KEY=VALUE line",
+        ),
+    ] {
+        std::fs::write(
+            &file,
+            format!(
+                "# the cluster\n{}\n{secret_key}\n{env_line}\n",
+                keys.recipients[1]
+            ),
+        )
+        .unwrap();
+        for cmd in ["render", "diff"] {
+            let mut all = vec![cmd, "-f", EXAMPLE];
+            all.extend(&args);
+            if cmd == "diff" {
+                all.extend(["--against", EXAMPLE]);
+            }
+            let out = run(&all, "");
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+            assert!(
+                err.contains(&format!("{origin}not an age recipient")),
+                "{args:?}: {err}"
+            );
+            assert!(err.contains(looks), "{args:?}: {err}");
+            assert!(out.stdout.is_empty());
+            for secret in [secret_key, env_line] {
+                // No piece of it: the part after the well-known prefix, 6 characters at a time.
+                let tail = &secret[15..];
+                for i in 0..tail.len().saturating_sub(6) {
+                    let piece = &tail[i..i + 6];
+                    assert!(!err.contains(piece), "{piece} of a secret printed: {err}");
+                }
+            }
+        }
+    }
+    // The .env line in a file: the file and its line, never the line.
+    std::fs::write(&file, format!("{env_line}\n")).unwrap();
+    let out = run(
+        &["render", "-f", EXAMPLE, "--sops-age-recipients-file", &f],
+        "",
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("{f}:1: not an age recipient")),
+        "{err}"
+    );
+    assert!(!err.contains("canary") && !err.contains("sk-proj"), "{err}");
 }

@@ -30,10 +30,19 @@ pub(super) fn scheme(args: &EncryptionArgs, format: Format) -> Result<Option<Sch
                 "--sops-age cannot be used with -o json: a List is not a SOPS document; use the YAML stream or --output-dir".into(),
             ));
         }
+        let several = args.sops_age.len() > 1;
         let mut list: Vec<(String, String)> = args
             .sops_age
             .iter()
-            .map(|r| ("--sops-age".to_string(), r.clone()))
+            .enumerate()
+            .map(|(i, r)| {
+                let origin = if several {
+                    format!("--sops-age (the {} given)", ordinal(i + 1))
+                } else {
+                    "--sops-age".to_string()
+                };
+                (origin, r.clone())
+            })
             .collect();
         for f in &args.sops_age_files {
             let name = f.display().to_string();
@@ -67,6 +76,18 @@ pub(super) fn scheme(args: &EncryptionArgs, format: Format) -> Result<Option<Sch
         ));
     }
     Ok(None)
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`... `11th`, `21st`.
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 /// Fails when the rendered objects hold no Secret: the flags would do nothing.
