@@ -25,6 +25,79 @@ pub struct KubectlArgs {
     /// kubeconfig file (kubectl --kubeconfig)
     #[arg(long)]
     pub kubeconfig: Option<String>,
+    /// The other connection settings of kubectl (and of helm, which hands them to plugins).
+    #[command(flatten)]
+    pub connection: Connection,
+}
+
+/// kubectl's connection flags beyond the kubeconfig and its context, under kubectl's names;
+/// each is passed to every kubectl call as given (helm's `--kube-apiserver`, `--kube-token`,
+/// `--kube-as-user`, `--kube-as-group`, `--kube-ca-file`, `--kube-insecure-skip-tls-verify`,
+/// `--kube-tls-server-name` become these in the Helm plugin).
+#[derive(Args, Clone, Default, PartialEq, Eq)]
+pub struct Connection {
+    /// The API server's address (kubectl --server)
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// Bearer token (kubectl --token); never printed
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// User to impersonate (kubectl --as)
+    #[arg(long = "as", value_name = "USER")]
+    pub as_user: Option<String>,
+    /// Group to impersonate (kubectl --as-group), repeatable
+    #[arg(long = "as-group", value_name = "GROUP")]
+    pub as_group: Vec<String>,
+    /// Certificate authority file (kubectl --certificate-authority)
+    #[arg(long, value_name = "FILE")]
+    pub certificate_authority: Option<String>,
+    /// Do not check the server's certificate (kubectl --insecure-skip-tls-verify)
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+    /// Server name for the certificate check (kubectl --tls-server-name)
+    #[arg(long, value_name = "NAME")]
+    pub tls_server_name: Option<String>,
+}
+
+/// The token is never shown, not even in a debug print.
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("server", &self.server)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("as_user", &self.as_user)
+            .field("as_group", &self.as_group)
+            .field("certificate_authority", &self.certificate_authority)
+            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
+            .field("tls_server_name", &self.tls_server_name)
+            .finish()
+    }
+}
+
+impl Connection {
+    /// The flags given, as spelled, and the kubectl arguments they become.
+    fn flags(&self) -> Vec<(&'static str, Option<String>)> {
+        let valued = [
+            ("--server", &self.server),
+            ("--token", &self.token),
+            ("--as", &self.as_user),
+            ("--certificate-authority", &self.certificate_authority),
+            ("--tls-server-name", &self.tls_server_name),
+        ];
+        let mut out: Vec<(&'static str, Option<String>)> = valued
+            .into_iter()
+            .filter_map(|(flag, v)| v.clone().map(|v| (flag, Some(v))))
+            .collect();
+        out.extend(
+            self.as_group
+                .iter()
+                .map(|g| ("--as-group", Some(g.clone()))),
+        );
+        if self.insecure_skip_tls_verify {
+            out.push(("--insecure-skip-tls-verify", None));
+        }
+        out
+    }
 }
 
 impl KubectlArgs {
@@ -37,7 +110,13 @@ impl KubectlArgs {
         ]
         .into_iter()
         .filter_map(|(set, flag)| set.then_some(flag))
-        .collect()
+        .chain(self.connection.flags().into_iter().map(|(flag, _)| flag))
+        .fold(Vec::new(), |mut seen, flag| {
+            if !seen.contains(&flag) {
+                seen.push(flag);
+            }
+            seen
+        })
     }
 
     pub fn runner(&self) -> Kubectl {
@@ -48,6 +127,7 @@ impl KubectlArgs {
                 .unwrap_or_else(|| DEFAULT_KUBECTL.to_string()),
             context: self.context.clone(),
             kubeconfig: self.kubeconfig.clone(),
+            connection: self.connection.clone(),
         }
     }
 }
@@ -58,6 +138,7 @@ pub struct Kubectl {
     pub binary: String,
     pub context: Option<String>,
     pub kubeconfig: Option<String>,
+    pub connection: Connection,
 }
 
 impl Default for Kubectl {
@@ -108,6 +189,12 @@ impl Kubectl {
         }
         if let Some(k) = &self.kubeconfig {
             args.push(format!("--kubeconfig={k}"));
+        }
+        for (flag, value) in self.connection.flags() {
+            args.push(match value {
+                Some(v) => format!("{flag}={v}"),
+                None => flag.to_string(),
+            });
         }
         args.extend(extra.iter().cloned());
         args
@@ -198,6 +285,7 @@ mod tests {
             kubectl: None,
             context: Some("prod".into()),
             kubeconfig: Some("/kc".into()),
+            ..KubectlArgs::default()
         }
         .runner();
         assert_eq!(k.binary, "kubectl");
