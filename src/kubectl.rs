@@ -28,6 +28,57 @@ pub struct KubectlArgs {
     /// The other connection settings of kubectl (and of helm, which hands them to plugins).
     #[command(flatten)]
     pub connection: Connection,
+    /// How long each request to the API server may take before kubectl gives up (exit 3):
+    /// a number of seconds or a duration such as 1m30s (kubectl --request-timeout)
+    /// [default: 10s]
+    #[arg(long, value_name = "DURATION", value_parser = request_timeout)]
+    pub request_timeout: Option<String>,
+}
+
+/// The request timeout of every kubectl call when `--request-timeout` is not given: an API
+/// server that accepts and never answers must not hang `doctor` or `diff`.
+pub const DEFAULT_REQUEST_TIMEOUT: &str = "10s";
+
+/// `--request-timeout`: a positive number of seconds, or a duration of Go's syntax with
+/// units (`500ms`, `1m30s`), as kubectl takes it. `0` (no timeout) is refused: that is the
+/// hang this flag exists to prevent.
+fn request_timeout(v: &str) -> Result<String, String> {
+    let bad = || {
+        format!("expected a number of seconds or a duration such as 30s, 2m or 1m30s, above zero; got {v:?}")
+    };
+    let units = ["ns", "us", "µs", "ms", "s", "m", "h"];
+    let mut rest = v;
+    let mut positive = false;
+    if v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty() {
+        return if v.bytes().any(|b| b != b'0') {
+            Ok(v.to_string())
+        } else {
+            Err(bad())
+        };
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (number, tail) = rest.split_at(digits);
+        if number.is_empty() || number.parse::<f64>().is_err() {
+            return Err(bad());
+        }
+        positive |= number.parse::<f64>().is_ok_and(|n| n > 0.0);
+        let Some(unit) = units
+            .iter()
+            .filter(|u| tail.starts_with(**u))
+            .max_by_key(|u| u.len())
+        else {
+            return Err(bad());
+        };
+        rest = &tail[unit.len()..];
+    }
+    if positive {
+        Ok(v.to_string())
+    } else {
+        Err(bad())
+    }
 }
 
 /// kubectl's connection flags beyond the kubeconfig and its context, under kubectl's names;
@@ -107,6 +158,7 @@ impl KubectlArgs {
             (self.kubectl.is_some(), "--kubectl"),
             (self.context.is_some(), "--context"),
             (self.kubeconfig.is_some(), "--kubeconfig"),
+            (self.request_timeout.is_some(), "--request-timeout"),
         ]
         .into_iter()
         .filter_map(|(set, flag)| set.then_some(flag))
@@ -128,6 +180,10 @@ impl KubectlArgs {
             context: self.context.clone(),
             kubeconfig: self.kubeconfig.clone(),
             connection: self.connection.clone(),
+            request_timeout: self
+                .request_timeout
+                .clone()
+                .unwrap_or_else(|| DEFAULT_REQUEST_TIMEOUT.to_string()),
         }
     }
 }
@@ -139,6 +195,8 @@ pub struct Kubectl {
     pub context: Option<String>,
     pub kubeconfig: Option<String>,
     pub connection: Connection,
+    /// kubectl's `--request-timeout`, on every call.
+    pub request_timeout: String,
 }
 
 impl Default for Kubectl {
@@ -190,6 +248,7 @@ impl Kubectl {
         if let Some(k) = &self.kubeconfig {
             args.push(format!("--kubeconfig={k}"));
         }
+        args.push(format!("--request-timeout={}", self.request_timeout));
         for (flag, value) in self.connection.flags() {
             args.push(match value {
                 Some(v) => format!("{flag}={v}"),
@@ -297,10 +356,24 @@ mod tests {
                 "-",
                 "--context=prod",
                 "--kubeconfig=/kc",
+                "--request-timeout=10s",
                 "--server-side"
             ]
         );
-        assert_eq!(Kubectl::default().args(&["diff"], &[]), ["diff"]);
+        assert_eq!(
+            Kubectl::default().args(&["diff"], &[]),
+            ["diff", "--request-timeout=10s"]
+        );
+    }
+
+    #[test]
+    fn request_timeouts_are_kubectl_durations_above_zero() {
+        for ok in ["30", "30s", "1m30s", "500ms", "1.5h", "2m"] {
+            assert_eq!(request_timeout(ok).as_deref(), Ok(ok), "{ok}");
+        }
+        for bad in ["", "0", "0s", "-1s", "s", "30x", "1m30", "abc", "1 s"] {
+            assert!(request_timeout(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct Cluster<'a> {
     pub forbid: Vec<&'a str>,
     /// No External Secrets Operator in the cluster.
     pub no_eso: bool,
+    /// Accept every connection and never answer.
+    pub hang: bool,
 }
 
 impl<'a> Cluster<'a> {
@@ -43,6 +45,10 @@ impl<'a> Cluster<'a> {
     }
     pub fn no_eso(mut self) -> Self {
         self.no_eso = true;
+        self
+    }
+    pub fn hang(mut self) -> Self {
+        self.hang = true;
         self
     }
 }
@@ -81,6 +87,9 @@ impl StandIn {
         }
         if cluster.no_eso {
             cmd.arg("--no-eso");
+        }
+        if cluster.hang {
+            cmd.arg("--hang");
         }
         let mut child = cmd
             .stdin(Stdio::piped())

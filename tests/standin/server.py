@@ -12,13 +12,14 @@ chosen by the system, standard library only. It serves
     selectors `a=b,c=d`);
   * 404 NotFound as the API server words it, and 403 Forbidden (RBAC) for the resources given
     with --forbid RESOURCE (everywhere) or RESOURCE@NAMESPACE;
-  * 405 for every method but GET: the tools under test only read. Every request is logged
+  * 405 for every method but GET: the tools under test only read (see --hang below). Every request is logged
     (one JSON line: method, path, status) to --log so a test can assert that.
 
   server.py --fixtures a.json [--fixtures b.json] [--without Kind/ns/name] [--forbid secrets@team-a]
-            [--no-eso] [--kubeconfig PATH] [--log PATH] [--lifetime SECONDS]
+            [--no-eso] [--hang] [--kubeconfig PATH] [--log PATH] [--lifetime SECONDS]
 
 --no-eso serves a cluster without External Secrets Operator (no external-secrets.io group).
+--hang accepts every connection and never answers (an API server that hangs), to test timeouts.
 
 Later fixture files replace objects of the same kind, namespace and name; --without drops one
 (`Kind//name` for a cluster-scoped object). The port is printed on the first line of standard
@@ -111,6 +112,20 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # quiet: requests go to --log
         pass
+
+    def handle(self):
+        if self.server.opts.hang:
+            # Accepted, never answered: the connection stays open until the server stops.
+            self.record_hang()
+            self.server.stopped.wait(self.server.opts.lifetime)
+            return
+        super().handle()
+
+    def record_hang(self):
+        log = self.server.opts.log
+        if log:
+            with self.server.lock, open(log, "a") as f:
+                f.write(json.dumps({"method": "HANG", "path": "", "status": 0}) + "\n")
 
     def record(self, code):
         log = self.server.opts.log
@@ -244,6 +259,7 @@ def main():
     p.add_argument("--without", action="append", default=[])
     p.add_argument("--forbid", action="append", default=[])
     p.add_argument("--no-eso", action="store_true")
+    p.add_argument("--hang", action="store_true")
     p.add_argument("--kubeconfig")
     p.add_argument("--log")
     p.add_argument("--lifetime", type=float, default=120)
@@ -253,12 +269,17 @@ def main():
     httpd.opts = opts
     httpd.objects = load(opts.fixtures, opts.without)
     httpd.lock = threading.Lock()
+    httpd.stopped = threading.Event()
     port = httpd.server_address[1]
     if opts.kubeconfig:
         fd = os.open(opts.kubeconfig, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(kubeconfig(port))
-    stop = threading.Timer(opts.lifetime, httpd.shutdown)
+    def stop_all():
+        httpd.stopped.set()
+        httpd.shutdown()
+
+    stop = threading.Timer(opts.lifetime, stop_all)
     stop.daemon = True
     stop.start()
 
@@ -266,6 +287,7 @@ def main():
         try:
             sys.stdin.read()
         finally:
+            httpd.stopped.set()
             httpd.shutdown()
 
     threading.Thread(target=watch_stdin, daemon=True).start()
