@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::encrypt::fingerprint::Verdict;
 use crate::manifests::Kind;
+use crate::terminal::escape;
 
 /// Which object: kind, namespace (none when cluster-scoped), name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -440,7 +441,7 @@ fn to_yaml(o: &Value) -> String {
 }
 
 fn label(id: &Id, side: &str) -> String {
-    format!("{id} ({side})")
+    format!("{} ({side})", escape(&id.to_string()))
 }
 
 fn one_sided(id: Id, theirs: Option<&Value>, ours: Option<&Value>) -> ObjectDiff {
@@ -491,12 +492,20 @@ fn two_sided(id: Id, theirs: &Value, ours: &Value, plaintext: Plaintext) -> Obje
     }
 }
 
+/// The unified diff, each line escaped (YAML may keep characters such as U+202E as they are).
 fn unified(id: &Id, old: &str, new: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
+    let text = similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
         .header(&label(id, "current"), &label(id, "rendered"))
-        .to_string()
+        .to_string();
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, end) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+        out.push_str(&escape(body));
+        out.push_str(end);
+    }
+    out
 }
 
 impl Report {
@@ -530,26 +539,28 @@ impl Report {
     pub fn text(&self) -> String {
         let mut out = String::new();
         for o in &self.objects {
-            let _ = writeln!(out, "{}: {}", o.id, o.change.word());
+            // Names and keys come from the other side (a folder, the cluster): escaped.
+            let _ = writeln!(out, "{}: {}", escape(&o.id.to_string()), o.change.word());
             for k in &o.keys {
+                let key = escape(&k.key);
                 let len = |n: Option<usize>| n.map(|n| format!("{n} bytes")).unwrap_or_default();
                 let _ = match k.change {
                     Change::Changed => writeln!(
                         out,
                         "  key {}: changed ({} -> {})",
-                        k.key,
+                        key,
                         len(k.before),
                         len(k.after)
                     ),
-                    Change::Added => writeln!(out, "  key {}: added ({})", k.key, len(k.after)),
+                    Change::Added => writeln!(out, "  key {}: added ({})", key, len(k.after)),
                     Change::Removed => {
-                        writeln!(out, "  key {}: removed ({})", k.key, len(k.before))
+                        writeln!(out, "  key {}: removed ({})", key, len(k.before))
                     }
                     Change::Unchanged => {
-                        writeln!(out, "  key {}: unchanged ({})", k.key, len(k.after))
+                        writeln!(out, "  key {}: unchanged ({})", key, len(k.after))
                     }
                     Change::NotCompared => {
-                        writeln!(out, "  key {}: not compared (encrypted)", k.key)
+                        writeln!(out, "  key {}: not compared (encrypted)", key)
                     }
                 };
             }

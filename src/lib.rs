@@ -25,6 +25,7 @@ pub mod manpages;
 pub mod reference;
 pub mod render;
 pub mod schema;
+pub mod terminal;
 pub mod values;
 pub mod yamlfmt;
 

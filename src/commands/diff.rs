@@ -149,7 +149,8 @@ fn read_live(k: &Kubectl, rendered: &[Value], err: &mut dyn Write) -> Result<Vec
         if !s.contains("doesn't have a resource type") {
             let _ = writeln!(
                 err,
-                "warning: cannot list {s}; objects of that kind no longer rendered are not shown"
+                "warning: cannot list {}; objects of that kind no longer rendered are not shown",
+                crate::terminal::escape(&s)
             );
         }
     }
