@@ -245,6 +245,10 @@ pub struct ValidateArgs {
     /// Treat every warning (an unknown key, a misplaced key...) as an error (exit 1)
     #[arg(long)]
     pub strict: bool,
+    /// Fail (exit 1) when a values file holds secret values that are not example
+    /// placeholders: for files about to be committed (the pre-commit hook uses it)
+    #[arg(long)]
+    pub forbid_secrets: bool,
 }
 
 #[derive(Args, Debug)]

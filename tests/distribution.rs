@@ -591,6 +591,28 @@ fn pre_commit_hook_validates_values_files() {
         "{}",
         out_text(&o)
     );
+    // A staged values file with a live key fails the commit with the reason, never the key;
+    // the example file (placeholders) passes (issue 20).
+    std::fs::write(
+        repo.join("values-live.yaml"),
+        "llm:\n  openaiApiKey: sk-proj-Zq8xLiveKey0123456789\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        root().join("values-secret.yaml.example"),
+        repo.join("values-secret.yaml"),
+    )
+    .unwrap();
+    let o = try_repo(&["values-secret.yaml"]);
+    assert!(o.status.success(), "{}", out_text(&o));
+    let o = try_repo(&["values-good.yaml", "values-live.yaml"]);
+    assert!(!o.status.success(), "{}", out_text(&o));
+    assert!(
+        out_text(&o).contains("values-live.yaml holds secret values"),
+        "{}",
+        out_text(&o)
+    );
+    assert!(!out_text(&o).contains("Zq8x"), "{}", out_text(&o));
 }
 
 // ---- Argo CD, Flux ----

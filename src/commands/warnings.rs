@@ -15,13 +15,36 @@ use crate::{values, Error, Output, Request};
 /// [`crate::render_values`] on the loaded values, with the values-file warnings added (to the
 /// warnings on success, to the problems on failure, as every command shows them).
 pub fn render(req: &Request, stdin: &mut dyn Read) -> Result<Output, Error> {
+    render_with(req, stdin, false)
+}
+
+/// [`render`]; with `forbid_secrets` (`validate --forbid-secrets`, the pre-commit hook), a
+/// values file holding secret values (not example placeholders) is an error.
+pub fn render_with(
+    req: &Request,
+    stdin: &mut dyn Read,
+    forbid_secrets: bool,
+) -> Result<Output, Error> {
     let loaded = values::load(&req.sources, stdin).map_err(Error::Invalid)?;
-    let files: Vec<Diagnostic> = loaded
-        .secret_files
-        .iter()
-        .flat_map(|f| file_warnings(Path::new(f)))
-        .collect();
+    let files: Vec<Diagnostic> = if forbid_secrets {
+        loaded
+            .secret_files
+            .iter()
+            .map(|f| Diagnostic::error(None, "", format!("{f} holds secret values (values not shown; placeholders containing `example` are allowed): it must not be committed. Keep keys in a git-ignored values-secret.yaml (recif-secrets init), or in a secret store (secrets.provider external)")))
+            .collect()
+    } else {
+        loaded
+            .secret_files
+            .iter()
+            .flat_map(|f| file_warnings(Path::new(f)))
+            .collect()
+    };
+    let failed = files.iter().any(Diagnostic::is_error);
     match crate::render_values(req, loaded.values) {
+        Ok(mut out) if failed => {
+            out.warnings.items.extend(files);
+            Err(Error::Invalid(out.warnings))
+        }
         Ok(mut out) => {
             out.warnings.items.extend(files);
             Ok(out)
