@@ -526,3 +526,29 @@ fn misplaced_keys_of_ours_that_change_the_output_are_errors_in_the_order_of_thei
         stderr(&o)
     );
 }
+
+/// Issue 20: ESO template keys and labels (`password:` in `target.template.data`,
+/// `jenkins.io/credentials-type`) are not secret values: no warning in a git work tree,
+/// `--strict` passes, `values` shows them.
+#[test]
+fn eso_template_keys_and_labels_are_not_taken_for_secrets() {
+    let tmp = tmpdir();
+    assert!(common::git(tmp.path(), &["init", "-q"]).status.success());
+    let values = "secrets:\n  provider: external\n  external:\n    externalSecretSpec:\n      target:\n        template:\n          metadata:\n            labels:\n              jenkins.io/credentials-type: usernamePassword\n          data:\n            password: '{{ .password }}'\n            token: '{{ .token }}'\n";
+    let file = tmp.path().join("values.yaml");
+    std::fs::write(&file, values).unwrap();
+    let f = file.to_str().unwrap();
+    for args in [
+        &["validate", "--strict", "-f", f][..],
+        &["render", "--strict", "-f", f][..],
+        &["validate", "--forbid-secrets", "-f", f][..],
+    ] {
+        let o = run(args, "");
+        assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("secret values"), "{}", stderr(&o));
+    }
+    let o = run(&["values", "-f", f], "");
+    assert!(stdout(&o).contains("{{ .password }}"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("usernamePassword"), "{}", stdout(&o));
+    assert!(!stdout(&o).contains("<redacted>"), "{}", stdout(&o));
+}
