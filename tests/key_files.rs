@@ -233,3 +233,68 @@ fn key_certificate_and_recipients_files_never_block_and_are_bounded() {
     assert_eq!(res.status.code(), Some(1));
     assert!(stderr(&res).contains("larger than"), "{}", stderr(&res));
 }
+
+/// `diff --against DIR` reads only files inside the folder, follows no link out of it, never
+/// waits on a FIFO and bounds every read (issue 20).
+#[test]
+fn diff_against_reads_only_regular_files_inside_the_folder_bounded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let d = dir.to_str().unwrap();
+    assert!(run(&["render", "-f", EXAMPLE, "--output-dir", d], "")
+        .status
+        .success());
+    let secret_outside = tmp.path().join("outside.yaml");
+    std::fs::write(
+        &secret_outside,
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: leak\n  namespace: x\n",
+    )
+    .unwrap();
+    assert!(Command::new("mkfifo")
+        .arg(dir.join("fifo.yaml"))
+        .status()
+        .unwrap()
+        .success());
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.yaml")).unwrap();
+    std::os::unix::fs::symlink(&secret_outside, dir.join("link.yaml")).unwrap();
+    std::os::unix::fs::symlink(tmp.path(), dir.join("up")).unwrap();
+    let kustomization = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
+    for listed in [
+        "../outside.yaml",
+        secret_outside.to_str().unwrap(),
+        "up/outside.yaml",
+        "fifo.yaml",
+        "zero.yaml",
+        "link.yaml",
+    ] {
+        std::fs::write(
+            dir.join("kustomization.yaml"),
+            format!("{kustomization}  - {listed}\n"),
+        )
+        .unwrap();
+        let o = run_within(
+            &["diff", "-f", EXAMPLE, "--against", d],
+            Duration::from_secs(20),
+        );
+        assert!(
+            matches!(o.status.code(), Some(1) | Some(3)),
+            "{listed}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        assert!(!stdout(&o).contains("leak"), "{listed}: {}", stdout(&o));
+        assert!(
+            stderr(&o).contains("not a file inside the folder")
+                || stderr(&o).contains("not a regular file"),
+            "{listed}: {}",
+            stderr(&o)
+        );
+    }
+    // Without a kustomization, the folder's own regular files only: links, FIFOs skipped.
+    std::fs::remove_file(dir.join("kustomization.yaml")).unwrap();
+    let o = run_within(
+        &["diff", "-f", EXAMPLE, "--against", d],
+        Duration::from_secs(20),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}

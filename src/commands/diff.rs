@@ -188,7 +188,8 @@ struct Against {
 /// manifest file (a YAML stream or a JSON `List`).
 fn load_against(path: &Path) -> Result<Against, Error> {
     let mut diags = Diagnostics::default();
-    let files = if path.is_dir() {
+    let in_folder = path.is_dir();
+    let files = if in_folder {
         match files_of(path) {
             Ok(f) => f,
             Err(e) => return Err(Error::External(e)),
@@ -199,13 +200,24 @@ fn load_against(path: &Path) -> Result<Against, Error> {
     let mut objects = Vec::new();
     let mut texts = Files::new();
     for file in files {
-        let text = match std::fs::read_to_string(&file) {
+        // Inside a folder: only regular files, no link followed (a link could lead out of
+        // the folder or to a device); a file named by --against itself may be a link. Every
+        // read is bounded and none waits on a FIFO.
+        let read = if in_folder {
+            deliver::read_regular(&file, deliver::OBJECT_MAX)
+        } else {
+            deliver::read_bounded(&file, deliver::OBJECT_MAX)
+        };
+        let text = match read.and_then(|b| {
+            b.ok_or_else(|| "it does not exist".to_string())
+                .and_then(|b| String::from_utf8(b).map_err(|_| "it is not UTF-8".to_string()))
+        }) {
             Ok(t) => t,
             Err(e) => {
                 diags.push(Diagnostic::error(
                     None,
                     "",
-                    format!("--against {}: cannot read: {e}", file.display()),
+                    format!("--against {}: {e}", file.display()),
                 ));
                 continue;
             }
@@ -268,29 +280,61 @@ fn load_against(path: &Path) -> Result<Against, Error> {
     })
 }
 
+/// The files of a folder: those its `kustomization.yaml` lists, or else its `.yaml`, `.yml`
+/// and `.json` files. A listed path must be a plain name inside the folder (no `..`, no
+/// absolute path, no sub-folder reached through a link): anything else is refused.
 fn files_of(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
     let fail = |e: std::io::Error| format!("--against {}: {e}", dir.display());
     let kustomization = dir.join("kustomization.yaml");
-    if let Ok(text) = std::fs::read_to_string(&kustomization) {
+    let listed = deliver::read_regular(&kustomization, 16 << 20)
+        .map_err(|why| format!("--against {}: {why}", kustomization.display()))?;
+    if let Some(text) = listed.and_then(|b| String::from_utf8(b).ok()) {
         if let Ok(k) = serde_yaml::from_str::<Value>(&text) {
             if let Some(list) = k["resources"].as_array() {
-                return Ok(list
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(|f| dir.join(f))
-                    .collect());
+                let mut files = Vec::new();
+                for f in list.iter().filter_map(Value::as_str) {
+                    let p = Path::new(f);
+                    let plain = p
+                        .components()
+                        .all(|c| matches!(c, std::path::Component::Normal(_)));
+                    if !plain || !inside(dir, p) {
+                        return Err(format!(
+                            "--against {}: kustomization.yaml lists {}, which is not a file inside the folder; only files inside it are read",
+                            dir.display(),
+                            crate::terminal::escape(f)
+                        ));
+                    }
+                    files.push(dir.join(p));
+                }
+                return Ok(files);
             }
         }
     }
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .map_err(fail)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.path())
         .filter(|p| {
-            p.is_file()
-                && p.extension()
-                    .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+            p.extension()
+                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
         })
         .collect();
     files.sort();
     Ok(files)
+}
+
+/// Whether `relative` (plain names only) stays inside `dir` once its folders' links are
+/// followed: every folder on the way must be a real folder, not a link.
+fn inside(dir: &Path, relative: &Path) -> bool {
+    let mut at = dir.to_path_buf();
+    let parts: Vec<_> = relative.components().collect();
+    for c in &parts[..parts.len().saturating_sub(1)] {
+        at.push(c);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_dir() => {}
+            _ => return false,
+        }
+    }
+    true
 }
