@@ -552,3 +552,45 @@ fn eso_template_keys_and_labels_are_not_taken_for_secrets() {
     assert!(stdout(&o).contains("usernamePassword"), "{}", stdout(&o));
     assert!(!stdout(&o).contains("<redacted>"), "{}", stdout(&o));
 }
+
+/// Issue 20: a literal credential in a store block (a webhook's `headers.Authorization`, a
+/// token where ESO expects a `secretRef`) is refused with the `secretRef` form, never written
+/// in clear (not to standard output, not into the GitOps folder, not with --sops-age either);
+/// a header that is a template reading a secretRef is fine.
+#[test]
+fn literal_credentials_in_store_blocks_are_refused_with_the_secret_ref_form() {
+    let tmp = tmpdir();
+    let out = tmp.path().join("out");
+    let o = out.to_str().unwrap();
+    let recipient = age::x25519::Identity::generate().to_public().to_string();
+    for (block, at) in [
+        (
+            "      webhook:\n        url: https://hooks.example/{{ .remoteRef.key }}\n        headers:\n          Authorization: Bearer sk-Zq8xCanary\n",
+            "<stdin>:8:26: secrets.external.store.webhook.headers.Authorization",
+        ),
+        (
+            "      vault:\n        server: https://vault.example\n        auth:\n          token: hvs.Zq8xCanary\n",
+            "<stdin>:8:18: secrets.external.store.vault.auth.token",
+        ),
+    ] {
+        let values = format!("secrets:\n  provider: external\n  external:\n    store:\n{block}");
+        for args in [
+            vec!["render", "-f", "-"],
+            vec!["render", "-f", "-", "--output-dir", o],
+            vec!["render", "-f", "-", "--output-dir", o, "--sops-age", &recipient],
+            vec!["validate", "-f", "-"],
+        ] {
+            let res = run(&args, &values);
+            assert_eq!(code(&res), 1, "{args:?}: {}", stderr(&res));
+            let e = stderr(&res);
+            assert!(e.contains(at), "{e}");
+            assert!(e.contains("secretRef"), "{e}");
+            assert!(!e.contains("Zq8x") && !stdout(&res).contains("Zq8x"), "{e}");
+            assert!(!e.contains("nothing to encrypt"), "{e}");
+            assert!(!out.exists(), "{args:?} wrote the folder");
+        }
+    }
+    let templated = "secrets:\n  provider: external\n  external:\n    store:\n      webhook:\n        url: https://hooks.example/{{ .remoteRef.key }}\n        headers:\n          Authorization: 'Bearer {{ .auth.token }}'\n        secrets:\n          - name: auth\n            secretRef: {name: webhook-auth, key: token}\n";
+    let res = run(&["validate", "-f", "-"], templated);
+    assert_eq!(code(&res), 0, "{}", stderr(&res));
+}
