@@ -1,0 +1,365 @@
+//! `render --sops-age` / `--seal-cert`: the command-layer half of encryption (reading the
+//! recipients, the certificate, the fingerprint key and the earlier output folder); the
+//! formats themselves are pure functions in [`crate::encrypt`].
+
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::args::{EncryptionArgs, Format};
+use crate::diag::Diagnostics;
+use crate::encrypt::fingerprint::FingerprintKey;
+use crate::encrypt::sealed::Sealer;
+use crate::encrypt::sops::SopsAge;
+use crate::encrypt::{Job, Scheme};
+use crate::manifests::{Kind, Manifest, Manifests};
+use crate::Error;
+
+pub(super) fn invalid(msg: String) -> Error {
+    let mut d = Diagnostics::default();
+    d.error(None, "", msg);
+    Error::Invalid(d)
+}
+
+/// The scheme the flags ask for, if any (read before rendering: bad flags fail first).
+pub(super) fn scheme(args: &EncryptionArgs, format: Format) -> Result<Option<Scheme>, Error> {
+    if !args.sops_age.is_empty() || !args.sops_age_files.is_empty() {
+        if format == Format::Json {
+            return Err(Error::Usage(
+                "--sops-age cannot be used with -o json: a List is not a SOPS document; use the YAML stream or --output-dir".into(),
+            ));
+        }
+        let several = args.sops_age.len() > 1;
+        let mut list: Vec<(String, String)> = args
+            .sops_age
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let origin = if several {
+                    format!("--sops-age (the {} given)", ordinal(i + 1))
+                } else {
+                    "--sops-age".to_string()
+                };
+                (origin, r.clone())
+            })
+            .collect();
+        for f in &args.sops_age_files {
+            let name = f.display().to_string();
+            let text = read_small(f)
+                .and_then(|b| String::from_utf8(b).map_err(|_| "it is not text".to_string()))
+                .map_err(|e| invalid(format!("--sops-age-recipients-file {name}: {e}")))?;
+            list.extend(SopsAge::read_recipients_file(&name, &text).map_err(|e| invalid(e.0))?);
+        }
+        return Ok(Some(Scheme::Sops(
+            SopsAge::new(&list).map_err(|e| invalid(e.0))?,
+        )));
+    }
+    if let Some(cert) = &args.seal_cert {
+        let name = cert.display().to_string();
+        let pem = read_small(cert).map_err(|e| invalid(format!("--seal-cert {name}: {e}")))?;
+        let sealer = Sealer::from_pem(
+            &name,
+            &pem,
+            args.seal_scope.unwrap_or_default().into(),
+            SystemTime::now(),
+        )
+        .map_err(|e| invalid(e.0))?;
+        return Ok(Some(Scheme::Sealed(sealer)));
+    }
+    if args.fingerprint_key.is_some() {
+        return Err(Error::Usage(
+            "--fingerprint-key only applies with --sops-age or --seal-cert".into(),
+        ));
+    }
+    Ok(None)
+}
+
+/// The most a certificate or recipients file may hold: 1 MiB (a certificate is about 2 KB).
+const SMALL_FILE_MAX: u64 = 1 << 20;
+
+/// A certificate or recipients file: bounded, never blocking on a FIFO or reading a device.
+fn read_small(path: &Path) -> Result<Vec<u8>, String> {
+    crate::deliver::read_bounded(path, SMALL_FILE_MAX)?
+        .ok_or_else(|| "cannot read it: it does not exist".to_string())
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`... `11th`, `21st`.
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// Fails when the rendered objects hold no Secret: the flags would do nothing.
+pub(super) fn check_something_to_encrypt(manifests: &Manifests) -> Result<(), Error> {
+    if manifests
+        .objects
+        .iter()
+        .any(|o| o.typed_kind() == Kind::Secret)
+    {
+        return Ok(());
+    }
+    Err(Error::Usage(
+        "--sops-age/--seal-cert: nothing to encrypt: these values render no Secret (secrets.provider external, or none without workloadIdentity.llmKeys: inline); drop the flag".into(),
+    ))
+}
+
+/// Where the fingerprint key is: the flag's file, or `$XDG_CONFIG_HOME/recif-secrets/
+/// fingerprint.key` (`~/.config/...`); `None` without HOME or XDG_CONFIG_HOME.
+fn key_path(flag: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = flag {
+        return Some(p.to_path_buf());
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("recif-secrets").join("fingerprint.key"))
+}
+
+/// The fingerprint key for reading only (`diff`): `None` when there is none, which leaves
+/// encrypted objects not compared.
+pub(super) fn existing_fingerprint_key(
+    flag: Option<&Path>,
+) -> Result<Option<FingerprintKey>, Error> {
+    let Some(path) = key_path(flag) else {
+        return Ok(None);
+    };
+    match read_key(&path)? {
+        // A key named by the flag must be there; the default one may not exist yet.
+        None if flag.is_some() => Err(invalid(format!(
+            "fingerprint key {}: cannot read: it does not exist",
+            path.display()
+        ))),
+        found => Ok(found),
+    }
+}
+
+/// The most a fingerprint key file may hold (ours holds 154 bytes).
+const KEY_FILE_MAX: u64 = 4096;
+
+/// The key in `path`, `None` when there is no such file. Read bounded, never blocking on a
+/// FIFO; refused, as ssh refuses a private key, when group or others can read it, and when
+/// git tracks it or would take it (`git add .`) in the work tree around it.
+fn read_key(path: &Path) -> Result<Option<FingerprintKey>, Error> {
+    let shown = path.display();
+    let bytes = match crate::deliver::read_bounded(path, KEY_FILE_MAX) {
+        Ok(None) => return Ok(None),
+        Ok(Some(b)) => b,
+        Err(why) => return Err(invalid(format!("fingerprint key {shown}: {why}"))),
+    };
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(invalid(format!(
+                "fingerprint key {shown}: readable by group or others (mode {mode:04o}); whoever reads it can forge fingerprint lines: run chmod 600 {shown}"
+            )));
+        }
+    }
+    refuse_in_git(path)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| invalid(format!("fingerprint key {shown}: not text")))?;
+    FingerprintKey::parse(&text)
+        .map(Some)
+        .map_err(|e| invalid(format!("fingerprint key {shown}: {e}")))
+}
+
+/// Refuses a key path that git tracks, or that lies in a work tree without being ignored:
+/// pushed with the repository, the key would let anyone forge fingerprint lines.
+fn refuse_in_git(path: &Path) -> Result<(), Error> {
+    use super::warnings::{git_status, GitStatus};
+    let shown = path.display();
+    match git_status(path) {
+        Some(GitStatus::Tracked) => Err(invalid(format!(
+            "fingerprint key {shown}: tracked by git; remove it from the repository (git rm --cached {shown}), make a new key elsewhere and re-render (the old one may be in the history)"
+        ))),
+        Some(GitStatus::NotIgnored) => Err(invalid(format!(
+            "fingerprint key {shown}: inside a git work tree and not git-ignored (git add . would commit it); keep it outside the repository (the default is ~/.config/recif-secrets/fingerprint.key) or add it to .gitignore"
+        ))),
+        Some(GitStatus::Ignored) | None => Ok(()),
+    }
+}
+
+/// The fingerprint key for `--output-dir DIR`: the flag's file, or the default one, created
+/// (0600) when missing. `None` when there is no place for it (no HOME).
+pub(super) fn fingerprint_key(
+    flag: Option<&Path>,
+    dir: &Path,
+    err: &mut dyn Write,
+) -> Result<Option<FingerprintKey>, Error> {
+    let Some(path) = key_path(flag) else {
+        let _ = writeln!(err, "warning: no HOME or XDG_CONFIG_HOME for the fingerprint key (pass --fingerprint-key FILE): every Secret is encrypted afresh");
+        return Ok(None);
+    };
+    let abs = |p: &Path| std::fs::canonicalize(p).or_else(|_| std::path::absolute(p));
+    let key_parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let (Ok(k), Ok(d)) = (abs(key_parent), abs(dir)) {
+        if k.starts_with(&d) {
+            return Err(Error::Usage(format!(
+                "--fingerprint-key {}: the key must be kept outside the output folder {}",
+                path.display(),
+                dir.display()
+            )));
+        }
+    }
+    if let Some(key) = read_key(&path)? {
+        return Ok(Some(key));
+    }
+    let shown = path.display();
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(|e| Error::External(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    refuse_in_git(&path)?;
+    let key = match create_key(&path)? {
+        Created::Ours(key) => key,
+        // Another run created it first: both use that key.
+        Created::Theirs => {
+            return read_key(&path)?
+                .ok_or_else(|| {
+                    Error::External(format!(
+                        "cannot read {shown}: it vanished after it was created"
+                    ))
+                })
+                .map(Some)
+        }
+    };
+    let _ = writeln!(
+        err,
+        "created the fingerprint key {shown} (mode 0600): keep it, out of Git, to re-render without churn"
+    );
+    Ok(Some(key))
+}
+
+enum Created {
+    Ours(FingerprintKey),
+    Theirs,
+}
+
+/// Creates the key file at `path` atomically: the key is written and synced to a hidden
+/// temporary file (0600) beside it, then linked to `path`, which fails if `path` exists. So a
+/// full disk leaves no empty key (the temporary file is removed), and when two first runs
+/// race, one links its key and the other finds it and uses it.
+fn create_key(path: &Path) -> Result<Created, Error> {
+    let shown = path.display();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".fingerprint.key.tmp-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    let key = FingerprintKey::generate();
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&tmp)?;
+        f.write_all(key.to_file_text().as_bytes())?;
+        f.sync_all()
+    })();
+    let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(Created::Ours(key)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Created::Theirs),
+        Err(e) => Err(Error::External(format!("cannot create {shown}: {e}"))),
+    }
+}
+
+/// Every Secret encrypted; in `--output-dir` (with a key), an existing file that the key
+/// verifies as exactly what this tool wrote for the same plaintext is kept byte for byte.
+pub(super) fn encrypt(
+    manifests: Manifests,
+    scheme: &Scheme,
+    reuse: Option<(&Path, &FingerprintKey)>,
+) -> Result<Manifests, Error> {
+    let kind = scheme.kind();
+    let id = scheme.id();
+    let secrets: Vec<(usize, serde_json::Value)> = manifests
+        .objects
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.typed_kind() == Kind::Secret)
+        .map(|(i, o)| (i, o.to_json()))
+        .collect();
+    let mut done: Vec<Option<String>> = vec![None; manifests.objects.len()];
+    let mut jobs = Vec::new();
+    let mut job_index = Vec::new();
+    for (i, json) in &secrets {
+        let o = &manifests.objects[*i];
+        if let Some((dir, key)) = reuse {
+            let file = dir.join(crate::deliver::file_name_of(
+                o.namespace(),
+                kind.as_str(),
+                o.name(),
+            ));
+            // Only a regular file is read, bounded (never a FIFO or a link to a device), and
+            // kept only when its fingerprint line authenticates every byte of it for this
+            // object and plaintext.
+            let text = crate::deliver::read_regular(&file, crate::deliver::OBJECT_MAX)
+                .ok()
+                .flatten()
+                .and_then(|b| String::from_utf8(b).ok());
+            if let Some(text) = text {
+                if key.verify(&scheme.subject(&id, json), &text).verified() {
+                    done[*i] = Some(text);
+                    continue;
+                }
+            }
+        }
+        jobs.push(Job {
+            secret: json,
+            key: reuse.map(|(_, key)| key),
+        });
+        job_index.push(*i);
+    }
+    let results = scheme.documents(&jobs, SystemTime::now());
+    let mut diags = Diagnostics::default();
+    for (i, r) in job_index.into_iter().zip(results) {
+        match r {
+            Ok(text) => done[i] = Some(text),
+            Err(e) => diags.error(
+                None,
+                "",
+                format!(
+                    "{}: cannot encrypt: {e}",
+                    manifests.objects[i].display_name()
+                ),
+            ),
+        }
+    }
+    if diags.has_errors() {
+        return Err(Error::Invalid(diags));
+    }
+    let objects = manifests
+        .objects
+        .into_iter()
+        .zip(done)
+        .map(|(o, text): (Manifest, Option<String>)| match text {
+            Some(t) => Manifest::encrypted(kind, o.namespace().unwrap_or(""), o.name(), t),
+            None => o,
+        })
+        .collect();
+    Ok(Manifests { objects })
+}
