@@ -60,14 +60,12 @@ pub enum Plaintext {
     /// The file's fingerprint line does not authenticate it: changed after it was written,
     /// or written with another key or an earlier version. A difference.
     NotAuthentic,
-    /// No verdict (no fingerprint key, no line, not a file of one object): nothing can be
-    /// said.
+    /// No verdict (no key, no line, not a file of one object): nothing can be said.
     Unknown,
 }
 
-/// What [`FingerprintKey::verify`](crate::encrypt::fingerprint::FingerprintKey::verify)
-/// found in the file of each encrypted object of the other side, by the object's id; an
-/// object without an entry is [`Plaintext::Unknown`].
+/// What `FingerprintKey::verify` found in the file of each encrypted object of the other
+/// side, by id; an object without an entry is [`Plaintext::Unknown`].
 pub type Verdicts = BTreeMap<Id, Verdict>;
 
 /// What happened to one key of a Secret's `data` or `stringData`, with decoded byte lengths.

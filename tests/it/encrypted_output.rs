@@ -704,6 +704,9 @@ fn diff_compares_sealed_folders_through_fingerprints() {
 /// as its users would: our binary, the real kubectl and git on PATH.
 struct Script {
     repo: tempfile::TempDir,
+    /// The user's config folder (the fingerprint key's home), outside the repository: a key
+    /// inside a work tree without being ignored is refused.
+    config: tempfile::TempDir,
     name: &'static str,
     path: String,
 }
@@ -729,7 +732,12 @@ impl Script {
             &std::env::var_os("PATH").unwrap_or_default(),
         ));
         let path = std::env::join_paths(dirs).unwrap().into_string().unwrap();
-        Script { repo, name, path }
+        Script {
+            repo,
+            config: tempfile::tempdir().unwrap(),
+            name,
+            path,
+        }
     }
 
     fn git(&self, args: &[&str]) -> String {
@@ -751,10 +759,7 @@ impl Script {
             .arg(&script)
             .current_dir(self.repo.path())
             .env("PATH", &self.path)
-            .env(
-                "XDG_CONFIG_HOME",
-                self.repo.path().join(".config-outside-git"),
-            )
+            .env("XDG_CONFIG_HOME", self.config.path())
             .output()
             .unwrap();
         assert!(

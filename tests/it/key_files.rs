@@ -298,3 +298,67 @@ fn diff_against_reads_only_regular_files_inside_the_folder_bounded() {
     );
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
 }
+
+/// The git checks (is a values file with secrets tracked or ignored?) never hang: a FIFO
+/// `.git/info/exclude`, `.gitignore` or index, or a `core.excludesFile` naming a FIFO or
+/// `/dev/zero`, gives at once a warning that the check could not be made (issue 20).
+#[test]
+fn git_checks_never_hang_on_odd_git_files() {
+    let values = "llm:\n  openaiApiKey: sk-proj-Zq8xLiveKey0123456789\n";
+    for odd in [
+        ".git/info/exclude",
+        ".gitignore",
+        ".git/index",
+        "excludes:fifo",
+        "excludes:/dev/zero",
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path();
+        assert!(git(repo, &["init", "-q"]).status.success());
+        std::fs::write(repo.join("values.yaml"), values).unwrap();
+        std::fs::set_permissions(
+            repo.join("values.yaml"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+        match odd.strip_prefix("excludes:") {
+            Some("fifo") => {
+                let fifo = repo.join("global-ignore");
+                assert!(Command::new("mkfifo")
+                    .arg(&fifo)
+                    .status()
+                    .unwrap()
+                    .success());
+                assert!(git(
+                    repo,
+                    &["config", "core.excludesFile", fifo.to_str().unwrap()]
+                )
+                .status
+                .success());
+            }
+            Some(path) => {
+                assert!(git(repo, &["config", "core.excludesFile", path])
+                    .status
+                    .success());
+            }
+            None => {
+                let p = repo.join(odd);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                let _ = std::fs::remove_file(&p);
+                assert!(Command::new("mkfifo").arg(&p).status().unwrap().success());
+            }
+        }
+        let file = repo.join("values.yaml");
+        let o = run_within(
+            &["validate", "-f", file.to_str().unwrap()],
+            Duration::from_secs(20),
+        );
+        assert_eq!(o.status.code(), Some(0), "{odd}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("could not be checked"),
+            "{odd}: {}",
+            stderr(&o)
+        );
+        assert!(!stderr(&o).contains("Zq8x"), "{}", stderr(&o));
+    }
+}

@@ -183,6 +183,9 @@ fn refuse_in_git(path: &Path) -> Result<(), Error> {
         Some(GitStatus::NotIgnored) => Err(invalid(format!(
             "fingerprint key {shown}: inside a git work tree and not git-ignored (git add . would commit it); keep it outside the repository (the default is ~/.config/recif-secrets/fingerprint.key) or add it to .gitignore"
         ))),
+        Some(GitStatus::Unchecked(why)) => Err(invalid(format!(
+            "fingerprint key {shown}: whether git tracks or ignores it could not be checked ({why}); keep the key outside any git work tree"
+        ))),
         Some(GitStatus::Ignored) | None => Ok(()),
     }
 }
