@@ -231,7 +231,7 @@ fn bench_encrypt(c: &mut Criterion) {
             .iter()
             .map(|s| Job {
                 secret: s,
-                fingerprint: None,
+                key: None,
             })
             .collect();
         group.throughput(Throughput::Elements(teams as u64));

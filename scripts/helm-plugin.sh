@@ -1,7 +1,16 @@
 #!/bin/sh
-# The Helm plugin's entry point (plugin.yaml). Helm has consumed -n/--namespace and
-# --kube-context and passes them in HELM_NAMESPACE and HELM_KUBECONTEXT: give them back to
-# recif-secrets as -n (render, validate) and --context (render --apply only).
+# The Helm plugin's entry point (plugin.yaml). Helm consumes its global flags and hands them
+# to plugins as variables; they are given back to recif-secrets under kubectl's names:
+#   HELM_NAMESPACE                       -n                 render, validate, diff, doctor
+#   HELM_KUBECONTEXT                     --context          every command that reaches a cluster:
+#   HELM_KUBEAPISERVER                   --server             render --apply, doctor, and diff
+#   HELM_KUBETOKEN                       --token              without --against
+#   HELM_KUBEASUSER                      --as
+#   HELM_KUBEASGROUPS (comma-separated)  --as-group (each, once)
+#   HELM_KUBECAFILE                      --certificate-authority
+#   HELM_KUBEINSECURE_SKIP_TLS_VERIFY    --insecure-skip-tls-verify (when "true")
+#   HELM_KUBETLS_SERVER_NAME             --tls-server-name
+# KUBECONFIG (helm's --kubeconfig) is in the environment already, where kubectl reads it.
 set -eu
 bin="${HELM_PLUGIN_DIR:-$(dirname "$0")/..}/bin/recif-secrets"
 if [ ! -x "$bin" ]; then
@@ -17,20 +26,53 @@ if [ "$#" -eq 0 ]; then
 fi
 sub="$1"
 shift
+
+# Whether this run reaches a cluster: render only with --apply, diff unless --against,
+# doctor always.
+cluster=false
 case "$sub" in
-    render | validate)
+    doctor) cluster=true ;;
+    render)
+        for a in "$@"; do
+            if [ "$a" = --apply ]; then cluster=true; fi
+        done
+        ;;
+    diff)
+        cluster=true
+        for a in "$@"; do
+            case "$a" in --against | --against=*) cluster=false ;; esac
+        done
+        ;;
+esac
+
+case "$sub" in
+    render | validate | diff | doctor)
         set -- "$sub" ${HELM_NAMESPACE:+-n "$HELM_NAMESPACE"} "$@"
-        if [ "$sub" = render ] && [ -n "${HELM_KUBECONTEXT:-}" ]; then
-            for a in "$@"; do
-                if [ "$a" = --apply ]; then
-                    set -- "$@" --context "$HELM_KUBECONTEXT"
-                    break
-                fi
-            done
-        fi
         ;;
     *)
         set -- "$sub" "$@"
         ;;
 esac
+if [ "$cluster" = true ]; then
+    [ -n "${HELM_KUBECONTEXT:-}" ] && set -- "$@" --context "$HELM_KUBECONTEXT"
+    [ -n "${HELM_KUBEAPISERVER:-}" ] && set -- "$@" --server "$HELM_KUBEAPISERVER"
+    [ -n "${HELM_KUBETOKEN:-}" ] && set -- "$@" --token "$HELM_KUBETOKEN"
+    [ -n "${HELM_KUBEASUSER:-}" ] && set -- "$@" --as "$HELM_KUBEASUSER"
+    if [ -n "${HELM_KUBEASGROUPS:-}" ]; then
+        # helm 4.1 lists each group twice: give each once, in order.
+        seen=","
+        old_ifs="$IFS"
+        IFS=","
+        for g in $HELM_KUBEASGROUPS; do
+            case "$seen" in
+                *",$g,"*) ;;
+                *) seen="$seen$g,"; set -- "$@" --as-group "$g" ;;
+            esac
+        done
+        IFS="$old_ifs"
+    fi
+    [ -n "${HELM_KUBECAFILE:-}" ] && set -- "$@" --certificate-authority "$HELM_KUBECAFILE"
+    [ "${HELM_KUBEINSECURE_SKIP_TLS_VERIFY:-}" = true ] && set -- "$@" --insecure-skip-tls-verify
+    [ -n "${HELM_KUBETLS_SERVER_NAME:-}" ] && set -- "$@" --tls-server-name "$HELM_KUBETLS_SERVER_NAME"
+fi
 exec "$bin" "$@"

@@ -74,23 +74,35 @@ impl Diagnostic {
     }
 }
 
+/// A diagnostic as shown: one line, every string of the user's (file names, keys) escaped
+/// by [`crate::terminal::escape`].
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self.severity {
+        f.write_str(&crate::terminal::escape(&Unescaped(self).to_string()))
+    }
+}
+
+/// The diagnostic's text before escaping.
+struct Unescaped<'a>(&'a Diagnostic);
+
+impl fmt::Display for Unescaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let this = self.0;
+        f.write_str(match this.severity {
             Severity::Error => "error: ",
             Severity::Warning => "warning: ",
         })?;
-        if let Some(origin) = &self.origin {
+        if let Some(origin) = &this.origin {
             write!(f, "{origin}: ")?;
         }
         // A key set after the first `=` of a --set argument is not printed (it may be part
         // of a value): its origin names the argument's first key instead.
-        let path_shown = matches!(&self.origin, Some(Origin::Flag { path, .. })
-            if *path == self.path || path.ends_with(LATER));
-        if !self.path.is_empty() && !path_shown {
-            write!(f, "{}: ", self.path)?;
+        let path_shown = matches!(&this.origin, Some(Origin::Flag { path, .. })
+            if *path == this.path || path.ends_with(LATER));
+        if !this.path.is_empty() && !path_shown {
+            write!(f, "{}: ", this.path)?;
         }
-        f.write_str(&self.message)
+        f.write_str(&this.message)
     }
 }
 

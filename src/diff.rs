@@ -15,7 +15,9 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 pub use crate::cluster::Id;
+use crate::encrypt::fingerprint::Verdict;
 use crate::manifests::Kind;
+use crate::terminal::escape;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change {
@@ -43,19 +45,28 @@ impl Change {
 }
 
 /// How the plaintexts behind two objects compare when either is encrypted: through the
-/// fingerprints `render --output-dir` records (see [`encrypted_fingerprint`]), never through
-/// the ciphertext, which changes at every encryption.
+/// fingerprint line `render --output-dir` writes, verified with
+/// [`FingerprintKey::verify`](crate::encrypt::fingerprint::FingerprintKey::verify) (see
+/// [`Verdicts`]), never through the ciphertext, which changes at every encryption.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Plaintext {
     /// Neither side is encrypted: values are compared directly.
     Clear,
-    /// Same fingerprint: the same plaintext, encrypted for the same keys.
+    /// The file verifies: the same plaintext, encrypted for the same keys.
     Same,
-    /// Different fingerprints: some value, key or the encryption keys changed.
+    /// The file is authentic, of another plaintext: some value, key or the encryption keys
+    /// changed.
     Different,
-    /// A fingerprint is missing on either side: nothing can be said.
+    /// The file's fingerprint line does not authenticate it: changed after it was written,
+    /// or written with another key or an earlier version. A difference.
+    NotAuthentic,
+    /// No verdict (no key, no line, not a file of one object): nothing can be said.
     Unknown,
 }
+
+/// What `FingerprintKey::verify` found in the file of each encrypted object of the other
+/// side, by id; an object without an entry is [`Plaintext::Unknown`].
+pub type Verdicts = BTreeMap<Id, Verdict>;
 
 /// What happened to one key of a Secret's `data` or `stringData`, with decoded byte lengths.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,13 +106,12 @@ pub enum Source {
     Live,
 }
 
-/// Compares `rendered` (in output order) with `other`.
-pub fn compare(rendered: &[Value], other: &[Value], source: Source) -> Report {
+/// Compares `rendered` (in output order) with `other`; encrypted objects through `verdicts`.
+pub fn compare(rendered: &[Value], other: &[Value], source: Source, verdicts: &Verdicts) -> Report {
     let mut theirs: BTreeMap<Id, &Value> = other.iter().map(|o| (Id::of(o), o)).collect();
     let mut report = Report::default();
     for ours in rendered {
         let id = Id::of(ours);
-        let fingerprint = encrypted_fingerprint(ours);
         let encrypted = is_encrypted(ours);
         let ours = clean(ours);
         match theirs.remove(&id) {
@@ -109,11 +119,15 @@ pub fn compare(rendered: &[Value], other: &[Value], source: Source) -> Report {
             Some(t) => {
                 let plaintext = if !encrypted && !is_encrypted(t) {
                     Plaintext::Clear
+                } else if !(encrypted && is_encrypted(t)) {
+                    // Plaintext on one side: the verdict of a file says nothing about it.
+                    Plaintext::Unknown
                 } else {
-                    match (fingerprint, encrypted_fingerprint(t)) {
-                        (Some(a), Some(b)) if a == b => Plaintext::Same,
-                        (Some(_), Some(_)) => Plaintext::Different,
-                        _ => Plaintext::Unknown,
+                    match verdicts.get(&id) {
+                        Some(Verdict::Verified) => Plaintext::Same,
+                        Some(Verdict::PlaintextDiffers) => Plaintext::Different,
+                        Some(Verdict::NotAuthentic) => Plaintext::NotAuthentic,
+                        Some(Verdict::Missing) | None => Plaintext::Unknown,
                     }
                 };
                 let t = match source {
@@ -155,13 +169,11 @@ const SERVER_METADATA: &[&str] = &[
 ];
 
 /// Drops what is never compared nor shown, on both sides: hidden annotations, empty maps,
-/// the recorded fingerprint, the metadata of a SOPS document (its MAC and dates change at
-/// every encryption) and a SealedSecret's ciphertext: encrypted objects are compared through
-/// [`encrypted_fingerprint`].
+/// the metadata of a SOPS document (its MAC and dates change at every encryption) and a
+/// SealedSecret's ciphertext: encrypted objects are compared through [`Verdicts`].
 fn clean(o: &Value) -> Value {
     let mut o = o.clone();
     if let Some(map) = o.as_object_mut() {
-        map.remove(FINGERPRINT_FIELD);
         map.remove("sops");
     }
     if o["kind"] == Kind::SealedSecret.as_str() {
@@ -262,7 +274,7 @@ fn project(v: &mut Value, shape: &Value) {
 }
 
 /// Whether an object is encrypted (SOPS document, SealedSecret): such objects are compared
-/// through [`encrypted_fingerprint`], never through their ciphertext, which changes at every
+/// through [`Verdicts`], never through their ciphertext, which changes at every
 /// encryption.
 pub fn is_encrypted(o: &Value) -> bool {
     o.get("sops").is_some()
@@ -274,17 +286,6 @@ pub fn is_encrypted(o: &Value) -> bool {
                         .all(|v| v.as_str().is_some_and(|s| s.starts_with("ENC[")))
             })
         })
-}
-
-/// Where the fingerprint of an encrypted object travels with it into [`compare`]: the
-/// caller sets this field from the `# recif-secrets fingerprint:` line of the file the
-/// object came from (or computes it for the rendered side); it is never shown.
-pub const FINGERPRINT_FIELD: &str = "x-recif-secrets-fingerprint";
-
-/// The fingerprint of the plaintext behind an encrypted object, if known (see
-/// [`crate::encrypt::fingerprint`]).
-pub fn encrypted_fingerprint(o: &Value) -> Option<&str> {
-    o.get(FINGERPRINT_FIELD).and_then(Value::as_str)
 }
 
 /// The byte length of a Secret value: decoded for `data`, as is for `stringData`.
@@ -410,7 +411,7 @@ fn to_yaml(o: &Value) -> String {
 }
 
 fn label(id: &Id, side: &str) -> String {
-    format!("{id} ({side})")
+    format!("{} ({side})", escape(&id.to_string()))
 }
 
 fn one_sided(id: Id, theirs: Option<&Value>, ours: Option<&Value>) -> ObjectDiff {
@@ -445,7 +446,7 @@ fn two_sided(id: Id, theirs: &Value, ours: &Value, plaintext: Plaintext) -> Obje
     let change = match plaintext {
         _ if !visible_same => Change::Changed,
         Plaintext::Clear | Plaintext::Same => Change::Unchanged,
-        Plaintext::Different => Change::Changed,
+        Plaintext::Different | Plaintext::NotAuthentic => Change::Changed,
         Plaintext::Unknown => Change::NotCompared,
     };
     ObjectDiff {
@@ -461,12 +462,20 @@ fn two_sided(id: Id, theirs: &Value, ours: &Value, plaintext: Plaintext) -> Obje
     }
 }
 
+/// The unified diff, each line escaped (YAML may keep characters such as U+202E as they are).
 fn unified(id: &Id, old: &str, new: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
+    let text = similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
         .header(&label(id, "current"), &label(id, "rendered"))
-        .to_string()
+        .to_string();
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, end) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+        out.push_str(&escape(body));
+        out.push_str(end);
+    }
+    out
 }
 
 impl Report {
@@ -500,39 +509,45 @@ impl Report {
     pub fn text(&self) -> String {
         let mut out = String::new();
         for o in &self.objects {
-            let _ = writeln!(out, "{}: {}", o.id, o.change.word());
+            // Names and keys come from the other side (a folder, the cluster): escaped.
+            let _ = writeln!(out, "{}: {}", escape(&o.id.to_string()), o.change.word());
             for k in &o.keys {
+                let key = escape(&k.key);
                 let len = |n: Option<usize>| n.map(|n| format!("{n} bytes")).unwrap_or_default();
                 let _ = match k.change {
                     Change::Changed => writeln!(
                         out,
                         "  key {}: changed ({} -> {})",
-                        k.key,
+                        key,
                         len(k.before),
                         len(k.after)
                     ),
-                    Change::Added => writeln!(out, "  key {}: added ({})", k.key, len(k.after)),
+                    Change::Added => writeln!(out, "  key {}: added ({})", key, len(k.after)),
                     Change::Removed => {
-                        writeln!(out, "  key {}: removed ({})", k.key, len(k.before))
+                        writeln!(out, "  key {}: removed ({})", key, len(k.before))
                     }
                     Change::Unchanged => {
-                        writeln!(out, "  key {}: unchanged ({})", k.key, len(k.after))
+                        writeln!(out, "  key {}: unchanged ({})", key, len(k.after))
                     }
                     Change::NotCompared => {
-                        writeln!(out, "  key {}: not compared (encrypted)", k.key)
+                        writeln!(out, "  key {}: not compared (encrypted)", key)
                     }
                 };
             }
             let _ = match o.plaintext {
                 Plaintext::Clear => Ok(()),
-                Plaintext::Same => writeln!(out, "  encrypted: same plaintext (fingerprints match)"),
+                Plaintext::Same => writeln!(out, "  encrypted: same plaintext (the file's fingerprint verifies)"),
                 Plaintext::Different => writeln!(
                     out,
-                    "  encrypted: the plaintext differs (fingerprints differ: a value, a key or the encryption keys changed)"
+                    "  encrypted: the plaintext differs (the file verifies, for another plaintext: a value, a key or the encryption keys changed)"
+                ),
+                Plaintext::NotAuthentic => writeln!(
+                    out,
+                    "  encrypted: the file does not verify (its fingerprint line does not authenticate its content under this fingerprint key: changed after render wrote it, or written with another key or an earlier version); render --output-dir encrypts it afresh"
                 ),
                 Plaintext::Unknown => writeln!(
                     out,
-                    "  encrypted: not compared (no fingerprint on both sides: pass the --sops-age/--seal-cert and --fingerprint-key that render --output-dir used)"
+                    "  encrypted: not compared (no fingerprint to verify: pass the --sops-age/--seal-cert and --fingerprint-key that render --output-dir used, against its folder)"
                 ),
             };
             out.push_str(&o.unified);
@@ -565,6 +580,7 @@ mod tests {
             std::slice::from_ref(&s),
             std::slice::from_ref(&s),
             Source::Files,
+            &Verdicts::new(),
         );
         assert!(!r.has_changes());
         assert_eq!(r.summary(), "0 changed, 0 added, 0 removed, 1 unchanged");
@@ -581,7 +597,7 @@ mod tests {
             "a",
             json!({"SAME": b64("canary-same-1"), "CHG": b64("canary-new-4444"), "NEW": b64("canary-new-55555")}),
         );
-        let r = compare(&[new], &[old], Source::Files);
+        let r = compare(&[new], &[old], Source::Files, &Verdicts::new());
         let text = r.text();
         assert!(!text.contains("canary"), "{text}");
         for v in [
@@ -613,7 +629,7 @@ mod tests {
     fn a_change_of_same_length_still_shows() {
         let old = secret("a", json!({"K": b64("aaaa")}));
         let new = secret("a", json!({"K": b64("bbbb")}));
-        let r = compare(&[new], &[old], Source::Files);
+        let r = compare(&[new], &[old], Source::Files, &Verdicts::new());
         assert!(r.has_changes());
         assert!(r.text().contains("key K: changed (4 bytes -> 4 bytes)"));
     }
@@ -623,7 +639,12 @@ mod tests {
         let a = secret("a", json!({"K": b64("v")}));
         let b = secret("b", json!({"K": b64("v")}));
         let z = secret("z", json!({"K": b64("v")}));
-        let r = compare(&[b.clone(), a.clone()], &[z, a], Source::Files);
+        let r = compare(
+            &[b.clone(), a.clone()],
+            &[z, a],
+            Source::Files,
+            &Verdicts::new(),
+        );
         let ids: Vec<String> = r
             .objects
             .iter()
@@ -650,7 +671,7 @@ mod tests {
         let mut new = old.clone();
         new["metadata"]["annotations"]["iam.gke.io/gcp-service-account"] =
             "new@p.iam.gserviceaccount.com".into();
-        let text = compare(&[new], &[old], Source::Files).text();
+        let text = compare(&[new], &[old], Source::Files, &Verdicts::new()).text();
         assert!(
             text.contains("-    iam.gke.io/gcp-service-account: old@p.iam.gserviceaccount.com"),
             "{text}"
@@ -678,79 +699,90 @@ mod tests {
             std::slice::from_ref(&rendered),
             &[live.clone()],
             Source::Live,
+            &Verdicts::new(),
         );
         assert!(!r.has_changes(), "{}", r.text());
         // A label added by hand is a difference.
         live["metadata"]["labels"]["extra"] = "x".into();
-        let r = compare(&[rendered], &[live], Source::Live);
+        let r = compare(&[rendered], &[live], Source::Live, &Verdicts::new());
         assert!(r.text().contains("-    extra: x"), "{}", r.text());
     }
 
     #[test]
-    fn encrypted_values_are_compared_through_fingerprints_never_ciphertext() {
-        let with = |mut o: Value, fp: Option<&str>| {
-            if let Some(fp) = fp {
-                o[FINGERPRINT_FIELD] = json!(fp);
-            }
-            o
-        };
-        let sops = |enc: &str, mac: &str, fp: Option<&str>| {
+    fn encrypted_values_are_compared_through_verdicts_never_ciphertext() {
+        let sops = |enc: &str, mac: &str| {
             let mut s = secret(
                 "a",
                 json!({"K": format!("ENC[AES256_GCM,data:{enc},type:str]")}),
             );
             s["sops"] = json!({"mac": mac, "lastmodified": "2026-11-28T10:00:00Z"});
-            with(s, fp)
+            s
         };
-        let sealed = |v: &str, fp: Option<&str>| {
-            with(
-                json!({"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
-                "metadata": {"name": "s", "namespace": "a"}, "spec": {"encryptedData": {"K": v}}}),
-                fp,
-            )
+        let sealed = |v: &str| {
+            json!({"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
+                "metadata": {"name": "s", "namespace": "a"}, "spec": {"encryptedData": {"K": v}}})
         };
-        for (fa, fb, want) in [
-            (Some("v1:aa"), Some("v1:aa"), Change::Unchanged),
-            (Some("v1:aa"), Some("v1:bb"), Change::Changed),
-            (None, Some("v1:aa"), Change::NotCompared),
-            (Some("v1:aa"), None, Change::NotCompared),
-            (None, None, Change::NotCompared),
+        let verdicts = |o: &Value, v: Option<Verdict>| -> Verdicts {
+            v.into_iter().map(|v| (Id::of(o), v)).collect()
+        };
+        for (verdict, want, says) in [
+            (Some(Verdict::Verified), Change::Unchanged, "same plaintext"),
+            (
+                Some(Verdict::PlaintextDiffers),
+                Change::Changed,
+                "the plaintext differs",
+            ),
+            (
+                Some(Verdict::NotAuthentic),
+                Change::Changed,
+                "the file does not verify",
+            ),
+            (Some(Verdict::Missing), Change::NotCompared, "not compared"),
+            (None, Change::NotCompared, "not compared"),
         ] {
-            for r in [
-                compare(
-                    &[sops("bbbb", "m2", fa)],
-                    &[sops("aaaa", "m1", fb)],
-                    Source::Files,
-                ),
-                compare(&[sealed("AgB1", fa)], &[sealed("AgB2", fb)], Source::Files),
+            for (ours, theirs) in [
+                (sops("bbbb", "m2"), sops("aaaa", "m1")),
+                (sealed("AgB1"), sealed("AgB2")),
             ] {
+                let r = compare(
+                    std::slice::from_ref(&ours),
+                    &[theirs],
+                    Source::Files,
+                    &verdicts(&ours, verdict),
+                );
                 assert_eq!(r.objects[0].change, want, "{}", r.text());
                 assert_eq!(r.has_changes(), want != Change::Unchanged);
                 let text = r.text();
-                for hidden in ["aaaa", "bbbb", "m1", "m2", "AgB", "v1:", FINGERPRINT_FIELD] {
+                assert!(text.contains(says), "{says} not in {text}");
+                for hidden in ["aaaa", "bbbb", "m1", "m2", "AgB"] {
                     assert!(!text.contains(hidden), "{hidden} in {text}");
                 }
             }
         }
+        let ours = sops("b", "m2");
         let r = compare(
-            &[sops("b", "m2", Some("v1:aa"))],
-            &[sops("a", "m1", Some("v1:aa"))],
+            std::slice::from_ref(&ours),
+            &[sops("a", "m1")],
             Source::Files,
+            &verdicts(&ours, Some(Verdict::Verified)),
         );
         assert!(r.text().contains("key K: unchanged"), "{}", r.text());
-        assert!(r.text().contains("same plaintext"), "{}", r.text());
         let r = compare(
-            &[sops("b", "m2", None)],
-            &[sops("a", "m1", None)],
+            &[sops("b", "m2")],
+            &[sops("a", "m1")],
             Source::Files,
+            &Verdicts::new(),
         );
         assert!(r.text().contains("key K: not compared"), "{}", r.text());
         assert!(r.summary().ends_with("1 not compared"), "{}", r.summary());
-        // A rendered plaintext Secret against an encrypted one is never called unchanged.
+        // A rendered plaintext Secret against an encrypted one is never called unchanged,
+        // whatever the verdict of the file.
+        let plain = secret("a", json!({"K": b64("v")}));
         let r = compare(
-            &[secret("a", json!({"K": b64("v")}))],
-            &[sops("a", "m1", Some("v1:aa"))],
+            std::slice::from_ref(&plain),
+            &[sops("a", "m1")],
             Source::Files,
+            &verdicts(&plain, Some(Verdict::Verified)),
         );
         assert!(r.has_changes(), "{}", r.text());
         assert!(r.text().contains("key K: not compared"), "{}", r.text());
@@ -760,9 +792,9 @@ mod tests {
     fn last_applied_configuration_is_never_shown() {
         let mut live = secret("a", json!({"K": b64("v")}));
         live["metadata"]["annotations"] = json!({"kubectl.kubernetes.io/last-applied-configuration": "{\"data\":{\"K\":\"canary\"}}"});
-        let r = compare(&[], &[live.clone()], Source::Live);
+        let r = compare(&[], &[live.clone()], Source::Live, &Verdicts::new());
         assert!(!r.text().contains("canary"));
-        let r = compare(&[], &[live], Source::Files);
+        let r = compare(&[], &[live], Source::Files, &Verdicts::new());
         assert!(!r.text().contains("canary"));
     }
 }

@@ -28,6 +28,7 @@ pub mod manifests;
 pub mod reference;
 pub mod render;
 pub mod schema;
+pub mod terminal;
 pub mod values;
 pub mod yamlfmt;
 

@@ -15,7 +15,7 @@ use crate::values::{SetArg, SetKind, Sources};
     long_about = "Render the Kubernetes credentials objects of the Récif agent platform \
 (inline Secrets, External Secrets Operator objects, or Workload Identity ServiceAccounts) \
 from the same Helm-style values files operators already keep.\n\n\
-Example:\n  recif-secrets render -f values-secret.yaml | kubectl apply -f -"
+Example:\n  recif-secrets render -f values-secret.yaml | kubectl apply --server-side --field-manager=recif-secrets -f -"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -159,7 +159,7 @@ pub struct RenderArgs {
     /// a second run into DIR meanwhile fails (exit 3); not with -o json
     #[arg(long, value_name = "DIR", conflicts_with = "apply")]
     pub output_dir: Option<PathBuf>,
-    /// Pipe the manifests into `kubectl apply -f -`
+    /// Pipe the manifests into `kubectl apply --server-side --field-manager=recif-secrets -f -`
     #[arg(long)]
     pub apply: bool,
     /// How to reach the cluster for --apply (`--kubectl`, `--context`, `--kubeconfig`)
@@ -168,9 +168,17 @@ pub struct RenderArgs {
     /// Passed to kubectl apply --dry-run
     #[arg(long, value_enum, requires = "apply")]
     pub dry_run: Option<DryRun>,
-    /// Passed to kubectl apply --server-side
+    /// Apply server-side (kubectl apply --server-side), the default: kubectl then keeps no
+    /// copy of the Secret in the last-applied-configuration annotation; --server-side=false
+    /// applies client-side [default: true]
+    #[arg(long, requires = "apply", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub server_side: Option<bool>,
+    /// The field manager of the apply (kubectl --field-manager) [default: recif-secrets]
+    #[arg(long, requires = "apply", value_name = "NAME")]
+    pub field_manager: Option<String>,
+    /// Take over fields another field manager owns (kubectl --force-conflicts; server-side)
     #[arg(long, requires = "apply")]
-    pub server_side: bool,
+    pub force_conflicts: bool,
     /// Folder of templates overriding the built-in ones file by file
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
@@ -237,6 +245,10 @@ pub struct ValidateArgs {
     /// Treat every warning (an unknown key, a misplaced key...) as an error (exit 1)
     #[arg(long)]
     pub strict: bool,
+    /// Fail (exit 1) when a values file holds secret values that are not example
+    /// placeholders: for files about to be committed (the pre-commit hook uses it)
+    #[arg(long)]
+    pub forbid_secrets: bool,
 }
 
 #[derive(Args, Debug)]

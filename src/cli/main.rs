@@ -59,6 +59,10 @@ fn usage_error(e: clap::Error, args: &[std::ffi::OsString]) -> ! {
     ) {
         e.exit();
     }
+    if let Some(message) = stray_argument(&e, args) {
+        let _ = writeln!(std::io::stderr(), "{message}");
+        std::process::exit(2);
+    }
     let rendered = e.render().to_string();
     let tainted = crate::args::value_texts(args);
     if !tainted
@@ -73,4 +77,33 @@ fn usage_error(e: clap::Error, args: &[std::ffi::OsString]) -> ! {
         "error: {what} (not shown: it may be part of a --set value); give each --set flag one KEY=VALUE argument, quoted if it holds spaces (--set 'k=a b')\n\nFor more information, try '--help'."
     );
     std::process::exit(2);
+}
+
+/// clap's "unexpected argument 'TEXT' found" quotes the argument: a stray word is never
+/// printed (it is often a value typed where a flag was meant, `validate -f x.yaml sk-...`),
+/// nor what follows the `=` of an unknown `--flag=VALUE`. The message names its position.
+fn stray_argument(e: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    if arg.starts_with('-') && !arg.contains('=') {
+        return None; // a mistyped flag: clap's message and its suggestion are safe
+    }
+    let position = args
+        .iter()
+        .position(|a| a.to_str() == Some(arg.as_str()))
+        .map(|i| format!("argument {i}"))
+        .unwrap_or_else(|| "an argument".to_string());
+    Some(match arg.split_once('=') {
+        Some((flag, _)) if arg.starts_with('-') => format!(
+            "error: unexpected argument {flag}=… ({position}; what follows `=` is not shown)\n\nFor more information, try '--help'."
+        ),
+        _ => format!(
+            "error: unexpected argument ({position}; not shown: it may be a value); values come from -f FILE and --set KEY=VALUE, quoted if it holds spaces (--set 'k=a b')\n\nFor more information, try '--help'."
+        ),
+    })
 }

@@ -34,6 +34,11 @@ pub(super) fn llm_env(r: &mut Reader<'_>) -> BTreeMap<String, (String, Origin)> 
         }
         let path = format!("llm.{key}");
         let Some(name) = names::llm_env_name(key) else {
+            if let Some(home) = super::placement::home_of(key).filter(|h| *h != path) {
+                let node = node.clone();
+                super::placement::misplaced(r, &node, path, "not a key of llm", &home);
+                continue;
+            }
             let known = keys::names(keys::LLM);
             let hint = match names::nearest(key, &known) {
                 Some(n) => format!("did you mean `llm.{n}`?"),

@@ -250,7 +250,10 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
         }
     }
     let allow_empty = r.flag(&["secrets", "allowEmptyAgentEnv"]);
-    if uses_inline_llm && llm_env.is_empty() && !allow_empty {
+    // Errors come in the order of their cause: an empty agent-env is the consequence of any
+    // other error found so far (a mistyped provider, a key at the wrong level, an invalid
+    // key), so it is reported only when nothing else is wrong.
+    if uses_inline_llm && llm_env.is_empty() && !allow_empty && !r.diags.has_errors() {
         // Applied, an agent-env Secret with no data erases the keys already in the cluster.
         r.diags.error(
             r.origin(&["llm"]),

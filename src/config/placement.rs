@@ -46,13 +46,42 @@ pub(super) fn misplaced_top_level_keys(r: &mut Reader<'_>) {
             continue;
         }
         if let Some(home) = home_of(k) {
-            r.diags.warning(
-                Some(v.origin.clone()),
-                k.clone(),
-                format!("not a top-level key, ignored; did you mean `{home}`?"),
-            );
+            misplaced(r, v, k.clone(), "not a top-level key", &home);
         }
     }
+}
+
+/// A key of ours written at the wrong place (`at`), whose place is `home`. When it is
+/// exactly one of our keys and it would change what is rendered (its home holds no value of
+/// the user's, and it is not the default written again), it is an error with the fix: left
+/// as a warning, the objects would silently fall back to the defaults (the default store,
+/// no `gcp-adc`). Otherwise (a store backend name, which other charts' values use too; a key
+/// also set at its home; the default value) it stays a warning.
+pub(super) fn misplaced(r: &mut Reader<'_>, node: &Node, at: String, what: &str, home: &str) {
+    let home_path: Vec<&str> = home.split('.').collect();
+    let ours = is_our_key(home);
+    let at_home = r.root.get(&home_path);
+    let set_at_home = at_home.is_some_and(|h| h.origin != Origin::Default);
+    let same_as_default = at_home.is_some_and(|h| h == node);
+    if ours && !set_at_home && !same_as_default && !node.is_null() {
+        r.diags.error(
+            Some(node.origin.clone()),
+            at,
+            format!("{what}: this key belongs at `{home}`; here it is ignored and the objects would fall back to the defaults. Move it to `{home}`"),
+        );
+    } else {
+        r.diags.warning(
+            Some(node.origin.clone()),
+            at,
+            format!("{what}, ignored; did you mean `{home}`?"),
+        );
+    }
+}
+
+/// Whether `home` (from [`home_of`]) is exactly a key of our tables or an LLM key, as
+/// opposed to a store backend name.
+fn is_our_key(home: &str) -> bool {
+    !home.starts_with("secrets.external.store.")
 }
 
 /// Where a key of ours lives (`storeName` -> `secrets.external.storeName`), for a key
@@ -93,7 +122,17 @@ pub(super) fn unknown_keys(r: &mut Reader<'_>, path: &[&str], known: &[&str]) {
         }
         let hint = match (names::nearest(k, known), home_of(k)) {
             (Some(n), _) => format!("; did you mean `{}.{n}`?", path.join(".")),
-            (None, Some(home)) => format!("; did you mean `{home}`?"),
+            (None, Some(home)) => {
+                let v = v.clone();
+                misplaced(
+                    r,
+                    &v,
+                    format!("{}.{k}", path.join(".")),
+                    "not a key of this section",
+                    &home,
+                );
+                continue;
+            }
             (None, None) => format!("; known keys: {}", known.join(", ")),
         };
         r.diags.warning(

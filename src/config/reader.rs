@@ -170,11 +170,14 @@ impl<'a> Reader<'a> {
         if let Some(v) = allowed.iter().find(|a| **a == t.value) {
             return Some(v);
         }
+        let hint = super::names::nearest(&t.value, allowed)
+            .map(|n| format!("; did you mean `{n}`?"))
+            .unwrap_or_default();
         self.diags.error(
             Some(t.origin),
             path.join("."),
             format!(
-                "{:?} is not allowed; expected one of: {}",
+                "{:?} is not allowed; expected one of: {}{hint}",
                 t.value,
                 allowed.join(", ")
             ),

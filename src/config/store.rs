@@ -22,7 +22,45 @@ pub fn check(
     diags: &mut Diagnostics,
 ) -> Option<J> {
     let schema = crd::provider_schema(api_version, backend)?;
-    crd::check(schema, node, path, &crd::Mode::default(), diags)
+    let before = diags.errors().count();
+    literal_credentials(node, path, "", diags);
+    let checked = crd::check(schema, node, path, &crd::Mode::default(), diags);
+    // A block holding a literal credential is never rendered: it would reach the GitOps
+    // folder in clear (`values` redacts it, but the store object would carry it).
+    if diags.errors().count() > before {
+        return None;
+    }
+    checked
+}
+
+/// Reports every literal credential in a store block (a scalar under a key that names one:
+/// `headers.Authorization`, `token`, `password`, `apiKey`, `clientSecret`...), never its
+/// value: the store object is written to the cluster or a GitOps folder in clear, so a
+/// credential must come from a Kubernetes Secret through ESO's `secretRef` form.
+fn literal_credentials(node: &Node, path: &str, parent: &str, diags: &mut Diagnostics) {
+    use crate::values::secrets;
+    let Some(map) = node.as_map() else {
+        if let crate::values::Value::Seq(items) = &node.value {
+            for (i, item) in items.iter().enumerate() {
+                literal_credentials(item, &format!("{path}[{i}]"), parent, diags);
+            }
+        }
+        return;
+    };
+    for (k, v) in map {
+        let at = format!("{path}.{k}");
+        // A template (`Bearer {{ .auth.token }}`) takes the credential from a secretRef.
+        let templated = v.scalar_text().is_some_and(|t| t.contains("{{"));
+        if secrets::is_secret_entry(parent, k, v) && !secrets::is_empty(v) && !templated {
+            diags.error(
+                Some(v.origin.clone()),
+                at,
+                "a literal credential in a store block (value not shown) would be written in clear into the store object, and so into the cluster or the GitOps folder; keep it in a Kubernetes Secret and reference it with ESO's secretRef form (e.g. `tokenSecretRef: {name: vault-token, key: token}`, or for a webhook header `secrets: [{name: auth, secretRef: {name: webhook-auth, key: token}}]` with `Authorization: \"Bearer {{ .auth.token }}\"`)",
+            );
+        } else {
+            literal_credentials(v, &at, k, diags);
+        }
+    }
 }
 
 /// What recif-secrets knows of one provider's layout.

@@ -12,17 +12,19 @@ pub fn counts(checks: &[Check]) -> (usize, usize, usize) {
 /// summary line.
 pub fn text(checks: &[Check]) -> String {
     let mut out = String::new();
+    use crate::terminal::escape;
     for c in checks {
+        // Names, reasons and messages come from the cluster: escaped, one line each.
         out.push_str(&format!(
             "{:<16} {}: {}: {}\n",
             c.status.word(),
-            c.object,
-            c.check,
-            c.detail
+            escape(&c.object),
+            escape(&c.check),
+            escape(&c.detail)
         ));
         if let Some(fix) = &c.fix {
             if c.status != Status::Ok {
-                out.push_str(&format!("{:<16}   fix: {fix}\n", ""));
+                out.push_str(&format!("{:<16}   fix: {}\n", "", escape(fix)));
             }
         }
     }

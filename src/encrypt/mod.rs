@@ -59,25 +59,40 @@ impl Scheme {
         }
     }
 
-    /// The encrypted object as a YAML document (without `---`), preceded by the fingerprint
-    /// line when one is given.
+    /// The encrypted object as a YAML document (without `---`); with a fingerprint key, the
+    /// file `--output-dir` writes: the fingerprint line that authenticates it, then the
+    /// document ([`fingerprint::FingerprintKey::sign`]).
     pub fn document(
         &self,
         secret: &Value,
-        fingerprint: Option<&str>,
+        key: Option<&fingerprint::FingerprintKey>,
         now: SystemTime,
     ) -> Result<String, EncryptError> {
         let encrypted = self.encrypt(secret, now)?;
-        let mut text = fingerprint.map(fingerprint::line).unwrap_or_default();
+        let mut text = String::new();
         crate::yamlfmt::emit_document(&mut text, &encrypted);
-        Ok(text)
+        Ok(match key {
+            Some(key) => key.sign(&self.subject(&self.id(), secret), &text),
+            None => text,
+        })
+    }
+
+    /// What a file of `secret` encrypted with this scheme must hold, for
+    /// [`fingerprint::FingerprintKey::verify`]; `id` is [`Scheme::id`] (computed once).
+    pub fn subject<'a>(&self, id: &'a str, secret: &'a Value) -> fingerprint::Subject<'a> {
+        fingerprint::Subject {
+            scheme: id,
+            kind: self.kind().as_str(),
+            plaintext: secret,
+        }
     }
 }
 
-/// One object to encrypt: the plaintext Secret and, in `--output-dir`, its fingerprint.
+/// One object to encrypt: the plaintext Secret and, in `--output-dir`, the fingerprint key
+/// that signs its file.
 pub struct Job<'a> {
     pub secret: &'a Value,
-    pub fingerprint: Option<String>,
+    pub key: Option<&'a fingerprint::FingerprintKey>,
 }
 
 impl Scheme {
@@ -99,7 +114,7 @@ impl Scheme {
                 .map(|part| {
                     s.spawn(move || {
                         part.iter()
-                            .map(|j| self.document(j.secret, j.fingerprint.as_deref(), now))
+                            .map(|j| self.document(j.secret, j.key, now))
                             .collect::<Vec<_>>()
                     })
                 })

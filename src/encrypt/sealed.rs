@@ -22,7 +22,6 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use rand::RngCore;
-use rsa::pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;
 use rsa::{Oaep, RsaPublicKey};
 use serde_json::{Map, Value};
@@ -129,12 +128,7 @@ impl Sealer {
                 super::sops::rfc3339(validity.not_before.to_system_time())
             )));
         }
-        let spki = cert
-            .tbs_certificate
-            .subject_public_key_info
-            .to_der()
-            .map_err(|e| err(format!("cannot read the public key: {e}")))?;
-        let key = RsaPublicKey::from_public_key_der(&spki).map_err(|_| {
+        let key = rsa_key(&cert.tbs_certificate.subject_public_key_info).ok_or_else(|| {
             err("the certificate's key is not an RSA key (Sealed Secrets uses RSA)".into())
         })?;
         if key.size() < 256 {
@@ -273,6 +267,23 @@ fn first_pem_label(text: &str) -> Option<&str> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The largest RSA key accepted, in bits (the `rsa` crate's own default stops at 4096,
+/// which refused controllers configured with RSA-8192 keys).
+const MAX_RSA_BITS: usize = 16384;
+
+/// The RSA public key of a certificate (`rsaEncryption`), of any size up to
+/// [`MAX_RSA_BITS`]; `None` for any other key.
+fn rsa_key(spki: &x509_cert::spki::SubjectPublicKeyInfoOwned) -> Option<RsaPublicKey> {
+    const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+    if spki.algorithm.oid.to_string() != RSA_ENCRYPTION {
+        return None;
+    }
+    let parsed = rsa::pkcs1::RsaPublicKey::try_from(spki.subject_public_key.as_bytes()?).ok()?;
+    let n = rsa::BigUint::from_bytes_be(parsed.modulus.as_bytes());
+    let e = rsa::BigUint::from_bytes_be(parsed.public_exponent.as_bytes());
+    RsaPublicKey::new_with_max_size(n, e, MAX_RSA_BITS).ok()
 }
 
 #[cfg(test)]

@@ -51,18 +51,38 @@ impl std::fmt::Debug for SopsAge {
     }
 }
 
+/// The error for a string that is not an age recipient: it names where it came from, never
+/// what it is (it may be a private key or a `.env` line), and says what it looks like.
+fn not_a_recipient(origin: &str, text: &str) -> String {
+    let upper = text.to_ascii_uppercase();
+    let looks = if upper.starts_with("AGE-SECRET-KEY-") || upper.contains("AGE-SECRET-KEY-1") {
+        ": it looks like an age PRIVATE key (AGE-SECRET-KEY-1…): give its public key instead (age-keygen -y KEYFILE), and treat the private key as exposed if this came from a shared file or a shell history"
+    } else if upper.contains("PRIVATE KEY") {
+        ": it looks like a PRIVATE key: give the age public key (age1…) instead"
+    } else if text.contains('=') {
+        ": it looks like a KEY=VALUE line (a .env file?), not a recipient; if it holds a credential, treat it as exposed"
+    } else if text.starts_with("ssh-") {
+        ": SSH keys are not supported here; give an age X25519 recipient (age1…)"
+    } else if text.starts_with("age1") {
+        ": it starts like one but is not a valid age X25519 recipient (a typo, or cut short?)"
+    } else {
+        ""
+    };
+    format!(
+        "{origin}: not an age recipient (expected age1… as printed by age-keygen -y; the text given is not shown){looks}"
+    )
+}
+
 impl SopsAge {
     /// Parses age X25519 recipients (`age1…`). `origin` says where each came from, for
-    /// errors (a recipient is public, so it may be printed).
+    /// errors; a string that is not a recipient is never quoted (it may be a private key).
     pub fn new(recipients: &[(String, String)]) -> Result<SopsAge, EncryptError> {
         let mut parsed: Vec<(String, age::x25519::Recipient)> = Vec::new();
         for (origin, r) in recipients {
             let r = r.trim();
-            let key: age::x25519::Recipient = r.parse().map_err(|_| {
-                EncryptError(format!(
-                    "{origin}: {r:?} is not an age recipient (expected age1… as printed by age-keygen -y)"
-                ))
-            })?;
+            let key: age::x25519::Recipient = r
+                .parse()
+                .map_err(|_| EncryptError(not_a_recipient(origin, r)))?;
             parsed.push((r.to_string(), key));
         }
         if parsed.is_empty() {
@@ -339,9 +359,18 @@ mod tests {
     fn bad_recipients_are_refused_with_their_origin() {
         let e = SopsAge::new(&[("--sops-age".into(), "age1nope".into())]).unwrap_err();
         assert!(
-            e.0.starts_with("--sops-age: \"age1nope\" is not an age recipient"),
+            e.0.starts_with("--sops-age: not an age recipient") && !e.0.contains("nope"),
             "{e}"
         );
+        for (text, says) in [
+            ("AGE-SECRET-KEY-1QQQQ", "age PRIVATE key"),
+            ("OPENAI_API_KEY=sk-x", "KEY=VALUE line"),
+            ("-----BEGIN OPENSSH PRIVATE KEY-----", "PRIVATE key"),
+        ] {
+            let e = SopsAge::new(&[("f:2".into(), text.into())]).unwrap_err();
+            assert!(e.0.starts_with("f:2: not an age recipient"), "{e}");
+            assert!(e.0.contains(says) && !e.0.contains(text), "{e}");
+        }
         let list = SopsAge::read_recipients_file("r.txt", "# team\n\n  age1abc  \n").unwrap();
         assert_eq!(list, [("r.txt:3".to_string(), "age1abc".to_string())]);
         assert!(SopsAge::read_recipients_file("r.txt", "# only a comment\n").is_err());

@@ -69,6 +69,18 @@ pub(crate) fn is_empty(node: &Node) -> bool {
     }
 }
 
+/// Maps whose keys are names of something else, never of a credential: an ESO
+/// `target.template` (its `data` keys name keys of the Secret to make, its values are
+/// templates), labels and annotations (`jenkins.io/credentials-type`). Nothing under them is
+/// taken for a secret value.
+fn not_credentials(parent: &str, key: &str) -> bool {
+    (key == "template" && parent == "target")
+        || matches!(
+            key,
+            "labels" | "annotations" | "commonLabels" | "commonAnnotations"
+        )
+}
+
 /// Whether a tree holds a non-empty secret value.
 pub fn holds_secret_values(node: &Node) -> bool {
     first_secret_value(node).is_some()
@@ -82,6 +94,9 @@ pub fn first_secret_value(node: &Node) -> Option<(String, Origin)> {
     fn walk(node: &Node, parent: &str) -> Option<(Vec<String>, Origin)> {
         let (found, segment) = match &node.value {
             Value::Map(m) => m.iter().find_map(|(k, v)| {
+                if not_credentials(parent, k) {
+                    return None;
+                }
                 let found = if is_secret_entry(parent, k, v) && !is_empty(v) {
                     Some((Vec::new(), v.origin.clone()))
                 } else {
@@ -110,6 +125,9 @@ pub fn redact(node: &mut Node) {
         match &mut node.value {
             Value::Map(m) => {
                 for (k, v) in m.iter_mut() {
+                    if not_credentials(parent, k) {
+                        continue;
+                    }
                     if is_secret_entry(parent, k, v) {
                         redact_all(v);
                     } else {
@@ -181,5 +199,30 @@ mod tests {
             serde_json::json!({"llm": {"openaiApiKey": "<redacted>", "gcp": {"project": "p", "serviceAccountKey": {"type": "<redacted>"}}, "extraEnv": {"A": "<redacted>", "C": ""}},
                 "secrets": {"provider": "inline", "external": {"store": {"vault": {"auth": {"tokenSecretRef": {"name": "tok"}}}}}}})
         );
+    }
+}
+
+#[cfg(test)]
+mod template_tests {
+    use super::*;
+    use crate::values::yaml;
+    use std::sync::Arc;
+
+    /// Issue 20: ESO template keys and labels are not secrets.
+    #[test]
+    fn eso_templates_labels_and_annotations_are_not_secrets() {
+        let text = "secrets:\n  provider: external\n  external:\n    target:\n      template:\n        metadata:\n          labels:\n            jenkins.io/credentials-type: usernamePassword\n        data:\n          password: '{{ .password }}'\n          token: '{{ .token | b64dec }}'\n    labels:\n      auth: oidc\nnamespaces:\n  commonAnnotations:\n    vault.hashicorp.com/auth-path: x\n";
+        let n = yaml::load(text, &Arc::from("t.yaml")).unwrap();
+        assert!(!holds_secret_values(&n));
+        let mut r = n.clone();
+        redact(&mut r);
+        assert_eq!(r.to_json(), n.to_json());
+        // A real key elsewhere in the same file still counts.
+        let n = yaml::load(
+            &format!("{text}llm:\n  openaiApiKey: sk-x\n"),
+            &Arc::from("t.yaml"),
+        )
+        .unwrap();
+        assert!(holds_secret_values(&n));
     }
 }

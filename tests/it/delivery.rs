@@ -280,7 +280,7 @@ fn apply_pipes_the_stream_into_kubectl_with_the_flags_passed_on() {
     let args = std::fs::read_to_string(tmp.path().join("args")).unwrap();
     assert_eq!(
         args.trim(),
-        "apply -f - --context=prod --kubeconfig=/tmp/kc --dry-run=server --server-side"
+        "apply -f - --context=prod --kubeconfig=/tmp/kc --request-timeout=10s --dry-run=server --server-side --field-manager=recif-secrets"
     );
     let piped = std::fs::read_to_string(tmp.path().join("stdin")).unwrap();
     assert_eq!(piped, stdout(&run(&["render", "--example"], "")));

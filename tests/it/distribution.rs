@@ -371,7 +371,7 @@ fn helm_plugin_installs_from_the_folder_and_honours_namespace_and_kube_context()
     std::fs::write(
         &kubectl,
         format!(
-            "#!/bin/sh\necho \"$@\" > '{}'\ncat > /dev/null\n",
+            "#!/bin/sh\necho \"$@\" >> '{}'\ncat > /dev/null\n",
             t.join("kubectl-args").display()
         ),
     )
@@ -437,6 +437,81 @@ fn helm_plugin_installs_from_the_folder_and_honours_namespace_and_kube_context()
     assert!(o.status.success(), "{}", out_text(&o));
     let args = std::fs::read_to_string(t.join("kubectl-args")).unwrap();
     assert!(args.contains("--context=ctx-1"), "{args}");
+    // Every connection setting helm hands a plugin reaches every kubectl call of every
+    // command that talks to a cluster (issue 20), and -n reaches diff and doctor.
+    let connection = [
+        "--kube-context",
+        "ctx-2",
+        "--kube-apiserver",
+        "https://10.0.0.1:6443",
+        "--kube-token",
+        "tok-abc",
+        "--kube-as-user",
+        "alice",
+        "--kube-as-group",
+        "g1",
+        "--kube-as-group",
+        "g2",
+        "--kube-ca-file",
+        "/ca.pem",
+        "--kube-tls-server-name",
+        "api.example",
+        // helm 4.1 takes the next word as this flag's value unless it has one.
+        "--kube-insecure-skip-tls-verify=true",
+        "-n",
+        "platform-z",
+    ];
+    let expected = [
+        "--context=ctx-2",
+        "--server=https://10.0.0.1:6443",
+        "--token=tok-abc",
+        "--as=alice",
+        "--as-group=g1 --as-group=g2",
+        "--certificate-authority=/ca.pem",
+        "--tls-server-name=api.example",
+        "--insecure-skip-tls-verify",
+    ];
+    for (sub, extra) in [
+        ("render", &["--apply"][..]),
+        ("diff", &[][..]),
+        ("doctor", &[][..]),
+    ] {
+        let _ = std::fs::remove_file(t.join("kubectl-args"));
+        let mut args: Vec<&str> = connection.to_vec();
+        args.extend(["recif-secrets", sub, "--example"]);
+        args.extend(extra);
+        let o = helm_cmd(&args);
+        let calls = std::fs::read_to_string(t.join("kubectl-args"))
+            .unwrap_or_else(|_| panic!("{sub}: kubectl not run: {}", out_text(&o)));
+        assert!(
+            !out_text(&o).contains("tok-abc"),
+            "{sub}: the token was printed"
+        );
+        for call in calls.lines() {
+            for want in expected {
+                assert!(call.contains(want), "{sub}: {want} missing in: {call}");
+            }
+            assert_eq!(call.matches("--as-group").count(), 2, "{sub}: {call}");
+        }
+        if sub != "render" {
+            // The platform namespace given to helm is the one read back.
+            assert!(calls.contains("--namespace=platform-z"), "{sub}: {calls}");
+        }
+    }
+    // Offline, no connection flag is added (diff --against would refuse one).
+    let rendered = t.join("rendered.yaml");
+    let o = helm_cmd(&["recif-secrets", "render", "--example"]);
+    std::fs::write(&rendered, &o.stdout).unwrap();
+    let o = helm_cmd(&[
+        "--kube-context",
+        "ctx-2",
+        "recif-secrets",
+        "diff",
+        "--example",
+        "--against",
+        rendered.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", out_text(&o));
     // Other subcommands pass through.
     let o = helm_cmd(&["recif-secrets", "schema"]);
     assert!(
@@ -493,6 +568,28 @@ fn pre_commit_hook_validates_values_files() {
         "{}",
         out_text(&o)
     );
+    // A staged values file with a live key fails the commit with the reason, never the key;
+    // the example file (placeholders) passes (issue 20).
+    std::fs::write(
+        repo.join("values-live.yaml"),
+        "llm:\n  openaiApiKey: sk-proj-Zq8xLiveKey0123456789\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        root().join("values-secret.yaml.example"),
+        repo.join("values-secret.yaml"),
+    )
+    .unwrap();
+    let o = try_repo(&["values-secret.yaml"]);
+    assert!(o.status.success(), "{}", out_text(&o));
+    let o = try_repo(&["values-good.yaml", "values-live.yaml"]);
+    assert!(!o.status.success(), "{}", out_text(&o));
+    assert!(
+        out_text(&o).contains("values-live.yaml holds secret values"),
+        "{}",
+        out_text(&o)
+    );
+    assert!(!out_text(&o).contains("Zq8x"), "{}", out_text(&o));
 }
 
 // ---- Argo CD, Flux ----

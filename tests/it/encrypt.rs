@@ -328,3 +328,22 @@ fn expired_and_unusable_certificates_are_refused_clearly() {
     let e = Sealer::from_pem("cert.pem", &pem, Scope::Strict, SystemTime::now()).unwrap_err();
     assert!(e.0.contains("1024 bits; at least 2048"), "{e}");
 }
+
+/// Issue 20: RSA keys of 2048 bits and more are accepted, RSA-8192 included (it used to be
+/// refused as "not an RSA key"), and what they seal unseals with the controller's key.
+#[test]
+fn rsa_keys_of_2048_bits_and_more_are_accepted_8192_included() {
+    if !python_crypto() {
+        return;
+    }
+    let bits = "8192";
+    let ctl = controller(&["--bits", bits]);
+    let pem = std::fs::read(ctl.path().join("cert.pem")).unwrap();
+    let sealer = Sealer::from_pem("cert.pem", &pem, Scope::Strict, SystemTime::now())
+        .unwrap_or_else(|e| panic!("{bits} bits: {e}"));
+    let s = &secrets()[0];
+    let stream = format!("---\n{}", yaml(&sealer.seal(s).unwrap()));
+    let (ok, docs, err) = unseal(&ctl.path().join("key.pem"), &stream);
+    assert!(ok, "{bits}: {err}");
+    assert_eq!(docs[0], as_unsealed(s), "{bits}");
+}

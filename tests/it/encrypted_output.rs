@@ -387,7 +387,7 @@ fn output_dir_without_churn_sops() {
     let dir = tmp.path().join("out");
     let text = std::fs::read_to_string(dir.join("team-default.secret.agent-env.yaml")).unwrap();
     assert!(
-        text.starts_with("# recif-secrets fingerprint: v1:"),
+        text.starts_with("# recif-secrets fingerprint: v2:"),
         "{text}"
     );
     let back = sops_decrypt(&sops, &keys.path("id2.txt"), &text);
@@ -591,7 +591,7 @@ fn encryption_flags_are_refused_where_they_cannot_work() {
         (
             vec!["-f", EXAMPLE, "--sops-age", "age1nope"],
             1,
-            "--sops-age: \"age1nope\" is not an age recipient",
+            "--sops-age: not an age recipient",
         ),
         (
             vec!["-f", EXAMPLE, "--seal-cert", "/nonexistent/cert.pem"],
@@ -639,7 +639,7 @@ fn diff_through_fingerprints(flags: &[String], kind: &str) {
         args.extend(flags.iter().cloned());
         let out = render(&args, "");
         let text = stdout(&out);
-        for hidden in ["sk-rotated", "ENC[", "fingerprint: v1", "Ag", "x-recif"] {
+        for hidden in ["sk-rotated", "ENC[", "fingerprint: v", "Ag", "x-recif"] {
             assert!(!text.contains(hidden), "{hidden} printed:\n{text}");
         }
         (out.status.code(), text, stderr(&out))
@@ -704,6 +704,9 @@ fn diff_compares_sealed_folders_through_fingerprints() {
 /// as its users would: our binary, the real kubectl and git on PATH.
 struct Script {
     repo: tempfile::TempDir,
+    /// The user's config folder (the fingerprint key's home), outside the repository: a key
+    /// inside a work tree without being ignored is refused.
+    config: tempfile::TempDir,
     name: &'static str,
     path: String,
 }
@@ -729,7 +732,12 @@ impl Script {
             &std::env::var_os("PATH").unwrap_or_default(),
         ));
         let path = std::env::join_paths(dirs).unwrap().into_string().unwrap();
-        Script { repo, name, path }
+        Script {
+            repo,
+            config: tempfile::tempdir().unwrap(),
+            name,
+            path,
+        }
     }
 
     fn git(&self, args: &[&str]) -> String {
@@ -751,10 +759,7 @@ impl Script {
             .arg(&script)
             .current_dir(self.repo.path())
             .env("PATH", &self.path)
-            .env(
-                "XDG_CONFIG_HOME",
-                self.repo.path().join(".config-outside-git"),
-            )
+            .env("XDG_CONFIG_HOME", self.config.path())
             .output()
             .unwrap();
         assert!(
@@ -854,4 +859,238 @@ fn the_argocd_sealed_script_stages_only_sealed_secrets_that_unseal() {
         "{back:?}"
     );
     script_round(&s, "sealedsecret");
+}
+
+/// Issue 20: the fingerprint line authenticates the whole file. Someone who can push to the
+/// GitOps repository keeps the first line of an encrypted file and replaces the rest: their
+/// own ciphertext for the public recipient or certificate (made here by rendering their
+/// values to standard output), another object entirely, or the file of another object.
+/// `render --output-dir` encrypts each afresh (the file decrypts to the operator's values
+/// again) and `diff --against` reports each as different (exit 4), never "same plaintext".
+fn forged_bodies_are_re_encrypted_and_reported(flags: &[String], kind: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let d = dir.display().to_string();
+    let with = |cmd: &str, extra: &[&str]| {
+        let mut args = strings(&[cmd, "-f", EXAMPLE]);
+        if cmd == "render" {
+            args.extend(strings(&["--output-dir", &d]));
+        } else {
+            args.extend(strings(&["--against", &d]));
+        }
+        args.extend(strings(extra));
+        args.extend(flags.iter().cloned());
+        render(&args, "")
+    };
+    let out = with("render", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let target = dir.join(format!(
+        "team-default.{}.agent-env.yaml",
+        kind.to_lowercase()
+    ));
+    let genuine = std::fs::read_to_string(&target).unwrap();
+    let (line, _) = genuine.split_once('\n').unwrap();
+    let research = std::fs::read_to_string(dir.join(format!(
+        "team-research.{}.agent-env.yaml",
+        kind.to_lowercase()
+    )))
+    .unwrap();
+    // The attacker's own ciphertext, for the same public key, of their own value.
+    let mut args = strings(&[
+        "render",
+        "-f",
+        EXAMPLE,
+        "--set",
+        "llm.openaiApiKey=sk-attacker",
+    ]);
+    args.extend(
+        flags
+            .iter()
+            .take_while(|f| *f != "--fingerprint-key")
+            .cloned(),
+    );
+    let theirs = render(&args, "");
+    assert!(theirs.status.success(), "{}", stderr(&theirs));
+    let attacker_doc = doc_texts(&stdout(&theirs))
+        .into_iter()
+        .find(|d| {
+            d.contains(&format!("kind: {kind}"))
+                && d.contains("namespace: team-default")
+                && d.contains("name: agent-env")
+        })
+        .unwrap();
+    let binding = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: agent-env\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: cluster-admin\nsubjects:\n  - kind: Group\n    apiGroup: rbac.authorization.k8s.io\n    name: system:authenticated\n";
+    for (what, forged) in [
+        ("their ciphertext", format!("{line}\n{attacker_doc}")),
+        ("another object", format!("{line}\n{binding}")),
+        ("one byte more", format!("{genuine}\n")),
+        (
+            "another object's file",
+            research.replace("namespace: team-research", "namespace: team-default"),
+        ),
+    ] {
+        std::fs::write(&target, &forged).unwrap();
+        // diff first: the folder holds the forged file.
+        let out = with("diff", &[]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(4), "{what}: {text}{}", stderr(&out));
+        assert!(
+            !text.contains("same plaintext")
+                || !text.contains(&format!("{kind} team-default/agent-env: unchanged")),
+            "{what}: {text}"
+        );
+        assert!(
+            text.contains(&format!("{kind} team-default/agent-env: changed"))
+                || text.contains(&format!("{kind} team-default/agent-env: added")),
+            "{what}: {text}"
+        );
+        // render encrypts it afresh: the forged bytes are gone.
+        let out = with("render", &[]);
+        assert!(out.status.success(), "{what}: {}", stderr(&out));
+        let now = std::fs::read_to_string(&target).unwrap();
+        assert_ne!(now, forged, "{what}: the forged file was kept");
+        assert!(!now.contains("ClusterRoleBinding"), "{what}");
+        assert!(now.starts_with("# recif-secrets fingerprint: v2:"), "{now}");
+        // And the folder verifies again.
+        let out = with("diff", &[]);
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", stdout(&out));
+    }
+}
+
+#[test]
+fn forged_sops_files_under_a_kept_fingerprint_line_are_re_encrypted_and_reported() {
+    let Some(sops) = tool("SOPS", "sops") else {
+        return;
+    };
+    let keys = Keys::new();
+    forged_bodies_are_re_encrypted_and_reported(&keys.flags(), "Secret");
+    // What the folder holds now decrypts to the operator's values, not the attacker's.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("out").display().to_string();
+    let mut args = strings(&["render", "-f", EXAMPLE, "--output-dir", &d]);
+    args.extend(keys.flags());
+    assert!(render(&args, "").status.success());
+    let file = tmp.path().join("out/team-default.secret.agent-env.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let (line, _) = text.split_once('\n').unwrap();
+    let mut args = strings(&[
+        "render",
+        "-f",
+        EXAMPLE,
+        "--set",
+        "llm.openaiApiKey=sk-attacker",
+    ]);
+    args.extend(keys.flags().into_iter().take(6));
+    let attacker = doc_texts(&stdout(&render(&args, "")))
+        .into_iter()
+        .find(|d| d.contains("namespace: team-default") && d.contains("name: agent-env"))
+        .unwrap();
+    std::fs::write(&file, format!("{line}\n{attacker}")).unwrap();
+    let mut args = strings(&["render", "-f", EXAMPLE, "--output-dir", &d]);
+    args.extend(keys.flags());
+    assert!(render(&args, "").status.success());
+    let back = sops_decrypt(
+        &sops,
+        &keys.path("id0.txt"),
+        &std::fs::read_to_string(&file).unwrap(),
+    );
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(back["data"]["OPENAI_API_KEY"].as_str().unwrap())
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&key).contains("sk-attacker"));
+}
+
+#[test]
+fn forged_sealed_files_under_a_kept_fingerprint_line_are_re_encrypted_and_reported() {
+    let Some(ctl) = controller() else {
+        return;
+    };
+    let flags = strings(&[
+        "--seal-cert",
+        &ctl.path().join("cert.pem").display().to_string(),
+        "--fingerprint-key",
+        &ctl.path().join("fingerprint.key").display().to_string(),
+    ]);
+    forged_bodies_are_re_encrypted_and_reported(&flags, "SealedSecret");
+}
+
+/// Issue 20: a string that is not an age recipient is never quoted, wherever it came from:
+/// an age private key given to `--sops-age` or in the recipients file, a `.env` line. The
+/// error names the argument or the file and line, and says when it looks like a private key.
+#[test]
+fn an_invalid_recipient_is_never_quoted_and_a_private_key_is_called_one() {
+    let keys = Keys::new();
+    let secret_key = std::fs::read_to_string(keys.path("id0.txt")).unwrap();
+    let secret_key = secret_key.trim();
+    let env_line = "OPENAI_API_KEY=sk-proj-canaryCANARY0123456789";
+    let file = keys.dir.path().join("recipients-bad.txt");
+    let f = file.display().to_string();
+    for (args, origin, looks) in [
+        (
+            vec!["--sops-age", secret_key],
+            "--sops-age: ".to_string(),
+            "age PRIVATE key",
+        ),
+        (
+            vec!["--sops-age", &keys.recipients[0], "--sops-age", secret_key],
+            "--sops-age (the 2nd given): ".to_string(),
+            "age PRIVATE key",
+        ),
+        (
+            vec!["--sops-age-recipients-file", &f],
+            format!("{f}:3: "),
+            "age PRIVATE key",
+        ),
+        (
+            vec!["--sops-age", env_line],
+            "--sops-age: ".to_string(),
+            "KEY=VALUE line",
+        ),
+    ] {
+        std::fs::write(
+            &file,
+            format!(
+                "# the cluster\n{}\n{secret_key}\n{env_line}\n",
+                keys.recipients[1]
+            ),
+        )
+        .unwrap();
+        for cmd in ["render", "diff"] {
+            let mut all = vec![cmd, "-f", EXAMPLE];
+            all.extend(&args);
+            if cmd == "diff" {
+                all.extend(["--against", EXAMPLE]);
+            }
+            let out = run(&all, "");
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+            assert!(
+                err.contains(&format!("{origin}not an age recipient")),
+                "{args:?}: {err}"
+            );
+            assert!(err.contains(looks), "{args:?}: {err}");
+            assert!(out.stdout.is_empty());
+            for secret in [secret_key, env_line] {
+                // No piece of it: the part after the well-known prefix, 6 characters at a time.
+                let tail = &secret[15..];
+                for i in 0..tail.len().saturating_sub(6) {
+                    let piece = &tail[i..i + 6];
+                    assert!(!err.contains(piece), "{piece} of a secret printed: {err}");
+                }
+            }
+        }
+    }
+    // The .env line in a file: the file and its line, never the line.
+    std::fs::write(&file, format!("{env_line}\n")).unwrap();
+    let out = run(
+        &["render", "-f", EXAMPLE, "--sops-age-recipients-file", &f],
+        "",
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("{f}:1: not an age recipient")),
+        "{err}"
+    );
+    assert!(!err.contains("canary") && !err.contains("sk-proj"), "{err}");
 }

@@ -4,6 +4,7 @@
 
 mod bounds;
 mod cli;
+mod cluster_trust;
 mod common;
 mod day2;
 mod delivery;
@@ -20,6 +21,8 @@ mod git_checks;
 mod gitops;
 mod hardening;
 mod helm_conformance;
+mod key_files;
+mod no_leak;
 mod properties;
 mod schema;
 mod standin;

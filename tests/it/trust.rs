@@ -55,11 +55,11 @@ fn top_level_keys_of_our_sections_get_a_did_you_mean() {
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let e = stderr(&o);
     for want in [
-        "<stdin>:1:11: provider: not a top-level key, ignored; did you mean `secrets.provider`?",
-        "did you mean `llm.googleApiKey`?",
-        "did you mean `secrets.external.storeName`?",
-        "did you mean `llm.gcp.project`?",
-        "did you mean `secrets.external.store.vault`?",
+        "error: <stdin>:1:11: provider: not a top-level key: this key belongs at `secrets.provider`",
+        "Move it to `llm.googleApiKey`",
+        "Move it to `secrets.external.storeName`",
+        "Move it to `llm.gcp.project`",
+        "warning: <stdin>:5:8: vault: not a top-level key, ignored; did you mean `secrets.external.store.vault`?",
     ] {
         assert!(e.contains(want), "missing {want:?} in {e}");
     }
@@ -69,7 +69,7 @@ fn top_level_keys_of_our_sections_get_a_did_you_mean() {
         "secrets:\n  provider: external\n  storeName: s\n",
     );
     assert!(
-        stderr(&o).contains("<stdin>:3:14: secrets.storeName: unknown key, ignored; did you mean `secrets.external.storeName`?"),
+        stderr(&o).contains("error: <stdin>:3:14: secrets.storeName: not a key of this section: this key belongs at `secrets.external.storeName`"),
         "{}",
         stderr(&o)
     );
@@ -462,4 +462,135 @@ fn values_redacts_by_key_meaning() {
         "{}",
         stderr(&o)
     );
+}
+
+/// Issue 20: a key that is exactly one of ours at the wrong level, which would change what is
+/// rendered, is an error with the fix without --strict (the objects would silently fall back
+/// to the defaults); one that merely looks unfamiliar, or changes nothing, stays a warning.
+/// And errors come in the order of their cause: the mistake leads, not its consequence.
+#[test]
+fn misplaced_keys_of_ours_that_change_the_output_are_errors_in_the_order_of_their_cause() {
+    for (values, want) in [
+        (
+            "secrets:\n  provider: external\nexternal:\n  storeName: team-store\n",
+            "error: <stdin>:4:3: external: not a top-level key: this key belongs at `secrets.external`; here it is ignored and the objects would fall back to the defaults. Move it to `secrets.external`",
+        ),
+        (
+            "llm:\n  openaiApiKey: sk-x\n  serviceAccountKeyBase64: eyJ0eXBlIjoic2VydmljZV9hY2NvdW50In0=\n",
+            "error: <stdin>:3:28: llm.serviceAccountKeyBase64: not a key of llm: this key belongs at `llm.gcp.serviceAccountKeyBase64`",
+        ),
+    ] {
+        for cmd in ["validate", "render"] {
+            let o = run(&[cmd, "-f", "-"], values);
+            assert_eq!(code(&o), 1, "{cmd} {values}: {}", stderr(&o));
+            assert!(stderr(&o).contains(want), "{}", stderr(&o));
+            assert!(stdout(&o).is_empty());
+            assert!(!stderr(&o).contains("eyJ0"), "{}", stderr(&o));
+        }
+    }
+    // Set at its home too, or the default written again, or another chart's key: warnings.
+    for values in [
+        "secrets:\n  provider: external\n  external:\n    storeName: a\nexternal:\n  storeName: b\n",
+        "llm:\n  openaiApiKey: sk-x\nprovider: inline\n",
+        "llm:\n  openaiApiKey: sk-x\nvault:\n  enabled: true\n",
+    ] {
+        let o = run(&["validate", "-f", "-"], values);
+        assert_eq!(code(&o), 0, "{values}: {}", stderr(&o));
+        assert!(stderr(&o).contains("warning: "), "{}", stderr(&o));
+    }
+    // A mistyped provider leads, with its did-you-mean; the empty agent-env it causes is not
+    // reported on top of it.
+    for args in [
+        &["render", "--set", "secrets.provider=extrnal"][..],
+        &["validate", "--set", "secrets.provider=extrnal"][..],
+    ] {
+        let o = run(args, "");
+        assert_eq!(code(&o), 1);
+        let e = stderr(&o);
+        let first = e.lines().next().unwrap_or("");
+        assert!(
+            first.contains("secrets.provider") && first.contains("did you mean `external`?"),
+            "{e}"
+        );
+        assert!(!e.contains("agent-env would be empty"), "{e}");
+    }
+    let o = run(&["render", "-f", "-"], "googleApiKey: AIzaSy-x\n");
+    assert!(
+        !stderr(&o).contains("agent-env would be empty"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("Move it to `llm.googleApiKey`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Issue 20: ESO template keys and labels (`password:` in `target.template.data`,
+/// `jenkins.io/credentials-type`) are not secret values: no warning in a git work tree,
+/// `--strict` passes, `values` shows them.
+#[test]
+fn eso_template_keys_and_labels_are_not_taken_for_secrets() {
+    let tmp = tmpdir();
+    assert!(common::git(tmp.path(), &["init", "-q"]).status.success());
+    let values = "secrets:\n  provider: external\n  external:\n    externalSecretSpec:\n      target:\n        template:\n          metadata:\n            labels:\n              jenkins.io/credentials-type: usernamePassword\n          data:\n            password: '{{ .password }}'\n            token: '{{ .token }}'\n";
+    let file = tmp.path().join("values.yaml");
+    std::fs::write(&file, values).unwrap();
+    let f = file.to_str().unwrap();
+    for args in [
+        &["validate", "--strict", "-f", f][..],
+        &["render", "--strict", "-f", f][..],
+        &["validate", "--forbid-secrets", "-f", f][..],
+    ] {
+        let o = run(args, "");
+        assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("secret values"), "{}", stderr(&o));
+    }
+    let o = run(&["values", "-f", f], "");
+    assert!(stdout(&o).contains("{{ .password }}"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("usernamePassword"), "{}", stdout(&o));
+    assert!(!stdout(&o).contains("<redacted>"), "{}", stdout(&o));
+}
+
+/// Issue 20: a literal credential in a store block (a webhook's `headers.Authorization`, a
+/// token where ESO expects a `secretRef`) is refused with the `secretRef` form, never written
+/// in clear (not to standard output, not into the GitOps folder, not with --sops-age either);
+/// a header that is a template reading a secretRef is fine.
+#[test]
+fn literal_credentials_in_store_blocks_are_refused_with_the_secret_ref_form() {
+    let tmp = tmpdir();
+    let out = tmp.path().join("out");
+    let o = out.to_str().unwrap();
+    let recipient = age::x25519::Identity::generate().to_public().to_string();
+    for (block, at) in [
+        (
+            "      webhook:\n        url: https://hooks.example/{{ .remoteRef.key }}\n        headers:\n          Authorization: Bearer sk-Zq8xCanary\n",
+            "<stdin>:8:26: secrets.external.store.webhook.headers.Authorization",
+        ),
+        (
+            "      vault:\n        server: https://vault.example\n        auth:\n          token: hvs.Zq8xCanary\n",
+            "<stdin>:8:18: secrets.external.store.vault.auth.token",
+        ),
+    ] {
+        let values = format!("secrets:\n  provider: external\n  external:\n    store:\n{block}");
+        for args in [
+            vec!["render", "-f", "-"],
+            vec!["render", "-f", "-", "--output-dir", o],
+            vec!["render", "-f", "-", "--output-dir", o, "--sops-age", &recipient],
+            vec!["validate", "-f", "-"],
+        ] {
+            let res = run(&args, &values);
+            assert_eq!(code(&res), 1, "{args:?}: {}", stderr(&res));
+            let e = stderr(&res);
+            assert!(e.contains(at), "{e}");
+            assert!(e.contains("secretRef"), "{e}");
+            assert!(!e.contains("Zq8x") && !stdout(&res).contains("Zq8x"), "{e}");
+            assert!(!e.contains("nothing to encrypt"), "{e}");
+            assert!(!out.exists(), "{args:?} wrote the folder");
+        }
+    }
+    let templated = "secrets:\n  provider: external\n  external:\n    store:\n      webhook:\n        url: https://hooks.example/{{ .remoteRef.key }}\n        headers:\n          Authorization: 'Bearer {{ .auth.token }}'\n        secrets:\n          - name: auth\n            secretRef: {name: webhook-auth, key: token}\n";
+    let res = run(&["validate", "-f", "-"], templated);
+    assert_eq!(code(&res), 0, "{}", stderr(&res));
 }

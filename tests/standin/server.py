@@ -12,13 +12,21 @@ chosen by the system, standard library only. It serves
     selectors `a=b,c=d`);
   * 404 NotFound as the API server words it, and 403 Forbidden (RBAC) for the resources given
     with --forbid RESOURCE (everywhere) or RESOURCE@NAMESPACE;
-  * 405 for every method but GET: the tools under test only read. Every request is logged
+  * 405 for every method but GET: the tools under test only read (see --hang below). Every request is logged
     (one JSON line: method, path, status) to --log so a test can assert that.
 
   server.py --fixtures a.json [--fixtures b.json] [--without Kind/ns/name] [--forbid secrets@team-a]
-            [--no-eso] [--kubeconfig PATH] [--log PATH] [--lifetime SECONDS]
+            [--no-eso] [--hang] [--accept-writes] [--conflict secrets]
+            [--kubeconfig PATH] [--log PATH] [--lifetime SECONDS]
 
 --no-eso serves a cluster without External Secrets Operator (no external-secrets.io group).
+--hang accepts every connection and never answers (an API server that hangs), to test timeouts.
+--accept-writes answers apply requests instead of 405: a server-side apply (PATCH with
+application/apply-patch+yaml) and a client-side create (POST) answer with the object sent, and
+are logged with their content type, query and whether the object carried kubectl's
+last-applied-configuration annotation; --conflict RESOURCE answers a server-side apply of that
+resource with 409 Conflict naming another field manager, as the API server does (unless
+the apply is forced).
 
 Later fixture files replace objects of the same kind, namespace and name; --without drops one
 (`Kind//name` for a cluster-scoped object). The port is printed on the first line of standard
@@ -35,6 +43,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 ESO = "external-secrets.io"
+SEALED = "bitnami.com"
 # kind -> (group, version, resource, namespaced, short names)
 KINDS = {
     "Namespace": ("", "v1", "namespaces", False, ["ns"]),
@@ -45,6 +54,7 @@ KINDS = {
     "ExternalSecret": (ESO, "v1", "externalsecrets", True, ["es"]),
     "SecretStore": (ESO, "v1", "secretstores", True, ["ss"]),
     "ClusterSecretStore": (ESO, "v1", "clustersecretstores", False, ["css"]),
+    "SealedSecret": (SEALED, "v1alpha1", "sealedsecrets", True, []),
 }
 RESOURCES = {v[2]: k for k, v in KINDS.items()}
 VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"]
@@ -112,15 +122,31 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # quiet: requests go to --log
         pass
 
-    def record(self, code):
+    def handle(self):
+        if self.server.opts.hang:
+            # Accepted, never answered: the connection stays open until the server stops.
+            self.record_hang()
+            self.server.stopped.wait(self.server.opts.lifetime)
+            return
+        super().handle()
+
+    def record_hang(self):
         log = self.server.opts.log
         if log:
             with self.server.lock, open(log, "a") as f:
-                f.write(json.dumps({"method": self.command, "path": self.path, "status": code}) + "\n")
+                f.write(json.dumps({"method": "HANG", "path": "", "status": 0}) + "\n")
 
-    def send(self, code, body):
+    def record(self, code, **extra):
+        log = self.server.opts.log
+        if log:
+            with self.server.lock, open(log, "a") as f:
+                entry = {"method": self.command, "path": self.path, "status": code}
+                entry.update(extra)
+                f.write(json.dumps(entry) + "\n")
+
+    def send(self, code, body, **extra):
         data = json.dumps(body).encode()
-        self.record(code)
+        self.record(code, **extra)
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -133,7 +159,53 @@ class Handler(BaseHTTPRequestHandler):
             self.rfile.read(length)
         self.send(*status(405, "MethodNotAllowed", "the stand-in API server is read-only"))
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = refuse
+    do_PUT = do_DELETE = refuse
+
+    def write(self):
+        if not self.server.opts.accept_writes:
+            return self.refuse()
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        ctype = self.headers.get("Content-Type", "")
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            body = {}
+        meta = body.setdefault("metadata", {})
+        extra = {
+            "content_type": ctype,
+            "last_applied": "kubectl.kubernetes.io/last-applied-configuration"
+            in (meta.get("annotations") or {}),
+            "kind": body.get("kind", ""),
+        }
+        parts = [p for p in urlsplit(self.path).path.split("/") if p]
+        plural = parts[-2] if self.command == "PATCH" and len(parts) >= 2 else parts[-1]
+        forced = "force=true" in urlsplit(self.path).query
+        if self.command == "PATCH" and plural in self.server.opts.conflict and not forced:
+            manager = "kubectl-client-side-apply"
+            field = ".data.OPENAI_API_KEY"
+            return self.send(
+                *status(
+                    409,
+                    "Conflict",
+                    f'Apply failed with 1 conflict: conflict with "{manager}" using v1: {field}',
+                    {
+                        "causes": [
+                            {
+                                "reason": "FieldManagerConflict",
+                                "message": f'conflict with "{manager}" using v1',
+                                "field": field,
+                            }
+                        ]
+                    },
+                ),
+                **extra,
+            )
+        meta.setdefault("uid", "standin-uid")
+        meta.setdefault("resourceVersion", "1")
+        self.send(201 if self.command == "POST" else 200, body, **extra)
+
+    do_POST = do_PATCH = write
 
     def do_GET(self):
         url = urlsplit(self.path)
@@ -141,30 +213,54 @@ class Handler(BaseHTTPRequestHandler):
         parts = [p for p in url.path.split("/") if p]
         self.send(*self.route(parts, query))
 
+    def openapi(self, parts):
+        """OpenAPI v3, just enough for kubectl to see that every PATCH takes the
+        `fieldValidation` query parameter (so it validates on the server, as with a real
+        API server, and needs no schema)."""
+        gvs = sorted({("api/v1" if not g else f"apis/{g}/{v}") for (g, v, _, _, _) in KINDS.values()})
+        if parts == ["openapi", "v3"]:
+            return 200, {"paths": {gv: {"serverRelativeURL": f"/openapi/v3/{gv}?hash=standin"} for gv in gvs}}
+        gv = "/".join(parts[2:])
+        if gv not in gvs:
+            return status(404, "NotFound", "the server could not find the requested resource")
+        paths = {}
+        for kind, (g, v, plural, namespaced, _) in KINDS.items():
+            if ("api/v1" if not g else f"apis/{g}/{v}") != gv:
+                continue
+            where = "/namespaces/{namespace}" if namespaced else ""
+            paths[f"/{gv}{where}/{plural}/{{name}}"] = {
+                "patch": {
+                    "x-kubernetes-group-version-kind": {"group": g, "version": v, "kind": kind},
+                    "parameters": [{"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}],
+                    "responses": {},
+                }
+            }
+        return 200, {"openapi": "3.0.0", "info": {"title": "standin", "version": "v1.35.0"}, "paths": paths}
+
     def route(self, parts, query):
+        if parts[:2] == ["openapi", "v3"]:
+            return self.openapi(parts)
         if parts == ["version"]:
             return 200, {"major": "1", "minor": "35", "gitVersion": "v1.35.0-standin", "platform": "linux/amd64"}
         if parts == ["api"]:
             return 200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}
         if self.server.opts.no_eso and parts[:2] == ["apis", ESO]:
             return status(404, "NotFound", "the server could not find the requested resource")
-        if parts == ["apis"] and self.server.opts.no_eso:
-            return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": []}
+        groups = {g: v for (g, v, _, _, _) in KINDS.values() if g and not (g == ESO and self.server.opts.no_eso)}
         if parts == ["apis"]:
-            gv = {"groupVersion": f"{ESO}/v1", "version": "v1"}
-            return 200, {
-                "kind": "APIGroupList",
-                "apiVersion": "v1",
-                "groups": [{"name": ESO, "versions": [gv], "preferredVersion": gv}],
-            }
+            listed = []
+            for g, v in sorted(groups.items()):
+                gv = {"groupVersion": f"{g}/{v}", "version": v}
+                listed.append({"name": g, "versions": [gv], "preferredVersion": gv})
+            return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": listed}
         if parts == ["api", "v1"]:
             return 200, resource_list("v1", "")
-        if parts == ["apis", ESO, "v1"]:
-            return 200, resource_list(f"{ESO}/v1", ESO)
+        if len(parts) == 3 and parts[0] == "apis" and groups.get(parts[1]) == parts[2]:
+            return 200, resource_list(f"{parts[1]}/{parts[2]}", parts[1])
         if parts[:2] == ["api", "v1"]:
             group, rest = "", parts[2:]
-        elif len(parts) >= 3 and parts[0] == "apis" and parts[1] == ESO and parts[2] == "v1":
-            group, rest = ESO, parts[3:]
+        elif len(parts) >= 3 and parts[0] == "apis" and groups.get(parts[1]) == parts[2]:
+            group, rest = parts[1], parts[3:]
         else:
             return status(404, "NotFound", "the server could not find the requested resource")
         namespace = None
@@ -214,7 +310,7 @@ class Handler(BaseHTTPRequestHandler):
         ]
         return 200, {
             "kind": f"{kind}List",
-            "apiVersion": f"{group}/v1" if group else "v1",
+            "apiVersion": f"{group}/{KINDS[kind][1]}" if group else "v1",
             "metadata": {"resourceVersion": "1"},
             "items": items,
         }
@@ -244,6 +340,9 @@ def main():
     p.add_argument("--without", action="append", default=[])
     p.add_argument("--forbid", action="append", default=[])
     p.add_argument("--no-eso", action="store_true")
+    p.add_argument("--hang", action="store_true")
+    p.add_argument("--accept-writes", action="store_true")
+    p.add_argument("--conflict", action="append", default=[])
     p.add_argument("--kubeconfig")
     p.add_argument("--log")
     p.add_argument("--lifetime", type=float, default=120)
@@ -253,12 +352,17 @@ def main():
     httpd.opts = opts
     httpd.objects = load(opts.fixtures, opts.without)
     httpd.lock = threading.Lock()
+    httpd.stopped = threading.Event()
     port = httpd.server_address[1]
     if opts.kubeconfig:
         fd = os.open(opts.kubeconfig, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(kubeconfig(port))
-    stop = threading.Timer(opts.lifetime, httpd.shutdown)
+    def stop_all():
+        httpd.stopped.set()
+        httpd.shutdown()
+
+    stop = threading.Timer(opts.lifetime, stop_all)
     stop.daemon = True
     stop.start()
 
@@ -266,6 +370,7 @@ def main():
         try:
             sys.stdin.read()
         finally:
+            httpd.stopped.set()
             httpd.shutdown()
 
     threading.Thread(target=watch_stdin, daemon=True).start()

@@ -27,6 +27,130 @@ pub struct KubectlArgs {
     /// kubeconfig file (kubectl --kubeconfig)
     #[arg(long)]
     pub kubeconfig: Option<String>,
+    /// The other connection settings of kubectl (and of helm, which hands them to plugins).
+    #[command(flatten)]
+    pub connection: Connection,
+    /// How long each request to the API server may take before kubectl gives up (exit 3):
+    /// a number of seconds or a duration such as 1m30s (kubectl --request-timeout)
+    /// [default: 10s]
+    #[arg(long, value_name = "DURATION", value_parser = request_timeout)]
+    pub request_timeout: Option<String>,
+}
+
+/// The request timeout of every kubectl call when `--request-timeout` is not given: an API
+/// server that accepts and never answers must not hang `doctor` or `diff`.
+pub const DEFAULT_REQUEST_TIMEOUT: &str = "10s";
+
+/// `--request-timeout`: a positive number of seconds, or a duration of Go's syntax with
+/// units (`500ms`, `1m30s`), as kubectl takes it. `0` (no timeout) is refused: that is the
+/// hang this flag exists to prevent.
+fn request_timeout(v: &str) -> Result<String, String> {
+    let bad = || {
+        format!("expected a number of seconds or a duration such as 30s, 2m or 1m30s, above zero; got {v:?}")
+    };
+    let units = ["ns", "us", "µs", "ms", "s", "m", "h"];
+    let mut rest = v;
+    let mut positive = false;
+    if v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty() {
+        return if v.bytes().any(|b| b != b'0') {
+            Ok(v.to_string())
+        } else {
+            Err(bad())
+        };
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (number, tail) = rest.split_at(digits);
+        if number.is_empty() || number.parse::<f64>().is_err() {
+            return Err(bad());
+        }
+        positive |= number.parse::<f64>().is_ok_and(|n| n > 0.0);
+        let Some(unit) = units
+            .iter()
+            .filter(|u| tail.starts_with(**u))
+            .max_by_key(|u| u.len())
+        else {
+            return Err(bad());
+        };
+        rest = &tail[unit.len()..];
+    }
+    if positive {
+        Ok(v.to_string())
+    } else {
+        Err(bad())
+    }
+}
+
+/// kubectl's connection flags beyond the kubeconfig and its context, under kubectl's names;
+/// each is passed to every kubectl call as given (helm's `--kube-apiserver`, `--kube-token`,
+/// `--kube-as-user`, `--kube-as-group`, `--kube-ca-file`, `--kube-insecure-skip-tls-verify`,
+/// `--kube-tls-server-name` become these in the Helm plugin).
+#[derive(Args, Clone, Default, PartialEq, Eq)]
+pub struct Connection {
+    /// The API server's address (kubectl --server)
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// Bearer token (kubectl --token); never printed
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// User to impersonate (kubectl --as)
+    #[arg(long = "as", value_name = "USER")]
+    pub as_user: Option<String>,
+    /// Group to impersonate (kubectl --as-group), repeatable
+    #[arg(long = "as-group", value_name = "GROUP")]
+    pub as_group: Vec<String>,
+    /// Certificate authority file (kubectl --certificate-authority)
+    #[arg(long, value_name = "FILE")]
+    pub certificate_authority: Option<String>,
+    /// Do not check the server's certificate (kubectl --insecure-skip-tls-verify)
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+    /// Server name for the certificate check (kubectl --tls-server-name)
+    #[arg(long, value_name = "NAME")]
+    pub tls_server_name: Option<String>,
+}
+
+/// The token is never shown, not even in a debug print.
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("server", &self.server)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("as_user", &self.as_user)
+            .field("as_group", &self.as_group)
+            .field("certificate_authority", &self.certificate_authority)
+            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
+            .field("tls_server_name", &self.tls_server_name)
+            .finish()
+    }
+}
+
+impl Connection {
+    /// The flags given, as spelled, and the kubectl arguments they become.
+    fn flags(&self) -> Vec<(&'static str, Option<String>)> {
+        let valued = [
+            ("--server", &self.server),
+            ("--token", &self.token),
+            ("--as", &self.as_user),
+            ("--certificate-authority", &self.certificate_authority),
+            ("--tls-server-name", &self.tls_server_name),
+        ];
+        let mut out: Vec<(&'static str, Option<String>)> = valued
+            .into_iter()
+            .filter_map(|(flag, v)| v.clone().map(|v| (flag, Some(v))))
+            .collect();
+        out.extend(
+            self.as_group
+                .iter()
+                .map(|g| ("--as-group", Some(g.clone()))),
+        );
+        if self.insecure_skip_tls_verify {
+            out.push(("--insecure-skip-tls-verify", None));
+        }
+        out
+    }
 }
 
 impl KubectlArgs {
@@ -36,10 +160,17 @@ impl KubectlArgs {
             (self.kubectl.is_some(), "--kubectl"),
             (self.context.is_some(), "--context"),
             (self.kubeconfig.is_some(), "--kubeconfig"),
+            (self.request_timeout.is_some(), "--request-timeout"),
         ]
         .into_iter()
         .filter_map(|(set, flag)| set.then_some(flag))
-        .collect()
+        .chain(self.connection.flags().into_iter().map(|(flag, _)| flag))
+        .fold(Vec::new(), |mut seen, flag| {
+            if !seen.contains(&flag) {
+                seen.push(flag);
+            }
+            seen
+        })
     }
 
     pub fn runner(&self) -> Kubectl {
@@ -50,6 +181,11 @@ impl KubectlArgs {
                 .unwrap_or_else(|| DEFAULT_KUBECTL.to_string()),
             context: self.context.clone(),
             kubeconfig: self.kubeconfig.clone(),
+            connection: self.connection.clone(),
+            request_timeout: self
+                .request_timeout
+                .clone()
+                .unwrap_or_else(|| DEFAULT_REQUEST_TIMEOUT.to_string()),
         }
     }
 }
@@ -60,6 +196,9 @@ pub struct Kubectl {
     pub binary: String,
     pub context: Option<String>,
     pub kubeconfig: Option<String>,
+    pub connection: Connection,
+    /// kubectl's `--request-timeout`, on every call.
+    pub request_timeout: String,
 }
 
 impl Default for Kubectl {
@@ -116,6 +255,13 @@ impl Kubectl {
         }
         if let Some(k) = &self.kubeconfig {
             args.push(format!("--kubeconfig={k}"));
+        }
+        args.push(format!("--request-timeout={}", self.request_timeout));
+        for (flag, value) in self.connection.flags() {
+            args.push(match value {
+                Some(v) => format!("{flag}={v}"),
+                None => flag.to_string(),
+            });
         }
         args.extend(extra.iter().cloned());
         args
@@ -206,6 +352,7 @@ mod tests {
             kubectl: None,
             context: Some("prod".into()),
             kubeconfig: Some("/kc".into()),
+            ..KubectlArgs::default()
         }
         .runner();
         assert_eq!(k.binary, "kubectl");
@@ -217,10 +364,24 @@ mod tests {
                 "-",
                 "--context=prod",
                 "--kubeconfig=/kc",
+                "--request-timeout=10s",
                 "--server-side"
             ]
         );
-        assert_eq!(Kubectl::default().args(&["diff"], &[]), ["diff"]);
+        assert_eq!(
+            Kubectl::default().args(&["diff"], &[]),
+            ["diff", "--request-timeout=10s"]
+        );
+    }
+
+    #[test]
+    fn request_timeouts_are_kubectl_durations_above_zero() {
+        for ok in ["30", "30s", "1m30s", "500ms", "1.5h", "2m"] {
+            assert_eq!(request_timeout(ok).as_deref(), Ok(ok), "{ok}");
+        }
+        for bad in ["", "0", "0s", "-1s", "s", "30x", "1m30", "abc", "1 s"] {
+            assert!(request_timeout(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

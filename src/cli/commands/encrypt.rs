@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use crate::args::{EncryptionArgs, Format};
 use crate::diag::Diagnostics;
-use crate::encrypt::fingerprint::{self, FingerprintKey};
+use crate::encrypt::fingerprint::FingerprintKey;
 use crate::encrypt::sealed::Sealer;
 use crate::encrypt::sops::SopsAge;
 use crate::encrypt::{Job, Scheme};
@@ -30,18 +30,25 @@ pub(super) fn scheme(args: &EncryptionArgs, format: Format) -> Result<Option<Sch
                 "--sops-age cannot be used with -o json: a List is not a SOPS document; use the YAML stream or --output-dir".into(),
             ));
         }
+        let several = args.sops_age.len() > 1;
         let mut list: Vec<(String, String)> = args
             .sops_age
             .iter()
-            .map(|r| ("--sops-age".to_string(), r.clone()))
+            .enumerate()
+            .map(|(i, r)| {
+                let origin = if several {
+                    format!("--sops-age (the {} given)", ordinal(i + 1))
+                } else {
+                    "--sops-age".to_string()
+                };
+                (origin, r.clone())
+            })
             .collect();
         for f in &args.sops_age_files {
             let name = f.display().to_string();
-            let text = std::fs::read_to_string(f).map_err(|e| {
-                invalid(format!(
-                    "--sops-age-recipients-file {name}: cannot read: {e}"
-                ))
-            })?;
+            let text = read_small(f)
+                .and_then(|b| String::from_utf8(b).map_err(|_| "it is not text".to_string()))
+                .map_err(|e| invalid(format!("--sops-age-recipients-file {name}: {e}")))?;
             list.extend(SopsAge::read_recipients_file(&name, &text).map_err(|e| invalid(e.0))?);
         }
         return Ok(Some(Scheme::Sops(
@@ -50,8 +57,7 @@ pub(super) fn scheme(args: &EncryptionArgs, format: Format) -> Result<Option<Sch
     }
     if let Some(cert) = &args.seal_cert {
         let name = cert.display().to_string();
-        let pem = std::fs::read(cert)
-            .map_err(|e| invalid(format!("--seal-cert {name}: cannot read: {e}")))?;
+        let pem = read_small(cert).map_err(|e| invalid(format!("--seal-cert {name}: {e}")))?;
         let sealer = Sealer::from_pem(
             &name,
             &pem,
@@ -67,6 +73,27 @@ pub(super) fn scheme(args: &EncryptionArgs, format: Format) -> Result<Option<Sch
         ));
     }
     Ok(None)
+}
+
+/// The most a certificate or recipients file may hold: 1 MiB (a certificate is about 2 KB).
+const SMALL_FILE_MAX: u64 = 1 << 20;
+
+/// A certificate or recipients file: bounded, never blocking on a FIFO or reading a device.
+fn read_small(path: &Path) -> Result<Vec<u8>, String> {
+    crate::deliver::read_bounded(path, SMALL_FILE_MAX)?
+        .ok_or_else(|| "cannot read it: it does not exist".to_string())
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`... `11th`, `21st`.
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 /// Fails when the rendered objects hold no Secret: the flags would do nothing.
@@ -114,17 +141,52 @@ pub(super) fn existing_fingerprint_key(
     }
 }
 
-/// The key in `path`, `None` when there is no such file.
+/// The most a fingerprint key file may hold (ours holds 154 bytes).
+const KEY_FILE_MAX: u64 = 4096;
+
+/// The key in `path`, `None` when there is no such file. Read bounded, never blocking on a
+/// FIFO; refused, as ssh refuses a private key, when group or others can read it, and when
+/// git tracks it or would take it (`git add .`) in the work tree around it.
 fn read_key(path: &Path) -> Result<Option<FingerprintKey>, Error> {
     let shown = path.display();
-    match std::fs::read_to_string(path) {
-        Ok(text) => FingerprintKey::parse(&text)
-            .map(Some)
-            .map_err(|e| invalid(format!("fingerprint key {shown}: {e}"))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(invalid(format!(
-            "fingerprint key {shown}: cannot read: {e}"
+    let bytes = match crate::deliver::read_bounded(path, KEY_FILE_MAX) {
+        Ok(None) => return Ok(None),
+        Ok(Some(b)) => b,
+        Err(why) => return Err(invalid(format!("fingerprint key {shown}: {why}"))),
+    };
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(invalid(format!(
+                "fingerprint key {shown}: readable by group or others (mode {mode:04o}); whoever reads it can forge fingerprint lines: run chmod 600 {shown}"
+            )));
+        }
+    }
+    refuse_in_git(path)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| invalid(format!("fingerprint key {shown}: not text")))?;
+    FingerprintKey::parse(&text)
+        .map(Some)
+        .map_err(|e| invalid(format!("fingerprint key {shown}: {e}")))
+}
+
+/// Refuses a key path that git tracks, or that lies in a work tree without being ignored:
+/// pushed with the repository, the key would let anyone forge fingerprint lines.
+fn refuse_in_git(path: &Path) -> Result<(), Error> {
+    use super::warnings::{git_status, GitStatus};
+    let shown = path.display();
+    match git_status(path) {
+        Some(GitStatus::Tracked) => Err(invalid(format!(
+            "fingerprint key {shown}: tracked by git; remove it from the repository (git rm --cached {shown}), make a new key elsewhere and re-render (the old one may be in the history)"
         ))),
+        Some(GitStatus::NotIgnored) => Err(invalid(format!(
+            "fingerprint key {shown}: inside a git work tree and not git-ignored (git add . would commit it); keep it outside the repository (the default is ~/.config/recif-secrets/fingerprint.key) or add it to .gitignore"
+        ))),
+        Some(GitStatus::Unchecked(why)) => Err(invalid(format!(
+            "fingerprint key {shown}: whether git tracks or ignores it could not be checked ({why}); keep the key outside any git work tree"
+        ))),
+        Some(GitStatus::Ignored) | None => Ok(()),
     }
 }
 
@@ -164,15 +226,20 @@ pub(super) fn fingerprint_key(
             .create(parent)
             .map_err(|e| Error::External(format!("cannot create {}: {e}", parent.display())))?;
     }
-    let key = FingerprintKey::generate();
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-        .map_err(|e| Error::External(format!("cannot create {shown}: {e}")))?;
-    f.write_all(key.to_file_text().as_bytes())
-        .map_err(|e| Error::External(format!("cannot write {shown}: {e}")))?;
+    refuse_in_git(&path)?;
+    let key = match create_key(&path)? {
+        Created::Ours(key) => key,
+        // Another run created it first: both use that key.
+        Created::Theirs => {
+            return read_key(&path)?
+                .ok_or_else(|| {
+                    Error::External(format!(
+                        "cannot read {shown}: it vanished after it was created"
+                    ))
+                })
+                .map(Some)
+        }
+    };
     let _ = writeln!(
         err,
         "created the fingerprint key {shown} (mode 0600): keep it, out of Git, to re-render without churn"
@@ -180,8 +247,51 @@ pub(super) fn fingerprint_key(
     Ok(Some(key))
 }
 
-/// Every Secret encrypted; in `--output-dir` (with a key), an existing file whose
-/// fingerprint line matches is kept byte for byte.
+enum Created {
+    Ours(FingerprintKey),
+    Theirs,
+}
+
+/// Creates the key file at `path` atomically: the key is written and synced to a hidden
+/// temporary file (0600) beside it, then linked to `path`, which fails if `path` exists. So a
+/// full disk leaves no empty key (the temporary file is removed), and when two first runs
+/// race, one links its key and the other finds it and uses it.
+fn create_key(path: &Path) -> Result<Created, Error> {
+    let shown = path.display();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".fingerprint.key.tmp-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    let key = FingerprintKey::generate();
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&tmp)?;
+        f.write_all(key.to_file_text().as_bytes())?;
+        f.sync_all()
+    })();
+    let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(Created::Ours(key)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Created::Theirs),
+        Err(e) => Err(Error::External(format!("cannot create {shown}: {e}"))),
+    }
+}
+
+/// Every Secret encrypted; in `--output-dir` (with a key), an existing file that the key
+/// verifies as exactly what this tool wrote for the same plaintext is kept byte for byte.
 pub(super) fn encrypt(
     manifests: Manifests,
     scheme: &Scheme,
@@ -201,20 +311,21 @@ pub(super) fn encrypt(
     let mut job_index = Vec::new();
     for (i, json) in &secrets {
         let o = &manifests.objects[*i];
-        let fp = reuse.map(|(_, key)| key.fingerprint(&id, json));
-        if let (Some((dir, _)), Some(fp)) = (reuse, &fp) {
+        if let Some((dir, key)) = reuse {
             let file = dir.join(crate::deliver::file_name_of(
                 o.namespace(),
                 kind.as_str(),
                 o.name(),
             ));
-            // Only a regular file is read, bounded (never a FIFO or a link to a device).
+            // Only a regular file is read, bounded (never a FIFO or a link to a device), and
+            // kept only when its fingerprint line authenticates every byte of it for this
+            // object and plaintext.
             let text = crate::deliver::read_regular(&file, crate::deliver::OBJECT_MAX)
                 .ok()
                 .flatten()
                 .and_then(|b| String::from_utf8(b).ok());
             if let Some(text) = text {
-                if fingerprint::recorded(&text) == Some(fp.as_str()) {
+                if key.verify(&scheme.subject(&id, json), &text).verified() {
                     done[*i] = Some(text);
                     continue;
                 }
@@ -222,7 +333,7 @@ pub(super) fn encrypt(
         }
         jobs.push(Job {
             secret: json,
-            fingerprint: fp,
+            key: reuse.map(|(_, key)| key),
         });
         job_index.push(*i);
     }

@@ -103,7 +103,8 @@ pub fn print_error(err: &mut dyn Write, e: &Error) {
     match e {
         Error::Invalid(diags) => print_diagnostics(err, diags),
         Error::Usage(msg) | Error::External(msg) => {
-            let _ = writeln!(err, "error: {msg}");
+            // They may quote kubectl, a folder's file names or objects: one line, escaped.
+            let _ = writeln!(err, "error: {}", recif_secrets::terminal::escape(msg));
         }
     }
 }

@@ -32,9 +32,16 @@ pub(super) fn run(
         templates: args.templates.clone(),
     };
     let scheme = super::encrypt::scheme(&args.encryption, args.output)?;
-    if scheme.is_some() && args.apply {
+    // A SealedSecret is made to be applied (the controller unseals it in the cluster); a
+    // SOPS document is not: applied as it is, it would be a Secret of ciphertext.
+    if matches!(scheme, Some(crate::encrypt::Scheme::Sops(_))) && args.apply {
         return Err(Error::Usage(
-            "--sops-age/--seal-cert cannot be used with --apply: the cluster needs the controller (Flux, Sealed Secrets) to decrypt; write the encrypted objects to Git (--output-dir) instead".into(),
+            "--sops-age cannot be used with --apply: only Flux (or sops) decrypts a SOPS document, and applied as it is it would be a Secret of ciphertext; write the encrypted objects to Git (--output-dir) instead, or use --seal-cert, whose SealedSecrets the controller unseals in the cluster".into(),
+        ));
+    }
+    if args.force_conflicts && args.server_side == Some(false) {
+        return Err(Error::Usage(
+            "--force-conflicts only applies to server-side apply; drop --server-side=false".into(),
         ));
     }
     show_only_filters(&args.show_only)?;
@@ -121,8 +128,13 @@ pub(super) fn run(
     Ok(ExitStatus::Success)
 }
 
-/// `--apply`: the stream piped into `kubectl apply -f -`; kubectl's output is shown as its
-/// own, and its failure is ours.
+/// The field manager `--apply` applies as, unless `--field-manager` is given.
+pub const FIELD_MANAGER: &str = "recif-secrets";
+
+/// `--apply`: the stream piped into `kubectl apply -f -`, server-side as [`FIELD_MANAGER`]
+/// unless `--server-side=false` (client-side apply copies each Secret, data included, into
+/// the `kubectl.kubernetes.io/last-applied-configuration` annotation); kubectl's output is
+/// shown as its own, and its failure is ours, a conflict with the fix.
 fn apply(
     args: &RenderArgs,
     mut write: impl FnMut(&mut dyn Write) -> std::io::Result<()>,
@@ -138,8 +150,14 @@ fn apply(
             }
         ));
     }
-    if args.server_side {
+    let server_side = args.server_side.unwrap_or(true);
+    if server_side {
         extra.push("--server-side".to_string());
+    }
+    let manager = args.field_manager.as_deref().unwrap_or(FIELD_MANAGER);
+    extra.push(format!("--field-manager={manager}"));
+    if args.force_conflicts {
+        extra.push("--force-conflicts".to_string());
     }
     let kubectl = args.cluster.runner();
     let (captured, wrote) = kubectl.run(
@@ -148,6 +166,11 @@ fn apply(
     )?;
     captured.forward(&mut std::io::stdout(), err);
     if !captured.success() {
+        if server_side && String::from_utf8_lossy(&captured.stderr).contains("conflict") {
+            return Err(Error::External(format!(
+                "kubectl apply failed: another field manager owns fields this apply sets (listed above by kubectl); nothing of those objects was changed. To take them over as {manager}, run again with --force-conflicts; to apply as their owner, pass its name to --field-manager"
+            )));
+        }
         return Err(captured.failure("apply"));
     }
     wrote.map_err(|e| Error::External(format!("cannot write to kubectl: {e}")))

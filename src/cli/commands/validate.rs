@@ -16,7 +16,7 @@ pub(super) fn run(
         namespace: args.namespace,
         templates: args.templates.clone(),
     };
-    let mut out = warnings::render(&req, stdin);
+    let mut out = warnings::render_with(&req, stdin, args.forbid_secrets);
     if args.strict {
         out = crate::strict(out);
     }

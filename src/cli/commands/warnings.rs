@@ -15,13 +15,36 @@ use crate::{values, Error, Output, Request};
 /// [`crate::render_values`] on the loaded values, with the values-file warnings added (to the
 /// warnings on success, to the problems on failure, as every command shows them).
 pub fn render(req: &Request, stdin: &mut dyn Read) -> Result<Output, Error> {
+    render_with(req, stdin, false)
+}
+
+/// [`render`]; with `forbid_secrets` (`validate --forbid-secrets`, the pre-commit hook), a
+/// values file holding secret values (not example placeholders) is an error.
+pub fn render_with(
+    req: &Request,
+    stdin: &mut dyn Read,
+    forbid_secrets: bool,
+) -> Result<Output, Error> {
     let loaded = values::load(&req.sources, stdin).map_err(Error::Invalid)?;
-    let files: Vec<Diagnostic> = loaded
-        .secret_files
-        .iter()
-        .flat_map(|f| file_warnings(Path::new(f)))
-        .collect();
+    let files: Vec<Diagnostic> = if forbid_secrets {
+        loaded
+            .secret_files
+            .iter()
+            .map(|f| Diagnostic::error(None, "", format!("{f} holds secret values (values not shown; placeholders containing `example` are allowed): it must not be committed. Keep keys in a git-ignored values-secret.yaml (recif-secrets init), or in a secret store (secrets.provider external)")))
+            .collect()
+    } else {
+        loaded
+            .secret_files
+            .iter()
+            .flat_map(|f| file_warnings(Path::new(f)))
+            .collect()
+    };
+    let failed = files.iter().any(Diagnostic::is_error);
     match crate::render_values(req, loaded.values) {
+        Ok(mut out) if failed => {
+            out.warnings.items.extend(files);
+            Err(Error::Invalid(out.warnings))
+        }
         Ok(mut out) => {
             out.warnings.items.extend(files);
             Ok(out)
@@ -80,6 +103,11 @@ pub fn file_warnings(path: &Path) -> Vec<Diagnostic> {
             "",
             format!("{shown} holds secret values and is not git-ignored; add it to .gitignore"),
         )),
+        Some(GitStatus::Unchecked(why)) => out.push(Diagnostic::warning(
+            None,
+            "",
+            format!("{shown} holds secret values, and whether git tracks or ignores it could not be checked: {why}"),
+        )),
         // Ignored, or not in a git work tree: nothing to say.
         Some(GitStatus::Ignored) | None => {}
     }
@@ -96,6 +124,55 @@ pub enum GitStatus {
     Ignored,
     /// In the work tree, neither tracked nor ignored: `git add .` would take it.
     NotIgnored,
+    /// In a work tree, but a file git would read is odd (a FIFO, a device, a folder, over
+    /// 64 MiB): it is not read, and the check is not made. Why, for the warning.
+    Unchecked(String),
+}
+
+/// The most of any git file (index, ignore file, config) read for the checks.
+const GIT_FILE_MAX: u64 = 64 << 20;
+
+/// The first file among `paths` that exists and is not a regular file of at most
+/// [`GIT_FILE_MAX`] bytes (links followed, as git follows them): reading it could block (a
+/// FIFO) or never end (`/dev/zero`). Nothing is opened.
+fn odd_git_file<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Option<String> {
+    for p in paths {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_file() && m.len() <= GIT_FILE_MAX => {}
+            Ok(m) if m.is_file() => {
+                return Some(format!(
+                    "{} is larger than {GIT_FILE_MAX} bytes",
+                    p.display()
+                ))
+            }
+            Ok(_) => {
+                return Some(format!(
+                    "{} is not a regular file (a FIFO, a device or a folder)",
+                    p.display()
+                ))
+            }
+            Err(_) => {}
+        }
+    }
+    None
+}
+
+/// The user's git files read before any repository: global config and ignore file.
+fn user_git_files() -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let xdg = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| home.as_ref().map(|h| h.join(".config")));
+    if let Some(h) = &home {
+        out.push(h.join(".gitconfig"));
+    }
+    if let Some(x) = xdg {
+        out.push(x.join("git/config"));
+        out.push(x.join("git/ignore"));
+    }
+    out
 }
 
 /// The file's status in the git work tree around it; `None` outside a work tree, in a bare
@@ -108,10 +185,31 @@ pub fn git_status(path: &Path) -> Option<GitStatus> {
         .unwrap_or(Path::new("."));
     let dir = std::fs::canonicalize(dir).ok()?;
     // Looking for `.git` first costs a few stat calls; opening a repository costs more.
-    if !dir.ancestors().any(|a| a.join(".git").exists()) {
-        return None;
+    let root = dir.ancestors().find(|a| a.join(".git").exists())?;
+    // Every file git reads for the answer is looked at first: an odd one is not read.
+    let git_dir = root.join(".git");
+    let mut files: Vec<std::path::PathBuf> = ["config", "index", "info/exclude"]
+        .iter()
+        .map(|f| git_dir.join(f))
+        .collect();
+    files.extend(
+        dir.ancestors()
+            .take_while(|a| a.starts_with(root))
+            .map(|a| a.join(".gitignore")),
+    );
+    files.extend(user_git_files());
+    if let Some(why) = odd_git_file(files.iter().map(|p| p.as_path())) {
+        return Some(GitStatus::Unchecked(why));
     }
     let repo = gix::discover(&dir).ok()?;
+    let excludes_file = repo
+        .config_snapshot()
+        .trusted_path("core.excludesFile")
+        .ok()
+        .flatten();
+    if let Some(why) = odd_git_file(excludes_file.as_deref()) {
+        return Some(GitStatus::Unchecked(why));
+    }
     let work_tree = std::fs::canonicalize(repo.workdir()?).ok()?;
     let relative = dir.strip_prefix(&work_tree).ok()?.join(name);
     // The index stores paths with `/`, relative to the work tree.

@@ -398,6 +398,35 @@ pub fn read_regular(path: &Path, max: u64) -> Result<Option<Vec<u8>>, String> {
     Ok(Some(buf))
 }
 
+/// Reads the file at `path` (following symbolic links, as for a file the user names: a key,
+/// a certificate) if it is a regular file of at most `max` bytes, without blocking on a FIFO
+/// and without reading past `max + 1` bytes. `Ok(None)`: there is no such file.
+pub fn read_bounded(path: &Path, max: u64) -> Result<Option<Vec<u8>>, String> {
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read it: {e}")),
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    if !meta.file_type().is_file() {
+        return Err("it is not a regular file (a FIFO, device or folder)".into());
+    }
+    let mut buf = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    if buf.len() as u64 > max {
+        return Err(format!("it is larger than {max} bytes"));
+    }
+    Ok(Some(buf))
+}
+
 /// Whether `path` is a regular file (not a link), mode 0600, holding exactly `text`.
 fn holds_exactly(path: &Path, text: &str) -> bool {
     let Ok(meta) = std::fs::symlink_metadata(path) else {

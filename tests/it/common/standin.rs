@@ -24,6 +24,12 @@ pub struct Cluster<'a> {
     pub forbid: Vec<&'a str>,
     /// No External Secrets Operator in the cluster.
     pub no_eso: bool,
+    /// Accept every connection and never answer.
+    pub hang: bool,
+    /// Answer server-side apply (PATCH) and create (POST) requests.
+    pub accept_writes: bool,
+    /// Resources whose server-side apply answers 409 Conflict.
+    pub conflict: Vec<&'a str>,
 }
 
 impl<'a> Cluster<'a> {
@@ -43,6 +49,18 @@ impl<'a> Cluster<'a> {
     }
     pub fn no_eso(mut self) -> Self {
         self.no_eso = true;
+        self
+    }
+    pub fn hang(mut self) -> Self {
+        self.hang = true;
+        self
+    }
+    pub fn accept_writes(mut self) -> Self {
+        self.accept_writes = true;
+        self
+    }
+    pub fn conflict(mut self, resource: &'a str) -> Self {
+        self.conflict.push(resource);
         self
     }
 }
@@ -82,6 +100,15 @@ impl StandIn {
         if cluster.no_eso {
             cmd.arg("--no-eso");
         }
+        if cluster.hang {
+            cmd.arg("--hang");
+        }
+        if cluster.accept_writes {
+            cmd.arg("--accept-writes");
+        }
+        for r in &cluster.conflict {
+            cmd.arg("--conflict").arg(r);
+        }
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -105,6 +132,16 @@ impl StandIn {
     /// kubectl's discovery cache, kept out of the user's home.
     pub fn cache_dir(&self) -> PathBuf {
         self.dir.path().join("cache")
+    }
+
+    /// Every request served, as logged (one JSON object each: method, path, status, and for
+    /// writes content_type, last_applied, kind).
+    pub fn log(&self) -> Vec<serde_json::Value> {
+        let text =
+            std::fs::read_to_string(self.dir.path().join("requests.log")).unwrap_or_default();
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 
     /// Every request served: `(method, path, status)`.

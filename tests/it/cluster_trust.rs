@@ -1,0 +1,237 @@
+//! Issue 20, cluster side, with the real kubectl against the loopback stand-in API server:
+//! request timeouts, server-side apply with our field manager, SealedSecrets applied.
+
+use crate::common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::standin::{kubectl, Cluster, StandIn};
+use common::{root, stderr, stdout};
+
+/// Runs `recif-secrets ARGS --kubectl K --kubeconfig KC` against the stand-in; a run still
+/// going after `limit` is killed and fails the test (it hung).
+fn against_within(s: &StandIn, k: &Path, args: &[&str], limit: Duration) -> Output {
+    let kc = s.kubeconfig();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
+        .args(args)
+        .args([
+            "--kubectl",
+            k.to_str().unwrap(),
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+        ])
+        .current_dir(root())
+        .env("KUBECACHEDIR", s.cache_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("{args:?} still running after {limit:?}: {}", stderr(&out));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn an_api_server_that_never_answers_ends_in_exit_3_after_the_request_timeout() {
+    let Some(k) = kubectl() else { return };
+    let Some(s) = StandIn::start(&Cluster::default().hang()) else {
+        return;
+    };
+    for args in [
+        &[
+            "doctor",
+            "-f",
+            "examples/external-vault.yaml",
+            "--request-timeout",
+            "1s",
+        ][..],
+        &[
+            "diff",
+            "-f",
+            "examples/inline.yaml",
+            "--request-timeout",
+            "1s",
+        ][..],
+        &[
+            "render",
+            "-f",
+            "examples/inline.yaml",
+            "--apply",
+            "--request-timeout",
+            "1",
+        ][..],
+    ] {
+        let out = against_within(&s, &k, args, Duration::from_secs(60));
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{args:?}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains("Unable to connect")
+                || stderr(&out).contains("Timeout")
+                || stderr(&out).contains("deadline"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert!(
+        s.requests().iter().any(|r| r.0 == "HANG"),
+        "kubectl did not reach the stand-in"
+    );
+    // A timeout of zero (kubectl's "never") or a malformed one is a usage error.
+    for bad in ["0", "10x"] {
+        let o = common::run(&["doctor", "--example", "--request-timeout", bad], "");
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
+    }
+}
+
+/// The apply requests the stand-in saw: (method, path, content type, last-applied annotation
+/// present, kind).
+fn writes(s: &StandIn) -> Vec<(String, String, String, bool, String)> {
+    s.log()
+        .into_iter()
+        .filter(|e| e["method"] == "PATCH" || e["method"] == "POST")
+        .map(|e| {
+            (
+                e["method"].as_str().unwrap().to_string(),
+                e["path"].as_str().unwrap().to_string(),
+                e["content_type"].as_str().unwrap_or("").to_string(),
+                e["last_applied"].as_bool().unwrap_or(false),
+                e["kind"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn apply(s: &StandIn, k: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["render", "-f", "examples/inline.yaml", "--apply"];
+    args.extend(extra);
+    against_within(s, k, &args, Duration::from_secs(60))
+}
+
+#[test]
+fn apply_is_server_side_as_recif_secrets_by_default_and_client_side_only_when_asked() {
+    let Some(k) = kubectl() else { return };
+    let Some(s) = StandIn::start(&Cluster::default().accept_writes()) else {
+        return;
+    };
+    let out = apply(&s, &k, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let w = writes(&s);
+    assert_eq!(w.len(), 5, "{w:?}");
+    for (method, path, ctype, last_applied, kind) in &w {
+        assert_eq!(method, "PATCH", "{path}");
+        assert_eq!(ctype, "application/apply-patch+yaml", "{path}");
+        assert!(path.contains("fieldManager=recif-secrets"), "{path}");
+        assert!(path.contains("force=false"), "{path}");
+        // No copy of the Secret, data included, in an annotation.
+        assert!(!last_applied, "{path}");
+        assert_eq!(kind, "Secret");
+    }
+    // Another field manager when asked.
+    let out = apply(&s, &k, &["--field-manager", "platform-team"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let w = writes(&s);
+    assert!(
+        w[5..]
+            .iter()
+            .all(|w| w.1.contains("fieldManager=platform-team")),
+        "{w:?}"
+    );
+    // Client-side only when asked: kubectl then writes the annotation (why it is not the
+    // default).
+    let out = apply(&s, &k, &["--server-side=false"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let w = writes(&s);
+    assert!(w[10..].iter().all(|w| w.0 == "POST" && w.3), "{w:?}");
+    // --force-conflicts needs server-side apply.
+    let o = common::run(
+        &[
+            "render",
+            "--example",
+            "--apply",
+            "--server-side=false",
+            "--force-conflicts",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[test]
+fn an_apply_conflict_is_reported_with_the_fix_and_force_conflicts_takes_over() {
+    let Some(k) = kubectl() else { return };
+    let Some(s) = StandIn::start(&Cluster::default().accept_writes().conflict("secrets")) else {
+        return;
+    };
+    let out = apply(&s, &k, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("conflict with \"kubectl-client-side-apply\""),
+        "{err}"
+    );
+    assert!(err.contains("another field manager owns fields"), "{err}");
+    assert!(err.contains("--force-conflicts"), "{err}");
+    assert!(err.contains("--field-manager"), "{err}");
+    let out = apply(&s, &k, &["--force-conflicts"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(writes(&s).iter().any(|w| w.1.contains("force=true")));
+}
+
+#[test]
+fn sealed_secrets_are_applied() {
+    if !common::python_has("yaml, cryptography", "pyyaml and cryptography") {
+        return;
+    }
+    let Some(k) = kubectl() else { return };
+    let Some(s) = StandIn::start(&Cluster::default().accept_writes()) else {
+        return;
+    };
+    let ctl = tempfile::tempdir().unwrap();
+    let script = root().join("tests/tools/sealed.py");
+    let o = common::python(
+        &[
+            script.to_str().unwrap(),
+            "keygen",
+            ctl.path().to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cert = ctl.path().join("cert.pem");
+    let out = apply(&s, &k, &["--seal-cert", cert.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let w = writes(&s);
+    assert_eq!(w.len(), 5, "{w:?}");
+    for (method, path, _, last_applied, kind) in &w {
+        assert_eq!(
+            (method.as_str(), kind.as_str()),
+            ("PATCH", "SealedSecret"),
+            "{path}"
+        );
+        assert!(
+            path.contains("/apis/bitnami.com/v1alpha1/namespaces/"),
+            "{path}"
+        );
+        assert!(!last_applied);
+    }
+    assert!(
+        stdout(&out).contains("sealedsecret.bitnami.com/agent-env serverside-applied"),
+        "{}",
+        stdout(&out)
+    );
+}
