@@ -37,44 +37,41 @@ pub(super) fn store_check(sid: &Id, found: &Found) -> Check {
     let o = match found {
         Found::Unreadable(why) => return unreadable(sid, "Ready", why),
         Found::Missing => {
-            return Check {
-                status: Status::Problem,
+            return Check::problem(
                 object,
-                check: "exists".into(),
-                detail: "not found".into(),
-                fix: Some(format!(
+                "exists",
+                "not found",
+                format!(
                     "create the store (secrets.external.store renders it) or set secrets.external.storeName/storeKind to an existing one (kubectl get {kind} -A)"
-                )),
-            }
+                ),
+            );
         }
         Found::Object(o) => o,
     };
     match ready(o) {
-        Some(("True", reason, _)) => Check {
-            status: Status::Ok,
+        Some(("True", reason, _)) => {
+            Check::ok(object, "Ready", format!("True{}", reason_text(reason, "")))
+        }
+        Some((status, reason, message)) => Check::problem(
             object,
-            check: "Ready".into(),
-            detail: format!("True{}", reason_text(reason, "")),
-            fix: None,
-        },
-        Some((status, reason, message)) => Check {
-            status: Status::Problem,
-            object,
-            check: "Ready".into(),
-            detail: format!("{status}{}", reason_text(reason, message)),
-            fix: Some(format!(
+            "Ready",
+            format!("{status}{}", reason_text(reason, message)),
+            format!(
                 "SecretStore auth failed: check RBAC / service account bindings of the store's provider auth ({describe})"
-            )),
-        },
-        None => Check {
-            status: Status::Problem,
+            ),
+        ),
+        None => Check::problem(
             object,
-            check: "Ready".into(),
-            detail: "no Ready condition: the store was not validated".into(),
-            fix: Some("check the ESO controller: kubectl logs -n external-secrets deploy/external-secrets".into()),
-        },
+            "Ready",
+            "no Ready condition: the store was not validated",
+            ESO_LOGS,
+        ),
     }
 }
+
+/// Where to look when ESO has not reconciled an object.
+const ESO_LOGS: &str =
+    "check the ESO controller: kubectl logs -n external-secrets deploy/external-secrets";
 
 pub(super) fn force_sync(name: &str, ns: &str) -> String {
     format!("kubectl annotate externalsecret {name} -n {ns} force-sync=$(date +%s) --overwrite")
@@ -107,21 +104,16 @@ pub(super) fn external_secret_checks(es: &Value, live: &Live) -> Vec<Check> {
     let mut out = Vec::new();
     match live.get(&eid) {
         Found::Unreadable(why) => out.push(unreadable(&eid, "Ready", why)),
-        Found::Missing => out.push(Check {
-            status: Status::Problem,
+        Found::Missing => out.push(Check::problem(
             object,
-            check: "exists".into(),
-            detail: "not found".into(),
-            fix: Some("apply the rendered objects: recif-secrets render -f VALUES --apply".into()),
-        }),
+            "exists",
+            "not found",
+            "apply the rendered objects: recif-secrets render -f VALUES --apply",
+        )),
         Found::Object(o) => out.push(match ready(o) {
-            Some(("True", reason, _)) => Check {
-                status: Status::Ok,
-                object,
-                check: "Ready".into(),
-                detail: format!("True{}", reason_text(reason, "")),
-                fix: None,
-            },
+            Some(("True", reason, _)) => {
+                Check::ok(object, "Ready", format!("True{}", reason_text(reason, "")))
+            }
             Some((status, reason, message)) => {
                 let lower = message.to_lowercase();
                 let fix = if reason == "SecretMissing" {
@@ -142,21 +134,15 @@ pub(super) fn external_secret_checks(es: &Value, live: &Live) -> Vec<Check> {
                 } else {
                     format!("{describe}; kubectl logs -n external-secrets deploy/external-secrets")
                 };
-                Check {
-                    status: Status::Problem,
-                    object,
-                    check: "Ready".into(),
-                    detail: format!("{status}{}", reason_text(reason, message)),
-                    fix: Some(fix),
-                }
+                let detail = format!("{status}{}", reason_text(reason, message));
+                Check::problem(object, "Ready", detail, fix)
             }
-            None => Check {
-                status: Status::Problem,
+            None => Check::problem(
                 object,
-                check: "Ready".into(),
-                detail: "no Ready condition: not reconciled yet".into(),
-                fix: Some("check the ESO controller: kubectl logs -n external-secrets deploy/external-secrets".into()),
-            },
+                "Ready",
+                "no Ready condition: not reconciled yet",
+                ESO_LOGS,
+            ),
         }),
     }
     // The target Secret, with the expected key names.
@@ -173,13 +159,12 @@ pub(super) fn external_secret_checks(es: &Value, live: &Live) -> Vec<Check> {
         .is_some_and(|a| !a.is_empty());
     out.push(match live.get(&target) {
         Found::Unreadable(why) => unreadable(&target, "keys", why),
-        Found::Missing => Check {
-            status: Status::Problem,
+        Found::Missing => Check::problem(
             object,
-            check: "exists".into(),
-            detail: format!("not found: {} has not created it", eid),
-            fix: Some(format!("see the ExternalSecret's status: {describe}")),
-        },
+            "exists",
+            format!("not found: {} has not created it", eid),
+            format!("see the ExternalSecret's status: {describe}"),
+        ),
         Found::Object(s) => {
             let have = secret_keys(s);
             let missing: Vec<&str> = expected
@@ -188,40 +173,28 @@ pub(super) fn external_secret_checks(es: &Value, live: &Live) -> Vec<Check> {
                 .filter(|k| !have.contains(*k))
                 .collect();
             if !missing.is_empty() {
-                Check {
-                    status: Status::Problem,
+                Check::problem(
                     object,
-                    check: "keys".into(),
-                    detail: format!(
-                        "missing key {}; has: {}",
-                        missing.join(", "),
-                        names(&have)
-                    ),
-                    fix: Some(format!(
+                    "keys",
+                    format!("missing key {}; has: {}", missing.join(", "), names(&have)),
+                    format!(
                         "Key not found: verify the remote key path (and property) matches your backend ({})",
                         remote_keys(es)
-                    )),
-                }
+                    ),
+                )
             } else if extracts && have.len() <= expected.len() {
-                Check {
-                    status: Status::Problem,
+                Check::problem(
                     object,
-                    check: "keys".into(),
-                    detail: "no variable: the extracted backend secret is empty".into(),
-                    fix: Some(format!(
+                    "keys",
+                    "no variable: the extracted backend secret is empty",
+                    format!(
                         "store at least one variable at {} in your backend, then force a sync: {}",
                         remote_keys(es),
                         force_sync(&eid.name, &ns)
-                    )),
-                }
+                    ),
+                )
             } else {
-                Check {
-                    status: Status::Ok,
-                    object,
-                    check: "keys".into(),
-                    detail: format!("{} present", names(&have)),
-                    fix: None,
-                }
+                Check::ok(object, "keys", format!("{} present", names(&have)))
             }
         }
     });

@@ -59,6 +59,51 @@ pub struct Check {
     pub fix: Option<String>,
 }
 
+/// The three ways a check ends; every family builds its lines through these, so a problem
+/// always carries its fix.
+impl Check {
+    /// The object is as it should be.
+    pub fn ok(object: impl Into<String>, check: &str, detail: impl Into<String>) -> Check {
+        Check::new(Status::Ok, object, check, detail, None)
+    }
+
+    /// The object is wrong (or missing); `fix` is the guide's one-line remedy.
+    pub fn problem(
+        object: impl Into<String>,
+        check: &str,
+        detail: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Check {
+        Check::new(Status::Problem, object, check, detail, Some(fix.into()))
+    }
+
+    /// The check could not run (not readable, facts unknown), with a fix when one is known.
+    pub fn could_not_check(
+        object: impl Into<String>,
+        check: &str,
+        detail: impl Into<String>,
+        fix: Option<String>,
+    ) -> Check {
+        Check::new(Status::CouldNotCheck, object, check, detail, fix)
+    }
+
+    fn new(
+        status: Status,
+        object: impl Into<String>,
+        check: &str,
+        detail: impl Into<String>,
+        fix: Option<String>,
+    ) -> Check {
+        Check {
+            status,
+            object: object.into(),
+            check: check.to_string(),
+            detail: detail.into(),
+            fix,
+        }
+    }
+}
+
 fn id(kind: &str, ns: Option<&str>, name: &str) -> Id {
     Id {
         kind: kind.to_string(),
@@ -182,13 +227,7 @@ fn unreadable(id: &Id, check: &str, why: &str) -> Check {
     } else {
         None
     };
-    Check {
-        status: Status::CouldNotCheck,
-        object: id.to_string(),
-        check: check.to_string(),
-        detail: why.to_string(),
-        fix,
-    }
+    Check::could_not_check(id.to_string(), check, why, fix)
 }
 
 #[cfg(test)]

@@ -87,50 +87,41 @@ pub(super) fn pod_checks(ns: &str, secrets: &BTreeSet<String>, live: &Live) -> V
                 _ => None,
             };
             let (Some(changed), Some(start)) = (changed, started(pod)) else {
-                out.push(Check {
-                    status: Status::CouldNotCheck,
+                out.push(Check::could_not_check(
                     object,
-                    check: "stale env".into(),
-                    detail: format!("uses {secret} ({how}); when the Secret last changed or the pod started is unknown"),
-                    fix: None,
-                });
+                    "stale env",
+                    format!("uses {secret} ({how}); when the Secret last changed or the pod started is unknown"),
+                    None,
+                ));
                 continue;
             };
             let stale = start < changed;
             out.push(if stale && u.env {
-                Check {
-                    status: Status::Problem,
+                Check::problem(
                     object,
-                    check: "stale env".into(),
-                    detail: format!("uses {secret} ({how}); started {start}, before the Secret last changed ({changed}): its environment is stale"),
-                    fix: Some(format!("Stale data: restart the workload (kubectl rollout restart deploy/NAME -n {ns}); to sync backend changes sooner lower secrets.external.refreshInterval or force a sync with the force-sync annotation")),
-                }
+                    "stale env",
+                    format!("uses {secret} ({how}); started {start}, before the Secret last changed ({changed}): its environment is stale"),
+                    format!("Stale data: restart the workload (kubectl rollout restart deploy/NAME -n {ns}); to sync backend changes sooner lower secrets.external.refreshInterval or force a sync with the force-sync annotation"),
+                )
             } else {
-                Check {
-                    status: Status::Ok,
-                    object,
-                    check: "stale env".into(),
-                    detail: if stale {
-                        format!("uses {secret} (volume); started {start}, before the Secret last changed ({changed}); mounted files are refreshed in place by the kubelet")
-                    } else {
-                        format!("uses {secret} ({how}); started {start}, after the Secret last changed ({changed})")
-                    },
-                    fix: None,
-                }
+                let detail = if stale {
+                    format!("uses {secret} (volume); started {start}, before the Secret last changed ({changed}); mounted files are refreshed in place by the kubelet")
+                } else {
+                    format!("uses {secret} ({how}); started {start}, after the Secret last changed ({changed})")
+                };
+                Check::ok(object, "stale env", detail)
             });
         }
     }
     if out.is_empty() {
-        out.push(Check {
-            status: Status::Ok,
-            object: pods_id(ns).to_string(),
-            check: "stale env".into(),
-            detail: format!(
+        out.push(Check::ok(
+            pods_id(ns).to_string(),
+            "stale env",
+            format!(
                 "no pod uses {}",
                 secrets.iter().cloned().collect::<Vec<_>>().join(" or ")
             ),
-            fix: None,
-        });
+        ));
     }
     out
 }

@@ -43,13 +43,7 @@ pub(super) fn inline_secret_check(rendered: &Value, found: &Found) -> Check {
     let apply = "apply the rendered Secrets: recif-secrets render -f VALUES --apply".to_string();
     match found {
         Found::Unreadable(why) => unreadable(&sid, "keys", why),
-        Found::Missing => Check {
-            status: Status::Problem,
-            object,
-            check: "exists".into(),
-            detail: "not found".into(),
-            fix: Some(apply),
-        },
+        Found::Missing => Check::problem(object, "exists", "not found", apply),
         Found::Object(s) => {
             let want = secret_values(rendered);
             let have = secret_values(s);
@@ -82,26 +76,21 @@ pub(super) fn inline_secret_check(rendered: &Value, found: &Found) -> Check {
                 ));
             }
             if problems.is_empty() {
-                Check {
-                    status: Status::Ok,
+                Check::ok(
                     object,
-                    check: "keys".into(),
-                    detail: format!(
+                    "keys",
+                    format!(
                         "keys and values as rendered: {}",
                         want.keys().cloned().collect::<Vec<_>>().join(", ")
                     ),
-                    fix: None,
-                }
+                )
             } else {
-                Check {
-                    status: Status::Problem,
+                Check::problem(
                     object,
-                    check: "keys".into(),
-                    detail: problems.join("; "),
-                    fix: Some(format!(
-                        "{apply} (see the changes first with recif-secrets diff -f VALUES)"
-                    )),
-                }
+                    "keys",
+                    problems.join("; "),
+                    format!("{apply} (see the changes first with recif-secrets diff -f VALUES)"),
+                )
             }
         }
     }
@@ -118,13 +107,7 @@ pub(super) fn service_account_check(rendered: &Value, found: &Found) -> Check {
     let apply = "apply the rendered ServiceAccounts: recif-secrets render -f VALUES --apply";
     match found {
         Found::Unreadable(why) => unreadable(&sid, "annotations", why),
-        Found::Missing => Check {
-            status: Status::Problem,
-            object,
-            check: "exists".into(),
-            detail: "not found".into(),
-            fix: Some(apply.into()),
-        },
+        Found::Missing => Check::problem(object, "exists", "not found", apply),
         Found::Object(sa) => {
             let have = &sa["metadata"]["annotations"];
             let wrong: Vec<String> = want
@@ -138,32 +121,29 @@ pub(super) fn service_account_check(rendered: &Value, found: &Found) -> Check {
                 )
                 .collect();
             if wrong.is_empty() {
-                Check {
-                    status: Status::Ok,
+                Check::ok(
                     object,
-                    check: "annotations".into(),
-                    detail: format!(
+                    "annotations",
+                    format!(
                         "Workload Identity annotations: {}",
                         want.keys().cloned().collect::<Vec<_>>().join(", ")
                     ),
-                    fix: None,
-                }
+                )
             } else {
                 let first = want
                     .iter()
                     .find(|(k, v)| have.get(k.as_str()) != Some(*v))
                     .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
                     .unwrap_or_default();
-                Check {
-                    status: Status::Problem,
+                Check::problem(
                     object,
-                    check: "annotations".into(),
-                    detail: wrong.join("; "),
-                    fix: Some(format!(
+                    "annotations",
+                    wrong.join("; "),
+                    format!(
                         "{apply} (or kubectl annotate serviceaccount {} -n {ns} {first} --overwrite)",
                         sid.name
-                    )),
-                }
+                    ),
+                )
             }
         }
     }
