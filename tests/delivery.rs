@@ -385,6 +385,40 @@ fn apply_with_the_real_kubectl_and_no_cluster_fails_cleanly() {
     );
 }
 
+/// kubectl's advice to turn its validation off names a kubectl flag `render --apply` does not
+/// offer: it is left out (the real kubectl against the stand-in API server, which serves no
+/// OpenAPI schema, so kubectl's client-side validation fails with that advice).
+#[test]
+fn apply_does_not_pass_on_advice_to_use_a_kubectl_flag() {
+    use common::standin::{Cluster, StandIn};
+    let Some(kubectl) = common::standin::kubectl() else {
+        return;
+    };
+    let Some(s) = StandIn::start(&Cluster::new(&["external.json"])) else {
+        return;
+    };
+    let out = run(
+        &[
+            "render",
+            "--example",
+            "--apply",
+            "--kubectl",
+            kubectl.to_str().unwrap(),
+            "--kubeconfig",
+            s.kubeconfig().to_str().unwrap(),
+        ],
+        "",
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    // kubectl's own reason is shown ...
+    assert!(err.contains("failed to download openapi"), "{err}");
+    assert!(err.contains("kubectl apply failed"), "{err}");
+    // ... without advice the user cannot follow through recif-secrets.
+    assert!(!err.contains("--validate"), "{err}");
+    s.assert_read_only();
+}
+
 #[test]
 fn json_output_is_one_v1_list() {
     let out = run(

@@ -435,9 +435,35 @@ fn helm_plugin_installs_from_the_folder_and_honours_namespace_and_kube_context()
     let o = helm_cmd(&["recif-secrets", "render", "--example", "-n", "platform-x"]);
     assert!(o.status.success(), "{}", out_text(&o));
     assert_eq!(platform_ns(&o), "platform-x");
-    // As with helm itself, without -n the namespace is helm's (here: default).
+    assert!(!stderr(&o).contains("no -n given"), "{}", out_text(&o));
+    let o = helm_cmd(&["-n", "platform-x", "recif-secrets", "render", "--example"]);
+    assert_eq!(platform_ns(&o), "platform-x");
+    assert!(!stderr(&o).contains("no -n given"), "{}", out_text(&o));
+    // As with helm itself, without -n the namespace is helm's (here: default), and the
+    // plugin says so, with the value used.
     let o = helm_cmd(&["recif-secrets", "render", "--example"]);
     assert_eq!(platform_ns(&o), "default");
+    assert!(
+        stderr(&o).contains("no -n given: the platform namespace is \"default\", helm's default"),
+        "{}",
+        out_text(&o)
+    );
+    // ... or the kube context's namespace.
+    std::fs::write(
+        t.join("no-kubeconfig"),
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:9'}\nusers:\n- name: u\n  user: {}\ncontexts:\n- name: x\n  context: {cluster: c, user: u, namespace: ctx-ns}\ncurrent-context: x\n",
+    )
+    .unwrap();
+    let o = helm_cmd(&["recif-secrets", "validate", "--example"]);
+    assert!(o.status.success(), "{}", out_text(&o));
+    assert!(
+        stderr(&o).contains("the platform namespace is \"ctx-ns\""),
+        "{}",
+        out_text(&o)
+    );
+    let o = helm_cmd(&["recif-secrets", "render", "--example"]);
+    assert_eq!(platform_ns(&o), "ctx-ns");
+    std::fs::remove_file(t.join("no-kubeconfig")).unwrap();
     let o = helm_cmd(&[
         "recif-secrets",
         "validate",
