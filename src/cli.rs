@@ -237,6 +237,11 @@ pub struct ValidateArgs {
     /// Treat every warning (an unknown key, a misplaced key...) as an error (exit 1)
     #[arg(long)]
     pub strict: bool,
+    /// Validate these values files as layers over their folder's values.yaml (the pre-commit
+    /// hook): each other file is checked as `-f values.yaml -f FILE`; a values.yaml given
+    /// alone is checked with each of its folder's values*.yaml files (or alone)
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "values")]
+    pub layers: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]

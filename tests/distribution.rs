@@ -498,17 +498,24 @@ fn helm_plugin_installs_from_the_folder_and_honours_namespace_and_kube_context()
 // ---- pre-commit ----
 
 #[test]
-fn pre_commit_hook_validates_values_files() {
+fn pre_commit_hook_validates_values_files_as_layers() {
     let Some(pre_commit) = tool("PRE_COMMIT", "pre-commit") else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
-    std::fs::create_dir(&repo).unwrap();
+    std::fs::create_dir_all(repo.join("deploy")).unwrap();
     assert!(git(&repo, &["init", "-q"]).status.success());
+    // A layered setup: the base alone would render an empty inline agent-env (refused), the
+    // production layer alone would lack the namespaces; together they are valid.
     std::fs::write(
-        repo.join("values-good.yaml"),
-        "secrets:\n  provider: external\n",
+        repo.join("deploy/values.yaml"),
+        "namespaces:\n  defaultTeam: team-a\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("deploy/values-prod.yaml"),
+        "secrets:\n  provider: external\n  external:\n    keys: {agentEnv: recif/agent-env}\n",
     )
     .unwrap();
     std::fs::write(
@@ -517,31 +524,68 @@ fn pre_commit_hook_validates_values_files() {
     )
     .unwrap();
     std::fs::write(repo.join("notes.yaml"), "storeKind: Store\n").unwrap();
-    let try_repo = |files: &[&str]| {
+    let run_pre_commit = |args: &[&str]| {
         Command::new(&pre_commit)
-            .args([
-                "try-repo",
-                root().to_str().unwrap(),
-                "recif-secrets-validate",
-                "--files",
-            ])
-            .args(files)
+            .args(args)
             .current_dir(&repo)
             .env("PRE_COMMIT_HOME", tmp.path().join("cache"))
             .env("PATH", path_with_bin(&[]))
             .output()
             .unwrap()
     };
-    let o = try_repo(&["values-good.yaml", "notes.yaml"]);
+    let try_repo = |files: &[&str]| {
+        let mut args = vec![
+            "try-repo",
+            root().to_str().unwrap(),
+            "recif-secrets-validate",
+            "--files",
+        ];
+        args.extend(files);
+        run_pre_commit(&args)
+    };
+    let o = try_repo(&["deploy/values.yaml", "deploy/values-prod.yaml", "notes.yaml"]);
     assert!(o.status.success(), "{}", out_text(&o));
-    let o = try_repo(&["values-good.yaml", "values-bad.yaml"]);
+    // Each file staged alone is judged with its base or its environment.
+    let o = try_repo(&["deploy/values-prod.yaml"]);
+    assert!(o.status.success(), "{}", out_text(&o));
+    let o = try_repo(&["deploy/values.yaml"]);
+    assert!(o.status.success(), "{}", out_text(&o));
+    // A bad layer fails, named by file:line:column.
+    let o = try_repo(&["deploy/values-prod.yaml", "values-bad.yaml"]);
     assert!(!o.status.success(), "{}", out_text(&o));
-    let text = stdout(&o);
     assert!(
-        text.contains("values-bad.yaml:4:16: secrets.external.storeKind"),
+        stdout(&o).contains("values-bad.yaml:4:16: secrets.external.storeKind"),
         "{}",
         out_text(&o)
     );
+    // Without the layers (the hook as it was: each file alone) the base would fail: the
+    // layered check is what makes the setup pass.
+    let alone = run(&["validate", "-f", repo.join("deploy/values.yaml").to_str().unwrap()], "");
+    assert_eq!(alone.status.code(), Some(1), "{}", out_text(&alone));
+
+    // The documented snippet is valid as written ...
+    let doc = std::fs::read_to_string(root().join("docs/install.md")).unwrap();
+    let start = doc.find("```yaml\nrepos:").expect("the snippet in docs/install.md") + 8;
+    let snippet = &doc[start..start + doc[start..].find("```").unwrap()];
+    std::fs::write(repo.join(".pre-commit-config.yaml"), snippet).unwrap();
+    let o = run_pre_commit(&["validate-config", ".pre-commit-config.yaml"]);
+    assert!(o.status.success(), "{snippet}\n{}", out_text(&o));
+    // ... and runs once its placeholders are filled in: this repository at its HEAD commit.
+    let head = stdout(&git(&root(), &["rev-parse", "HEAD"])).trim().to_string();
+    let filled = snippet
+        .replacen(
+            "https://git.example.com/platform/recif-secrets",
+            root().to_str().unwrap(),
+            1,
+        )
+        .replacen("0000000000000000000000000000000000000000", &head, 1);
+    assert_ne!(filled, snippet);
+    std::fs::write(repo.join(".pre-commit-config.yaml"), filled).unwrap();
+    std::fs::remove_file(repo.join("values-bad.yaml")).unwrap();
+    assert!(git(&repo, &["add", "."]).status.success());
+    let o = run_pre_commit(&["run"]);
+    assert!(o.status.success(), "{}", out_text(&o));
+    assert!(stdout(&o).contains("recif-secrets validate"), "{}", out_text(&o));
 }
 
 // ---- Argo CD, Flux ----
