@@ -533,10 +533,11 @@ fn pre_commit_hook_validates_values_files_as_layers() {
             .output()
             .unwrap()
     };
+    let this_repo = root();
     let try_repo = |files: &[&str]| {
         let mut args = vec![
             "try-repo",
-            root().to_str().unwrap(),
+            this_repo.to_str().unwrap(),
             "recif-secrets-validate",
             "--files",
         ];
@@ -578,7 +579,7 @@ fn pre_commit_hook_validates_values_files_as_layers() {
             root().to_str().unwrap(),
             1,
         )
-        .replacen("0000000000000000000000000000000000000000", &head, 1);
+        .replacen("FULL-COMMIT-SHA", &head, 1);
     assert_ne!(filled, snippet);
     std::fs::write(repo.join(".pre-commit-config.yaml"), filled).unwrap();
     std::fs::remove_file(repo.join("values-bad.yaml")).unwrap();
