@@ -10,6 +10,7 @@
 pub mod argocd;
 pub mod builtin_templates;
 pub mod cli;
+pub mod clidoc;
 pub mod commands;
 pub mod completions;
 pub mod config;
