@@ -8,7 +8,9 @@ const WIDTH: usize = 100;
 
 /// docs/cli.md.
 pub fn markdown() -> String {
-    let mut top = crate::cli::Cli::command().term_width(WIDTH).max_term_width(WIDTH);
+    let mut top = crate::cli::Cli::command()
+        .term_width(WIDTH)
+        .max_term_width(WIDTH);
     top.build();
     let mut s = String::from(
         "# Command-line reference\n\n\
@@ -24,8 +26,7 @@ Every command and flag, as `recif-secrets <command> --help` prints it. Values ke
         s.push_str(&format!("- [`{0}`](#recif-secrets-{0})\n", sub.get_name()));
     }
     s.push_str(&section("recif-secrets", &mut top.clone()));
-    let subs: Vec<clap::Command> = top.get_subcommands().cloned().collect();
-    for mut sub in subs {
+    for sub in top.get_subcommands() {
         if sub.is_hide_set() || sub.get_name() == "help" {
             continue;
         }
@@ -39,5 +40,8 @@ Every command and flag, as `recif-secrets <command> --help` prints it. Values ke
 fn section(name: &str, cmd: &mut clap::Command) -> String {
     let help = cmd.render_long_help().to_string();
     let help: Vec<&str> = help.lines().map(str::trim_end).collect();
-    format!("\n## {name}\n\n```text\n{}\n```\n", help.join("\n").trim_end())
+    format!(
+        "\n## {name}\n\n```text\n{}\n```\n",
+        help.join("\n").trim_end()
+    )
 }

@@ -10,7 +10,10 @@ use common::*;
 fn check(stream: &str) -> Option<(bool, String)> {
     let checker = python_with_checker()?;
     let out = python(&[checker.to_str().unwrap()], stream);
-    Some((out.status.success(), format!("{}{}", stdout(&out), stderr(&out))))
+    Some((
+        out.status.success(),
+        format!("{}{}", stdout(&out), stderr(&out)),
+    ))
 }
 
 const GOOD_SECRET: &str =
@@ -28,7 +31,10 @@ fn good_objects_of_every_kind_pass() {
     assert!(ok, "{text}");
     assert!(text.contains("\"documents\": 4"), "{text}");
     // The Kubernetes versions checked: 1.29 up to the newest kubernetes-validate ships.
-    assert!(text.contains("\"1.29\"") && text.contains("\"1.35\""), "{text}");
+    assert!(
+        text.contains("\"1.29\"") && text.contains("\"1.35\""),
+        "{text}"
+    );
 }
 
 #[test]
@@ -111,7 +117,10 @@ fn each_bad_object_is_refused_with_its_reason() {
         return;
     };
     assert!(!ok, "{text}");
-    assert!(!text.contains("document 0 "), "the good Secret was refused:\n{text}");
+    assert!(
+        !text.contains("document 0 "),
+        "the good Secret was refused:\n{text}"
+    );
     for (i, (object, reason)) in cases.iter().enumerate() {
         let prefix = format!("document {} ", i + 1);
         assert!(

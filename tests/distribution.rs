@@ -257,7 +257,13 @@ fn cli_reference_is_current() {
         committed == generated,
         "docs/cli.md is stale: UPDATE_SNAPSHOTS=1 cargo test --test distribution cli_reference"
     );
-    for flag in ["--output-dir", "--layers", "--sops-age", "--against", "--show-only"] {
+    for flag in [
+        "--output-dir",
+        "--layers",
+        "--sops-age",
+        "--against",
+        "--show-only",
+    ] {
         assert!(generated.contains(flag), "{flag}");
     }
 }
@@ -586,7 +592,11 @@ fn pre_commit_hook_validates_values_files_as_layers() {
         args.extend(files);
         run_pre_commit(&args)
     };
-    let o = try_repo(&["deploy/values.yaml", "deploy/values-prod.yaml", "notes.yaml"]);
+    let o = try_repo(&[
+        "deploy/values.yaml",
+        "deploy/values-prod.yaml",
+        "notes.yaml",
+    ]);
     assert!(o.status.success(), "{}", out_text(&o));
     // Each file staged alone is judged with its base or its environment.
     let o = try_repo(&["deploy/values-prod.yaml"]);
@@ -603,18 +613,30 @@ fn pre_commit_hook_validates_values_files_as_layers() {
     );
     // Without the layers (the hook as it was: each file alone) the base would fail: the
     // layered check is what makes the setup pass.
-    let alone = run(&["validate", "-f", repo.join("deploy/values.yaml").to_str().unwrap()], "");
+    let alone = run(
+        &[
+            "validate",
+            "-f",
+            repo.join("deploy/values.yaml").to_str().unwrap(),
+        ],
+        "",
+    );
     assert_eq!(alone.status.code(), Some(1), "{}", out_text(&alone));
 
     // The documented snippet is valid as written ...
     let doc = std::fs::read_to_string(root().join("docs/install.md")).unwrap();
-    let start = doc.find("```yaml\nrepos:").expect("the snippet in docs/install.md") + 8;
+    let start = doc
+        .find("```yaml\nrepos:")
+        .expect("the snippet in docs/install.md")
+        + 8;
     let snippet = &doc[start..start + doc[start..].find("```").unwrap()];
     std::fs::write(repo.join(".pre-commit-config.yaml"), snippet).unwrap();
     let o = run_pre_commit(&["validate-config", ".pre-commit-config.yaml"]);
     assert!(o.status.success(), "{snippet}\n{}", out_text(&o));
     // ... and runs once its placeholders are filled in: this repository at its HEAD commit.
-    let head = stdout(&git(&root(), &["rev-parse", "HEAD"])).trim().to_string();
+    let head = stdout(&git(&root(), &["rev-parse", "HEAD"]))
+        .trim()
+        .to_string();
     let filled = snippet
         .replacen(
             "https://git.example.com/platform/recif-secrets",
@@ -628,7 +650,11 @@ fn pre_commit_hook_validates_values_files_as_layers() {
     assert!(git(&repo, &["add", "."]).status.success());
     let o = run_pre_commit(&["run"]);
     assert!(o.status.success(), "{}", out_text(&o));
-    assert!(stdout(&o).contains("recif-secrets validate"), "{}", out_text(&o));
+    assert!(
+        stdout(&o).contains("recif-secrets validate"),
+        "{}",
+        out_text(&o)
+    );
 }
 
 // ---- Argo CD, Flux ----

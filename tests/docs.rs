@@ -149,7 +149,10 @@ fn the_readme_is_a_front_page() {
         "{first}"
     );
     assert!(!first.contains("cargo run -q"), "-q hides the first build");
-    assert!(first.contains("minutes"), "say how long the first build takes");
+    assert!(
+        first.contains("minutes"),
+        "say how long the first build takes"
+    );
     assert!(readme.contains("cargo install --locked"));
     for section in [
         "## Quick start",

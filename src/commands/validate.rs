@@ -66,7 +66,10 @@ pub fn layer_groups(files: &[std::path::PathBuf]) -> Vec<Vec<std::path::PathBuf>
     use std::collections::BTreeMap;
     use std::path::{Path, PathBuf};
     let is_values = |p: &Path| {
-        let n = p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        let n = p
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
         n.starts_with("values") && (n.ends_with(".yaml") || n.ends_with(".yml"))
     };
     let mut by_dir: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
@@ -88,7 +91,11 @@ pub fn layer_groups(files: &[std::path::PathBuf]) -> Vec<Vec<std::path::PathBuf>
         };
         let mut overlays: Vec<PathBuf> = given.iter().filter(|p| **p != base).cloned().collect();
         if overlays.is_empty() {
-            let listed = if dir.as_os_str().is_empty() { Path::new(".") } else { &dir };
+            let listed = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                &dir
+            };
             let mut on_disk: Vec<PathBuf> = std::fs::read_dir(listed)
                 .into_iter()
                 .flatten()
