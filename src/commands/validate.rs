@@ -26,13 +26,18 @@ fn layers(
     stdin: &mut dyn Read,
     err: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
-    let mut problems = crate::diag::Diagnostics::default();
+    // Each group's problems are printed under its header, each once (a base's problem shows
+    // in every stack it is part of); one that no file holds (say, an agent-env left empty
+    // by every layer) names the group instead.
+    let mut printed: Vec<String> = Vec::new();
+    let mut failed = false;
     for group in layer_groups(&args.layers) {
         let names: Vec<String> = group
             .iter()
             .map(|p| p.to_string_lossy().escape_debug().to_string())
             .collect();
-        let _ = writeln!(err, "layers {}:", names.join(" + "));
+        let label = names.join(" + ");
+        let _ = writeln!(err, "layers {label}:");
         let mut sources = args.values.sources();
         sources.files = group
             .iter()
@@ -41,17 +46,25 @@ fn layers(
         match one(&args, sources, stdin, err) {
             Ok(_) => {}
             Err(Error::Invalid(d)) => {
-                for item in d.items {
-                    if !problems.items.contains(&item) {
-                        problems.push(item);
+                failed |= d.has_errors();
+                for item in d.sorted() {
+                    let mut line = item.to_string();
+                    if item.origin.is_none() {
+                        let (severity, rest) = line.split_once(": ").unwrap_or(("error", &line));
+                        line = format!("{severity}: {label}: {rest}");
+                    }
+                    if !printed.contains(&line) {
+                        let _ = writeln!(err, "{line}");
+                        printed.push(line);
                     }
                 }
             }
             Err(e) => return Err(e),
         }
     }
-    if problems.has_errors() {
-        return Err(Error::Invalid(problems));
+    if failed {
+        // Everything was printed above: the error carries nothing more to print.
+        return Err(Error::Invalid(crate::diag::Diagnostics::default()));
     }
     Ok(ExitStatus::Success)
 }
