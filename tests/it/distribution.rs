@@ -663,13 +663,21 @@ fn pre_commit_hook_validates_values_files_as_layers() {
 fn validate_layers_checks_each_overlay_over_its_base() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    std::fs::write(d.join("values.yaml"), "namespaces:\n  defaultTeam: team-a\n").unwrap();
+    std::fs::write(
+        d.join("values.yaml"),
+        "namespaces:\n  defaultTeam: team-a\n",
+    )
+    .unwrap();
     std::fs::write(
         d.join("values-prod.yaml"),
         "secrets:\n  provider: external\n  external:\n    keys: {agentEnv: recif/agent-env}\n",
     )
     .unwrap();
-    std::fs::write(d.join("values-dev.yaml"), "secrets:\n  commonLabels: {env: dev}\n").unwrap();
+    std::fs::write(
+        d.join("values-dev.yaml"),
+        "secrets:\n  commonLabels: {env: dev}\n",
+    )
+    .unwrap();
     let layers = |files: &[&str]| {
         let mut args = vec!["validate", "--layers"];
         args.extend(files);
@@ -679,7 +687,11 @@ fn validate_layers_checks_each_overlay_over_its_base() {
     // is in no one file, so the layers are named.
     let o = layers(&["values-prod.yaml"]);
     assert!(o.status.success(), "{}", out_text(&o));
-    assert!(stderr(&o).contains("layers values.yaml + values-prod.yaml:"), "{}", out_text(&o));
+    assert!(
+        stderr(&o).contains("layers values.yaml + values-prod.yaml:"),
+        "{}",
+        out_text(&o)
+    );
     let o = layers(&["values-prod.yaml", "values-dev.yaml"]);
     assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
     assert!(
@@ -690,15 +702,30 @@ fn validate_layers_checks_each_overlay_over_its_base() {
     // A base staged alone is checked with each environment of its folder.
     let o = layers(&["values.yaml"]);
     assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
-    assert!(stderr(&o).contains("layers values.yaml + values-prod.yaml:"), "{}", out_text(&o));
+    assert!(
+        stderr(&o).contains("layers values.yaml + values-prod.yaml:"),
+        "{}",
+        out_text(&o)
+    );
     std::fs::remove_file(d.join("values-dev.yaml")).unwrap();
     let o = layers(&["values.yaml"]);
     assert!(o.status.success(), "{}", out_text(&o));
     // A located problem names its file, line and column, once.
-    std::fs::write(d.join("values-prod.yaml"), "secrets:\n  provider: Externl\n").unwrap();
+    std::fs::write(
+        d.join("values-prod.yaml"),
+        "secrets:\n  provider: Externl\n",
+    )
+    .unwrap();
     let o = layers(&["values.yaml", "values-prod.yaml"]);
     assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
-    assert_eq!(stderr(&o).matches("values-prod.yaml:2:13: secrets.provider").count(), 1, "{}", out_text(&o));
+    assert_eq!(
+        stderr(&o)
+            .matches("values-prod.yaml:2:13: secrets.provider")
+            .count(),
+        1,
+        "{}",
+        out_text(&o)
+    );
 }
 
 // ---- Argo CD, Flux ----
