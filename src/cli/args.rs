@@ -71,6 +71,9 @@ pub struct ManArgs {
     /// Write every page (recif-secrets.1, recif-secrets-render.1, ...) into DIR
     #[arg(long, value_name = "DIR", conflicts_with = "subcommand")]
     pub dir: Option<PathBuf>,
+    /// Print the reference of every command and flag as Markdown (docs/cli.md) instead
+    #[arg(long, conflicts_with_all = ["subcommand", "dir"])]
+    pub markdown: bool,
 }
 
 #[derive(Args, Debug)]
@@ -249,6 +252,11 @@ pub struct ValidateArgs {
     /// placeholders: for files about to be committed (the pre-commit hook uses it)
     #[arg(long)]
     pub forbid_secrets: bool,
+    /// Validate these values files as layers over their folder's values.yaml (the pre-commit
+    /// hook): each other file is checked as `-f values.yaml -f FILE`; a values.yaml given
+    /// alone is checked with each of its folder's values*.yaml files (or alone)
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "values")]
+    pub layers: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]

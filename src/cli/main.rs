@@ -11,6 +11,7 @@ use clap::Parser;
 
 mod args;
 mod builtin_templates;
+mod clidoc;
 mod cluster;
 mod commands;
 mod completions;

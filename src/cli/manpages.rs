@@ -12,7 +12,7 @@ use crate::args::Cli;
 use crate::completions::BIN;
 use crate::Error;
 
-/// The exit codes, as documented in the README.
+/// The exit codes, as documented in the README and docs/exit-codes.md.
 pub const EXIT_CODES: &[(u8, &str)] = &[
     (0, "success (warnings may be printed on standard error)"),
     (

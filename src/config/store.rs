@@ -3,7 +3,7 @@
 //! ([`super::crd`]), strictly. Scalars are converted to the type the schema asks for where
 //! Helm would print them that way (a number where a string is expected becomes its text).
 //! Also what is known per provider: where the GCP key's JSON is (the default of
-//! `keys.gcpServiceAccountProperty`) and how to store the two secrets (the README table).
+//! `keys.gcpServiceAccountProperty`) and how to store the two secrets (the table in docs/external-secrets.md).
 
 use serde_json::Value as J;
 
@@ -187,8 +187,8 @@ pub fn notes_for(provider: &str) -> Option<&'static Notes> {
     NOTES.iter().find(|n| n.provider == provider)
 }
 
-/// The README table: one row per provider of any version, generated from the CRD data and
-/// [`NOTES`] (a test keeps the README equal to it).
+/// The provider table of docs/external-secrets.md: one row per provider of any version, generated from the CRD data and
+/// [`NOTES`] (a test keeps the file equal to it).
 pub fn readme_table() -> String {
     let mut out =
         String::from("| provider | API versions | agent-env | GCP key JSON |\n|---|---|---|---|\n");

@@ -352,6 +352,22 @@ fn cluster_flags_without_apply_are_a_usage_error() {
     assert!(stdout(&out).is_empty(), "nothing rendered");
 }
 
+/// `render --example --apply` with this kubectl and kubeconfig.
+fn apply_example(kubectl: &Path, kubeconfig: &Path) -> std::process::Output {
+    run(
+        &[
+            "render",
+            "--example",
+            "--apply",
+            "--kubectl",
+            kubectl.to_str().unwrap(),
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+        ],
+        "",
+    )
+}
+
 #[test]
 fn apply_with_the_real_kubectl_and_no_cluster_fails_cleanly() {
     let Some(kubectl) = tool("KUBECTL", "kubectl") else {
@@ -365,24 +381,36 @@ fn apply_with_the_real_kubectl_and_no_cluster_fails_cleanly() {
         "apiVersion: v1\nkind: Config\nclusters:\n- name: none\n  cluster:\n    server: https://127.0.0.1:9\ncontexts:\n- name: none\n  context:\n    cluster: none\n    user: none\nusers:\n- name: none\n  user: {}\ncurrent-context: none\n",
     )
     .unwrap();
-    let out = run(
-        &[
-            "render",
-            "--example",
-            "--apply",
-            "--kubectl",
-            kubectl.to_str().unwrap(),
-            "--kubeconfig",
-            kubeconfig.to_str().unwrap(),
-        ],
-        "",
-    );
+    let out = apply_example(&kubectl, &kubeconfig);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("kubectl apply failed"),
         "{}",
         stderr(&out)
     );
+}
+
+/// kubectl's advice to turn its validation off names a kubectl flag `render --apply` does not
+/// offer: it is left out (the real kubectl against the stand-in API server, which serves no
+/// OpenAPI schema, so kubectl's client-side validation fails with that advice).
+#[test]
+fn apply_does_not_pass_on_advice_to_use_a_kubectl_flag() {
+    use common::standin::{Cluster, StandIn};
+    let Some(kubectl) = common::standin::kubectl() else {
+        return;
+    };
+    let Some(s) = StandIn::start(&Cluster::new(&["external.json"])) else {
+        return;
+    };
+    let out = apply_example(&kubectl, &s.kubeconfig());
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    // kubectl's own reason is shown ...
+    assert!(err.contains("failed to download openapi"), "{err}");
+    assert!(err.contains("kubectl apply failed"), "{err}");
+    // ... without advice the user cannot follow through recif-secrets.
+    assert!(!err.contains("--validate"), "{err}");
+    s.assert_read_only();
 }
 
 #[test]

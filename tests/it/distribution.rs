@@ -221,6 +221,30 @@ fn the_values_reference_in_the_repository_is_current() {
     }
 }
 
+/// docs/cli.md is what the clap definitions give (UPDATE_SNAPSHOTS=1 rewrites it).
+#[test]
+fn cli_reference_is_current() {
+    let generated = stdout(&run(&["man", "--markdown"], ""));
+    let path = root().join("docs/cli.md");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/cli.md is stale: UPDATE_SNAPSHOTS=1 cargo test --test it distribution::cli_reference"
+    );
+    for flag in [
+        "--output-dir",
+        "--layers",
+        "--sops-age",
+        "--against",
+        "--show-only",
+    ] {
+        assert!(generated.contains(flag), "{flag}");
+    }
+}
+
 /// Users have only the repository (and the binary): nothing they read may send them to
 /// ../shared or to a SPEC they do not have.
 #[test]
@@ -244,22 +268,46 @@ fn user_facing_text_does_not_point_outside_the_repository() {
     ] {
         texts.push((args.join(" "), stdout(&run(&args, ""))));
     }
-    for f in [
+    let mut files: Vec<String> = [
         "README.md",
-        "docs/values.md",
+        "CONTRIBUTING.md",
         "plugin.yaml",
         "Dockerfile",
         ".pre-commit-hooks.yaml",
         "values-secret.yaml.example",
-    ] {
+        ".ci/run",
+        "scripts/fetch-tools.sh",
+        "scripts/check-manifests.py",
+        "scripts/extract-store-schemas.py",
+        "testdata/README.md",
+        "testdata/crds/README.md",
+        "testdata/helm-values/README.md",
+        "testdata/eso-stores/README.md",
+    ]
+    .map(String::from)
+    .to_vec();
+    for e in std::fs::read_dir(root().join("docs")).unwrap() {
+        files.push(format!("docs/{}", e.unwrap().file_name().to_string_lossy()));
+    }
+    for f in files {
         texts.push((
             f.to_string(),
-            std::fs::read_to_string(root().join(f)).unwrap(),
+            std::fs::read_to_string(root().join(&f)).unwrap(),
         ));
     }
     for (what, text) in texts {
         assert!(text.len() > 20, "{what}");
-        for bad in ["../shared", "SPEC.md", "SPEC section", "(SPEC "] {
+        for bad in [
+            "../shared",
+            "RECIF_SHARED",
+            "SPEC.md",
+            "SPEC section",
+            "(SPEC ",
+            "the guide",
+            "the spec is",
+            "in the spec",
+            "The guide",
+        ] {
             assert!(!text.contains(bad), "{what} mentions {bad}");
         }
     }
@@ -412,9 +460,35 @@ fn helm_plugin_installs_from_the_folder_and_honours_namespace_and_kube_context()
     let o = helm_cmd(&["recif-secrets", "render", "--example", "-n", "platform-x"]);
     assert!(o.status.success(), "{}", out_text(&o));
     assert_eq!(platform_ns(&o), "platform-x");
-    // As with helm itself, without -n the namespace is helm's (here: default).
+    assert!(!stderr(&o).contains("no -n given"), "{}", out_text(&o));
+    let o = helm_cmd(&["-n", "platform-x", "recif-secrets", "render", "--example"]);
+    assert_eq!(platform_ns(&o), "platform-x");
+    assert!(!stderr(&o).contains("no -n given"), "{}", out_text(&o));
+    // As with helm itself, without -n the namespace is helm's (here: default), and the
+    // plugin says so, with the value used.
     let o = helm_cmd(&["recif-secrets", "render", "--example"]);
     assert_eq!(platform_ns(&o), "default");
+    assert!(
+        stderr(&o).contains("no -n given: the platform namespace is \"default\", helm's default"),
+        "{}",
+        out_text(&o)
+    );
+    // ... or the kube context's namespace.
+    std::fs::write(
+        t.join("no-kubeconfig"),
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:9'}\nusers:\n- name: u\n  user: {}\ncontexts:\n- name: x\n  context: {cluster: c, user: u, namespace: ctx-ns}\ncurrent-context: x\n",
+    )
+    .unwrap();
+    let o = helm_cmd(&["recif-secrets", "validate", "--example"]);
+    assert!(o.status.success(), "{}", out_text(&o));
+    assert!(
+        stderr(&o).contains("the platform namespace is \"ctx-ns\""),
+        "{}",
+        out_text(&o)
+    );
+    let o = helm_cmd(&["recif-secrets", "render", "--example"]);
+    assert_eq!(platform_ns(&o), "ctx-ns");
+    std::fs::remove_file(t.join("no-kubeconfig")).unwrap();
     let o = helm_cmd(&[
         "recif-secrets",
         "validate",
@@ -524,17 +598,24 @@ fn helm_plugin_installs_from_the_folder_and_honours_namespace_and_kube_context()
 // ---- pre-commit ----
 
 #[test]
-fn pre_commit_hook_validates_values_files() {
+fn pre_commit_hook_validates_values_files_as_layers() {
     let Some(pre_commit) = tool("PRE_COMMIT", "pre-commit") else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
-    std::fs::create_dir(&repo).unwrap();
+    std::fs::create_dir_all(repo.join("deploy")).unwrap();
     assert!(git(&repo, &["init", "-q"]).status.success());
+    // A layered setup: the base alone would render an empty inline agent-env (refused), the
+    // production layer alone would lack the namespaces; together they are valid.
     std::fs::write(
-        repo.join("values-good.yaml"),
-        "secrets:\n  provider: external\n",
+        repo.join("deploy/values.yaml"),
+        "namespaces:\n  defaultTeam: team-a\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("deploy/values-prod.yaml"),
+        "secrets:\n  provider: external\n  external:\n    keys: {agentEnv: recif/agent-env}\n",
     )
     .unwrap();
     std::fs::write(
@@ -543,53 +624,177 @@ fn pre_commit_hook_validates_values_files() {
     )
     .unwrap();
     std::fs::write(repo.join("notes.yaml"), "storeKind: Store\n").unwrap();
-    let try_repo = |files: &[&str]| {
+    let run_pre_commit = |args: &[&str]| {
         Command::new(&pre_commit)
-            .args([
-                "try-repo",
-                root().to_str().unwrap(),
-                "recif-secrets-validate",
-                "--files",
-            ])
-            .args(files)
+            .args(args)
             .current_dir(&repo)
             .env("PRE_COMMIT_HOME", tmp.path().join("cache"))
             .env("PATH", path_with_bin(&[]))
             .output()
             .unwrap()
     };
-    let o = try_repo(&["values-good.yaml", "notes.yaml"]);
+    let this_repo = root();
+    let try_repo = |files: &[&str]| {
+        let mut args = vec![
+            "try-repo",
+            this_repo.to_str().unwrap(),
+            "recif-secrets-validate",
+            "--files",
+        ];
+        args.extend(files);
+        run_pre_commit(&args)
+    };
+    let o = try_repo(&[
+        "deploy/values.yaml",
+        "deploy/values-prod.yaml",
+        "notes.yaml",
+    ]);
     assert!(o.status.success(), "{}", out_text(&o));
-    let o = try_repo(&["values-good.yaml", "values-bad.yaml"]);
+    // Each file staged alone is judged with its base or its environment.
+    let o = try_repo(&["deploy/values-prod.yaml"]);
+    assert!(o.status.success(), "{}", out_text(&o));
+    let o = try_repo(&["deploy/values.yaml"]);
+    assert!(o.status.success(), "{}", out_text(&o));
+    // A bad layer fails, named by file:line:column.
+    let o = try_repo(&["deploy/values-prod.yaml", "values-bad.yaml"]);
     assert!(!o.status.success(), "{}", out_text(&o));
-    let text = stdout(&o);
     assert!(
-        text.contains("values-bad.yaml:4:16: secrets.external.storeKind"),
+        stdout(&o).contains("values-bad.yaml:4:16: secrets.external.storeKind"),
         "{}",
         out_text(&o)
     );
     // A staged values file with a live key fails the commit with the reason, never the key;
     // the example file (placeholders) passes (issue 20).
+    std::fs::create_dir_all(repo.join("live")).unwrap();
     std::fs::write(
-        repo.join("values-live.yaml"),
+        repo.join("live/values.yaml"),
         "llm:\n  openaiApiKey: sk-proj-Zq8xLiveKey0123456789\n",
     )
     .unwrap();
-    std::fs::copy(
-        root().join("values-secret.yaml.example"),
-        repo.join("values-secret.yaml"),
-    )
-    .unwrap();
-    let o = try_repo(&["values-secret.yaml"]);
-    assert!(o.status.success(), "{}", out_text(&o));
-    let o = try_repo(&["values-good.yaml", "values-live.yaml"]);
+    let o = try_repo(&["deploy/values-prod.yaml", "live/values.yaml"]);
     assert!(!o.status.success(), "{}", out_text(&o));
     assert!(
-        out_text(&o).contains("values-live.yaml holds secret values"),
+        out_text(&o).contains("live/values.yaml holds secret values"),
         "{}",
         out_text(&o)
     );
     assert!(!out_text(&o).contains("Zq8x"), "{}", out_text(&o));
+    // Without the layers (the hook as it was: each file alone) the base would fail: the
+    // layered check is what makes the setup pass.
+    let alone = run(
+        &[
+            "validate",
+            "-f",
+            repo.join("deploy/values.yaml").to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(alone.status.code(), Some(1), "{}", out_text(&alone));
+
+    // The documented snippet is valid as written ...
+    let doc = std::fs::read_to_string(root().join("docs/install.md")).unwrap();
+    let start = doc
+        .find("```yaml\nrepos:")
+        .expect("the snippet in docs/install.md")
+        + 8;
+    let snippet = &doc[start..start + doc[start..].find("```").unwrap()];
+    std::fs::write(repo.join(".pre-commit-config.yaml"), snippet).unwrap();
+    let o = run_pre_commit(&["validate-config", ".pre-commit-config.yaml"]);
+    assert!(o.status.success(), "{snippet}\n{}", out_text(&o));
+    // ... and runs once its placeholders are filled in: this repository at its HEAD commit.
+    let head = stdout(&git(&root(), &["rev-parse", "HEAD"]))
+        .trim()
+        .to_string();
+    let filled = snippet
+        .replacen(
+            "https://git.example.com/platform/recif-secrets",
+            root().to_str().unwrap(),
+            1,
+        )
+        .replacen("FULL-COMMIT-SHA", &head, 1);
+    assert_ne!(filled, snippet);
+    std::fs::write(repo.join(".pre-commit-config.yaml"), filled).unwrap();
+    std::fs::remove_file(repo.join("values-bad.yaml")).unwrap();
+    std::fs::remove_dir_all(repo.join("live")).unwrap();
+    assert!(git(&repo, &["add", "."]).status.success());
+    let o = run_pre_commit(&["run"]);
+    assert!(o.status.success(), "{}", out_text(&o));
+    assert!(
+        stdout(&o).contains("recif-secrets validate"),
+        "{}",
+        out_text(&o)
+    );
+}
+
+/// `validate --layers`: each overlay over its folder's base, on its own; a problem that no
+/// file holds names the layers it comes from; every other problem its file:line:column.
+#[test]
+fn validate_layers_checks_each_overlay_over_its_base() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(
+        d.join("values.yaml"),
+        "namespaces:\n  defaultTeam: team-a\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("values-prod.yaml"),
+        "secrets:\n  provider: external\n  external:\n    keys: {agentEnv: recif/agent-env}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("values-dev.yaml"),
+        "secrets:\n  commonLabels: {env: dev}\n",
+    )
+    .unwrap();
+    let layers = |files: &[&str]| {
+        let mut args = vec!["validate", "--layers"];
+        args.extend(files);
+        run_in(d, &args, "")
+    };
+    // prod over the base is valid; dev over the base leaves agent-env empty: that problem
+    // is in no one file, so the layers are named.
+    let o = layers(&["values-prod.yaml"]);
+    assert!(o.status.success(), "{}", out_text(&o));
+    assert!(
+        stderr(&o).contains("layers values.yaml + values-prod.yaml:"),
+        "{}",
+        out_text(&o)
+    );
+    let o = layers(&["values-prod.yaml", "values-dev.yaml"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    assert!(
+        stderr(&o).contains("error: values.yaml + values-dev.yaml: llm: agent-env would be empty"),
+        "{}",
+        out_text(&o)
+    );
+    // A base staged alone is checked with each environment of its folder.
+    let o = layers(&["values.yaml"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    assert!(
+        stderr(&o).contains("layers values.yaml + values-prod.yaml:"),
+        "{}",
+        out_text(&o)
+    );
+    std::fs::remove_file(d.join("values-dev.yaml")).unwrap();
+    let o = layers(&["values.yaml"]);
+    assert!(o.status.success(), "{}", out_text(&o));
+    // A located problem names its file, line and column, once.
+    std::fs::write(
+        d.join("values-prod.yaml"),
+        "secrets:\n  provider: Externl\n",
+    )
+    .unwrap();
+    let o = layers(&["values.yaml", "values-prod.yaml"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    assert_eq!(
+        stderr(&o)
+            .matches("values-prod.yaml:2:13: secrets.provider")
+            .count(),
+        1,
+        "{}",
+        out_text(&o)
+    );
 }
 
 // ---- Argo CD, Flux ----

@@ -1,4 +1,4 @@
-//! The corpus of ESO's own store blocks (../shared/corpus/eso-stores: 98 blocks from ESO's
+//! The corpus of ESO's own store blocks (testdata/eso-stores: 98 blocks from ESO's
 //! documentation and e2e fixtures, v2.9.0): every one renders, its store's `spec.provider`
 //! equals the block ESO expects beside it, and the whole lot passes check-manifests.py in
 //! one run.
@@ -9,14 +9,8 @@ use common::*;
 
 #[test]
 fn every_eso_store_block_renders_exactly_and_passes_the_checker() {
-    let dir = shared().join("corpus/eso-stores");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        skip(
-            &dir.display().to_string(),
-            "../shared must sit beside the repository",
-        );
-        return;
-    };
+    let dir = testdata().join("eso-stores");
+    let entries = std::fs::read_dir(&dir).expect("testdata/eso-stores is in the repository");
     let mut cases: Vec<_> = entries
         .flatten()
         .map(|e| e.path())
@@ -70,22 +64,15 @@ fn every_eso_store_block_renders_exactly_and_passes_the_checker() {
     match check_manifests(&stream) {
         None => {}
         Some(Ok(())) => {}
-        Some(Err(problems)) => panic!("check-manifests.py: {problems}"),
+        Some(Err(problems)) => panic!("scripts/check-manifests.py: {problems}"),
     }
 }
 
 /// The embedded schemas are exactly what scripts/extract-store-schemas.py makes of the CRDs.
 #[test]
 fn store_schemas_are_generated_from_the_crds() {
-    let crds = shared().join("crds");
-    if !crds.exists() {
-        skip(
-            &crds.display().to_string(),
-            "../shared must sit beside the repository",
-        );
-        return;
-    }
-    if python_with_checker().is_none() {
+    let crds = testdata().join("crds");
+    if !python_has("yaml", "pyyaml") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -277,10 +277,11 @@ fn overriding_a_gcp_secret_that_is_not_rendered_warns() {
     );
 }
 
-/// The README's provider table is generated from the CRD data (UPDATE_README=1 rewrites it).
+/// docs/external-secrets.md's provider table is generated from the CRD data (UPDATE_README=1
+/// rewrites it).
 #[test]
 fn readme_lists_every_provider() {
-    let path = root().join("README.md");
+    let path = root().join("docs/external-secrets.md");
     let readme = std::fs::read_to_string(&path).unwrap();
     let (start, end) = ("<!-- providers:start -->\n", "<!-- providers:end -->");
     let a = readme.find(start).expect("start marker") + start.len();
@@ -292,7 +293,7 @@ fn readme_lists_every_provider() {
     }
     assert!(
         readme[a..b] == table,
-        "README.md's provider table is stale: UPDATE_README=1 cargo test --test it eso_options::readme"
+        "docs/external-secrets.md's provider table is stale: UPDATE_README=1 cargo test --test it eso_options::readme"
     );
 }
 

@@ -713,22 +713,10 @@ fn deviations_where_helm_loses_data() {
 
 // ---- the public corpus --------------------------------------------------------------------------
 
-/// `../shared/corpus/helm-values` (or `$RECIF_SHARED/corpus/helm-values`): 1,321 real values
-/// files from public charts, read as they are (see its README).
-fn corpus_dir() -> Option<PathBuf> {
-    let shared = std::env::var_os("RECIF_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| common::root().join("../shared"));
-    let dir = shared.join("corpus/helm-values");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        common::skip(
-            &dir.display().to_string(),
-            "../shared must sit beside the repository, or set RECIF_SHARED",
-        );
-        None
-    }
+/// `testdata/helm-values`: 1,321 real values files from public charts, read as they are (see
+/// its README).
+fn corpus_dir() -> PathBuf {
+    common::root().join("testdata/helm-values")
 }
 
 /// One comparison: a name for the report and `helm template` arguments.
@@ -926,7 +914,7 @@ fn corpus_job(helm: &Helm, job: &Job) -> Outcome {
 #[test]
 fn corpus_matches_helm() {
     let Some(helm) = Helm::find() else { return };
-    let Some(dir) = corpus_dir() else { return };
+    let dir = corpus_dir();
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .expect("corpus")
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())

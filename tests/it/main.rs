@@ -3,12 +3,14 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // clippy.toml binds the library only
 
 mod bounds;
+mod checker;
 mod cli;
 mod cluster_trust;
 mod common;
 mod day2;
 mod delivery;
 mod distribution;
+mod docs;
 mod encrypt;
 mod encrypted_output;
 mod eso;

@@ -226,9 +226,12 @@ impl Captured {
 
     /// Shows kubectl's output as if it had written to ours (standard output, then standard
     /// error). A closed pipe is not an error.
+    /// kubectl's advice to use a kubectl flag our commands do not offer is left out (see
+    /// [`without_foreign_advice`]).
     pub fn forward(&self, out: &mut dyn Write, err: &mut dyn Write) {
         let _ = out.write_all(&self.stdout).and_then(|_| out.flush());
-        let _ = err.write_all(&self.stderr).and_then(|_| err.flush());
+        let stderr = without_foreign_advice(&self.stderr);
+        let _ = err.write_all(&stderr).and_then(|_| err.flush());
     }
 
     /// The error for a failed `kubectl <verb>`.
@@ -238,6 +241,27 @@ impl Captured {
             None => format!("kubectl {verb} was killed by a signal"),
         })
     }
+}
+
+/// Advice kubectl prints that names a kubectl flag which `recif-secrets` does not pass on, so
+/// that a user could not follow it through our command. `--validate=false`: kubectl's
+/// client-side validation needs the API server's OpenAPI schema; our objects were already
+/// checked against theirs before kubectl started, and turning kubectl's check off is not
+/// offered.
+const FOREIGN_ADVICE: &[&str] =
+    &["; if you choose to ignore these errors, turn validation off with --validate=false"];
+
+/// `stderr` without the [`FOREIGN_ADVICE`] in it.
+pub fn without_foreign_advice(stderr: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let text = String::from_utf8_lossy(stderr);
+    if !FOREIGN_ADVICE.iter().any(|a| text.contains(a)) {
+        return std::borrow::Cow::Borrowed(stderr);
+    }
+    let mut text = text.into_owned();
+    for a in FOREIGN_ADVICE {
+        text = text.replace(a, "");
+    }
+    std::borrow::Cow::Owned(text.into_bytes())
 }
 
 impl Kubectl {

@@ -6,8 +6,12 @@ use super::ExitStatus;
 use crate::args::ManArgs;
 use crate::{deliver, manpages, Error};
 
-/// `recif-secrets man [SUBCOMMAND] [--dir DIR]`.
+/// `recif-secrets man [SUBCOMMAND] [--dir DIR] [--markdown]`.
 pub(super) fn run(args: ManArgs, err: &mut dyn Write) -> Result<ExitStatus, Error> {
+    if args.markdown {
+        deliver::to_stdout(&crate::clidoc::markdown())?;
+        return Ok(ExitStatus::Success);
+    }
     if let Some(dir) = &args.dir {
         let written = manpages::write_all(dir)?;
         let _ = writeln!(

@@ -119,25 +119,20 @@ pub fn tool(var: &str, name: &str) -> Option<PathBuf> {
     found
 }
 
-/// The read-only material beside the repository (`../shared`: CRDs, corpora, the strict
-/// checker), or where `RECIF_SHARED` says.
-pub fn shared() -> PathBuf {
-    std::env::var_os("RECIF_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared"))
+/// The third-party test data in the repository (`testdata/`: CRDs, the Helm values corpus,
+/// ESO's store examples; see testdata/README.md).
+pub fn testdata() -> PathBuf {
+    root().join("testdata")
 }
 
-/// python3 with PyYAML and jsonschema, for ../shared/tools/check-manifests.py.
+/// python3 with PyYAML, jsonschema and kubernetes-validate, for scripts/check-manifests.py
+/// (the strict checker); its path.
 pub fn python_with_checker() -> Option<PathBuf> {
-    let checker = shared().join("tools/check-manifests.py");
-    if !checker.exists() {
-        skip(
-            &checker.display().to_string(),
-            "../shared must sit beside the repository, or set RECIF_SHARED",
-        );
-        return None;
-    }
-    python_has("yaml, jsonschema", "pyyaml and jsonschema").then_some(checker)
+    python_has(
+        "yaml, jsonschema, kubernetes_validate",
+        "pyyaml, jsonschema and kubernetes-validate",
+    )
+    .then(|| root().join("scripts/check-manifests.py"))
 }
 
 /// Whether python3 can import `modules` (`"yaml, cryptography"`); if not, [`skip`]s naming
@@ -173,7 +168,7 @@ pub fn python(args: &[&str], stdin: &str) -> Output {
     piped(cmd, stdin)
 }
 
-/// Runs check-manifests.py over a stream; returns its output on failure.
+/// Runs scripts/check-manifests.py over a stream; returns its output on failure.
 pub fn check_manifests(stream: &str) -> Option<Result<(), String>> {
     let checker = python_with_checker()?;
     let out = python(&[checker.to_str().unwrap()], stream);
