@@ -49,6 +49,10 @@ fn all_problems_are_reported_together() {
 fn usage_errors_exit_2() {
     assert_eq!(run(&["render", "--bogus"], "").status.code(), Some(2));
     assert_eq!(run(&["render", "-o", "xml"], "").status.code(), Some(2));
+    // -f takes a CSV list as Helm's --values: a stray quote is a usage error, as in Helm.
+    let out = run(&["values", "-f", "a,b\"c.yaml"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("comma-separated"), "{}", stderr(&out));
 }
 
 #[test]
