@@ -56,6 +56,46 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
+fn values_flag_is_a_comma_separated_list_as_in_helm() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("a.yaml"), "a: 1\nshared: a\n").unwrap();
+    std::fs::write(tmp.path().join("b,c.yaml"), "b: 2\nshared: b\n").unwrap();
+    let out = run_in(
+        tmp.path(),
+        &[
+            "values",
+            "-o",
+            "json",
+            "-f",
+            "a.yaml,\"b,c.yaml\"",
+            "--values=,",
+        ],
+        "",
+    );
+    // `--values=,` names two empty file names, which do not open (as in Helm).
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = run_in(
+        tmp.path(),
+        &[
+            "values",
+            "-o",
+            "json",
+            "-f",
+            "a.yaml,\"b,c.yaml\"",
+            "-f",
+            "",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&v["a"], &v["b"], &v["shared"]),
+        (&1.into(), &2.into(), &"b".into())
+    );
+}
+
+#[test]
 fn namespace_flag_sets_the_platform_namespace() {
     let out = run(&["render", "--example", "-n", "platform"], "");
     assert!(out.status.success());

@@ -1045,6 +1045,11 @@ fn corpus_matches_helm() {
         let other = &names[(i * 7 + 3) % names.len()];
         jobs.extend(set_jobs(&dir.join(n), &dir.join(other), i));
     }
+    // Every 4th pair again as one comma-separated -f (Helm's --values is a string slice).
+    jobs.extend(pairs.iter().step_by(4).map(|(a, b)| Job {
+        name: format!("-f {a},{b}"),
+        args: vec!["-f".into(), format!("{},{}", path(a), path(b))],
+    }));
     let sets = jobs.len() - singles - pairs.len();
     // CRLF and BOM copies of every 40th file (the corpus has neither).
     let copies = tempfile::tempdir().expect("temp dir");
@@ -1059,7 +1064,12 @@ fn corpus_matches_helm() {
         }
         let mut bom = b"\xef\xbb\xbf".to_vec();
         bom.extend_from_slice(&text);
-        for (kind, bytes) in [("crlf", crlf), ("bom", bom)] {
+        // Saved without the final line break (a block scalar at the end keeps its "\n").
+        let mut cut = text.clone();
+        while cut.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            cut.pop();
+        }
+        for (kind, bytes) in [("crlf", crlf), ("bom", bom), ("no-final-line-break", cut)] {
             let copy = copies.path().join(format!("{kind}-{n}"));
             std::fs::write(&copy, bytes).expect("write a copy");
             jobs.push(Job {
@@ -1078,10 +1088,13 @@ fn corpus_matches_helm() {
         ("single files", 0..singles),
         ("chart pairs", singles..singles + pairs.len()),
         (
-            "--set* on files",
+            "--set* on files and comma-joined pairs",
             singles + pairs.len()..jobs.len() - copied,
         ),
-        ("CRLF and BOM copies", jobs.len() - copied..jobs.len()),
+        (
+            "CRLF, BOM and no-final-line-break copies",
+            jobs.len() - copied..jobs.len(),
+        ),
     ];
     for (label, range) in parts {
         eprintln!(
