@@ -7,8 +7,11 @@
 For every file: the file alone (`-f F`); the file without its final line break (a file saved
 without one); CRLF and BOM copies of every 10th file; pairs of a chart's `values.yaml` with
 its `ci/*` and `values-*` files (file names are repository paths with `/` as `__`), as two `-f`
-flags and as one comma-separated `-f A,B`; and `--set`-family flag sets built from the keys of
-every 10th file. Each is run through the real helm (a chart whose `values.yaml` is our
+flags and as one comma-separated `-f A,B`; `--set`-family flag sets built from the keys of
+every 10th file (`sets`); the scalars, maps and lists of every 3rd file set to their own values
+with `--set`, `--set-string`, `--set-literal` and `--set-json` (`real-sets`); and every 3rd
+file's text indented under `secrets:`, `secrets.external:` and `llm.gcp:`, so that it coalesces
+with our defaults (`nested`). Each is run through the real helm (a chart whose `values.yaml` is our
 defaults and whose only template prints `{{ toJson .Values }}`) and through
 `recif-secrets values -o json --reveal`; the two must give the same values, or both refuse.
 Integers past 2^53 that Helm rounds to float64 count as alike (a documented deviation).
@@ -207,7 +210,7 @@ def main():
     ap.add_argument("--helm", default=str(ROOT / ".tools/bin/helm"))
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--report")
-    ap.add_argument("--only", default="singles,no-final-newline,copies,pairs,comma-pairs,sets,real-sets")
+    ap.add_argument("--only", default="singles,no-final-newline,copies,pairs,comma-pairs,sets,real-sets,nested")
     opts = ap.parse_args()
     kinds = opts.only.split(",")
 
@@ -234,6 +237,19 @@ def main():
                 cut = derived / f"nonl-{n}"
                 cut.write_bytes(data.rstrip(b"\r\n"))
                 jobs.append(("no-final-newline", n, ["-f", str(cut)]))
+            lines = data.split(b"\n")
+            if "nested" in kinds and i % 3 == 0 and not any(
+                l.startswith((b"---", b"...", b"%")) for l in lines
+            ):
+                # The file's text under our own sections: every map of it coalesces with our
+                # defaults (secrets.external.keys, llm.gcp, ...).
+                for under in (["secrets"], ["secrets", "external"], ["llm", "gcp"]):
+                    head = b"".join(b"  " * d + k.encode() + b":\n" for d, k in enumerate(under))
+                    pad = b"  " * len(under)
+                    body = b"\n".join(pad + l if l.strip() else l for l in lines)
+                    nested = derived / f"nested-{'.'.join(under)}-{n}"
+                    nested.write_bytes(head + body)
+                    jobs.append(("nested", f"{n} under {'.'.join(under)}", ["-f", str(nested)]))
             if "copies" in kinds and i % 10 == 0:
                 crlf = derived / f"crlf-{n}"
                 crlf.write_bytes(data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
