@@ -11,7 +11,7 @@ mod node;
 pub mod placeholders;
 pub mod secrets;
 pub mod strvals;
-mod timestamp;
+mod tags;
 pub mod yaml;
 
 use std::io::Read;

@@ -11,8 +11,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use base64::Engine as _;
-
 use super::libyaml::{Event, Mark, Parser, Style};
 use super::node::{Node, Origin, Value};
 
@@ -629,7 +627,7 @@ fn resolve_scalar(text: String, style: Style, tag: Option<&str>) -> Result<Value
         if let Some(suffix) = tag.strip_prefix("tag:yaml.org,2002:") {
             return match suffix {
                 "str" => Ok(Value::Str(text)),
-                "binary" => decode_binary(&text).map(Value::Str),
+                "binary" => super::tags::decode_binary(&text).map(Value::Str),
                 "null" | "bool" | "int" | "float" => {
                     let v = resolve_plain(&text);
                     let ok = matches!(
@@ -646,7 +644,7 @@ fn resolve_scalar(text: String, style: Style, tag: Option<&str>) -> Result<Value
                     }
                 }
                 // go-yaml checks a date or time and hands it on as its text.
-                "timestamp" if super::timestamp::is_go_timestamp(&text) => Ok(Value::Str(text)),
+                "timestamp" if super::tags::is_go_timestamp(&text) => Ok(Value::Str(text)),
                 "timestamp" => Err("a value tagged !!timestamp is not a date (YYYY-M-D) or a \
                                     time (YYYY-M-DTh:m:sZ, YYYY-M-D h:m:s)"
                     .to_string()),
@@ -665,28 +663,6 @@ fn resolve_scalar(text: String, style: Style, tag: Option<&str>) -> Result<Value
         Value::Str(_) => Value::Str(text),
         v => v,
     })
-}
-
-/// A `!!binary` scalar as Helm reads it: Go's standard base64 (padding required, line breaks
-/// skipped, any other blank refused), then the bytes as a string, where every byte that is
-/// not part of valid UTF-8 becomes U+FFFD (as Go's JSON encoder writes it).
-fn decode_binary(text: &str) -> Result<String, String> {
-    use base64::engine::{general_purpose::GeneralPurpose, GeneralPurposeConfig};
-    const GO_STD: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
-    );
-    let cleaned: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
-    let bytes = GO_STD.decode(cleaned.as_bytes()).map_err(|_| {
-        "a !!binary value is not valid base64 (only line breaks may separate its characters)"
-            .to_string()
-    })?;
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        out.push_str(chunk.valid());
-        out.extend(std::iter::repeat_n('\u{fffd}', chunk.invalid().len()));
-    }
-    Ok(out)
 }
 
 /// YAML 1.1 resolution of a plain scalar, as go-yaml v2 does it.

@@ -1,6 +1,31 @@
-//! `!!timestamp` as go-yaml v2 (and so Helm) checks it: the text must parse with one of Go's
-//! layouts `2006-1-2T15:4:5.999999999Z07:00` (also with `t`), `2006-1-2 15:4:5.999999999` or
+//! The standard tags go-yaml v2 (and so Helm) decodes itself: `!!binary` (Go's base64, the
+//! bytes as a string) and `!!timestamp`: the text must parse with one of Go's layouts
+//! `2006-1-2T15:4:5.999999999Z07:00` (also with `t`), `2006-1-2 15:4:5.999999999` or
 //! `2006-1-2`, and then stays a string (go-yaml hands timestamps to Helm as their text).
+
+use base64::Engine as _;
+
+/// A `!!binary` scalar as Helm reads it: Go's standard base64 (padding required, line breaks
+/// skipped, any other blank refused), then the bytes as a string, where every byte that is
+/// not part of valid UTF-8 becomes U+FFFD (as Go's JSON encoder writes it).
+pub fn decode_binary(text: &str) -> Result<String, String> {
+    use base64::engine::{general_purpose::GeneralPurpose, GeneralPurposeConfig};
+    const GO_STD: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+    );
+    let cleaned: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+    let bytes = GO_STD.decode(cleaned.as_bytes()).map_err(|_| {
+        "a !!binary value is not valid base64 (only line breaks may separate its characters)"
+            .to_string()
+    })?;
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        out.extend(std::iter::repeat_n('\u{fffd}', chunk.invalid().len()));
+    }
+    Ok(out)
+}
 
 /// Whether go-yaml's `parseTimestamp` accepts `s` (Go's `time.Parse` rules: a four-digit
 /// year, one- or two-digit month, day, hour, minute and second in range, an optional fraction
