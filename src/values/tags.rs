@@ -65,7 +65,7 @@ pub fn is_go_timestamp(s: &str) -> bool {
     if !lit(&mut i, b'-') {
         return false;
     }
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
     let days = match month {
         2 if leap => 29,
         2 => 28,
