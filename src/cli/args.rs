@@ -89,9 +89,10 @@ pub struct TemplatesArgs {
 /// Where values come from, as with `helm template`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ValueArgs {
-    /// Values file (repeatable; later files win; `-` reads standard input)
-    #[arg(short = 'f', long = "values", value_name = "FILE")]
-    pub values: Vec<String>,
+    /// Values file (repeatable, or comma-separated as in Helm; later files win; `-` reads
+    /// standard input)
+    #[arg(short = 'f', long = "values", value_name = "FILE", value_parser = file_list)]
+    pub values: Vec<FileList>,
     /// Set a value: KEY=VAL[,KEY=VAL] (Helm's --set grammar)
     #[arg(long = "set", value_name = "KEY=VAL")]
     pub set: Vec<String>,
@@ -112,6 +113,14 @@ pub struct ValueArgs {
     pub example: bool,
 }
 
+/// The file names of one `-f` argument (Helm's `--values` is a comma-separated string slice).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileList(pub Vec<String>);
+
+fn file_list(arg: &str) -> Result<FileList, String> {
+    crate::values::split_values_arg(arg).map(FileList)
+}
+
 impl ValueArgs {
     pub fn sources(&self) -> Sources {
         let mut sets = Vec::new();
@@ -128,7 +137,7 @@ impl ValueArgs {
             }));
         }
         Sources {
-            files: self.values.clone(),
+            files: self.values.iter().flat_map(|l| l.0.clone()).collect(),
             sets,
             example: self.example,
         }

@@ -3,6 +3,7 @@
 //! order, then the `--set` family applies in Helm's order, then the result is coalesced with
 //! the defaults. Every node remembers where it came from.
 
+mod files_arg;
 mod gojson;
 mod libyaml;
 mod merge;
@@ -10,12 +11,14 @@ mod node;
 pub mod placeholders;
 pub mod secrets;
 pub mod strvals;
+mod tags;
 pub mod yaml;
 
 use std::io::Read;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
+pub use files_arg::split_values_arg;
 pub use merge::{coalesce, merge_maps};
 pub use node::{format_float, Node, Origin, Value};
 
@@ -122,7 +125,7 @@ pub fn load(sources: &Sources, stdin: &mut dyn Read) -> Result<Loaded, Diagnosti
             }
             stdin_used = true;
             match read_stdin(stdin) {
-                Ok(t) => ("<stdin>".to_string(), t),
+                Ok(t) => ("<stdin>".to_string(), without_bom(t)),
                 Err(msg) => {
                     diags.error(None, "", format!("-f -: {msg}"));
                     continue;
@@ -172,10 +175,11 @@ pub fn load(sources: &Sources, stdin: &mut dyn Read) -> Result<Loaded, Diagnosti
     let mut list_budget = strvals::ListBudget::default();
     for set in sets {
         let mut read = |path: &str| {
+            // Helm takes a --set-file's bytes as they are: a byte order mark stays (U+FEFF).
             if path.trim() == "-" {
                 read_stdin(stdin)
             } else {
-                read_text_file(Path::new(path))
+                read_file(Path::new(path))
             }
         };
         if let Err(msg) =
@@ -243,8 +247,21 @@ fn read_stdin(stdin: &mut dyn Read) -> Result<String, String> {
     bytes_to_text(buf)
 }
 
-/// Reads a file given on the command line, refusing folders, oversized and binary files.
+/// Reads a file given on the command line, refusing folders, oversized and binary files;
+/// a UTF-8 byte order mark at its start is dropped (as YAML readers drop it).
 pub fn read_text_file(path: &Path) -> Result<String, String> {
+    read_file(path).map(without_bom)
+}
+
+fn without_bom(mut text: String) -> String {
+    if text.starts_with('\u{feff}') {
+        text.remove(0);
+    }
+    text
+}
+
+/// [`read_text_file`] keeping a byte order mark.
+fn read_file(path: &Path) -> Result<String, String> {
     let meta = std::fs::metadata(path).map_err(|e| io_message(&e))?;
     if meta.is_dir() {
         return Err("is a folder, not a file".to_string());
@@ -275,12 +292,7 @@ fn bytes_to_text(buf: Vec<u8>) -> Result<String, String> {
         return Err("is a binary file (it holds NUL bytes), not YAML text".to_string());
     }
     match String::from_utf8(buf) {
-        Ok(mut s) => {
-            if s.starts_with('\u{feff}') {
-                s.remove(0);
-            }
-            Ok(s)
-        }
+        Ok(s) => Ok(s),
         Err(e) => Err(format!(
             "is not valid UTF-8 (first bad byte at offset {})",
             e.utf8_error().valid_up_to()

@@ -11,8 +11,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use base64::Engine as _;
-
 use super::libyaml::{Event, Mark, Parser, Style};
 use super::node::{Node, Origin, Value};
 
@@ -93,6 +91,10 @@ pub fn load_within(
             ),
         });
     }
+    // Helm reads a values file line by line (apimachinery's `LineReader`), ending every line
+    // with a line break, the last one included: a block scalar that ends the file keeps its
+    // final "\n" (`a: |\n  x` is "x\n").
+    let text = &with_final_line_break(text);
     let mut result = Node::new(
         Value::Map(BTreeMap::new()),
         Origin::File {
@@ -133,6 +135,9 @@ pub fn load_within(
             return Err(err);
         }
         *budget = builder.budget.clone();
+        if let Some(err) = builder.documents.iter().find_map(non_finite) {
+            return Err(err);
+        }
         for doc in builder.documents {
             match doc.value {
                 Value::Null => {}
@@ -156,6 +161,61 @@ pub fn load_within(
         }
     }
     Ok(result)
+}
+
+/// The first (in the file) `.inf`, `-.inf` or `.nan` value of a document, as an error: Helm
+/// turns a values document into JSON, which has no such numbers, and refuses the file
+/// (`json: unsupported value: +Inf`). Only values count: a key `.inf:` is the string, and a
+/// value a later duplicate key replaced is gone, as in Helm.
+fn non_finite(doc: &Node) -> Option<YamlError> {
+    fn walk(node: &Node, first: &mut Option<(u32, u32, f64)>) {
+        match &node.value {
+            Value::Float(f) if !f.is_finite() => {
+                if let Origin::File { line, col, .. } = node.origin {
+                    if first.is_none_or(|(l, c, _)| (line, col) < (l, c)) {
+                        *first = Some((line, col, *f));
+                    }
+                }
+            }
+            Value::Seq(items) => items.iter().for_each(|n| walk(n, first)),
+            Value::Map(m) => m.values().for_each(|n| walk(n, first)),
+            _ => {}
+        }
+    }
+    let mut first = None;
+    walk(doc, &mut first);
+    first.map(|(line, col, f)| YamlError {
+        line,
+        col,
+        message: format!(
+            "{} is not a value Helm can hold: values are JSON, which has no infinity or NaN \
+             (Helm refuses the file: json: unsupported value); quote it (\"{}\") to mean the text",
+            if f.is_nan() {
+                "`.nan`"
+            } else if f > 0.0 {
+                "`.inf`"
+            } else {
+                "`-.inf`"
+            },
+            if f.is_nan() {
+                ".nan"
+            } else if f > 0.0 {
+                ".inf"
+            } else {
+                "-.inf"
+            },
+        ),
+    })
+}
+
+/// `text` ending with a line feed: as it is if it is empty or ends with one, else with one
+/// added (after a final `\r` too, as Helm's line reader adds it).
+fn with_final_line_break(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_empty() || text.ends_with('\n') {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(format!("{text}\n"))
+    }
 }
 
 /// go-yaml refuses a piece whose first token is the end marker `...`: the line of that
@@ -545,7 +605,12 @@ impl Builder {
                 tag,
             } => {
                 let origin = self.origin(mark);
-                let merge_key = style == Style::Plain && tag.is_none() && value == "<<";
+                // go-yaml's isMerge: `<<` plain and untagged, or tagged `!!merge` in any style.
+                let merge_key = value == "<<"
+                    && match tag.as_deref() {
+                        None => style == Style::Plain,
+                        Some(t) => t == "tag:yaml.org,2002:merge",
+                    };
                 match resolve_scalar(value, style, tag.as_deref()) {
                     Ok(value) => self.push_node(Node::new(value, origin), anchor, merge_key),
                     Err(msg) => self.fail(&origin, msg),
@@ -562,15 +627,7 @@ fn resolve_scalar(text: String, style: Style, tag: Option<&str>) -> Result<Value
         if let Some(suffix) = tag.strip_prefix("tag:yaml.org,2002:") {
             return match suffix {
                 "str" => Ok(Value::Str(text)),
-                "binary" => {
-                    let cleaned: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-                    let bytes = base64::engine::general_purpose::STANDARD
-                        .decode(cleaned.as_bytes())
-                        .map_err(|_| "a !!binary value is not valid base64".to_string())?;
-                    String::from_utf8(bytes)
-                        .map(Value::Str)
-                        .map_err(|_| "a !!binary value does not decode to UTF-8 text".to_string())
-                }
+                "binary" => super::tags::decode_binary(&text).map(Value::Str),
                 "null" | "bool" | "int" | "float" => {
                     let v = resolve_plain(&text);
                     let ok = matches!(
@@ -586,11 +643,14 @@ fn resolve_scalar(text: String, style: Style, tag: Option<&str>) -> Result<Value
                         Err(format!("a value tagged !!{} does not parse as one", suffix))
                     }
                 }
-                _ => Ok(if style == Style::Plain {
-                    resolve_plain(&text)
-                } else {
-                    Value::Str(text)
-                }),
+                // go-yaml checks a date or time and hands it on as its text.
+                "timestamp" if super::tags::is_go_timestamp(&text) => Ok(Value::Str(text)),
+                "timestamp" => Err("a value tagged !!timestamp is not a date (YYYY-M-D) or a \
+                                    time (YYYY-M-DTh:m:sZ, YYYY-M-D h:m:s)"
+                    .to_string()),
+                // Any other tag (`!!merge`, `!!map`, `!!foo`) on a scalar: go-yaml does not
+                // resolve it, the text is the string (`!!merge 1` is "1").
+                _ => Ok(Value::Str(text)),
             };
         }
         // A local tag (`!foo`): Helm keeps the text as a string.

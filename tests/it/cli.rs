@@ -49,6 +49,50 @@ fn all_problems_are_reported_together() {
 fn usage_errors_exit_2() {
     assert_eq!(run(&["render", "--bogus"], "").status.code(), Some(2));
     assert_eq!(run(&["render", "-o", "xml"], "").status.code(), Some(2));
+    // -f takes a CSV list as Helm's --values: a stray quote is a usage error, as in Helm.
+    let out = run(&["values", "-f", "a,b\"c.yaml"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("comma-separated"), "{}", stderr(&out));
+}
+
+#[test]
+fn values_flag_is_a_comma_separated_list_as_in_helm() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("a.yaml"), "a: 1\nshared: a\n").unwrap();
+    std::fs::write(tmp.path().join("b,c.yaml"), "b: 2\nshared: b\n").unwrap();
+    let out = run_in(
+        tmp.path(),
+        &[
+            "values",
+            "-o",
+            "json",
+            "-f",
+            "a.yaml,\"b,c.yaml\"",
+            "--values=,",
+        ],
+        "",
+    );
+    // `--values=,` names two empty file names, which do not open (as in Helm).
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = run_in(
+        tmp.path(),
+        &[
+            "values",
+            "-o",
+            "json",
+            "-f",
+            "a.yaml,\"b,c.yaml\"",
+            "-f",
+            "",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&v["a"], &v["b"], &v["shared"]),
+        (&1.into(), &2.into(), &"b".into())
+    );
 }
 
 #[test]

@@ -107,6 +107,32 @@ const CASES: &[Case] = &[
     ok("file: CRLF copy of an old rabbitmq values-production.yaml (tabs after :)", &["-f", "@@corpus_crlf_rabbitmq_production.yaml"]),
     ok("file: BOM copy of an old rabbitmq values-production.yaml (tabs after :)", &["-f", "@@corpus_bom_rabbitmq_production.yaml"]),
     ok("files: CRLF and BOM copies merged", &["-f", "@@corpus_bom_nats_exporter.yaml", "-f", "@@corpus_crlf_rabbitmq_production.yaml"]),
+    // Issue 23: classes found on real files nobody here chose.
+    ok("file: a | block scalar ends the file, no final line break", &["-f", "@@eof_block_literal.yaml"]),
+    ok("file: a > block scalar ends the file, no final line break", &["-f", "@@eof_block_folded.yaml"]),
+    ok("file: a |+ block scalar ends the file, no final line break", &["-f", "@@eof_block_keep.yaml"]),
+    ok("file: a |- block scalar ends the file, no final line break", &["-f", "@@eof_block_strip.yaml"]),
+    ok("file: a - | list item ends the file, no final line break", &["-f", "@@eof_block_list.yaml"]),
+    ok("file: CRLF, a block scalar ends the file, no final line break", &["-f", "@@eof_block_crlf.yaml"]),
+    ok("file: a block scalar ends the file with a lone CR", &["-f", "@@eof_block_cr.yaml"]),
+    ok("file: a block scalar ends the second document and the file", &["-f", "@@eof_block_second_doc.yaml"]),
+    ok("file: a |2 block scalar then spaces end the file", &["-f", "@@eof_block_spaces.yaml"]),
+    ok("file: .inf and .nan as keys, quoted, replaced; 1e400", &["-f", "@@inf_accepted.yaml"]),
+    bad("file: .inf", &["-f", "@@bad_inf.yaml"]),
+    bad("file: -.Inf deep in a map", &["-f", "@@bad_neg_inf.yaml"]),
+    bad("file: .NaN in a list", &["-f", "@@bad_nan.yaml"]),
+    bad("file: !!float .inf", &["-f", "@@bad_inf_tagged.yaml"]),
+    bad("file: +.inf in the second document", &["-f", "@@bad_inf_second_doc.yaml"]),
+    bad("file: .inf in an anchor no alias uses", &["-f", "@@bad_inf_anchor.yaml"]),
+    ok("file: !!binary bytes that are not UTF-8 become U+FFFD", &["-f", "@@binary_not_utf8.yaml"]),
+    bad("file: !!binary with a space inside", &["-f", "@@bad_binary_space.yaml"]),
+    bad("file: !!binary without its padding", &["-f", "@@bad_binary_padding.yaml"]),
+    ok("file: explicitly tagged merge keys (!!merge <<) merge", &["-f", "@@merge_tagged.yaml"]),
+    ok("file: standard tags go-yaml leaves unresolved give the text", &["-f", "@@tags_unresolved.yaml"]),
+    ok("file: !!timestamp dates and times stay their text", &["-f", "@@timestamps.yaml"]),
+    bad("file: !!timestamp with T and no zone", &["-f", "@@bad_timestamp_no_zone.yaml"]),
+    bad("file: !!timestamp on a day the month lacks", &["-f", "@@bad_timestamp_day.yaml"]),
+    bad("file: !!timestamp on a number", &["-f", "@@bad_timestamp_number.yaml"]),
     bad("file: CRLF copy of an old alertmanager-bot values.yaml (a tab-indented line)", &["-f", "@@corpus_crlf_alertmanager_bot.yaml"]),
     bad("file: BOM copy of an old alertmanager-bot values.yaml (a tab-indented line)", &["-f", "@@corpus_bom_alertmanager_bot.yaml"]),
     bad("file: a comment indented with a tab", &["-f", "@@bad_tab_comment.yaml"]),
@@ -124,6 +150,31 @@ const CASES: &[Case] = &[
     ok("files: a later scalar replaces an earlier map", &["-f", "@@base.yaml", "-f", "@@override_scalar_over_map.yaml"]),
     ok("files: --values is -f", &["--values", "@@base.yaml", "-f", "@@guide.yaml"]),
     ok("files: the same file twice", &["-f", "@@base.yaml", "-f", "@@base.yaml"]),
+    // --values is a string slice (pflag splits it as one CSV record); the --set family are
+    // string arrays, never split (their commas are the --set grammar's).
+    ok("files: -f a,b names two files", &["-f", "@@base.yaml,@@override.yaml"]),
+    ok("files: -f a,b then -f c", &["-f", "@@override.yaml,@@base.yaml", "-f", "@@guide.yaml"]),
+    ok("files: --values=a,b", &["--values", "@@base.yaml,@@override_null_map.yaml"]),
+    ok("files: CSV quotes around names", &["-f", "\"@@base.yaml\",@@override.yaml"]),
+    ok("files: a quoted name with a comma", &["-f", "\"@@comma,name.yaml\",@@base.yaml"]),
+    ok("files: \"\" is a quote inside quotes", &["-f", "\"@@base.yaml\",\"@@override.yaml\""]),
+    ok("files: an empty -f names no file", &["-f", "", "-f", "@@base.yaml"]),
+    ok("files: only the first line of -f is read", &["-f", "@@base.yaml\n@@override.yaml"]),
+    ok("files: blank lines before the names are skipped", &["-f", "\n\r\n@@base.yaml,@@override.yaml"]),
+    ok_stdin("files: -f -,a", "a: from-stdin\n", &["-f", "-,@@base.yaml"]),
+    bad("files: a name with a comma, unquoted", &["-f", "@@comma,name.yaml"]),
+    bad("files: a trailing comma names an empty file", &["-f", "@@base.yaml,"]),
+    bad("files: two commas", &["-f", "@@base.yaml,,@@override.yaml"]),
+    bad("files: a bare quote", &["-f", "@@base.yaml,x\"y.yaml"]),
+    bad("files: an unclosed quote", &["-f", "\"@@base.yaml"]),
+    bad("files: text after a closing quote", &["-f", "\"@@base.yaml\" ,@@override.yaml"]),
+    bad("files: a quote after a leading space", &["-f", " \"@@base.yaml\""]),
+    bad("files: only a line break", &["-f", "\n"]),
+    ok("string arrays: --set keeps quotes", &["--set", "a=\"x\",b=\"y\""]),
+    bad("string arrays: --set is not CSV, a quoted comma still splits", &["--set", "a=\"x\",b=\"y,z\""]),
+    ok("string arrays: --set-string keeps quotes", &["--set-string", "a=\"1\""]),
+    ok("string arrays: --set-json with commas and quotes", &["--set-json", "a=[\"x\",\"y\"],b={\"c\":\"d,e\"}"]),
+    ok("string arrays: --set-literal keeps everything", &["--set-literal", "a=\"x\",\"y\"\n"]),
     ok_stdin("files: -f - reads standard input", "llm:\n  openaiApiKey: sk-from-stdin\nextra: [1, 2]\n", &["-f", "-"]),
     ok_stdin("files: -f - between files", "secrets:\n  commonLabels:\n    tier: stdin\n", &["-f", "@@base.yaml", "-f", "-", "-f", "@@override.yaml"]),
     ok_stdin("files: -f - with several documents", "a: 1\n---\nb: 2\n", &["-f", "-"]),
@@ -249,6 +300,9 @@ const CASES: &[Case] = &[
     ok("set-file: at an index", &["--set-file", "a[1]=@@plain.txt"]),
     ok("set-file: an empty path at the end is an empty string", &["--set-file", "a="]),
     ok_stdin("set-file: - reads standard input", "from stdin\n", &["--set-file", "a=-"]),
+    ok("set-file: a byte order mark is kept", &["--set-file", "a=@@bom.yaml"]),
+    ok_stdin("set-file: a byte order mark on standard input is kept", "\u{feff}x\n", &["--set-file", "a=-"]),
+    ok_stdin("files: -f - drops a byte order mark", "\u{feff}a: 1\n", &["-f", "-"]),
     bad("set-file: missing file", &["--set-file", "a=@@no_such_file.txt"]),
     bad("set-file: a folder", &["--set-file", "a=@@"]),
     bad("set-file: an empty path before a comma", &["--set-file", "a=,b=@@plain.txt"]),
@@ -337,7 +391,9 @@ fn expanded_args(case: &Case) -> Vec<String> {
     case.args.iter().map(|a| expand(a)).collect()
 }
 
-fn sources(args: &[String]) -> Sources {
+/// The sources of these arguments, or why the command line is refused (an `-f` argument
+/// that is not one CSV record).
+fn sources(args: &[String]) -> Result<Sources, String> {
     let mut sources = Sources::default();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -347,7 +403,7 @@ fn sources(args: &[String]) -> Sources {
             .clone();
         let kind = match flag.as_str() {
             "-f" | "--values" => {
-                sources.files.push(value);
+                sources.files.extend(values::split_values_arg(&value)?);
                 continue;
             }
             "--set" => SetKind::Set,
@@ -359,7 +415,7 @@ fn sources(args: &[String]) -> Sources {
         };
         sources.sets.push(SetArg { kind, arg: value });
     }
-    sources
+    Ok(sources)
 }
 
 struct Helm {
@@ -447,7 +503,7 @@ impl Helm {
 
 fn ours(args: &[String], stdin: &str) -> Result<Node, String> {
     let mut input = stdin.as_bytes();
-    values::effective(&sources(args), &mut input).map_err(|d| {
+    values::effective(&sources(args)?, &mut input).map_err(|d| {
         d.errors()
             .map(ToString::to_string)
             .collect::<Vec<_>>()
@@ -588,6 +644,42 @@ fn cases_are_well_formed() {
         let _ = sources(&args);
     }
     assert!(CASES.len() >= 80, "{} cases", CASES.len());
+}
+
+/// Our refusals of the issue-23 classes say where: the file, line and column of the value
+/// (Helm names the file only), or what is wrong with an `-f` list.
+#[test]
+fn refusals_point_at_the_input() {
+    for (file, at, words) in [
+        (
+            "bad_inf.yaml",
+            ":3:4: ",
+            "`.inf` is not a value Helm can hold",
+        ),
+        ("bad_neg_inf.yaml", ":4:8: ", "`-.inf`"),
+        ("bad_nan.yaml", ":2:8: ", "`.nan`"),
+        ("bad_inf_tagged.yaml", ":2:4: ", "`.inf`"),
+        ("bad_inf_second_doc.yaml", ":4:4: ", "`.inf`"),
+        (
+            "bad_binary_space.yaml",
+            ":2:4: ",
+            "!!binary value is not valid base64",
+        ),
+    ] {
+        let args = vec!["-f".to_string(), expand(&format!("@@{file}"))];
+        let err = ours(&args, "").expect_err(file);
+        assert!(err.contains(&format!("{file}{at}")), "{file}: {err}");
+        assert!(err.contains(words), "{file}: {err}");
+    }
+    for (arg, words) in [
+        ("a,b\"c", "a `\"` inside a file name"),
+        ("\"a", "quoted file name is not closed"),
+        ("\"a\"b", "followed by text other than a comma"),
+        ("\n", "names no file"),
+    ] {
+        let err = ours(&["-f".to_string(), arg.to_string()], "").expect_err(arg);
+        assert!(err.contains(words), "{arg:?}: {err}");
+    }
 }
 
 #[test]
@@ -941,6 +1033,11 @@ fn corpus_matches_helm() {
         let other = &names[(i * 7 + 3) % names.len()];
         jobs.extend(set_jobs(&dir.join(n), &dir.join(other), i));
     }
+    // Every 4th pair again as one comma-separated -f (Helm's --values is a string slice).
+    jobs.extend(pairs.iter().step_by(4).map(|(a, b)| Job {
+        name: format!("-f {a},{b}"),
+        args: vec!["-f".into(), format!("{},{}", path(a), path(b))],
+    }));
     let sets = jobs.len() - singles - pairs.len();
     // CRLF and BOM copies of every 40th file (the corpus has neither).
     let copies = tempfile::tempdir().expect("temp dir");
@@ -955,7 +1052,12 @@ fn corpus_matches_helm() {
         }
         let mut bom = b"\xef\xbb\xbf".to_vec();
         bom.extend_from_slice(&text);
-        for (kind, bytes) in [("crlf", crlf), ("bom", bom)] {
+        // Saved without the final line break (a block scalar at the end keeps its "\n").
+        let mut cut = text.clone();
+        while cut.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            cut.pop();
+        }
+        for (kind, bytes) in [("crlf", crlf), ("bom", bom), ("no-final-line-break", cut)] {
             let copy = copies.path().join(format!("{kind}-{n}"));
             std::fs::write(&copy, bytes).expect("write a copy");
             jobs.push(Job {
@@ -974,10 +1076,13 @@ fn corpus_matches_helm() {
         ("single files", 0..singles),
         ("chart pairs", singles..singles + pairs.len()),
         (
-            "--set* on files",
+            "--set* on files and comma-joined pairs",
             singles + pairs.len()..jobs.len() - copied,
         ),
-        ("CRLF and BOM copies", jobs.len() - copied..jobs.len()),
+        (
+            "CRLF, BOM and no-final-line-break copies",
+            jobs.len() - copied..jobs.len(),
+        ),
     ];
     for (label, range) in parts {
         eprintln!(
