@@ -23,6 +23,7 @@ pub mod live;
 pub mod manifests;
 pub mod manpages;
 pub mod reference;
+pub mod rollout;
 pub mod render;
 pub mod schema;
 pub mod values;

@@ -1,0 +1,896 @@
+//! Which workloads a rotation must restart, and why: the planner of `recif-secrets rollout`
+//! and `render --apply --restart`. Pure: the command layer reads the Secrets, the workloads
+//! and their pods from the cluster, and says how each Secret changed ([`Change`]); [`plan`]
+//! decides, per workload, what reaches its pods:
+//!
+//! * environment variables (`envFrom`: every key; `env[].valueFrom.secretKeyRef`: one key)
+//!   are read once, when a container starts: a change reaches the pods only by a restart;
+//! * a `secret` volume or a `projected` one with `secret` sources (all keys, or the keys of
+//!   its `items`) is refreshed in place by the kubelet, except where it is mounted with
+//!   `subPath`: listed ([`Action::Mounted`]), restarted only when asked
+//!   ([`Options::restart_mounted`], because most credential libraries read the file once),
+//!   and a `subPath` mount is restarted like the environment;
+//! * CronJobs (the next Job reads the new values) and Argo Rollouts (restarted by their own
+//!   controller) are reported, never touched.
+//!
+//! Key names only: no value ever enters a plan.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// The annotation `kubectl rollout restart` sets on the pod template.
+pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
+
+/// The kinds of workload whose pod templates are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum WorkloadKind {
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    CronJob,
+    /// Argo Rollouts' `Rollout` (argoproj.io).
+    Rollout,
+}
+
+impl WorkloadKind {
+    pub const ALL: [WorkloadKind; 5] = [
+        WorkloadKind::Deployment,
+        WorkloadKind::StatefulSet,
+        WorkloadKind::DaemonSet,
+        WorkloadKind::CronJob,
+        WorkloadKind::Rollout,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::CronJob => "CronJob",
+            WorkloadKind::Rollout => "Rollout",
+        }
+    }
+
+    pub fn from_name(kind: &str) -> Option<WorkloadKind> {
+        WorkloadKind::ALL.into_iter().find(|k| k.as_str() == kind)
+    }
+
+    /// The kubectl resource (group-qualified where kubectl could take another group's).
+    pub fn resource(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "deployments.apps",
+            WorkloadKind::StatefulSet => "statefulsets.apps",
+            WorkloadKind::DaemonSet => "daemonsets.apps",
+            WorkloadKind::CronJob => "cronjobs.batch",
+            WorkloadKind::Rollout => "rollouts.argoproj.io",
+        }
+    }
+
+    /// Restarted by this tool (`kubectl rollout restart` knows it).
+    pub fn restartable(self) -> bool {
+        matches!(
+            self,
+            WorkloadKind::Deployment | WorkloadKind::StatefulSet | WorkloadKind::DaemonSet
+        )
+    }
+
+    /// The pod spec inside an object of this kind.
+    fn pod_spec(self, o: &Value) -> &Value {
+        match self {
+            WorkloadKind::CronJob => &o["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+            _ => &o["spec"]["template"]["spec"],
+        }
+    }
+}
+
+/// How a Secret changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// In this apply (compared in memory): exactly these keys were added, removed or given
+    /// another value. Every running pod predates it.
+    Keys(BTreeSet<String>),
+    /// Written at `time` (RFC 3339, UTC): the pods that started before it hold what it held
+    /// before; which keys changed cannot be told (`by_eso`: External Secrets Operator wrote it).
+    Since { time: String, by_eso: bool },
+}
+
+/// A Secret the values render (inline) or an ExternalSecret writes, as read from the cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretState {
+    pub namespace: String,
+    pub name: String,
+    /// Its key names now; `None` when it does not exist (or could not be read).
+    pub keys: Option<BTreeSet<String>>,
+    /// `None`: unchanged, nothing to restart for it.
+    pub change: Option<Change>,
+}
+
+/// A workload as read from the cluster.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    pub kind: WorkloadKind,
+    pub namespace: String,
+    pub name: String,
+    /// Its pod spec (`spec.template.spec`; a CronJob's job template's).
+    pub pod_spec: Value,
+    /// When its oldest running pod started (the oldest environment it holds); `None` when it
+    /// has no running pod.
+    pub oldest_pod: Option<String>,
+}
+
+impl Workload {
+    /// The workload of a `kubectl get -o json` object of one of [`WorkloadKind::ALL`], its
+    /// pods found among `pods` (those of its namespace) by its label selector.
+    pub fn from_object(o: &Value, pods: &[&Value]) -> Option<Workload> {
+        let kind = WorkloadKind::from_name(o["kind"].as_str()?)?;
+        let meta = &o["metadata"];
+        let selector = &o["spec"]["selector"];
+        let oldest_pod = if kind == WorkloadKind::CronJob || !selector.is_object() {
+            None
+        } else {
+            pods.iter()
+                .filter(|p| selects(selector, &p["metadata"]["labels"]))
+                .filter_map(|p| started(p))
+                .min()
+                .map(str::to_string)
+        };
+        Some(Workload {
+            kind,
+            namespace: meta["namespace"].as_str()?.to_string(),
+            name: meta["name"].as_str()?.to_string(),
+            pod_spec: kind.pod_spec(o).clone(),
+            oldest_pod,
+        })
+    }
+}
+
+/// Whether a label selector (`matchLabels`, `matchExpressions`) selects `labels`. An empty
+/// selector selects nothing here (the API server refuses one on these kinds).
+pub fn selects(selector: &Value, labels: &Value) -> bool {
+    let label = |k: &str| labels.get(k).and_then(Value::as_str);
+    let mut terms = 0;
+    for (k, v) in selector["matchLabels"].as_object().into_iter().flatten() {
+        terms += 1;
+        if label(k) != v.as_str() {
+            return false;
+        }
+    }
+    for e in selector["matchExpressions"].as_array().into_iter().flatten() {
+        terms += 1;
+        let key = e["key"].as_str().unwrap_or("");
+        let values: Vec<&str> = e["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let ok = match e["operator"].as_str().unwrap_or("") {
+            "In" => label(key).is_some_and(|l| values.contains(&l)),
+            "NotIn" => !label(key).is_some_and(|l| values.contains(&l)),
+            "Exists" => label(key).is_some(),
+            "DoesNotExist" => label(key).is_none(),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    terms > 0
+}
+
+/// When a running pod's environment was read: the earliest start of its running
+/// containers, else the pod's start; `None` for a pod not running (it reads its environment
+/// when it starts).
+pub fn started(pod: &Value) -> Option<&str> {
+    if pod["status"]["phase"].as_str().is_some_and(|p| p != "Running") {
+        return None;
+    }
+    pod["status"]["containerStatuses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["state"]["running"]["startedAt"].as_str())
+        .min()
+        .or_else(|| pod["status"]["startTime"].as_str())
+}
+
+/// How a pod template reads a Secret.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum How {
+    /// `envFrom.secretRef`: every key, as environment variables.
+    EnvFrom { container: String },
+    /// `env[].valueFrom.secretKeyRef`: one key as the variable `env`.
+    Env {
+        container: String,
+        env: String,
+        key: String,
+    },
+    /// A `secret` volume, or a `projected` one with a `secret` source: the keys of its
+    /// `items` (`None`: every key); `sub_path`: some container mounts it with `subPath`
+    /// (such a file is never refreshed).
+    Volume {
+        volume: String,
+        items: Option<Vec<String>>,
+        #[serde(rename = "subPath")]
+        sub_path: bool,
+    },
+}
+
+impl How {
+    /// Read at container start (environment, `subPath` mount): a change needs a restart.
+    fn needs_restart(&self) -> bool {
+        !matches!(self, How::Volume { sub_path: false, .. })
+    }
+
+    /// The keys it reads; `None`: every key.
+    fn keys(&self) -> Option<Vec<&str>> {
+        match self {
+            How::EnvFrom { .. } => None,
+            How::Env { key, .. } => Some(vec![key.as_str()]),
+            How::Volume { items, .. } => items
+                .as_ref()
+                .map(|i| i.iter().map(String::as_str).collect()),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            How::EnvFrom { container } => format!("envFrom in container {}", shown(container)),
+            How::Env {
+                container,
+                env,
+                key,
+            } => format!(
+                "env {} from key {} in container {}",
+                shown(env),
+                shown(key),
+                shown(container)
+            ),
+            How::Volume {
+                volume,
+                items,
+                sub_path,
+            } => {
+                let mut s = format!("volume {}", shown(volume));
+                if let Some(items) = items {
+                    s.push_str(&format!(" (items {})", list(items)));
+                }
+                if *sub_path {
+                    s.push_str(" mounted with subPath");
+                }
+                s
+            }
+        }
+    }
+}
+
+/// Every way `pod_spec` reads the Secret `secret`: containers, init containers and
+/// ephemeral containers, and its volumes.
+pub fn uses(pod_spec: &Value, secret: &str) -> Vec<How> {
+    let mut out = Vec::new();
+    let containers = || {
+        ["initContainers", "containers", "ephemeralContainers"]
+            .into_iter()
+            .flat_map(|l| pod_spec[l].as_array().into_iter().flatten())
+    };
+    for c in containers() {
+        let container = c["name"].as_str().unwrap_or("").to_string();
+        for e in c["envFrom"].as_array().into_iter().flatten() {
+            if e["secretRef"]["name"] == secret {
+                out.push(How::EnvFrom {
+                    container: container.clone(),
+                });
+            }
+        }
+        for e in c["env"].as_array().into_iter().flatten() {
+            let r = &e["valueFrom"]["secretKeyRef"];
+            if r["name"] == secret {
+                out.push(How::Env {
+                    container: container.clone(),
+                    env: e["name"].as_str().unwrap_or("").to_string(),
+                    key: r["key"].as_str().unwrap_or("").to_string(),
+                });
+            }
+        }
+    }
+    let items = |v: &Value| {
+        v["items"].as_array().map(|a| {
+            a.iter()
+                .filter_map(|i| i["key"].as_str().map(str::to_string))
+                .collect::<Vec<_>>()
+        })
+    };
+    for v in pod_spec["volumes"].as_array().into_iter().flatten() {
+        let name = v["name"].as_str().unwrap_or("");
+        let mut sources = Vec::new();
+        if v["secret"]["secretName"] == secret {
+            sources.push(items(&v["secret"]));
+        }
+        for s in v["projected"]["sources"].as_array().into_iter().flatten() {
+            if s["secret"]["name"] == secret {
+                sources.push(items(&s["secret"]));
+            }
+        }
+        if sources.is_empty() {
+            continue;
+        }
+        let sub_path = containers().any(|c| {
+            c["volumeMounts"].as_array().into_iter().flatten().any(|m| {
+                m["name"] == name && (m.get("subPath").is_some() || m.get("subPathExpr").is_some())
+            })
+        });
+        // Several sources of one Secret in one projected volume: the union of their keys.
+        let items = if sources.iter().any(Option::is_none) {
+            None
+        } else {
+            let mut all: Vec<String> = sources.into_iter().flatten().flatten().collect();
+            all.sort();
+            all.dedup();
+            Some(all)
+        };
+        out.push(How::Volume {
+            volume: name.to_string(),
+            items,
+            sub_path,
+        });
+    }
+    out
+}
+
+/// What happens to a workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Restarted (as `kubectl rollout restart` does).
+    Restart,
+    /// Would need a restart, but restarting would leave its new pods unable to start: a key it
+    /// reads is not in the Secret (not restarted).
+    Blocked,
+    /// Reads a changed key from a mounted file only, refreshed in place by the kubelet: not
+    /// restarted unless asked (`--restart-mounted`).
+    Mounted,
+    /// A CronJob or an Argo Rollout reading a changed key: reported, never touched.
+    Report,
+    /// Reads a changed key, but has no running pod: the next pods read the new values.
+    NoPods,
+}
+
+impl Action {
+    pub fn word(self) -> &'static str {
+        match self {
+            Action::Restart => "restart",
+            Action::Blocked => "blocked",
+            Action::Mounted => "mounted",
+            Action::Report => "report",
+            Action::NoPods => "no pods",
+        }
+    }
+}
+
+/// Why a workload is in the plan: one changed Secret it reads, and how.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    pub secret: String,
+    pub how: How,
+    /// The changed keys it reads; `None` when which keys changed cannot be told.
+    pub keys: Option<Vec<String>>,
+    /// Why, in words (key names and times only).
+    pub why: String,
+}
+
+/// One workload of the plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub action: Action,
+    pub kind: WorkloadKind,
+    pub namespace: String,
+    pub name: String,
+    pub reasons: Vec<Reason>,
+    /// Keys it reads that the Secret does not have (why it is [`Action::Blocked`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+}
+
+impl Entry {
+    /// `Deployment team-a/web`.
+    pub fn object(&self) -> String {
+        format!(
+            "{} {}/{}",
+            self.kind.as_str(),
+            shown(&self.namespace),
+            shown(&self.name)
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Also restart workloads that read a changed key from a mounted file only.
+    pub restart_mounted: bool,
+}
+
+/// The plan: the workloads that read a changed key, in order (namespace, kind, name), and
+/// how many workloads read one of the Secrets at all.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub entries: Vec<Entry>,
+    /// Workloads reading one of the Secrets (changed or not).
+    pub consumers: usize,
+}
+
+impl Plan {
+    pub fn restarts(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(|e| e.action == Action::Restart)
+    }
+}
+
+/// Decides, for every workload, whether a change of the Secrets reaches its pods only by a
+/// restart. Each workload is compared with the Secrets of its own namespace.
+pub fn plan(secrets: &[SecretState], workloads: &[Workload], opts: Options) -> Plan {
+    let mut by_ns: BTreeMap<&str, Vec<&SecretState>> = BTreeMap::new();
+    for s in secrets {
+        by_ns.entry(s.namespace.as_str()).or_default().push(s);
+    }
+    let mut out = Plan::default();
+    for w in workloads {
+        let Some(secrets) = by_ns.get(w.namespace.as_str()) else {
+            continue;
+        };
+        let mut reasons = Vec::new();
+        let mut missing = BTreeSet::new();
+        let mut consumes = false;
+        for s in secrets {
+            for how in uses(&w.pod_spec, &s.name) {
+                consumes = true;
+                let read: Option<Vec<String>> = how
+                    .keys()
+                    .map(|k| k.into_iter().map(str::to_string).collect());
+                if let (Some(have), Some(read)) = (&s.keys, &read) {
+                    missing.extend(
+                        read.iter()
+                            .filter(|k| !have.contains(*k))
+                            .cloned(),
+                    );
+                }
+                let Some(change) = &s.change else { continue };
+                if let Some(r) = reason(s, change, how, read.as_deref(), w) {
+                    reasons.push(r);
+                }
+            }
+        }
+        if consumes {
+            out.consumers += 1;
+        }
+        if reasons.is_empty() {
+            continue;
+        }
+        let restart = reasons
+            .iter()
+            .any(|r| r.how.needs_restart() || opts.restart_mounted);
+        let action = if !w.kind.restartable() {
+            Action::Report
+        } else if w.oldest_pod.is_none() {
+            Action::NoPods
+        } else if !restart {
+            Action::Mounted
+        } else if !missing.is_empty() {
+            Action::Blocked
+        } else {
+            Action::Restart
+        };
+        out.entries.push(Entry {
+            action,
+            kind: w.kind,
+            namespace: w.namespace.clone(),
+            name: w.name.clone(),
+            reasons,
+            missing: missing.into_iter().collect(),
+        });
+    }
+    out.entries.sort_by(|a, b| {
+        (&a.namespace, a.kind, &a.name).cmp(&(&b.namespace, b.kind, &b.name))
+    });
+    out
+}
+
+/// Why `how` makes `w` read a changed value of `s`, if it does.
+fn reason(
+    s: &SecretState,
+    change: &Change,
+    how: How,
+    read: Option<&[String]>,
+    w: &Workload,
+) -> Option<Reason> {
+    let secret = s.name.clone();
+    match change {
+        Change::Keys(changed) => {
+            let keys: Vec<String> = match read {
+                None => changed.iter().cloned().collect(),
+                Some(read) => read
+                    .iter()
+                    .filter(|k| changed.contains(*k))
+                    .cloned()
+                    .collect(),
+            };
+            if keys.is_empty() {
+                return None;
+            }
+            let why = format!(
+                "{} {} changed in this apply; read through {}",
+                if keys.len() == 1 { "key" } else { "keys" },
+                list(&keys),
+                how.describe()
+            );
+            Some(Reason {
+                secret,
+                how,
+                keys: Some(keys),
+                why,
+            })
+        }
+        Change::Since { time, by_eso } => {
+            let started = w.oldest_pod.as_deref()?;
+            if started >= time.as_str() {
+                return None;
+            }
+            let writer = if *by_eso {
+                "written by External Secrets Operator"
+            } else {
+                "read from the cluster after the fact"
+            };
+            let why = format!(
+                "changed at {}, after its oldest pod started ({}); which keys changed cannot be told ({writer}); read through {}",
+                shown(time),
+                shown(started),
+                how.describe()
+            );
+            Some(Reason {
+                secret,
+                how,
+                keys: None,
+                why,
+            })
+        }
+    }
+}
+
+/// The keys added, removed or changed between two versions of a Secret's values (decoded
+/// bytes, compared in memory and dropped; only names come out).
+pub fn changed_keys(
+    before: &BTreeMap<String, Vec<u8>>,
+    after: &BTreeMap<String, Vec<u8>>,
+) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> = before
+        .iter()
+        .filter(|(k, v)| after.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    out.extend(after.keys().filter(|k| !before.contains_key(*k)).cloned());
+    out
+}
+
+/// A string from the cluster, printable on one line: control characters escaped.
+pub fn shown(s: &str) -> String {
+    if !s.chars().any(|c| c.is_control()) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn list(keys: &[String]) -> String {
+    keys.iter().map(|k| shown(k)).collect::<Vec<_>>().join(", ")
+}
+
+/// The plan as text: one line per workload (`restart  Deployment ns/name`), each reason
+/// indented under it, and a summary line.
+pub fn text(plan: &Plan) -> String {
+    let mut out = String::new();
+    for e in &plan.entries {
+        out.push_str(&format!("{:<8} {}\n", e.action.word(), e.object()));
+        for r in &e.reasons {
+            out.push_str(&format!("         {}: {}\n", shown(&r.secret), r.why));
+        }
+        let note = match e.action {
+            Action::Blocked => Some(format!(
+                "not restarted: key {} is not in the Secret; new pods could not start (CreateContainerConfigError). Add the key, or remove the reference",
+                list(&e.missing)
+            )),
+            Action::Mounted => Some(
+                "not restarted: mounted files are refreshed in place by the kubelet (within its sync period); --restart-mounted restarts it for libraries that read the file once"
+                    .to_string(),
+            ),
+            Action::Report if e.kind == WorkloadKind::CronJob => {
+                Some("not touched: its next Job reads the new values".to_string())
+            }
+            Action::Report => Some(format!(
+                "not touched: restart it through Argo Rollouts (kubectl argo rollouts restart {} -n {})",
+                shown(&e.name),
+                shown(&e.namespace)
+            )),
+            Action::NoPods => {
+                Some("not restarted: no running pod; its next pods read the new values".to_string())
+            }
+            Action::Restart => None,
+        };
+        if let Some(n) = note {
+            out.push_str(&format!("         {n}\n"));
+        }
+    }
+    out.push_str(&summary(plan));
+    out.push('\n');
+    out
+}
+
+/// `2 to restart, 1 mounted, 0 reported, 0 blocked, 0 without pods (5 workloads read the Secrets)`.
+pub fn summary(plan: &Plan) -> String {
+    let n = |a| plan.entries.iter().filter(|e| e.action == a).count();
+    format!(
+        "{} to restart, {} mounted (refreshed in place), {} reported, {} blocked, {} without pods ({} {} the Secrets)",
+        n(Action::Restart),
+        n(Action::Mounted),
+        n(Action::Report),
+        n(Action::Blocked),
+        n(Action::NoPods),
+        plan.consumers,
+        if plan.consumers == 1 { "workload reads" } else { "workloads read" }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn workload(kind: WorkloadKind, name: &str, spec: Value) -> Workload {
+        Workload {
+            kind,
+            namespace: "t".into(),
+            name: name.into(),
+            pod_spec: spec,
+            oldest_pod: Some("2026-01-01T00:00:00Z".into()),
+        }
+    }
+
+    fn keys(k: &[&str]) -> BTreeSet<String> {
+        k.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn secret(name: &str, have: &[&str], change: Option<Change>) -> SecretState {
+        SecretState {
+            namespace: "t".into(),
+            name: name.into(),
+            keys: Some(keys(have)),
+            change,
+        }
+    }
+
+    fn env_from() -> Value {
+        json!({"containers": [{"name": "a", "envFrom": [{"secretRef": {"name": "agent-env"}}]}]})
+    }
+
+    fn key_ref(key: &str) -> Value {
+        json!({"containers": [{"name": "a", "env": [{"name": "E", "valueFrom": {"secretKeyRef": {"name": "agent-env", "key": key}}}]}]})
+    }
+
+    fn volume(items: Option<&[&str]>, sub_path: bool, projected: bool) -> Value {
+        let mut src = json!({});
+        if let Some(items) = items {
+            src["items"] = items
+                .iter()
+                .map(|k| json!({"key": k, "path": k}))
+                .collect();
+        }
+        let vol = if projected {
+            src["name"] = "agent-env".into();
+            json!({"name": "v", "projected": {"sources": [{"secret": src}]}})
+        } else {
+            src["secretName"] = "agent-env".into();
+            json!({"name": "v", "secret": src})
+        };
+        let mut mount = json!({"name": "v", "mountPath": "/s"});
+        if sub_path {
+            mount["subPath"] = "K".into();
+        }
+        json!({"containers": [{"name": "a", "volumeMounts": [mount]}], "volumes": [vol]})
+    }
+
+    fn actions(p: &Plan) -> Vec<(&str, Action)> {
+        p.entries
+            .iter()
+            .map(|e| (e.name.as_str(), e.action))
+            .collect()
+    }
+
+    #[test]
+    fn one_key_changed_restarts_exactly_its_readers() {
+        let s = [secret(
+            "agent-env",
+            &["A", "B"],
+            Some(Change::Keys(keys(&["A"]))),
+        )];
+        let w = [
+            workload(WorkloadKind::Deployment, "from", env_from()),
+            workload(WorkloadKind::Deployment, "ref-a", key_ref("A")),
+            workload(WorkloadKind::Deployment, "ref-b", key_ref("B")),
+            workload(WorkloadKind::Deployment, "vol", volume(None, false, false)),
+            workload(
+                WorkloadKind::Deployment,
+                "vol-b",
+                volume(Some(&["B"]), false, true),
+            ),
+            workload(
+                WorkloadKind::StatefulSet,
+                "sub",
+                volume(Some(&["A"]), true, false),
+            ),
+            workload(WorkloadKind::CronJob, "cron", env_from()),
+            workload(WorkloadKind::Rollout, "argo", key_ref("A")),
+            workload(WorkloadKind::Deployment, "none", json!({"containers": [{}]})),
+        ];
+        let p = plan(&s, &w, Options::default());
+        assert_eq!(
+            actions(&p),
+            [
+                ("from", Action::Restart),
+                ("ref-a", Action::Restart),
+                ("vol", Action::Mounted),
+                ("sub", Action::Restart),
+                ("cron", Action::Report),
+                ("argo", Action::Report),
+            ]
+        );
+        assert_eq!(p.consumers, 8);
+        let t = text(&p);
+        assert!(t.contains("restart  Deployment t/ref-a\n         agent-env: key A changed in this apply; read through env E from key A in container a\n"), "{t}");
+        assert!(t.contains("volume v (items A) mounted with subPath"), "{t}");
+        assert!(t.contains("--restart-mounted"), "{t}");
+        assert!(t.contains("3 to restart, 1 mounted (refreshed in place), 2 reported, 0 blocked, 0 without pods (8 workloads read the Secrets)"), "{t}");
+        let p = plan(
+            &s,
+            &w,
+            Options {
+                restart_mounted: true,
+            },
+        );
+        assert_eq!(p.entries[2].action, Action::Restart);
+    }
+
+    #[test]
+    fn an_added_key_restarts_env_from_readers_only() {
+        let s = [secret(
+            "agent-env",
+            &["A", "NEW"],
+            Some(Change::Keys(keys(&["NEW"]))),
+        )];
+        let w = [
+            workload(WorkloadKind::Deployment, "from", env_from()),
+            workload(WorkloadKind::Deployment, "ref-a", key_ref("A")),
+            workload(
+                WorkloadKind::DaemonSet,
+                "items",
+                volume(Some(&["A"]), true, true),
+            ),
+        ];
+        assert_eq!(
+            actions(&plan(&s, &w, Options::default())),
+            [("from", Action::Restart)]
+        );
+    }
+
+    #[test]
+    fn nothing_changed_is_an_empty_plan() {
+        let s = [secret("agent-env", &["A"], None)];
+        let w = [workload(WorkloadKind::Deployment, "from", env_from())];
+        let p = plan(&s, &w, Options::default());
+        assert!(p.entries.is_empty());
+        assert_eq!(p.consumers, 1);
+        assert_eq!(p.restarts().count(), 0);
+    }
+
+    #[test]
+    fn a_secret_written_after_the_pods_started_makes_them_stale() {
+        let change = |t: &str| {
+            Some(Change::Since {
+                time: t.into(),
+                by_eso: true,
+            })
+        };
+        let w = [
+            workload(WorkloadKind::Deployment, "ref-a", key_ref("A")),
+            Workload {
+                oldest_pod: None,
+                ..workload(WorkloadKind::Deployment, "idle", env_from())
+            },
+        ];
+        let p = plan(
+            &[secret("agent-env", &["A"], change("2026-02-01T00:00:00Z"))],
+            &w,
+            Options::default(),
+        );
+        assert_eq!(actions(&p), [("ref-a", Action::Restart)]);
+        assert_eq!(p.entries[0].reasons[0].keys, None);
+        assert!(p.entries[0].reasons[0].why.contains("changed at 2026-02-01T00:00:00Z, after its oldest pod started (2026-01-01T00:00:00Z); which keys changed cannot be told (written by External Secrets Operator)"), "{:?}", p.entries[0].reasons);
+        // Written before the pods started: nothing to do.
+        let p = plan(
+            &[secret("agent-env", &["A"], change("2025-12-01T00:00:00Z"))],
+            &w,
+            Options::default(),
+        );
+        assert!(p.entries.is_empty());
+    }
+
+    #[test]
+    fn a_missing_key_blocks_the_restart() {
+        let s = [secret(
+            "agent-env",
+            &["A"],
+            Some(Change::Keys(keys(&["A", "GONE"]))),
+        )];
+        let w = [
+            workload(WorkloadKind::Deployment, "gone", key_ref("GONE")),
+            workload(WorkloadKind::Deployment, "from", env_from()),
+        ];
+        let p = plan(&s, &w, Options::default());
+        assert_eq!(
+            actions(&p),
+            [("from", Action::Restart), ("gone", Action::Blocked)]
+        );
+        assert!(text(&p).contains("key GONE is not in the Secret"));
+    }
+
+    #[test]
+    fn selectors_and_pod_starts() {
+        let d = json!({"kind": "Deployment", "metadata": {"name": "web", "namespace": "t"},
+            "spec": {"selector": {"matchLabels": {"app": "web"},
+                                  "matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["db"]}]},
+                     "template": {"spec": env_from()}}});
+        let pod = |app: &str, start: &str, phase: &str| {
+            json!({"metadata": {"labels": {"app": app}}, "status": {"phase": phase,
+                   "startTime": "2025-01-01T00:00:00Z",
+                   "containerStatuses": [{"state": {"running": {"startedAt": start}}}]}})
+        };
+        let pods = [
+            pod("web", "2026-03-01T00:00:00Z", "Running"),
+            pod("web", "2026-02-01T00:00:00Z", "Running"),
+            pod("web", "2026-01-01T00:00:00Z", "Pending"),
+            pod("db", "2025-01-01T00:00:00Z", "Running"),
+        ];
+        let refs: Vec<&Value> = pods.iter().collect();
+        let w = Workload::from_object(&d, &refs).unwrap();
+        assert_eq!(w.oldest_pod.as_deref(), Some("2026-02-01T00:00:00Z"));
+        assert_eq!(uses(&w.pod_spec, "agent-env").len(), 1);
+        assert!(!selects(&json!({}), &json!({"app": "web"})));
+    }
+
+    #[test]
+    fn changed_keys_compares_values_and_names() {
+        let m = |p: &[(&str, &str)]| -> BTreeMap<String, Vec<u8>> {
+            p.iter()
+                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                .collect()
+        };
+        assert_eq!(
+            changed_keys(
+                &m(&[("A", "1"), ("B", "2"), ("C", "3")]),
+                &m(&[("A", "1"), ("B", "x"), ("D", "4")])
+            ),
+            keys(&["B", "C", "D"])
+        );
+    }
+
+    #[test]
+    fn cluster_strings_are_escaped() {
+        assert_eq!(shown("a\nb\u{1b}"), "a\\nb\\u{1b}");
+    }
+}
