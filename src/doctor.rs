@@ -92,7 +92,7 @@ fn id(kind: &str, ns: Option<&str>, name: &str) -> Id {
 }
 
 /// The target Secret of an ExternalSecret: `spec.target.name`, or the ExternalSecret's name.
-fn target_name(es: &Value) -> &str {
+pub fn target_name(es: &Value) -> &str {
     es["spec"]["target"]["name"]
         .as_str()
         .unwrap_or_else(|| es["metadata"]["name"].as_str().unwrap_or(""))
@@ -458,7 +458,7 @@ fn names(keys: &BTreeSet<String>) -> String {
 }
 
 /// The bytes of every value of a Secret, decoded; compared, never shown.
-fn secret_values(s: &Value) -> BTreeMap<String, Vec<u8>> {
+pub fn secret_values(s: &Value) -> BTreeMap<String, Vec<u8>> {
     use base64::Engine as _;
     let mut out = BTreeMap::new();
     for (k, v) in s["data"].as_object().into_iter().flatten() {
@@ -719,7 +719,7 @@ fn pod_checks(ns: &str, secrets: &BTreeSet<String>, live: &Live) -> Vec<Check> {
                     object,
                     check: "stale env".into(),
                     detail: format!("uses {secret} ({how}); started {start}, before the Secret last changed ({changed}): its environment is stale"),
-                    fix: Some(format!("Stale data: restart the workload (kubectl rollout restart deploy/NAME -n {ns}); to sync backend changes sooner lower secrets.external.refreshInterval or force a sync with the force-sync annotation")),
+                    fix: Some(format!("Stale data: restart exactly the workloads that read it: recif-secrets rollout -f VALUES (the plan first: --dry-run; it restarts in {ns} and every namespace the values target); to sync backend changes sooner lower secrets.external.refreshInterval or force a sync with the force-sync annotation")),
                 }
             } else {
                 Check {
@@ -954,6 +954,10 @@ mod tests {
         let t = text(&checks);
         assert!(t.contains("problem          Pod t/old: stale env: uses agent-env (env); started 2026-01-15T00:00:00Z, before the Secret last changed (2026-02-01T00:00:00Z)"), "{t}");
         assert!(t.contains("force-sync"), "{t}");
+        assert!(
+            t.contains("fix: Stale data: restart exactly the workloads that read it: recif-secrets rollout -f VALUES"),
+            "{t}"
+        );
         assert!(
             t.contains("ok               Pod t/mounted: stale env: uses gcp-adc (volume)"),
             "{t}"

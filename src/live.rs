@@ -102,6 +102,13 @@ fn classify(stderr: &[u8]) -> Failure {
     })
 }
 
+/// kubectl's reason for a failure, in one line: the API server's, else kubectl's last.
+pub fn reason(stderr: &[u8]) -> String {
+    match classify(stderr) {
+        Failure::Api(line) | Failure::Unreachable(line) => line,
+    }
+}
+
 /// The objects of `kubectl get -o json` output: one object, a `List`, or nothing.
 fn objects_of(stdout: &[u8]) -> Result<Vec<Value>, String> {
     if stdout.iter().all(u8::is_ascii_whitespace) {
@@ -200,7 +207,13 @@ fn list_pods(run: Run, ns: &str) -> Result<Result<Vec<Value>, String>, Unreachab
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let reply = run(&args).map_err(Unreachable::Kubectl)?;
+    get_list(run, &args)
+}
+
+/// Runs one `kubectl get ...`: the objects it printed, `Err(reason)` when the API server
+/// refused (RBAC, a resource type it does not have), [`Unreachable`] when there is no cluster.
+pub fn get_list(run: Run, args: &[String]) -> Result<Result<Vec<Value>, String>, Unreachable> {
+    let reply = run(args).map_err(Unreachable::Kubectl)?;
     if !reply.success {
         return match classify(&reply.stderr) {
             Failure::Unreachable(why) => Err(Unreachable::Cluster(why)),

@@ -537,9 +537,9 @@ fn reason(
                 return None;
             }
             let writer = if *by_eso {
-                "written by External Secrets Operator"
+                "External Secrets Operator wrote it"
             } else {
-                "read from the cluster after the fact"
+                "the cluster keeps no history of a Secret's values; render --apply --restart compares them as it applies"
             };
             let why = format!(
                 "changed at {}, after its oldest pod started ({}); which keys changed cannot be told ({writer}); read through {}",
@@ -820,7 +820,7 @@ mod tests {
         );
         assert_eq!(actions(&p), [("ref-a", Action::Restart)]);
         assert_eq!(p.entries[0].reasons[0].keys, None);
-        assert!(p.entries[0].reasons[0].why.contains("changed at 2026-02-01T00:00:00Z, after its oldest pod started (2026-01-01T00:00:00Z); which keys changed cannot be told (written by External Secrets Operator)"), "{:?}", p.entries[0].reasons);
+        assert!(p.entries[0].reasons[0].why.contains("changed at 2026-02-01T00:00:00Z, after its oldest pod started (2026-01-01T00:00:00Z); which keys changed cannot be told (External Secrets Operator wrote it)"), "{:?}", p.entries[0].reasons);
         // Written before the pods started: nothing to do.
         let p = plan(
             &[secret("agent-env", &["A"], change("2025-12-01T00:00:00Z"))],

@@ -159,6 +159,11 @@ fn doctor_stale_env() {
         text.contains("force a sync with the force-sync annotation"),
         "{text}"
     );
+    // The fix is the command that restarts exactly the readers.
+    assert!(
+        text.contains("fix: Stale data: restart exactly the workloads that read it: recif-secrets rollout -f VALUES (the plan first: --dry-run; it restarts in team-default and every namespace the values target)"),
+        "{text}"
+    );
 }
 
 #[test]

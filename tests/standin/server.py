@@ -18,7 +18,8 @@ chosen by the system, standard library only. It serves
     POST (create), applied to the recorded objects: the resourceVersion is bumped, a
     managedFields entry (the fieldManager, the time) is written, and a workload whose pod
     template changed gets a new generation and, at once, the status of a finished rollout
-    (observedGeneration, updatedReplicas, readyReplicas, availableReplicas, conditions);
+    (observedGeneration, updatedReplicas, readyReplicas, availableReplicas, conditions) and
+    new pods (the pods its matchLabels select start again, now);
     --stuck Kind/ns/name leaves that workload's new rollout never ready (one replica updated,
     none ready), as a crash-looping pod would;
   * watches (`?watch=true`, as `kubectl rollout status` opens them): events for the objects
@@ -531,9 +532,26 @@ class Handler(BaseHTTPRequestHandler):
             elif new.get("spec") != old_spec:
                 meta["generation"] = current["metadata"].get("generation", 1) + 1
             if key[0] in WORKLOADS and (current is None or new.get("spec") != old_spec):
-                settle(new, "/".join(key) in self.server.opts.stuck)
+                stuck = "/".join(key) in self.server.opts.stuck
+                settle(new, stuck)
+                if current is not None and not stuck:
+                    self.replace_pods(new, t)
         self.server.objects[key] = new
         self.server.changed.notify_all()
+
+    def replace_pods(self, workload, t):
+        """The pods of a workload that rolled out are new ones: they started at `t`."""
+        match = workload.get("spec", {}).get("selector", {}).get("matchLabels") or {}
+        ns = workload["metadata"].get("namespace", "")
+        for (k, pns, _), pod in self.server.objects.items():
+            labels = pod.get("metadata", {}).get("labels", {})
+            if k == "Pod" and pns == ns and match and all(labels.get(a) == b for a, b in match.items()):
+                st = pod.setdefault("status", {})
+                st["startTime"] = t
+                for c in st.get("containerStatuses", []):
+                    c["state"] = {"running": {"startedAt": t}}
+                self.server.version += 1
+                pod["metadata"]["resourceVersion"] = str(self.server.version)
 
     def watch(self, target, query):
         """A watch: an event per object that changes while it is open (the initial objects too
