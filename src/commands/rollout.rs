@@ -294,7 +294,8 @@ struct Done {
     kind: &'static str,
     namespace: String,
     name: String,
-    /// `restarted`, `rolled-out` (--wait), `failed`, `not-started`.
+    /// `restarted`, `rolled-out` (--wait), `restart-failed` (kubectl rollout restart failed),
+    /// `rollout-failed` (restarted, but the rollout did not finish), `not-started`.
     result: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<String>,
@@ -362,7 +363,7 @@ pub(super) fn execute(
                     e.object()
                 ));
                 status = ExitStatus::External;
-                done.push(record("failed", Some(why)));
+                done.push(record("restart-failed", Some(why)));
                 continue;
             }
             if text {
@@ -389,14 +390,15 @@ pub(super) fn execute(
                     e.object()
                 ));
                 status = ExitStatus::RolloutFailed;
-                done.push(record("failed", Some(why)));
+                done.push(record("rollout-failed", Some(why)));
             }
         }
     }
     let restarted = done
         .iter()
-        .filter(|d| matches!(d.result, "restarted" | "rolled-out"))
+        .filter(|d| matches!(d.result, "restarted" | "rolled-out" | "rollout-failed"))
         .count();
+    let rolled_out = done.iter().filter(|d| d.result == "rolled-out").count();
     if text && !s.dry_run {
         deliver::to_stdout(&format!(
             "restarted {restarted} of {} workload{}\n",
@@ -410,7 +412,7 @@ pub(super) fn execute(
             "plan": plan,
             "problems": problems,
             "restarts": done,
-            "summary": {"restart": restarts.len(), "restarted": restarted,
+            "summary": {"restart": restarts.len(), "restarted": restarted, "rolledOut": rolled_out,
                         "consumers": plan.consumers, "text": rollout::summary(plan)},
         });
         let mut out = serde_json::to_string_pretty(&v).expect("JSON serializes");

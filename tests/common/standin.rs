@@ -24,6 +24,8 @@ pub struct Cluster<'a> {
     pub forbid: Vec<&'a str>,
     /// No External Secrets Operator in the cluster.
     pub no_eso: bool,
+    /// Workloads (`Kind/ns/name`) whose next rollout never becomes ready.
+    pub stuck: Vec<&'a str>,
 }
 
 impl<'a> Cluster<'a> {
@@ -39,6 +41,10 @@ impl<'a> Cluster<'a> {
     }
     pub fn forbid(mut self, resource: &'a str) -> Self {
         self.forbid.push(resource);
+        self
+    }
+    pub fn stuck(mut self, id: &'a str) -> Self {
+        self.stuck.push(id);
         self
     }
     pub fn no_eso(mut self) -> Self {
@@ -78,6 +84,9 @@ impl StandIn {
         }
         for f in &cluster.forbid {
             cmd.arg("--forbid").arg(f);
+        }
+        for w in &cluster.stuck {
+            cmd.arg("--stuck").arg(w);
         }
         if cluster.no_eso {
             cmd.arg("--no-eso");
@@ -120,6 +129,17 @@ impl StandIn {
                     v["status"].as_u64().unwrap() as u16,
                 )
             })
+            .collect()
+    }
+
+    /// Every write served (`PATCH`, `POST`...), as logged: `method`, `path`, `status`,
+    /// `contentType`, and `body` exactly as kubectl sent it.
+    pub fn writes(&self) -> Vec<serde_json::Value> {
+        let text =
+            std::fs::read_to_string(self.dir.path().join("requests.log")).unwrap_or_default();
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v["method"] != "GET")
             .collect()
     }
 
