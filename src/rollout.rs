@@ -146,6 +146,26 @@ impl Workload {
     }
 }
 
+/// The workloads of `objects` (as `kubectl get -o json` lists them), each with its pods found
+/// among `pods` (of its namespace).
+pub fn workloads(objects: &[Value], pods: &[Value]) -> Vec<Workload> {
+    let mut pods_by_ns: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
+    for p in pods {
+        pods_by_ns
+            .entry(p["metadata"]["namespace"].as_str().unwrap_or(""))
+            .or_default()
+            .push(p);
+    }
+    objects
+        .iter()
+        .filter_map(|o| {
+            let ns = o["metadata"]["namespace"].as_str().unwrap_or("");
+            let pods = pods_by_ns.get(ns).map(Vec::as_slice).unwrap_or(&[]);
+            Workload::from_object(o, pods)
+        })
+        .collect()
+}
+
 /// Whether a label selector (`matchLabels`, `matchExpressions`) selects `labels`. An empty
 /// selector selects nothing here (the API server refuses one on these kinds).
 pub fn selects(selector: &Value, labels: &Value) -> bool {

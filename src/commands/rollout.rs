@@ -265,21 +265,7 @@ fn read_workloads(
         objects.extend(list_in(get, kind.resource(), namespaces, problems)?);
     }
     let pods = list_in(get, "pods", namespaces, problems)?;
-    let mut pods_by_ns: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
-    for p in &pods {
-        pods_by_ns
-            .entry(p["metadata"]["namespace"].as_str().unwrap_or(""))
-            .or_default()
-            .push(p);
-    }
-    Ok(objects
-        .iter()
-        .filter_map(|o| {
-            let ns = o["metadata"]["namespace"].as_str().unwrap_or("");
-            let pods = pods_by_ns.get(ns).map(Vec::as_slice).unwrap_or(&[]);
-            Workload::from_object(o, pods)
-        })
-        .collect())
+    Ok(rollout::workloads(&objects, &pods))
 }
 
 pub(super) struct Settings<'a> {
