@@ -134,7 +134,7 @@ fn items(bytes: &[u8]) -> Vec<Value> {
 /// Everything `rollout` does between kubectl's output and the plan.
 fn plan_from_bytes(kinds: &[Vec<u8>], pods: &[u8], secrets: &[u8]) -> rollout::Plan {
     let objects: Vec<Value> = kinds.iter().flat_map(|k| items(k)).collect();
-    let pods = items(pods);
+    let pods = rollout::parse_pods(pods).unwrap();
     let states: Vec<SecretState> = items(secrets)
         .iter()
         .map(|s| SecretState {
@@ -163,8 +163,8 @@ fn bench_plan(c: &mut Criterion) {
         b.iter(|| plan_from_bytes(black_box(&kinds), black_box(&pods), black_box(&secrets)))
     });
     let objects: Vec<Value> = kinds.iter().flat_map(|k| items(k)).collect();
-    let pod_items = items(&pods);
-    g.bench_function("plan-only/1000-namespaces-5-workloads", |b| {
+    let pod_items = rollout::parse_pods(&pods).unwrap();
+    g.bench_function("workloads-only/1000-namespaces-5-workloads", |b| {
         b.iter(|| {
             let w = rollout::workloads(black_box(&objects), black_box(&pod_items));
             black_box(w.len())

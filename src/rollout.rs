@@ -113,8 +113,8 @@ pub struct Workload {
     pub kind: WorkloadKind,
     pub namespace: String,
     pub name: String,
-    /// Its pod spec (`spec.template.spec`; a CronJob's job template's).
-    pub pod_spec: Value,
+    /// Every Secret its pod template reads, and how ([`references`]).
+    pub reads: Vec<(String, How)>,
     /// When its oldest running pod started (the oldest environment it holds); `None` when it
     /// has no running pod.
     pub oldest_pod: Option<String>,
@@ -123,7 +123,7 @@ pub struct Workload {
 impl Workload {
     /// The workload of a `kubectl get -o json` object of one of [`WorkloadKind::ALL`], its
     /// pods found among `pods` (those of its namespace) by its label selector.
-    pub fn from_object(o: &Value, pods: &[&Value]) -> Option<Workload> {
+    pub fn from_object(o: &Value, pods: &[&Pod]) -> Option<Workload> {
         let kind = WorkloadKind::from_name(o["kind"].as_str()?)?;
         let meta = &o["metadata"];
         let selector = &o["spec"]["selector"];
@@ -131,8 +131,8 @@ impl Workload {
             None
         } else {
             pods.iter()
-                .filter(|p| selects(selector, &p["metadata"]["labels"]))
-                .filter_map(|p| started(p))
+                .filter(|p| selects(selector, &p.labels))
+                .filter_map(|p| p.started.as_deref())
                 .min()
                 .map(str::to_string)
         };
@@ -140,21 +140,112 @@ impl Workload {
             kind,
             namespace: meta["namespace"].as_str()?.to_string(),
             name: meta["name"].as_str()?.to_string(),
-            pod_spec: kind.pod_spec(o).clone(),
+            reads: references(kind.pod_spec(o)),
             oldest_pod,
         })
     }
 }
 
+/// What the planner needs of a pod: where it is, its labels, and when it started: the
+/// earliest start of its running containers (one not restarted since holds the oldest
+/// environment), else the pod's start; `None` for a pod not running (it reads its
+/// environment when it starts).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pod {
+    pub namespace: String,
+    pub labels: BTreeMap<String, String>,
+    pub started: Option<String>,
+}
+
+/// A pod as `kubectl get pods -o json` prints it, only the fields read: the rest, its spec
+/// included, is skipped while parsing, never built.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct PodItem {
+    metadata: PodMeta,
+    status: PodStatus,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct PodMeta {
+    namespace: String,
+    labels: BTreeMap<String, String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct PodStatus {
+    phase: Option<String>,
+    start_time: Option<String>,
+    container_statuses: Vec<ContainerStatus>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ContainerStatus {
+    state: ContainerState,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ContainerState {
+    running: Option<Running>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct Running {
+    started_at: Option<String>,
+}
+
+impl From<PodItem> for Pod {
+    fn from(p: PodItem) -> Pod {
+        let running = p.status.phase.as_deref().is_none_or(|ph| ph == "Running");
+        let started = running
+            .then(|| {
+                p.status
+                    .container_statuses
+                    .into_iter()
+                    .filter_map(|c| c.state.running.and_then(|r| r.started_at))
+                    .min()
+                    .or(p.status.start_time)
+            })
+            .flatten();
+        Pod {
+            namespace: p.metadata.namespace,
+            labels: p.metadata.labels,
+            started,
+        }
+    }
+}
+
+impl Pod {
+    pub fn from_value(v: &Value) -> Pod {
+        use serde::Deserialize as _;
+        PodItem::deserialize(v).unwrap_or_default().into()
+    }
+}
+
+/// The pods of `kubectl get pods -o json` output (a `List`), read without building the rest
+/// of each pod.
+pub fn parse_pods(bytes: &[u8]) -> Result<Vec<Pod>, String> {
+    #[derive(serde::Deserialize)]
+    struct List {
+        #[serde(default)]
+        items: Vec<PodItem>,
+    }
+    let list: List = serde_json::from_slice(bytes)
+        .map_err(|e| format!("kubectl printed pods that are not JSON: {e}"))?;
+    Ok(list.items.into_iter().map(Pod::from).collect())
+}
+
 /// The workloads of `objects` (as `kubectl get -o json` lists them), each with its pods found
 /// among `pods` (of its namespace).
-pub fn workloads(objects: &[Value], pods: &[Value]) -> Vec<Workload> {
-    let mut pods_by_ns: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
+pub fn workloads(objects: &[Value], pods: &[Pod]) -> Vec<Workload> {
+    let mut pods_by_ns: BTreeMap<&str, Vec<&Pod>> = BTreeMap::new();
     for p in pods {
-        pods_by_ns
-            .entry(p["metadata"]["namespace"].as_str().unwrap_or(""))
-            .or_default()
-            .push(p);
+        pods_by_ns.entry(p.namespace.as_str()).or_default().push(p);
     }
     objects
         .iter()
@@ -168,8 +259,8 @@ pub fn workloads(objects: &[Value], pods: &[Value]) -> Vec<Workload> {
 
 /// Whether a label selector (`matchLabels`, `matchExpressions`) selects `labels`. An empty
 /// selector selects nothing here (the API server refuses one on these kinds).
-pub fn selects(selector: &Value, labels: &Value) -> bool {
-    let label = |k: &str| labels.get(k).and_then(Value::as_str);
+pub fn selects(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
+    let label = |k: &str| labels.get(k).map(String::as_str);
     let mut terms = 0;
     for (k, v) in selector["matchLabels"].as_object().into_iter().flatten() {
         terms += 1;
@@ -198,22 +289,6 @@ pub fn selects(selector: &Value, labels: &Value) -> bool {
         }
     }
     terms > 0
-}
-
-/// When a running pod's environment was read: the earliest start of its running
-/// containers, else the pod's start; `None` for a pod not running (it reads its environment
-/// when it starts).
-pub fn started(pod: &Value) -> Option<&str> {
-    if pod["status"]["phase"].as_str().is_some_and(|p| p != "Running") {
-        return None;
-    }
-    pod["status"]["containerStatuses"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c["state"]["running"]["startedAt"].as_str())
-        .min()
-        .or_else(|| pod["status"]["startTime"].as_str())
 }
 
 /// How a pod template reads a Secret.
@@ -287,9 +362,9 @@ impl How {
     }
 }
 
-/// Every way `pod_spec` reads the Secret `secret`: containers, init containers and
-/// ephemeral containers, and its volumes.
-pub fn uses(pod_spec: &Value, secret: &str) -> Vec<How> {
+/// Every Secret `pod_spec` reads and how: its containers, init containers and ephemeral
+/// containers (environment), and its volumes. In the order of the pod spec.
+pub fn references(pod_spec: &Value) -> Vec<(String, How)> {
     let mut out = Vec::new();
     let containers = || {
         ["initContainers", "containers", "ephemeralContainers"]
@@ -297,22 +372,22 @@ pub fn uses(pod_spec: &Value, secret: &str) -> Vec<How> {
             .flat_map(|l| pod_spec[l].as_array().into_iter().flatten())
     };
     for c in containers() {
-        let container = c["name"].as_str().unwrap_or("").to_string();
+        let container = c["name"].as_str().unwrap_or("");
         for e in c["envFrom"].as_array().into_iter().flatten() {
-            if e["secretRef"]["name"] == secret {
-                out.push(How::EnvFrom {
-                    container: container.clone(),
-                });
+            if let Some(secret) = e["secretRef"]["name"].as_str() {
+                let container = container.to_string();
+                out.push((secret.to_string(), How::EnvFrom { container }));
             }
         }
         for e in c["env"].as_array().into_iter().flatten() {
             let r = &e["valueFrom"]["secretKeyRef"];
-            if r["name"] == secret {
-                out.push(How::Env {
-                    container: container.clone(),
+            if let Some(secret) = r["name"].as_str() {
+                let how = How::Env {
+                    container: container.to_string(),
                     env: e["name"].as_str().unwrap_or("").to_string(),
                     key: r["key"].as_str().unwrap_or("").to_string(),
-                });
+                };
+                out.push((secret.to_string(), how));
             }
         }
     }
@@ -325,13 +400,14 @@ pub fn uses(pod_spec: &Value, secret: &str) -> Vec<How> {
     };
     for v in pod_spec["volumes"].as_array().into_iter().flatten() {
         let name = v["name"].as_str().unwrap_or("");
-        let mut sources = Vec::new();
-        if v["secret"]["secretName"] == secret {
-            sources.push(items(&v["secret"]));
+        // Per Secret, the items of each of its sources in this volume.
+        let mut sources: BTreeMap<&str, Vec<Option<Vec<String>>>> = BTreeMap::new();
+        if let Some(secret) = v["secret"]["secretName"].as_str() {
+            sources.entry(secret).or_default().push(items(&v["secret"]));
         }
         for s in v["projected"]["sources"].as_array().into_iter().flatten() {
-            if s["secret"]["name"] == secret {
-                sources.push(items(&s["secret"]));
+            if let Some(secret) = s["secret"]["name"].as_str() {
+                sources.entry(secret).or_default().push(items(&s["secret"]));
             }
         }
         if sources.is_empty() {
@@ -342,22 +418,34 @@ pub fn uses(pod_spec: &Value, secret: &str) -> Vec<How> {
                 m["name"] == name && (m.get("subPath").is_some() || m.get("subPathExpr").is_some())
             })
         });
-        // Several sources of one Secret in one projected volume: the union of their keys.
-        let items = if sources.iter().any(Option::is_none) {
-            None
-        } else {
-            let mut all: Vec<String> = sources.into_iter().flatten().flatten().collect();
-            all.sort();
-            all.dedup();
-            Some(all)
-        };
-        out.push(How::Volume {
-            volume: name.to_string(),
-            items,
-            sub_path,
-        });
+        for (secret, sources) in sources {
+            // Several sources of one Secret in one projected volume: the union of their keys.
+            let items = if sources.iter().any(Option::is_none) {
+                None
+            } else {
+                let mut all: Vec<String> = sources.into_iter().flatten().flatten().collect();
+                all.sort();
+                all.dedup();
+                Some(all)
+            };
+            let how = How::Volume {
+                volume: name.to_string(),
+                items,
+                sub_path,
+            };
+            out.push((secret.to_string(), how));
+        }
     }
     out
+}
+
+/// Every way `pod_spec` reads the Secret `secret` ([`references`]).
+pub fn uses(pod_spec: &Value, secret: &str) -> Vec<How> {
+    references(pod_spec)
+        .into_iter()
+        .filter(|(s, _)| s == secret)
+        .map(|(_, how)| how)
+        .collect()
 }
 
 /// What happens to a workload.
@@ -463,7 +551,12 @@ pub fn plan(secrets: &[SecretState], workloads: &[Workload], opts: Options) -> P
         let mut missing = BTreeSet::new();
         let mut consumes = false;
         for s in secrets {
-            for how in uses(&w.pod_spec, &s.name) {
+            for how in w
+                .reads
+                .iter()
+                .filter(|(name, _)| *name == s.name)
+                .map(|(_, how)| how.clone())
+            {
                 consumes = true;
                 let read: Option<Vec<String>> = how
                     .keys()
@@ -677,7 +770,7 @@ mod tests {
             kind,
             namespace: "t".into(),
             name: name.into(),
-            pod_spec: spec,
+            reads: references(&spec),
             oldest_pod: Some("2026-01-01T00:00:00Z".into()),
         }
     }
@@ -886,11 +979,16 @@ mod tests {
             pod("web", "2026-01-01T00:00:00Z", "Pending"),
             pod("db", "2025-01-01T00:00:00Z", "Running"),
         ];
-        let refs: Vec<&Value> = pods.iter().collect();
+        let pods: Vec<Pod> = pods.iter().map(Pod::from_value).collect();
+        let refs: Vec<&Pod> = pods.iter().collect();
         let w = Workload::from_object(&d, &refs).unwrap();
         assert_eq!(w.oldest_pod.as_deref(), Some("2026-02-01T00:00:00Z"));
-        assert_eq!(uses(&w.pod_spec, "agent-env").len(), 1);
-        assert!(!selects(&json!({}), &json!({"app": "web"})));
+        assert_eq!(w.reads.len(), 1);
+        assert_eq!(uses(&env_from(), "agent-env").len(), 1);
+        assert!(!selects(&json!({}), &pods[0].labels));
+        // The typed reading of kubectl's output gives the same pods.
+        let list = json!({"kind": "List", "items": [pod("web", "2026-03-01T00:00:00Z", "Running")]});
+        assert_eq!(parse_pods(list.to_string().as_bytes()).unwrap(), pods[..1]);
     }
 
     #[test]

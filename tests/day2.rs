@@ -4,37 +4,14 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use base64::Engine as _;
-use common::standin::{kubectl, unreachable_kubeconfig, Cluster, StandIn};
-use common::{root, stderr, stdout};
+use common::standin::{against, bin, kubectl, unreachable_kubeconfig, Cluster, StandIn};
+use common::{stderr, stdout};
 
 /// Exit code of `diff` when there are differences and of `doctor` when a check failed.
 const FOUND: i32 = 4;
-
-fn bin(args: &[&str], cache: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
-        .args(args)
-        .current_dir(root())
-        .env("KUBECACHEDIR", cache)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-/// Runs `recif-secrets ARGS --kubectl K --kubeconfig KC` against the stand-in.
-fn against(s: &StandIn, kubectl: &Path, args: &[&str]) -> Output {
-    let kc = s.kubeconfig();
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend([
-        "--kubectl",
-        kubectl.to_str().unwrap(),
-        "--kubeconfig",
-        kc.to_str().unwrap(),
-    ]);
-    bin(&all, &s.cache_dir())
-}
 
 /// Starts the stand-in for `cluster` and runs `args` with the real kubectl; `None` when a
 /// tool is missing (see `common::tool`).

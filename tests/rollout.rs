@@ -5,10 +5,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-use common::standin::{kubectl, unreachable_kubeconfig, Cluster, StandIn};
-use common::{root, stderr, stdout};
+use common::standin::{against, bin, kubectl, unreachable_kubeconfig, Cluster, StandIn};
+use common::{stderr, stdout};
 use serde_json::{json, Value};
 
 const NS: &str = "team-default";
@@ -18,28 +18,6 @@ const OLD: &str = "2026-11-01T00:00:00Z";
 const NEW: &str = "2026-11-21T08:00:00Z";
 /// Exit code of a rollout that did not finish.
 const ROLLOUT_FAILED: i32 = 5;
-
-fn bin(args: &[&str], cache: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
-        .args(args)
-        .current_dir(root())
-        .env("KUBECACHEDIR", cache)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn against(s: &StandIn, k: &Path, args: &[&str]) -> Output {
-    let kc = s.kubeconfig();
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend([
-        "--kubectl",
-        k.to_str().unwrap(),
-        "--kubeconfig",
-        kc.to_str().unwrap(),
-    ]);
-    bin(&all, &s.cache_dir())
-}
 
 fn env_from(secret: &str) -> Value {
     json!({"containers": [{"name": "agent", "image": "agent:1",
@@ -593,4 +571,72 @@ fn usage_errors() {
         let out = bin(&args, cache.path());
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
     }
+}
+
+/// Above four namespaces, Secrets are read with one cluster-wide list per name
+/// (`--field-selector metadata.name=...`) and workloads with one per kind (`-A`), then
+/// filtered to the namespaces the values target.
+#[test]
+fn many_namespaces_are_read_with_cluster_wide_lists() {
+    let Some(k) = kubectl() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let teams = ["t1", "t2", "t3", "t4", "t5", "not-ours"];
+    let mut objects = Vec::new();
+    for (i, ns) in teams.iter().enumerate() {
+        for name in ["agent-env", "gcp-adc"] {
+            objects.push(vec![json!({"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": name, "namespace": ns, "creationTimestamp": "2026-10-01T00:00:00Z",
+                             "managedFields": [{"manager": "kubectl-client-side-apply", "operation": "Update",
+                                                "time": "2026-11-20T10:00:00Z", "fieldsType": "FieldsV1",
+                                                "fieldsV1": {"f:data": {}}}]},
+                "data": {"K": "dmFsdWU="}, "type": "Opaque"})]);
+        }
+        let started = if i % 2 == 0 { OLD } else { NEW };
+        let mut w = workload("Deployment", "agent", env_from("agent-env"), started);
+        for o in &mut w {
+            o["metadata"]["namespace"] = json!(ns);
+        }
+        objects.push(w);
+    }
+    let f = fixture_file(dir.path(), "w.json", objects);
+    let Some(s) = StandIn::start(&Cluster::new(&["inline.json", &f])) else {
+        return;
+    };
+    let out = against(
+        &s,
+        &k,
+        &[
+            "rollout",
+            "-f",
+            "examples/inline.yaml",
+            "--set",
+            "namespaces.teams={t1,t2,t3,t4,t5}",
+            "--dry-run",
+        ],
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    let planned: Vec<&str> = text.lines().filter(|l| l.starts_with("restart ")).collect();
+    assert_eq!(
+        planned,
+        [
+            "restart  Deployment t1/agent",
+            "restart  Deployment t3/agent",
+            "restart  Deployment t5/agent"
+        ],
+        "{text}"
+    );
+    s.assert_read_only();
+    let paths: Vec<String> = s.requests().into_iter().map(|r| r.1).collect();
+    for want in [
+        "/api/v1/secrets?fieldSelector=metadata.name%3Dagent-env",
+        "/apis/apps/v1/deployments?limit=500",
+        "/api/v1/pods?limit=500",
+    ] {
+        assert!(paths.iter().any(|p| p.starts_with(want)), "{want} not in {paths:#?}");
+    }
+    assert!(
+        !paths.iter().any(|p| p.contains("/namespaces/t1/deployments")),
+        "{paths:#?}"
+    );
 }

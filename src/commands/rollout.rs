@@ -51,6 +51,11 @@ pub(super) fn run(
     let mut problems = Vec::new();
     let ids: BTreeSet<Id> = targets.keys().cloned().collect();
     let live = read_secrets(&mut get, &ids, &mut problems)?;
+    for (id, f) in &live {
+        if matches!(f, Found::Missing) {
+            let _ = writeln!(err, "warning: {id} does not exist: nothing reads new values from it");
+        }
+    }
     let secrets: Vec<SecretState> = targets
         .iter()
         .map(|(id, eso)| {
@@ -190,12 +195,8 @@ fn read_secrets(
             None => live::get_objects(get, &ids)?,
         };
         for (id, f) in found {
-            match &f {
-                Found::Unreadable(why) => {
-                    problems.push(format!("cannot read {id}: {}", shown(why)))
-                }
-                Found::Missing => problems.push(format!("{id} does not exist")),
-                Found::Object(_) => {}
+            if let Found::Unreadable(why) = &f {
+                problems.push(format!("cannot read {id}: {}", shown(why)));
             }
             out.insert(id, f);
         }
@@ -203,52 +204,71 @@ fn read_secrets(
     Ok(out)
 }
 
-/// The objects of `resource` in `namespaces`; those that cannot be listed are problems, and a
-/// resource type the cluster does not have (no Argo Rollouts) is none.
-fn list_in(
+/// The objects of `resource` in `namespaces`, read from kubectl's output by `parse` (and
+/// placed by `namespace`); those that cannot be listed are problems, and a resource type the
+/// cluster does not have (no Argo Rollouts) is none.
+fn list_in<T>(
     get: &mut Get,
     resource: &str,
     namespaces: &BTreeSet<String>,
     problems: &mut Vec<String>,
-) -> Result<Vec<Value>, Unreachable> {
+    parse: fn(&[u8]) -> Result<Vec<T>, String>,
+    namespace: fn(&T) -> &str,
+) -> Result<Vec<T>, Unreachable> {
     let absent = |why: &str| why.contains("doesn't have a resource type");
-    if namespaces.len() > PER_NAMESPACE_MAX {
-        let a = args(&["get", resource, "--all-namespaces", "-o", "json"]);
-        match live::get_list(get, &a)? {
-            Ok(items) => {
-                return Ok(items
-                    .into_iter()
-                    .filter(|o| {
-                        o["metadata"]["namespace"]
-                            .as_str()
-                            .is_some_and(|ns| namespaces.contains(ns))
-                    })
-                    .collect())
-            }
-            Err(why) if absent(&why) => return Ok(Vec::new()),
-            Err(_) => {} // RBAC: namespace by namespace
-        }
-    }
     let mut out = Vec::new();
-    for ns in namespaces {
-        let a = args(&[
-            "get",
-            resource,
-            &format!("--namespace={ns}"),
-            "-o",
-            "json",
-        ]);
-        match live::get_list(get, &a)? {
-            Ok(items) => out.extend(items),
-            Err(why) if absent(&why) => return Ok(Vec::new()),
-            Err(why) => problems.push(format!(
-                "cannot list {resource} in {}: {}",
-                shown(ns),
-                shown(&why)
-            )),
+    let mut read = |args: Vec<String>,
+                    out: &mut Vec<T>,
+                    problems: &mut Vec<String>|
+     -> Result<bool, Unreachable> {
+        Ok(match live::get_output(get, &args)?.and_then(|o| parse(&o)) {
+            Ok(items) => {
+                out.extend(items.into_iter().filter(|o| namespaces.contains(namespace(o))));
+                true
+            }
+            Err(why) if absent(&why) => false,
+            Err(why) => {
+                problems.push(shown(&why));
+                true
+            }
+        })
+    };
+    if namespaces.len() > PER_NAMESPACE_MAX {
+        let mut refused = Vec::new();
+        let all = args(&["get", resource, "--all-namespaces", "-o", "json"]);
+        if !read(all, &mut out, &mut refused)? || refused.is_empty() {
+            return Ok(out); // listed, or no such resource type
         }
+        // RBAC refused the cluster-wide list: namespace by namespace.
+    }
+    for ns in namespaces {
+        let one = args(&["get", resource, &format!("--namespace={ns}"), "-o", "json"]);
+        let mut refused = Vec::new();
+        if !read(one, &mut out, &mut refused)? {
+            return Ok(Vec::new());
+        }
+        problems.extend(
+            refused
+                .into_iter()
+                .map(|why| format!("cannot list {resource} in {}: {why}", shown(ns))),
+        );
     }
     Ok(out)
+}
+
+fn objects(out: &[u8]) -> Result<Vec<Value>, String> {
+    #[derive(serde::Deserialize)]
+    struct List {
+        #[serde(default)]
+        items: Vec<Value>,
+    }
+    serde_json::from_slice::<List>(out)
+        .map(|l| l.items)
+        .map_err(|e| format!("kubectl printed something that is not JSON: {e}"))
+}
+
+fn object_namespace(o: &Value) -> &str {
+    o["metadata"]["namespace"].as_str().unwrap_or("")
 }
 
 /// Every workload of `namespaces`, with when its oldest running pod started.
@@ -260,12 +280,15 @@ fn read_workloads(
     if namespaces.is_empty() {
         return Ok(Vec::new());
     }
-    let mut objects = Vec::new();
+    let mut found = Vec::new();
     for kind in rollout::WorkloadKind::ALL {
-        objects.extend(list_in(get, kind.resource(), namespaces, problems)?);
+        let resource = kind.resource();
+        found.extend(list_in(get, resource, namespaces, problems, objects, object_namespace)?);
     }
-    let pods = list_in(get, "pods", namespaces, problems)?;
-    Ok(rollout::workloads(&objects, &pods))
+    let pods = list_in(get, "pods", namespaces, problems, rollout::parse_pods, |p| {
+        p.namespace.as_str()
+    })?;
+    Ok(rollout::workloads(&found, &pods))
 }
 
 pub(super) struct Settings<'a> {
@@ -444,7 +467,7 @@ pub(super) fn before_apply(k: &Kubectl, manifests: &Manifests) -> Result<BeforeA
         .collect();
     let mut get = getter(k);
     let ids = rendered.keys().cloned().collect();
-    let live = live::get_objects(&mut get, &ids)?;
+    let live = read_secrets(&mut get, &ids, &mut Vec::new())?;
     let mut secrets = BTreeMap::new();
     for (id, values) in rendered {
         let before = match live.get(&id) {
@@ -478,7 +501,7 @@ pub(super) fn after_apply(
     let after = if dry_run {
         BTreeMap::new()
     } else {
-        live::get_objects(&mut get, &ids)?
+        read_secrets(&mut get, &ids, &mut Vec::new())?
     };
     let mut secrets = Vec::new();
     for (id, (rendered, was)) in before.secrets {

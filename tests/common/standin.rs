@@ -159,6 +159,30 @@ impl Drop for StandIn {
     }
 }
 
+/// Runs the binary with `args` (no standard input) and kubectl's cache in `cache`.
+pub fn bin(args: &[&str], cache: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
+        .args(args)
+        .current_dir(root())
+        .env("KUBECACHEDIR", cache)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Runs `recif-secrets ARGS --kubectl K --kubeconfig KC` against the stand-in `s`.
+pub fn against(s: &StandIn, kubectl: &Path, args: &[&str]) -> std::process::Output {
+    let kc = s.kubeconfig();
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend([
+        "--kubectl",
+        kubectl.to_str().unwrap(),
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+    ]);
+    bin(&all, &s.cache_dir())
+}
+
 /// A kubeconfig pointing at a port nothing listens on.
 pub fn unreachable_kubeconfig(dir: &Path) -> PathBuf {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
