@@ -44,8 +44,7 @@ fn pod_spec(i: usize) -> Value {
 }
 
 fn list(items: Vec<Value>) -> Vec<u8> {
-    serde_json::to_vec_pretty(&json!({"apiVersion": "v1", "kind": "List", "items": items}))
-        .unwrap()
+    serde_json::to_vec_pretty(&json!({"apiVersion": "v1", "kind": "List", "items": items})).unwrap()
 }
 
 /// The bytes kubectl prints for each kind across all namespaces, pods, and the Secrets.
@@ -106,7 +105,10 @@ fn cluster() -> (Vec<Vec<u8>>, Vec<u8>, Vec<u8>) {
                 "agent-env",
                 json!({"OPENAI_API_KEY": "c2stcHJvai0x", "GOOGLE_API_KEY": "QUl6YS0x"}),
             ),
-            ("gcp-adc", json!({"adc.json": "eyJ0eXBlIjogInNlcnZpY2VfYWNjb3VudCJ9"})),
+            (
+                "gcp-adc",
+                json!({"adc.json": "eyJ0eXBlIjogInNlcnZpY2VfYWNjb3VudCJ9"}),
+            ),
         ] {
             secrets.push(json!({"apiVersion": "v1", "kind": "Secret",
                 "metadata": {"name": name, "namespace": ns, "creationTimestamp": "2026-10-01T00:00:00Z",

@@ -22,8 +22,8 @@ mod secrets;
 use external::*;
 use pods::*;
 pub use report::{counts, json, text};
-pub use secrets::{last_changed, secret_values};
 use secrets::*;
+pub use secrets::{last_changed, secret_values};
 
 /// The Secrets pods are checked against, in every team namespace.
 pub use crate::config::TEAM_SECRETS;

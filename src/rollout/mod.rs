@@ -268,7 +268,11 @@ pub fn selects(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
             return false;
         }
     }
-    for e in selector["matchExpressions"].as_array().into_iter().flatten() {
+    for e in selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         terms += 1;
         let key = e["key"].as_str().unwrap_or("");
         let values: Vec<&str> = e["values"]
@@ -317,7 +321,13 @@ pub enum How {
 impl How {
     /// Read at container start (environment, `subPath` mount): a change needs a restart.
     fn needs_restart(&self) -> bool {
-        !matches!(self, How::Volume { sub_path: false, .. })
+        !matches!(
+            self,
+            How::Volume {
+                sub_path: false,
+                ..
+            }
+        )
     }
 
     /// The keys it reads; `None`: every key.
@@ -562,11 +572,7 @@ pub fn plan(secrets: &[SecretState], workloads: &[Workload], opts: Options) -> P
                     .keys()
                     .map(|k| k.into_iter().map(str::to_string).collect());
                 if let (Some(have), Some(read)) = (&s.keys, &read) {
-                    missing.extend(
-                        read.iter()
-                            .filter(|k| !have.contains(*k))
-                            .cloned(),
-                    );
+                    missing.extend(read.iter().filter(|k| !have.contains(*k)).cloned());
                 }
                 let Some(change) = &s.change else { continue };
                 if let Some(r) = reason(s, change, how, read.as_deref(), w) {
@@ -603,9 +609,8 @@ pub fn plan(secrets: &[SecretState], workloads: &[Workload], opts: Options) -> P
             missing: missing.into_iter().collect(),
         });
     }
-    out.entries.sort_by(|a, b| {
-        (&a.namespace, a.kind, &a.name).cmp(&(&b.namespace, b.kind, &b.name))
-    });
+    out.entries
+        .sort_by(|a, b| (&a.namespace, a.kind, &a.name).cmp(&(&b.namespace, b.kind, &b.name)));
     out
 }
 

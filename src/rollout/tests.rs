@@ -35,10 +35,7 @@ fn key_ref(key: &str) -> Value {
 fn volume(items: Option<&[&str]>, sub_path: bool, projected: bool) -> Value {
     let mut src = json!({});
     if let Some(items) = items {
-        src["items"] = items
-            .iter()
-            .map(|k| json!({"key": k, "path": k}))
-            .collect();
+        src["items"] = items.iter().map(|k| json!({"key": k, "path": k})).collect();
     }
     let vol = if projected {
         src["name"] = "agent-env".into();
@@ -85,7 +82,11 @@ fn one_key_changed_restarts_exactly_its_readers() {
         ),
         workload(WorkloadKind::CronJob, "cron", env_from()),
         workload(WorkloadKind::Rollout, "argo", key_ref("A")),
-        workload(WorkloadKind::Deployment, "none", json!({"containers": [{}]})),
+        workload(
+            WorkloadKind::Deployment,
+            "none",
+            json!({"containers": [{}]}),
+        ),
     ];
     let p = plan(&s, &w, Options::default());
     assert_eq!(

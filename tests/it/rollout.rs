@@ -34,10 +34,7 @@ fn key_ref(key: &str) -> Value {
 fn volume(secret: &str, items: Option<&[&str]>, sub_path: bool, projected: bool) -> Value {
     let mut src = json!({});
     if let Some(items) = items {
-        src["items"] = items
-            .iter()
-            .map(|k| json!({"key": k, "path": k}))
-            .collect();
+        src["items"] = items.iter().map(|k| json!({"key": k, "path": k})).collect();
     }
     let vol = if projected {
         src["name"] = secret.into();
@@ -128,7 +125,10 @@ fn restarted(s: &StandIn) -> Vec<String> {
             continue;
         }
         assert_eq!(w["method"], "PATCH", "{w}");
-        assert_eq!(w["contentType"], "application/strategic-merge-patch+json", "{w}");
+        assert_eq!(
+            w["contentType"], "application/strategic-merge-patch+json",
+            "{w}"
+        );
         assert!(path.ends_with("?fieldManager=kubectl-rollout"), "{w}");
         let annotations = w["body"]["spec"]["template"]["metadata"]["annotations"]
             .as_object()
@@ -188,7 +188,11 @@ fn render_apply_restart_patches_exactly_the_readers_of_the_changed_key() {
         w("Deployment", "ref-google-2", key_ref("GOOGLE_API_KEY")),
         w("Deployment", "ref-anthropic", key_ref("ANTHROPIC_API_KEY")),
         w("StatefulSet", "sts-ref-google", key_ref("GOOGLE_API_KEY")),
-        w("Deployment", "vol-all", volume("agent-env", None, false, false)),
+        w(
+            "Deployment",
+            "vol-all",
+            volume("agent-env", None, false, false),
+        ),
         w(
             "Deployment",
             "vol-openai-subpath",
@@ -204,7 +208,11 @@ fn render_apply_restart_patches_exactly_the_readers_of_the_changed_key() {
             "proj-openai",
             volume("agent-env", Some(&["OPENAI_API_KEY"]), false, true),
         ),
-        w("Deployment", "gcp-vol", volume("gcp-adc", None, false, false)),
+        w(
+            "Deployment",
+            "gcp-vol",
+            volume("gcp-adc", None, false, false),
+        ),
         w(
             "Deployment",
             "gcp-subpath",
@@ -273,8 +281,17 @@ fn render_apply_restart_patches_exactly_the_readers_of_the_changed_key() {
     ] {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
-    for not in ["ref-google", "ref-anthropic", "gcp-", "plain", "proj-google"] {
-        assert!(!text.contains(&format!("{NS}/{not}")), "{not} listed:\n{text}");
+    for not in [
+        "ref-google",
+        "ref-anthropic",
+        "gcp-",
+        "plain",
+        "proj-google",
+    ] {
+        assert!(
+            !text.contains(&format!("{NS}/{not}")),
+            "{not} listed:\n{text}"
+        );
     }
     // One at a time, in the order of the plan.
     let order: Vec<String> = text
@@ -289,9 +306,17 @@ fn render_apply_restart_patches_exactly_the_readers_of_the_changed_key() {
     let secret = s
         .writes()
         .into_iter()
-        .find(|w| w["path"].as_str().unwrap().contains("/namespaces/team-default/secrets/agent-env"))
+        .find(|w| {
+            w["path"]
+                .as_str()
+                .unwrap()
+                .contains("/namespaces/team-default/secrets/agent-env")
+        })
         .expect("agent-env applied");
-    assert!(secret["body"]["data"]["OPENAI_API_KEY"] == CANARY_B64, "{secret}");
+    assert!(
+        secret["body"]["data"]["OPENAI_API_KEY"] == CANARY_B64,
+        "{secret}"
+    );
 
     // ... and applying the same values again changes no value: no restart.
     let before = s.writes().len();
@@ -382,7 +407,11 @@ fn rollout_with_nothing_changed_writes_nothing() {
         text,
         "0 to restart, 0 mounted (refreshed in place), 0 reported, 0 blocked, 0 without pods (3 workloads read the Secrets)\nrestarted 0 of 0 workloads\n"
     );
-    let out = against(&s, &k, &["rollout", "-f", "examples/inline.yaml", "-o", "json"]);
+    let out = against(
+        &s,
+        &k,
+        &["rollout", "-f", "examples/inline.yaml", "-o", "json"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["plan"]["entries"], json!([]));
@@ -423,7 +452,10 @@ fn rollout_restarts_readers_of_an_eso_secret_newer_than_their_pods() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
     assert!(text.contains("restart  Deployment team-default/stale\n         agent-env: changed at 2026-11-20T10:00:10Z, after its oldest pod started (2026-11-01T00:00:00Z); which keys changed cannot be told (External Secrets Operator wrote it); read through env API_KEY from key OPENAI_API_KEY in container agent\n"), "{text}");
-    assert!(text.contains("mounted  Deployment team-default/mounted\n"), "{text}");
+    assert!(
+        text.contains("mounted  Deployment team-default/mounted\n"),
+        "{text}"
+    );
     assert!(!text.contains("team-default/fresh"), "{text}");
     assert!(text.ends_with("dry run: nothing restarted\n"), "{text}");
     s.assert_read_only();
@@ -434,7 +466,10 @@ fn rollout_restarts_readers_of_an_eso_secret_newer_than_their_pods() {
     let out = against(&s, &k, &json_args);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["restarts"], json!([{"kind": "Deployment", "namespace": NS, "name": "stale", "result": "restarted"}]));
+    assert_eq!(
+        v["restarts"],
+        json!([{"kind": "Deployment", "namespace": NS, "name": "stale", "result": "restarted"}])
+    );
     let stale = &v["plan"]["entries"][1];
     assert_eq!(stale["name"], "stale", "{v}");
     assert_eq!(stale["reasons"][0]["keys"], Value::Null, "{v}");
@@ -539,7 +574,13 @@ fn an_unreachable_cluster_is_exit_3() {
     let kc = unreachable_kubeconfig(dir.path());
     for args in [
         vec!["rollout", "-f", "examples/inline.yaml"],
-        vec!["render", "-f", "examples/inline.yaml", "--apply", "--restart"],
+        vec![
+            "render",
+            "-f",
+            "examples/inline.yaml",
+            "--apply",
+            "--restart",
+        ],
     ] {
         let mut all = args.clone();
         all.extend([
@@ -551,7 +592,9 @@ fn an_unreachable_cluster_is_exit_3() {
         let out = bin(&all, &dir.path().join("cache"));
         assert_eq!(out.status.code(), Some(3), "{args:?}: {}", stderr(&out));
         assert!(
-            stderr(&out).contains("error: cannot reach the cluster: The connection to the server 127.0.0.1:"),
+            stderr(&out).contains(
+                "error: cannot reach the cluster: The connection to the server 127.0.0.1:"
+            ),
             "{}",
             stderr(&out)
         );
@@ -633,10 +676,15 @@ fn many_namespaces_are_read_with_cluster_wide_lists() {
         "/apis/apps/v1/deployments?limit=500",
         "/api/v1/pods?limit=500",
     ] {
-        assert!(paths.iter().any(|p| p.starts_with(want)), "{want} not in {paths:#?}");
+        assert!(
+            paths.iter().any(|p| p.starts_with(want)),
+            "{want} not in {paths:#?}"
+        );
     }
     assert!(
-        !paths.iter().any(|p| p.contains("/namespaces/t1/deployments")),
+        !paths
+            .iter()
+            .any(|p| p.contains("/namespaces/t1/deployments")),
         "{paths:#?}"
     );
 }

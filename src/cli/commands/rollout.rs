@@ -53,7 +53,10 @@ pub(super) fn run(
     let live = read_secrets(&mut get, &ids, &mut problems)?;
     for (id, f) in &live {
         if matches!(f, Found::Missing) {
-            let _ = writeln!(err, "warning: {id} does not exist: nothing reads new values from it");
+            let _ = writeln!(
+                err,
+                "warning: {id} does not exist: nothing reads new values from it"
+            );
         }
     }
     let secrets: Vec<SecretState> = targets
@@ -100,8 +103,12 @@ pub(super) fn run(
 
 /// `--timeout` is a Go duration (kubectl parses it): a usage error otherwise, before anything.
 pub(super) fn check_timeout(r: &RestartArgs) -> Result<(), Error> {
-    crate::config::duration::check_go_duration(&r.timeout)
-        .map_err(|why| Error::Usage(format!("--timeout {:?}: {why} (expected a duration such as 90s or 5m)", r.timeout)))
+    crate::config::duration::check_go_duration(&r.timeout).map_err(|why| {
+        Error::Usage(format!(
+            "--timeout {:?}: {why} (expected a duration such as 90s or 5m)",
+            r.timeout
+        ))
+    })
 }
 
 /// The Secrets the values give the platform, with whether External Secrets Operator writes
@@ -180,7 +187,10 @@ fn read_secrets(
                     .into_iter()
                     .filter(|o| o["metadata"]["name"] == name)
                     .map(|o| {
-                        let ns = o["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+                        let ns = o["metadata"]["namespace"]
+                            .as_str()
+                            .unwrap_or("")
+                            .to_string();
                         (ns, o)
                     })
                     .collect();
@@ -221,17 +231,23 @@ fn list_in<T>(
                     out: &mut Vec<T>,
                     problems: &mut Vec<String>|
      -> Result<bool, Unreachable> {
-        Ok(match live::get_output(get, &args)?.and_then(|o| parse(&o)) {
-            Ok(items) => {
-                out.extend(items.into_iter().filter(|o| namespaces.contains(namespace(o))));
-                true
-            }
-            Err(why) if absent(&why) => false,
-            Err(why) => {
-                problems.push(shown(&why));
-                true
-            }
-        })
+        Ok(
+            match live::get_output(get, &args)?.and_then(|o| parse(&o)) {
+                Ok(items) => {
+                    out.extend(
+                        items
+                            .into_iter()
+                            .filter(|o| namespaces.contains(namespace(o))),
+                    );
+                    true
+                }
+                Err(why) if absent(&why) => false,
+                Err(why) => {
+                    problems.push(shown(&why));
+                    true
+                }
+            },
+        )
     };
     if namespaces.len() > PER_NAMESPACE_MAX {
         let mut refused = Vec::new();
@@ -283,11 +299,23 @@ fn read_workloads(
     let mut found = Vec::new();
     for kind in rollout::WorkloadKind::ALL {
         let resource = kind.resource();
-        found.extend(list_in(get, resource, namespaces, problems, objects, object_namespace)?);
+        found.extend(list_in(
+            get,
+            resource,
+            namespaces,
+            problems,
+            objects,
+            object_namespace,
+        )?);
     }
-    let pods = list_in(get, "pods", namespaces, problems, rollout::parse_pods, |p| {
-        p.namespace.as_str()
-    })?;
+    let pods = list_in(
+        get,
+        "pods",
+        namespaces,
+        problems,
+        rollout::parse_pods,
+        |p| p.namespace.as_str(),
+    )?;
     Ok(rollout::workloads(&found, &pods))
 }
 
@@ -336,7 +364,8 @@ pub(super) fn execute(
     if text {
         deliver::to_stdout(&rollout::text(plan))?;
     }
-    let incomplete = !problems.is_empty() || plan.entries.iter().any(|e| e.action == Action::Blocked);
+    let incomplete =
+        !problems.is_empty() || plan.entries.iter().any(|e| e.action == Action::Blocked);
     let mut status = if incomplete {
         ExitStatus::PlanIncomplete
     } else {
