@@ -359,19 +359,30 @@ fn an_added_key_restarts_env_from_readers_only() {
     let Some(s) = StandIn::start(&Cluster::new(&["inline.json", &f])) else {
         return;
     };
-    let out = against(
-        &s,
-        &k,
-        &[
-            "render",
-            "-f",
-            "examples/inline.yaml",
-            "--set-string",
-            "llm.extraEnv.NEW_TOKEN=canary-new-token-value",
-            "--apply",
-            "--restart",
-        ],
+    let args = [
+        "render",
+        "-f",
+        "examples/inline.yaml",
+        "--set-string",
+        "llm.extraEnv.NEW_TOKEN=canary-new-token-value",
+        "--apply",
+        "--restart",
+    ];
+    // kubectl's dry run: the plan from the rendered values, nothing restarted.
+    let mut dry = args.to_vec();
+    dry.extend(["--dry-run", "server"]);
+    let out = against(&s, &k, &dry);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("restart  Deployment team-default/from\n"),
+        "{text}"
     );
+    assert!(text.ends_with("dry run: nothing restarted\n"), "{text}");
+    assert!(restarted(&s).is_empty(), "{text}");
+    assert_no_value(&out, &["canary-new-token-value"]);
+
+    let out = against(&s, &k, &args);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
     assert_eq!(restarted(&s), ["deployments/from"], "{text}");
