@@ -39,7 +39,7 @@ fn pod_spec(i: usize) -> Value {
         "serviceAccountName": "default",
         "restartPolicy": "Always",
     });
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         spec["containers"][1]["envFrom"] = json!([{"secretRef": {"name": "agent-env"}}]);
     }
     spec
@@ -88,7 +88,7 @@ fn cluster() -> (Vec<Vec<u8>>, Vec<u8>, Vec<u8>) {
             }
             for r in 0..2 {
                 // Half the namespaces' pods started before the Secrets last changed.
-                let started = if n % 2 == 0 {
+                let started = if n.is_multiple_of(2) {
                     "2026-11-01T00:00:00Z"
                 } else {
                     "2026-11-25T00:00:00Z"

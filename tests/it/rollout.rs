@@ -645,7 +645,7 @@ fn many_namespaces_are_read_with_cluster_wide_lists() {
                                                 "fieldsV1": {"f:data": {}}}]},
                 "data": {"K": "dmFsdWU="}, "type": "Opaque"})]);
         }
-        let started = if i % 2 == 0 { OLD } else { NEW };
+        let started = if i.is_multiple_of(2) { OLD } else { NEW };
         let mut w = workload("Deployment", "agent", env_from("agent-env"), started);
         for o in &mut w {
             o["metadata"]["namespace"] = json!(ns);

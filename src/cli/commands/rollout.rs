@@ -476,12 +476,15 @@ pub(super) fn execute(
     Ok(status)
 }
 
+/// A Secret's values by key, decoded (compared in memory, never shown).
+type Values = BTreeMap<String, Vec<u8>>;
+
 /// `render --apply --restart`, before the apply: the Secrets this apply writes, as they are
 /// in the cluster now (values compared in memory, never shown).
 pub(super) struct BeforeApply {
     /// Each applied Secret: its rendered values, and its live values before the apply
     /// (`None`: it did not exist).
-    secrets: BTreeMap<Id, (BTreeMap<String, Vec<u8>>, Option<BTreeMap<String, Vec<u8>>>)>,
+    secrets: BTreeMap<Id, (Values, Option<Values>)>,
 }
 
 pub(super) fn before_apply(k: &Kubectl, manifests: &Manifests) -> Result<BeforeApply, Error> {
