@@ -16,6 +16,7 @@ mod eso_options;
 mod examples;
 mod folder;
 mod git_checks;
+mod gitops;
 mod hardening;
 mod helm_conformance;
 mod properties;
