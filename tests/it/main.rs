@@ -13,6 +13,7 @@ mod encrypted_output;
 mod eso;
 mod eso_corpus;
 mod eso_options;
+mod eso_webhook;
 mod examples;
 mod folder;
 mod git_checks;

@@ -11,6 +11,16 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A `--templates` folder holding the built-in template `file` with `from` (which must
+/// occur in it) replaced by `to`.
+pub fn template_changed(file: &str, from: &str, to: &str) -> tempfile::TempDir {
+    let builtin = std::fs::read_to_string(root().join("templates").join(file)).unwrap();
+    assert!(builtin.contains(from), "{file} has no {from:?}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(file), builtin.replace(from, to)).unwrap();
+    dir
+}
+
 /// Runs the built binary with `args`, feeding `stdin`.
 pub fn run(args: &[&str], stdin: &str) -> Output {
     run_in(&root(), args, stdin)
