@@ -27,6 +27,7 @@ pub mod encrypt;
 pub mod manifests;
 pub mod reference;
 pub mod render;
+pub mod rollout;
 pub mod schema;
 pub mod terminal;
 pub mod values;

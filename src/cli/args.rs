@@ -38,6 +38,11 @@ pub enum Command {
     /// Check in the cluster, read-only, that the objects the values render exist and work;
     /// exit 0 all good, 4 a check failed, 3 cluster unreachable
     Doctor(DoctorArgs),
+    /// Restart, as `kubectl rollout restart` does, exactly the workloads whose pods hold a
+    /// Secret key that changed after they started; exit 0 done, 3 cluster unreachable or a
+    /// restart refused, 4 plan incomplete, 5 a rollout failed
+    #[command(long_about = ROLLOUT_ABOUT)]
+    Rollout(RolloutArgs),
     /// Print the JSON Schema of the values (Helm's values.schema.json)
     Schema,
     /// Write values-secret.yaml from the example (mode 0600) and git-ignore it
@@ -191,6 +196,12 @@ pub struct RenderArgs {
     /// Take over fields another field manager owns (kubectl --force-conflicts; server-side)
     #[arg(long, requires = "apply")]
     pub force_conflicts: bool,
+    /// After applying, restart exactly the workloads reading a Secret key whose value this
+    /// apply changed (read before and after, compared in memory), as `kubectl rollout restart`
+    #[arg(long, requires = "apply")]
+    pub restart: bool,
+    #[command(flatten)]
+    pub restarts: RestartArgs,
     /// Folder of templates overriding the built-in ones file by file
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
@@ -313,6 +324,66 @@ pub struct DoctorArgs {
     /// Output format: a checklist, or JSON for machines
     #[arg(short = 'o', long = "output", value_enum, default_value_t = DoctorFormat::Text)]
     pub output: DoctorFormat,
+    /// How to reach the cluster (`--kubectl`, `--context`, `--kubeconfig`)
+    #[command(flatten)]
+    pub cluster: KubectlArgs,
+}
+
+const ROLLOUT_ABOUT: &str = "Restart, as `kubectl rollout restart` does (the \
+kubectl.kubernetes.io/restartedAt annotation on the pod template), exactly the Deployments, \
+StatefulSets and DaemonSets of the namespaces the values target whose pod templates read one \
+of the platform's Secrets (envFrom, env secretKeyRef, secret or projected volumes mounted with \
+subPath) and whose pods started before that Secret last changed. Environment variables are \
+read once, at container start: nothing else brings a rotated key to a running agent. Mounted \
+files are refreshed in place by the kubelet: such workloads are listed, and restarted only with \
+--restart-mounted. CronJobs and Argo Rollouts are reported, never touched. One workload at a \
+time; with --wait, each rollout must finish before the next starts, and the first that does not \
+stops the run.\n\nExit codes: 0 done (or nothing to do), 1 invalid values, 2 usage, 3 the \
+cluster cannot be reached or a restart was refused (RBAC, a paused Deployment), 4 the plan is \
+incomplete (a Secret or workloads could not be read, or a restart is blocked by a missing key), \
+5 a rollout did not finish (--wait).";
+
+/// Output of `rollout` (and of the restarts of `render --apply --restart`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RolloutFormat {
+    Text,
+    Json,
+}
+
+/// How restarts are made (`rollout`, `render --apply --restart`).
+#[derive(Args, Debug, Clone)]
+pub struct RestartArgs {
+    /// Wait for each rollout to finish (kubectl rollout status) before the next; stop at the
+    /// first that does not (exit 5)
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits for each rollout (a Go duration: 90s, 5m)
+    #[arg(long, value_name = "DURATION", default_value = "5m", requires = "wait")]
+    pub timeout: String,
+    /// Also restart workloads that read a changed key from a mounted file only (the kubelet
+    /// refreshes those files in place, but many libraries read them once)
+    #[arg(long)]
+    pub restart_mounted: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RolloutArgs {
+    #[command(flatten)]
+    pub values: ValueArgs,
+    /// The platform namespace (as with helm -n)
+    #[arg(short = 'n', long, default_value = crate::DEFAULT_NAMESPACE)]
+    pub namespace: String,
+    /// Folder of templates overriding the built-in ones file by file
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Print the plan (workload, namespace, the keys and why) and restart nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub restarts: RestartArgs,
+    /// Output format: text, or JSON for machines (printed at the end)
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = RolloutFormat::Text)]
+    pub output: RolloutFormat,
     /// How to reach the cluster (`--kubectl`, `--context`, `--kubeconfig`)
     #[command(flatten)]
     pub cluster: KubectlArgs,

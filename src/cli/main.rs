@@ -19,8 +19,8 @@ mod deliver;
 mod manpages;
 
 use recif_secrets::{
-    config, diag, diff, doctor, encrypt, manifests, reference, render, render_values, schema,
-    strict, values, yamlfmt, Error, Output, Request, DEFAULT_NAMESPACE, EXAMPLE_VALUES,
+    config, diag, diff, doctor, encrypt, manifests, reference, render, render_values, rollout,
+    schema, strict, values, yamlfmt, Error, Output, Request, DEFAULT_NAMESPACE, EXAMPLE_VALUES,
 };
 
 use crate::args::Cli;

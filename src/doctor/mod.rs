@@ -22,8 +22,8 @@ mod secrets;
 use external::*;
 use pods::*;
 pub use report::{counts, json, text};
-pub use secrets::last_changed;
 use secrets::*;
+pub use secrets::{last_changed, secret_values};
 
 /// The Secrets pods are checked against, in every team namespace.
 pub use crate::config::TEAM_SECRETS;
@@ -113,7 +113,7 @@ fn id(kind: &str, ns: Option<&str>, name: &str) -> Id {
 }
 
 /// The target Secret of an ExternalSecret: `spec.target.name`, or the ExternalSecret's name.
-fn target_name(es: &Value) -> &str {
+pub fn target_name(es: &Value) -> &str {
     es["spec"]["target"]["name"]
         .as_str()
         .unwrap_or_else(|| es["metadata"]["name"].as_str().unwrap_or(""))

@@ -101,7 +101,7 @@ pub(super) fn pod_checks(ns: &str, secrets: &BTreeSet<String>, live: &Live) -> V
                     object,
                     "stale env",
                     format!("uses {secret} ({how}); started {start}, before the Secret last changed ({changed}): its environment is stale"),
-                    format!("Stale data: restart the workload (kubectl rollout restart deploy/NAME -n {ns}); to sync backend changes sooner lower secrets.external.refreshInterval or force a sync with the force-sync annotation"),
+                    format!("Stale data: restart exactly the workloads that read it: recif-secrets rollout -f VALUES (the plan first: --dry-run; it restarts in {ns} and every namespace the values target); to sync backend changes sooner lower secrets.external.refreshInterval or force a sync with the force-sync annotation"),
                 )
             } else {
                 let detail = if stale {

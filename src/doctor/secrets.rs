@@ -21,7 +21,7 @@ pub(super) fn names(keys: &BTreeSet<String>) -> String {
 }
 
 /// The bytes of every value of a Secret, decoded; compared, never shown.
-pub(super) fn secret_values(s: &Value) -> BTreeMap<String, Vec<u8>> {
+pub fn secret_values(s: &Value) -> BTreeMap<String, Vec<u8>> {
     use base64::Engine as _;
     let mut out = BTreeMap::new();
     for (k, v) in s["data"].as_object().into_iter().flatten() {

@@ -161,6 +161,10 @@ fn stale_env_is_a_problem_and_mounted_files_are_not() {
     assert!(t.contains("problem          Pod t/old: stale env: uses agent-env (env); started 2026-01-15T00:00:00Z, before the Secret last changed (2026-02-01T00:00:00Z)"), "{t}");
     assert!(t.contains("force-sync"), "{t}");
     assert!(
+        t.contains("fix: Stale data: restart exactly the workloads that read it: recif-secrets rollout -f VALUES"),
+        "{t}"
+    );
+    assert!(
         t.contains("ok               Pod t/mounted: stale env: uses gcp-adc (volume)"),
         "{t}"
     );

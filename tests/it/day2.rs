@@ -7,28 +7,11 @@ use std::path::Path;
 use std::process::Output;
 
 use base64::Engine as _;
-use common::standin::{kubectl, unreachable_kubeconfig, Cluster, StandIn};
-use common::{run_env, stderr, stdout};
+use common::standin::{against, bin, kubectl, unreachable_kubeconfig, Cluster, StandIn};
+use common::{stderr, stdout};
 
 /// Exit code of `diff` when there are differences and of `doctor` when a check failed.
 const FOUND: i32 = 4;
-
-fn bin(args: &[&str], cache: &Path) -> Output {
-    run_env(args, &[("KUBECACHEDIR", cache)])
-}
-
-/// Runs `recif-secrets ARGS --kubectl K --kubeconfig KC` against the stand-in.
-fn against(s: &StandIn, kubectl: &Path, args: &[&str]) -> Output {
-    let kc = s.kubeconfig();
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend([
-        "--kubectl",
-        kubectl.to_str().unwrap(),
-        "--kubeconfig",
-        kc.to_str().unwrap(),
-    ]);
-    bin(&all, &s.cache_dir())
-}
 
 /// Starts the stand-in for `cluster` and runs `args` with the real kubectl; `None` when a
 /// tool is missing (see `common::tool`).
@@ -151,6 +134,11 @@ fn doctor_stale_env() {
     assert!(text.contains("problem          Pod team-default/my-agent-6c5d4e3f2a-old11: stale env: uses agent-env (env); started 2026-11-19T08:00:00Z, before the Secret last changed (2026-11-20T12:00:00Z)"), "{text}");
     assert!(
         text.contains("force a sync with the force-sync annotation"),
+        "{text}"
+    );
+    // The fix is the command that restarts exactly the readers.
+    assert!(
+        text.contains("fix: Stale data: restart exactly the workloads that read it: recif-secrets rollout -f VALUES (the plan first: --dry-run; it restarts in team-default and every namespace the values target)"),
         "{text}"
     );
 }

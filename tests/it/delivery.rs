@@ -391,15 +391,15 @@ fn apply_with_the_real_kubectl_and_no_cluster_fails_cleanly() {
 }
 
 /// kubectl's advice to turn its validation off names a kubectl flag `render --apply` does not
-/// offer: it is left out (the real kubectl against the stand-in API server, which serves no
-/// OpenAPI schema, so kubectl's client-side validation fails with that advice).
+/// offer: it is left out (the real kubectl against the stand-in API server, serving no
+/// OpenAPI schema (`no_openapi`), so kubectl's client-side validation fails with that advice).
 #[test]
 fn apply_does_not_pass_on_advice_to_use_a_kubectl_flag() {
     use common::standin::{Cluster, StandIn};
     let Some(kubectl) = common::standin::kubectl() else {
         return;
     };
-    let Some(s) = StandIn::start(&Cluster::new(&["external.json"])) else {
+    let Some(s) = StandIn::start(&Cluster::new(&["external.json"]).no_openapi()) else {
         return;
     };
     let out = apply_example(&kubectl, &s.kubeconfig());

@@ -26,6 +26,7 @@ mod helm_conformance;
 mod key_files;
 mod no_leak;
 mod properties;
+mod rollout;
 mod schema;
 mod standin;
 mod structure;

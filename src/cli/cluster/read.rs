@@ -96,15 +96,25 @@ fn classify(stderr: &[u8]) -> Failure {
     })
 }
 
+/// kubectl's reason for a failure, in one line: the API server's, else kubectl's last.
+pub fn reason(stderr: &[u8]) -> String {
+    match classify(stderr) {
+        Failure::Api(line) | Failure::Unreachable(line) => line,
+    }
+}
+
 /// The objects of `kubectl get -o json` output: one object, a `List`, or nothing.
 fn objects_of(stdout: &[u8]) -> Result<Vec<Value>, String> {
     if stdout.iter().all(u8::is_ascii_whitespace) {
         return Ok(Vec::new());
     }
-    let v: Value = serde_json::from_slice(stdout)
+    let mut v: Value = serde_json::from_slice(stdout)
         .map_err(|e| format!("kubectl printed something that is not JSON: {e}"))?;
     if v["kind"].as_str().is_some_and(|k| k.ends_with("List")) {
-        Ok(v["items"].as_array().cloned().unwrap_or_default())
+        Ok(match v["items"].take() {
+            Value::Array(items) => items,
+            _ => Vec::new(),
+        })
     } else {
         Ok(vec![v])
     }
@@ -194,14 +204,26 @@ fn list_pods(run: Run, ns: &str) -> Result<Result<Vec<Value>, String>, Unreachab
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let reply = run(&args).map_err(Unreachable::Kubectl)?;
+    get_list(run, &args)
+}
+
+/// Runs one `kubectl get ...`: the objects it printed, `Err(reason)` when the API server
+/// refused (RBAC, a resource type it does not have), [`Unreachable`] when there is no cluster.
+pub fn get_list(run: Run, args: &[String]) -> Result<Result<Vec<Value>, String>, Unreachable> {
+    Ok(get_output(run, args)?.and_then(|out| objects_of(&out)))
+}
+
+/// [`get_list`], the output left as kubectl printed it (for a caller that reads only a few
+/// fields of many objects).
+pub fn get_output(run: Run, args: &[String]) -> Result<Result<Vec<u8>, String>, Unreachable> {
+    let reply = run(args).map_err(Unreachable::Kubectl)?;
     if !reply.success() {
         return match classify(&reply.stderr) {
             Failure::Unreachable(why) => Err(Unreachable::Cluster(why)),
             Failure::Api(why) => Ok(Err(why)),
         };
     }
-    Ok(objects_of(&reply.stdout))
+    Ok(Ok(reply.stdout))
 }
 
 /// Reads everything `plan` asks for.

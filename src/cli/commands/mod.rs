@@ -11,6 +11,7 @@ mod encrypt;
 mod init;
 mod man;
 mod render;
+mod rollout;
 mod schema;
 mod templates;
 mod validate;
@@ -38,6 +39,10 @@ pub enum ExitStatus {
     Differences,
     /// 4 (`doctor`): a check found a problem or could not run.
     ChecksFailed,
+    /// 4 (`rollout`): a Secret or workloads could not be read, or a restart is blocked.
+    PlanIncomplete,
+    /// 5 (`rollout`, `render --apply --restart --wait`): a rollout did not finish.
+    RolloutFailed,
 }
 
 impl ExitStatus {
@@ -47,7 +52,8 @@ impl ExitStatus {
             ExitStatus::Invalid => 1,
             ExitStatus::Usage => 2,
             ExitStatus::External => 3,
-            ExitStatus::Differences | ExitStatus::ChecksFailed => 4,
+            ExitStatus::Differences | ExitStatus::ChecksFailed | ExitStatus::PlanIncomplete => 4,
+            ExitStatus::RolloutFailed => 5,
         }
     }
 }
@@ -80,6 +86,7 @@ pub fn execute(cli: Cli, stdin: &mut dyn Read, err: &mut dyn Write) -> Result<Ex
         Command::Validate(args) => validate::run(args, stdin, err),
         Command::Diff(args) => diff::run(args, stdin, err),
         Command::Doctor(args) => doctor::run(args, stdin, err),
+        Command::Rollout(args) => rollout::run(args, stdin, err),
         Command::Schema => schema::run(),
         Command::Init(args) => init::run(args, err),
         Command::Completions { shell } => completions::run(shell),

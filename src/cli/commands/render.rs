@@ -26,6 +26,14 @@ pub(super) fn run(
             "-o json does not apply to --output-dir, which writes one YAML file per object and a kustomization.yaml; drop -o json, or leave out --output-dir to get the List on standard output".into(),
         ));
     }
+    if !args.restart && (args.restarts.wait || args.restarts.restart_mounted) {
+        return Err(Error::Usage(
+            "--wait and --restart-mounted go with --restart (render --apply --restart)".into(),
+        ));
+    }
+    if args.restart {
+        super::rollout::check_timeout(&args.restarts)?;
+    }
     let req = Request {
         sources: args.values.sources(),
         namespace: args.namespace.clone(),
@@ -121,8 +129,22 @@ pub(super) fn run(
         return Ok(ExitStatus::Success);
     }
     if args.apply {
+        let kubectl = args.cluster.runner();
+        let before = match args.restart {
+            true => Some(super::rollout::before_apply(&kubectl, &manifests)?),
+            false => None,
+        };
         apply(&args, write, err)?;
-        return Ok(ExitStatus::Success);
+        return match before {
+            Some(b) => super::rollout::after_apply(
+                &kubectl,
+                b,
+                args.dry_run.is_some(),
+                &args.restarts,
+                err,
+            ),
+            None => Ok(ExitStatus::Success),
+        };
     }
     deliver::stream_stdout(write)?;
     Ok(ExitStatus::Success)

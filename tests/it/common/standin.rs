@@ -24,12 +24,16 @@ pub struct Cluster<'a> {
     pub forbid: Vec<&'a str>,
     /// No External Secrets Operator in the cluster.
     pub no_eso: bool,
+    /// No OpenAPI document served.
+    pub no_openapi: bool,
     /// Accept every connection and never answer.
     pub hang: bool,
     /// Answer server-side apply (PATCH) and create (POST) requests.
     pub accept_writes: bool,
     /// Resources whose server-side apply answers 409 Conflict.
     pub conflict: Vec<&'a str>,
+    /// Workloads (`Kind/ns/name`) whose next rollout never becomes ready.
+    pub stuck: Vec<&'a str>,
 }
 
 impl<'a> Cluster<'a> {
@@ -47,8 +51,16 @@ impl<'a> Cluster<'a> {
         self.forbid.push(resource);
         self
     }
+    pub fn stuck(mut self, id: &'a str) -> Self {
+        self.stuck.push(id);
+        self
+    }
     pub fn no_eso(mut self) -> Self {
         self.no_eso = true;
+        self
+    }
+    pub fn no_openapi(mut self) -> Self {
+        self.no_openapi = true;
         self
     }
     pub fn hang(mut self) -> Self {
@@ -97,8 +109,14 @@ impl StandIn {
         for f in &cluster.forbid {
             cmd.arg("--forbid").arg(f);
         }
+        for w in &cluster.stuck {
+            cmd.arg("--stuck").arg(w);
+        }
         if cluster.no_eso {
             cmd.arg("--no-eso");
+        }
+        if cluster.no_openapi {
+            cmd.arg("--no-openapi");
         }
         if cluster.hang {
             cmd.arg("--hang");
@@ -160,6 +178,17 @@ impl StandIn {
             .collect()
     }
 
+    /// Every write served (`PATCH`, `POST`...), as logged: `method`, `path`, `status`,
+    /// `contentType`, and `body` exactly as kubectl sent it.
+    pub fn writes(&self) -> Vec<serde_json::Value> {
+        let text =
+            std::fs::read_to_string(self.dir.path().join("requests.log")).unwrap_or_default();
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v["method"] != "GET")
+            .collect()
+    }
+
     /// Asserts that only GET requests reached the server.
     pub fn assert_read_only(&self) {
         let requests = self.requests();
@@ -174,6 +203,24 @@ impl Drop for StandIn {
         drop(self.child.stdin.take()); // the server stops when its standard input closes
         let _ = self.child.wait();
     }
+}
+
+/// Runs the binary with `args` (empty standard input) and kubectl's cache in `cache`.
+pub fn bin(args: &[&str], cache: &Path) -> std::process::Output {
+    super::run_env(args, &[("KUBECACHEDIR", cache)])
+}
+
+/// Runs `recif-secrets ARGS --kubectl K --kubeconfig KC` against the stand-in `s`.
+pub fn against(s: &StandIn, kubectl: &Path, args: &[&str]) -> std::process::Output {
+    let kc = s.kubeconfig();
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend([
+        "--kubectl",
+        kubectl.to_str().unwrap(),
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+    ]);
+    bin(&all, &s.cache_dir())
 }
 
 /// A kubeconfig pointing at a port nothing listens on.
