@@ -22,6 +22,9 @@ pub const AKS_CLIENT_ANNOTATION: &str = "azure.workload.identity/client-id";
 pub const WORKLOAD_IDENTITY_USER: &str = "roles/iam.workloadIdentityUser";
 /// The audience of an AKS federated credential.
 pub const AZURE_AUDIENCE: &str = "api://AzureADTokenExchange";
+/// The longest object name made here: names have no dot, so they are one DNS label (which
+/// also fits ASO's azureName, at most 120).
+pub const NAME_MAX: usize = 63;
 /// Azure's limit of federated identity credentials on one user-assigned identity.
 pub const AZURE_MAX_CREDENTIALS: usize = 20;
 
@@ -293,14 +296,14 @@ fn gcp(r: &mut Reader<'_>, email: &str, ksas: &[Ksa]) -> Option<Gcp> {
                 )
             })
             .collect(),
-        253,
+        NAME_MAX,
     );
     let role_names = unique_names(
         roles
             .iter()
             .map(|t| (t.value.clone(), format!("{account_id}-{}", role_short(&t.value))))
             .collect(),
-        253,
+        NAME_MAX,
     );
     Some(Gcp {
         email: email.to_string(),
@@ -377,7 +380,7 @@ fn aws(r: &mut Reader<'_>, arn: &str, ksas: &[Ksa]) -> Option<Aws> {
                 return None;
             }
             out.cluster_name = Some(t.value);
-            let names = unique_names(ksa_names(ksas), 253);
+            let names = unique_names(ksa_names(ksas), NAME_MAX);
             out.associations = ksas
                 .iter()
                 .zip(names)
@@ -448,7 +451,7 @@ fn aws(r: &mut Reader<'_>, arn: &str, ksas: &[Ksa]) -> Option<Aws> {
             let subjects: Vec<String> = ksas.iter().map(Ksa::subject).collect();
             let trust_policy = irsa_trust_policy(partition, account, &provider, &subjects);
             out.role = Some(AwsRole {
-                object_name: unique_names(vec![(role_name.clone(), role_name.clone())], 253)
+                object_name: unique_names(vec![(role_name.clone(), role_name.clone())], NAME_MAX)
                     .remove(0),
                 oidc_provider: provider,
                 trust_policy,
@@ -545,7 +548,7 @@ fn azure(r: &mut Reader<'_>, client_id: &str, ksas: &[Ksa]) -> Option<Azure> {
         return None;
     }
     // ASO's azureName (defaults to metadata.name): [a-zA-Z0-9][a-zA-Z0-9-_]{2,119}.
-    let names = unique_names(ksa_names(ksas), 120);
+    let names = unique_names(ksa_names(ksas), NAME_MAX);
     Some(Azure {
         client_id: client_id.to_string(),
         identity_name: identity.value,
@@ -889,7 +892,7 @@ mod tests {
         // Distinct bindings wanting the same name get distinct names.
         let n = unique_names(
             vec![("a/b-c".into(), "a-b-c".into()), ("a-b/c".into(), "a-b-c".into())],
-            253,
+            NAME_MAX,
         );
         assert_ne!(n[0], n[1]);
         assert!(n.iter().all(|x| x.starts_with("a-b-c-")), "{n:?}");
