@@ -182,6 +182,9 @@ pub(super) fn read(
 ) -> Option<Bindings> {
     const B: &str = "bindings";
     let p = |k: &'static str| ["workloadIdentity", B, k];
+    // Every key's type, enum and pattern is checked even when the bindings are off (a
+    // `createServiceAccount: yes please` is an error either way).
+    check_types(r, &mut vec!["workloadIdentity", B], super::keys::BINDINGS);
     if !r.flag(&p("enabled")) {
         return None;
     }
@@ -569,6 +572,34 @@ fn azure(r: &mut Reader<'_>, client_id: &str, ksas: &[Ksa]) -> Option<Azure> {
     })
 }
 
+/// Reads every key of `table` under `path` with the reader of its declared kind, for the
+/// errors alone.
+fn check_types(r: &mut Reader<'_>, path: &mut Vec<&'static str>, table: &'static [super::keys::Key]) {
+    use super::keys::Kind;
+    for key in table {
+        path.push(key.name);
+        match &key.kind {
+            Kind::Object(sub) => check_types(r, path, sub),
+            Kind::Bool => {
+                r.flag(path);
+            }
+            Kind::Enum(_) => {
+                r.choice(path);
+            }
+            Kind::Name(_) => {
+                r.name(path);
+            }
+            Kind::TextList => {
+                r.texts(path);
+            }
+            _ => {
+                r.text(path);
+            }
+        }
+        path.pop();
+    }
+}
+
 /// A required text key: its value, or an error saying what it is.
 fn required(r: &mut Reader<'_>, path: &[&str], what: &str) -> Option<Text> {
     if let Some(t) = r.text(path).filter(|t| !t.value.is_empty()) {
@@ -591,6 +622,7 @@ pub fn unique_names(wanted: Vec<(String, String)>, max: usize) -> Vec<String> {
     let raws: Vec<&String> = wanted.iter().map(|(key, _)| key).collect();
     let clean = |s: &str| -> String {
         let mapped: String = s
+            .to_ascii_lowercase()
             .chars()
             .map(|c| {
                 if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' {
@@ -624,14 +656,18 @@ pub fn unique_names(wanted: Vec<(String, String)>, max: usize) -> Vec<String> {
             }
         })
         .collect();
-    for i in 0..names.len() {
-        let repeated = names
-            .iter()
-            .enumerate()
-            .any(|(j, n)| j != i && *n == names[i] && raws[j] != raws[i]);
-        if repeated {
-            names[i] = hashed(raws[i], &clean(&wanted[i].1));
-        }
+    // Every binding whose name another binding wants too is hashed (all of them, so a name
+    // does not depend on the order of the list).
+    let repeated: Vec<usize> = (0..names.len())
+        .filter(|&i| {
+            names
+                .iter()
+                .enumerate()
+                .any(|(j, n)| j != i && *n == names[i] && raws[j] != raws[i])
+        })
+        .collect();
+    for i in repeated {
+        names[i] = hashed(raws[i], &clean(&wanted[i].1));
     }
     names
 }
