@@ -86,20 +86,37 @@ fn every_binding_object_passes_its_crd() {
         ("examples/workload-identity-bindings-gke.yaml", vec![], 4),
         (
             "examples/workload-identity-bindings-gke.yaml",
-            vec!["--set", "workloadIdentity.bindings.gcp.createServiceAccount=false", "--set-json", r#"workloadIdentity.bindings.gcp.projectRoles=["roles/aiplatform.user","projects/my-project-123/roles/agent_reader","roles/secretmanager.secretAccessor"]"#],
+            vec![
+                "--set",
+                "workloadIdentity.bindings.gcp.createServiceAccount=false",
+                "--set-json",
+                r#"workloadIdentity.bindings.gcp.projectRoles=["roles/aiplatform.user","projects/my-project-123/roles/agent_reader","roles/secretmanager.secretAccessor"]"#,
+            ],
             5,
         ),
         ("examples/workload-identity-bindings-eks.yaml", vec![], 2),
-        ("examples/workload-identity-bindings-eks-irsa.yaml", vec![], 1),
         (
             "examples/workload-identity-bindings-eks-irsa.yaml",
-            vec!["--set-json", "workloadIdentity.bindings.aws.policyArns=[]", "--set", "workloadIdentity.awsRoleArn=arn:aws:iam::123456789012:role/team/agents"],
+            vec![],
+            1,
+        ),
+        (
+            "examples/workload-identity-bindings-eks-irsa.yaml",
+            vec![
+                "--set-json",
+                "workloadIdentity.bindings.aws.policyArns=[]",
+                "--set",
+                "workloadIdentity.awsRoleArn=arn:aws:iam::123456789012:role/team/agents",
+            ],
             1,
         ),
         ("examples/workload-identity-bindings-aks.yaml", vec![], 3),
         (
             "examples/workload-identity-bindings-aks.yaml",
-            vec!["--set", "workloadIdentity.bindings.azure.createIdentity=false"],
+            vec![
+                "--set",
+                "workloadIdentity.bindings.azure.createIdentity=false",
+            ],
             2,
         ),
     ];
@@ -113,10 +130,20 @@ fn every_binding_object_passes_its_crd() {
         }
     }
     // The checker can fail: a field the CRD does not have, and a resourceRef with both forms.
-    let out = render_ok(&["render", "-f", "examples/workload-identity-bindings-gke.yaml"]);
+    let out = render_ok(&[
+        "render",
+        "-f",
+        "examples/workload-identity-bindings-gke.yaml",
+    ]);
     let bad = out.replacen("  displayName:", "  bogus: 1\n  displayName:", 1);
-    assert!(crd_valid(&bad, 4).unwrap_err().contains("spec.bogus: unknown field"));
-    let bad = out.replacen("    name: recif-sa\n", "    name: recif-sa\n    external: x\n", 1);
+    assert!(crd_valid(&bad, 4)
+        .unwrap_err()
+        .contains("spec.bogus: unknown field"));
+    let bad = out.replacen(
+        "    name: recif-sa\n",
+        "    name: recif-sa\n    external: x\n",
+        1,
+    );
     assert!(crd_valid(&bad, 4).is_err());
     assert!(crd_valid(&out, 3).is_err(), "the count is checked");
 }
@@ -181,10 +208,8 @@ fn named(stream: &str) -> Named {
         match kind_of(&d) {
             "ServiceAccount" => {
                 if d["metadata"]["annotations"]["iam.gke.io/gcp-service-account"].is_string() {
-                    n.annotated.insert((
-                        s(&d["metadata"]["namespace"]),
-                        s(&d["metadata"]["name"]),
-                    ));
+                    n.annotated
+                        .insert((s(&d["metadata"]["namespace"]), s(&d["metadata"]["name"])));
                 }
             }
             "IAMPolicyMember" if d["spec"]["role"] == "roles/iam.workloadIdentityUser" => {
@@ -209,13 +234,12 @@ fn named(stream: &str) -> Named {
                 }
             }
             "PodIdentityAssociation" => {
-                n.pod_identity.insert((
-                    s(&d["spec"]["namespace"]),
-                    s(&d["spec"]["serviceAccount"]),
-                ));
+                n.pod_identity
+                    .insert((s(&d["spec"]["namespace"]), s(&d["spec"]["serviceAccount"])));
             }
             "FederatedIdentityCredential" => {
-                n.azure_subjects.insert(subject_pair(&s(&d["spec"]["subject"])));
+                n.azure_subjects
+                    .insert(subject_pair(&s(&d["spec"]["subject"])));
             }
             _ => {}
         }
@@ -228,8 +252,9 @@ fn dns_label() -> impl Strategy<Value = String> {
 }
 
 fn sa_name() -> impl Strategy<Value = String> {
-    "[a-z0-9]([a-z0-9.-]{0,30}[a-z0-9])?"
-        .prop_filter("a DNS subdomain", |s| !s.contains("..") && !s.contains(".-") && !s.contains("-."))
+    "[a-z0-9]([a-z0-9.-]{0,30}[a-z0-9])?".prop_filter("a DNS subdomain", |s| {
+        !s.contains("..") && !s.contains(".-") && !s.contains("-.")
+    })
 }
 
 proptest! {
@@ -295,7 +320,10 @@ fn accounts_json(n: usize) -> String {
 #[test]
 fn azure_allows_twenty_credentials_per_identity_and_refuses_the_twenty_first() {
     let file = "examples/workload-identity-bindings-aks.yaml";
-    let out = run(&["render", "-f", file, "--set-json", &accounts_json(20)], "");
+    let out = run(
+        &["render", "-f", file, "--set-json", &accounts_json(20)],
+        "",
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         docs(&stdout(&out))
@@ -304,7 +332,10 @@ fn azure_allows_twenty_credentials_per_identity_and_refuses_the_twenty_first() {
             .count(),
         20
     );
-    let out = run(&["render", "-f", file, "--set-json", &accounts_json(21)], "");
+    let out = run(
+        &["render", "-f", file, "--set-json", &accounts_json(21)],
+        "",
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let e = stderr(&out);
@@ -318,7 +349,10 @@ fn azure_allows_twenty_credentials_per_identity_and_refuses_the_twenty_first() {
 
 #[test]
 fn never_an_iam_policy() {
-    for entry in std::fs::read_dir(root().join("examples")).unwrap().flatten() {
+    for entry in std::fs::read_dir(root().join("examples"))
+        .unwrap()
+        .flatten()
+    {
         let p = entry.path();
         if p.extension().is_none_or(|x| x != "yaml") {
             continue;
@@ -430,7 +464,10 @@ fn binding_problems_are_errors_at_their_source() {
         let e = stderr(&out);
         assert_eq!(out.status.code(), Some(1), "{values}\n{e}");
         assert!(out.stdout.is_empty());
-        assert!(e.contains(at) && e.contains(what), "{values}\nwant {at} / {what} in:\n{e}");
+        assert!(
+            e.contains(at) && e.contains(what),
+            "{values}\nwant {at} / {what} in:\n{e}"
+        );
     }
 }
 
@@ -458,7 +495,10 @@ fn printed_commands_run_as_printed() {
     for (file, extra) in [
         (
             "examples/workload-identity-bindings-gke.yaml",
-            vec!["--set", "workloadIdentity.bindings.gcp.displayName=Recif 'agents'"],
+            vec![
+                "--set",
+                "workloadIdentity.bindings.gcp.displayName=Recif 'agents'",
+            ],
         ),
         ("examples/workload-identity-bindings-eks.yaml", vec![]),
         ("examples/workload-identity-bindings-eks-irsa.yaml", vec![]),
@@ -475,25 +515,112 @@ fn printed_commands_run_as_printed() {
             let s = |v: &Value| v.as_str().unwrap().to_string();
             let w = |ws: &[&str]| ws.iter().map(|x| x.to_string()).collect::<Vec<_>>();
             match kind_of(&d) {
-                "IAMServiceAccount" => expected.push(w(&["gcloud", "iam", "service-accounts", "create", "recif-sa", "--project=my-project-123", &format!("--display-name={}", s(&d["spec"]["displayName"]))])),
-                "IAMPolicyMember" if d["spec"]["role"] == "roles/iam.workloadIdentityUser" => expected.push(w(&["gcloud", "iam", "service-accounts", "add-iam-policy-binding", "recif-sa@my-project-123.iam.gserviceaccount.com", "--project=my-project-123", "--role=roles/iam.workloadIdentityUser", &format!("--member={}", s(&d["spec"]["member"])), "--condition=None"])),
-                "IAMPolicyMember" => expected.push(w(&["gcloud", "projects", "add-iam-policy-binding", "my-project-123", "--member=serviceAccount:recif-sa@my-project-123.iam.gserviceaccount.com", &format!("--role={}", s(&d["spec"]["role"])), "--condition=None"])),
-                "PodIdentityAssociation" => expected.push(w(&["aws", "eks", "create-pod-identity-association", "--cluster-name", &s(&d["spec"]["clusterName"]), "--namespace", &s(&d["spec"]["namespace"]), "--service-account", &s(&d["spec"]["serviceAccount"]), "--role-arn", &s(&d["spec"]["roleARN"])])),
+                "IAMServiceAccount" => expected.push(w(&[
+                    "gcloud",
+                    "iam",
+                    "service-accounts",
+                    "create",
+                    "recif-sa",
+                    "--project=my-project-123",
+                    &format!("--display-name={}", s(&d["spec"]["displayName"])),
+                ])),
+                "IAMPolicyMember" if d["spec"]["role"] == "roles/iam.workloadIdentityUser" => {
+                    expected.push(w(&[
+                        "gcloud",
+                        "iam",
+                        "service-accounts",
+                        "add-iam-policy-binding",
+                        "recif-sa@my-project-123.iam.gserviceaccount.com",
+                        "--project=my-project-123",
+                        "--role=roles/iam.workloadIdentityUser",
+                        &format!("--member={}", s(&d["spec"]["member"])),
+                        "--condition=None",
+                    ]))
+                }
+                "IAMPolicyMember" => expected.push(w(&[
+                    "gcloud",
+                    "projects",
+                    "add-iam-policy-binding",
+                    "my-project-123",
+                    "--member=serviceAccount:recif-sa@my-project-123.iam.gserviceaccount.com",
+                    &format!("--role={}", s(&d["spec"]["role"])),
+                    "--condition=None",
+                ])),
+                "PodIdentityAssociation" => expected.push(w(&[
+                    "aws",
+                    "eks",
+                    "create-pod-identity-association",
+                    "--cluster-name",
+                    &s(&d["spec"]["clusterName"]),
+                    "--namespace",
+                    &s(&d["spec"]["namespace"]),
+                    "--service-account",
+                    &s(&d["spec"]["serviceAccount"]),
+                    "--role-arn",
+                    &s(&d["spec"]["roleARN"]),
+                ])),
                 "Role" => {
-                    expected.push(w(&["aws", "iam", "update-assume-role-policy", "--role-name", &s(&d["spec"]["name"]), "--policy-document", &s(&d["spec"]["assumeRolePolicyDocument"])]));
+                    expected.push(w(&[
+                        "aws",
+                        "iam",
+                        "update-assume-role-policy",
+                        "--role-name",
+                        &s(&d["spec"]["name"]),
+                        "--policy-document",
+                        &s(&d["spec"]["assumeRolePolicyDocument"]),
+                    ]));
                     for p in d["spec"]["policies"].as_sequence().into_iter().flatten() {
-                        expected.push(w(&["aws", "iam", "attach-role-policy", "--role-name", &s(&d["spec"]["name"]), "--policy-arn", &s(p)]));
+                        expected.push(w(&[
+                            "aws",
+                            "iam",
+                            "attach-role-policy",
+                            "--role-name",
+                            &s(&d["spec"]["name"]),
+                            "--policy-arn",
+                            &s(p),
+                        ]));
                     }
                 }
-                "UserAssignedIdentity" => expected.push(w(&["az", "identity", "create", "--name", &s(&d["metadata"]["name"]), "--resource-group", &s(&d["spec"]["owner"]["name"]), "--location", &s(&d["spec"]["location"])])),
-                "FederatedIdentityCredential" => expected.push(w(&["az", "identity", "federated-credential", "create", "--name", &s(&d["metadata"]["name"]), "--identity-name", &s(&d["spec"]["owner"]["name"]), "--resource-group", "recif-rg", "--issuer", &s(&d["spec"]["issuer"]), "--subject", &s(&d["spec"]["subject"]), "--audiences", "api://AzureADTokenExchange"])),
+                "UserAssignedIdentity" => expected.push(w(&[
+                    "az",
+                    "identity",
+                    "create",
+                    "--name",
+                    &s(&d["metadata"]["name"]),
+                    "--resource-group",
+                    &s(&d["spec"]["owner"]["name"]),
+                    "--location",
+                    &s(&d["spec"]["location"]),
+                ])),
+                "FederatedIdentityCredential" => expected.push(w(&[
+                    "az",
+                    "identity",
+                    "federated-credential",
+                    "create",
+                    "--name",
+                    &s(&d["metadata"]["name"]),
+                    "--identity-name",
+                    &s(&d["spec"]["owner"]["name"]),
+                    "--resource-group",
+                    "recif-rg",
+                    "--issuer",
+                    &s(&d["spec"]["issuer"]),
+                    "--subject",
+                    &s(&d["spec"]["subject"]),
+                    "--audiences",
+                    "api://AzureADTokenExchange",
+                ])),
                 _ => {}
             }
         }
     }
     let script = dir.path().join("bind.sh");
     std::fs::write(&script, &printed).unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let status = std::process::Command::new("sh")
         .arg(&script)
         .env("PATH", path)

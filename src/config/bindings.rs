@@ -304,7 +304,12 @@ fn gcp(r: &mut Reader<'_>, email: &str, ksas: &[Ksa]) -> Option<Gcp> {
     let role_names = unique_names(
         roles
             .iter()
-            .map(|t| (t.value.clone(), format!("{account_id}-{}", role_short(&t.value))))
+            .map(|t| {
+                (
+                    t.value.clone(),
+                    format!("{account_id}-{}", role_short(&t.value)),
+                )
+            })
             .collect(),
         NAME_MAX,
     );
@@ -362,10 +367,7 @@ fn aws(r: &mut Reader<'_>, arn: &str, ksas: &[Ksa]) -> Option<Aws> {
     };
     match mode {
         AwsBindingMode::PodIdentity => {
-            let Some(t) = required(r, &p("clusterName"), "the EKS cluster name (podIdentity)")
-            else {
-                return None;
-            };
+            let t = required(r, &p("clusterName"), "the EKS cluster name (podIdentity)")?;
             let ok = t.value.len() <= 100
                 && t.value.starts_with(|c: char| c.is_ascii_alphanumeric())
                 && t.value
@@ -394,13 +396,11 @@ fn aws(r: &mut Reader<'_>, arn: &str, ksas: &[Ksa]) -> Option<Aws> {
                 .collect();
         }
         AwsBindingMode::Irsa => {
-            let Some(t) = required(
+            let t = required(
                 r,
                 &p("oidcProvider"),
                 "the cluster's OIDC provider (irsa), oidc.eks.REGION.amazonaws.com/id/ID",
-            ) else {
-                return None;
-            };
+            )?;
             let provider = t.value.clone();
             let ok = !provider.contains("://")
                 && !provider.is_empty()
@@ -492,15 +492,13 @@ pub fn irsa_trust_policy(
 fn azure(r: &mut Reader<'_>, client_id: &str, ksas: &[Ksa]) -> Option<Azure> {
     let p = |k: &'static str| ["workloadIdentity", "bindings", "azure", k];
     let identity = r.name(&p("identityName"));
-    let Some(identity) = identity.or_else(|| {
+    let identity = identity.or_else(|| {
         required(
             r,
             &p("identityName"),
             "the Azure Service Operator UserAssignedIdentity that owns the credentials",
         )
-    }) else {
-        return None;
-    };
+    })?;
     let issuer = required(
         r,
         &p("oidcIssuer"),
@@ -508,7 +506,10 @@ fn azure(r: &mut Reader<'_>, client_id: &str, ksas: &[Ksa]) -> Option<Azure> {
     )?;
     if !issuer.value.starts_with("https://")
         || issuer.value.len() <= "https://".len()
-        || issuer.value.chars().any(|c| c.is_whitespace() || c.is_control())
+        || issuer
+            .value
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
     {
         r.diags.error(
             Some(issuer.origin),
@@ -517,11 +518,7 @@ fn azure(r: &mut Reader<'_>, client_id: &str, ksas: &[Ksa]) -> Option<Azure> {
         );
         return None;
     }
-    let group = required(
-        r,
-        &p("resourceGroup"),
-        "the identity's resource group",
-    )?;
+    let group = required(r, &p("resourceGroup"), "the identity's resource group")?;
     let create = r.flag(&p("createIdentity"));
     let location = r
         .text(&p("location"))
@@ -574,7 +571,11 @@ fn azure(r: &mut Reader<'_>, client_id: &str, ksas: &[Ksa]) -> Option<Azure> {
 
 /// Reads every key of `table` under `path` with the reader of its declared kind, for the
 /// errors alone.
-fn check_types(r: &mut Reader<'_>, path: &mut Vec<&'static str>, table: &'static [super::keys::Key]) {
+fn check_types(
+    r: &mut Reader<'_>,
+    path: &mut Vec<&'static str>,
+    table: &'static [super::keys::Key],
+) {
     use super::keys::Kind;
     for key in table {
         path.push(key.name);
@@ -722,7 +723,8 @@ fn is_policy_arn(s: &str) -> bool {
         && parts[1].starts_with("aws")
         && parts[2] == "iam"
         && parts[3].is_empty()
-        && (parts[4] == "aws" || (parts[4].len() == 12 && parts[4].bytes().all(|b| b.is_ascii_digit())))
+        && (parts[4] == "aws"
+            || (parts[4].len() == 12 && parts[4].bytes().all(|b| b.is_ascii_digit())))
         && parts[5]
             .strip_prefix("policy/")
             .is_some_and(|n| !n.is_empty() && !n.contains(char::is_whitespace))
@@ -918,16 +920,27 @@ mod tests {
     fn names_are_dns_safe_distinct_and_bounded() {
         let same = |s: &str| (s.to_string(), s.to_string());
         let n = unique_names(
-            vec![same("a-b-c"), same("a-b-c"), same("Team.X"), same(&"x".repeat(300))],
+            vec![
+                same("a-b-c"),
+                same("a-b-c"),
+                same("Team.X"),
+                same(&"x".repeat(300)),
+            ],
             120,
         );
         assert_eq!(n[0], "a-b-c");
         assert_eq!(n[0], n[1], "the same binding keeps the same name");
-        assert!(n[2].starts_with("team-x-") && n[2].len() == "team-x-".len() + 8, "{n:?}");
+        assert!(
+            n[2].starts_with("team-x-") && n[2].len() == "team-x-".len() + 8,
+            "{n:?}"
+        );
         assert!(n[3].len() <= 120, "{}", n[3].len());
         // Distinct bindings wanting the same name get distinct names.
         let n = unique_names(
-            vec![("a/b-c".into(), "a-b-c".into()), ("a-b/c".into(), "a-b-c".into())],
+            vec![
+                ("a/b-c".into(), "a-b-c".into()),
+                ("a-b/c".into(), "a-b-c".into()),
+            ],
             NAME_MAX,
         );
         assert_ne!(n[0], n[1]);
@@ -936,7 +949,10 @@ mod tests {
 
     #[test]
     fn shell_words_are_quoted() {
-        assert_eq!(shell_quote("roles/aiplatform.user"), "roles/aiplatform.user");
+        assert_eq!(
+            shell_quote("roles/aiplatform.user"),
+            "roles/aiplatform.user"
+        );
         assert_eq!(shell_quote("a b"), "'a b'");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote(""), "''");
@@ -951,7 +967,9 @@ mod tests {
         assert!(is_gcp_role("organizations/123/roles/x"));
         assert!(!is_gcp_role("aiplatform.user"));
         assert!(!is_gcp_role("roles/"));
-        assert!(is_policy_arn("arn:aws:iam::aws:policy/AmazonBedrockFullAccess"));
+        assert!(is_policy_arn(
+            "arn:aws:iam::aws:policy/AmazonBedrockFullAccess"
+        ));
         assert!(is_policy_arn("arn:aws:iam::123456789012:policy/x"));
         assert!(!is_policy_arn("arn:aws:iam::12:policy/x"));
     }

@@ -22,7 +22,9 @@ use std::collections::BTreeMap;
 use crate::diag::Diagnostics;
 use crate::values::{Node, Origin};
 
-pub use concepts::{ApiVersion, AwsBindingMode, Backend, DecodingStrategy, LlmKeys, Provider, StoreKind};
+pub use concepts::{
+    ApiVersion, AwsBindingMode, Backend, DecodingStrategy, LlmKeys, Provider, StoreKind,
+};
 pub use llm::check_credentials_json;
 pub use placement::manifest_given_as_values;
 
