@@ -136,16 +136,6 @@ impl std::fmt::Display for Backend {
     }
 }
 
-impl StoreKind {
-    /// The object kind of this store.
-    pub fn object_kind(self) -> crate::manifests::Kind {
-        match self {
-            StoreKind::ClusterSecretStore => crate::manifests::Kind::ClusterSecretStore,
-            StoreKind::SecretStore => crate::manifests::Kind::SecretStore,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,8 +157,5 @@ mod tests {
             DecodingStrategy::from_name("Base64URL"),
             Some(DecodingStrategy::Base64Url)
         );
-        for k in StoreKind::ALL {
-            assert_eq!(k.object_kind().as_str(), k.as_str());
-        }
     }
 }

@@ -1,0 +1,191 @@
+//! The values-file warnings about git (tracked, not ignored) are read from the repository
+//! without running git: they must agree with the real git, and no repository-configured
+//! program (nor any other process) may start.
+
+use crate::common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::*;
+
+/// Runs git in `dir` with a private HOME/XDG so the user's own configuration plays no part.
+fn git(dir: &Path, home: &Path, args: &[&str]) -> Option<Output> {
+    Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .ok()
+}
+
+/// Runs the binary in `dir` with the same HOME/XDG as git and a PATH holding only `path`.
+fn ours(dir: &Path, home: &Path, path: &Path, args: &[&str]) -> Output {
+    let mut cmd = bin_in(dir);
+    cmd.args(args)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("PATH", path);
+    piped(cmd, "")
+}
+
+fn secret_file(path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, "llm:\n  openaiApiKey: sk-live-0123456789\n").unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+/// What git says of `rel`: "tracked", "ignored" or "not ignored".
+fn git_says(repo: &Path, home: &Path, rel: &str) -> &'static str {
+    let tracked = git(repo, home, &["ls-files", "--error-unmatch", "--", rel]).unwrap();
+    if tracked.status.success() {
+        return "tracked";
+    }
+    let ignored = git(repo, home, &["check-ignore", "-q", "--", rel]).unwrap();
+    match ignored.status.code() {
+        Some(0) => "ignored",
+        Some(1) => "not ignored",
+        other => panic!("git check-ignore {rel}: {other:?}"),
+    }
+}
+
+fn we_say(o: &Output) -> &'static str {
+    let err = stderr(o);
+    assert!(o.status.success(), "{err}");
+    match (
+        err.contains("is tracked by git"),
+        err.contains("is not git-ignored"),
+    ) {
+        (true, false) => "tracked",
+        (false, true) => "not ignored",
+        (false, false) => "ignored",
+        _ => panic!("both warnings: {err}"),
+    }
+}
+
+#[test]
+fn git_warnings_agree_with_git_and_start_no_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(home.join(".config/git")).unwrap();
+    std::fs::create_dir_all(&repo).unwrap();
+    if git(&repo, &home, &["init", "-q"]).is_none_or(|o| !o.status.success()) {
+        skip("git", "install git");
+        return;
+    }
+    // Ignore rules from every place git reads them.
+    std::fs::write(
+        repo.join(".gitignore"),
+        "*.secret.yaml\nprivate/\n/anchored.yaml\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(repo.join("sub")).unwrap();
+    std::fs::write(
+        repo.join("sub/.gitignore"),
+        "!keep.secret.yaml\nlocal-*.yaml\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join(".git/info/exclude"), "excluded.yaml\n").unwrap();
+    std::fs::write(home.join(".config/git/ignore"), "global.yaml\n").unwrap();
+    let files = [
+        "values-secret.yaml",
+        "a.secret.yaml",
+        "private/values.yaml",
+        "anchored.yaml",
+        "sub/anchored.yaml",
+        "sub/keep.secret.yaml",
+        "sub/other.secret.yaml",
+        "sub/local-dev.yaml",
+        "excluded.yaml",
+        "global.yaml",
+        "deep/er/values.yaml",
+        "tracked.yaml",
+        "tracked-and-ignored.secret.yaml",
+        "with space.yaml",
+    ];
+    for f in files {
+        secret_file(&repo.join(f));
+    }
+    assert!(git(&repo, &home, &["add", "tracked.yaml"])
+        .unwrap()
+        .status
+        .success());
+    assert!(git(
+        &repo,
+        &home,
+        &["add", "-f", "tracked-and-ignored.secret.yaml"]
+    )
+    .unwrap()
+    .status
+    .success());
+
+    // From here on a program the repository configures, or any `git` on PATH, leaves a mark.
+    let marks = tmp.path().join("marks");
+    std::fs::create_dir(&marks).unwrap();
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let script = |name: &str| {
+        let p = bin.join(name);
+        std::fs::write(
+            &p,
+            format!("#!/bin/sh\ntouch '{}/{name}'\nexit 0\n", marks.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    };
+    script("git");
+    let fsmonitor = script("fsmonitor");
+    let expected: Vec<(&str, &str)> = files
+        .iter()
+        .map(|f| (*f, git_says(&repo, &home, f)))
+        .collect();
+    assert!(git(
+        &repo,
+        &home,
+        &["config", "core.fsmonitor", fsmonitor.to_str().unwrap()]
+    )
+    .unwrap()
+    .status
+    .success());
+    // The expectations cover every answer, so the comparison can fail either way.
+    for kind in ["tracked", "ignored", "not ignored"] {
+        assert!(expected.iter().any(|(_, k)| *k == kind), "{expected:?}");
+    }
+
+    for (file, want) in &expected {
+        // From the repository's root, and from the file's own folder.
+        let out = ours(&repo, &home, &bin, &["render", "-f", file]);
+        assert_eq!(we_say(&out), *want, "{file}: {}", stderr(&out));
+        let path = repo.join(file);
+        let out = ours(
+            path.parent().unwrap(),
+            &home,
+            &bin,
+            &[
+                "validate",
+                "-f",
+                path.file_name().unwrap().to_str().unwrap(),
+            ],
+        );
+        assert_eq!(we_say(&out), *want, "{file} (validate): {}", stderr(&out));
+    }
+    let out = ours(&repo, &home, &bin, &["values", "-f", "tracked.yaml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let left: Vec<_> = std::fs::read_dir(&marks).unwrap().collect();
+    assert!(left.is_empty(), "a process was started: {left:?}");
+}
+
+#[test]
+fn outside_a_work_tree_nothing_is_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    secret_file(&tmp.path().join("values-secret.yaml"));
+    let out = run_in(tmp.path(), &["render", "-f", "values-secret.yaml"], "");
+    assert!(out.status.success());
+    assert!(!stderr(&out).contains("git"), "{}", stderr(&out));
+}
