@@ -3,7 +3,7 @@
 //! credential subjects come from one ServiceAccount list (a property test), Azure's limit of
 //! 20 credentials, never an IAMPolicy, and `--print-commands` run as printed.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -12,7 +12,7 @@ use common::*;
 use proptest::prelude::*;
 use serde_yaml::Value;
 
-const CHECKER: &str = "tests/bindings/check_crds.py";
+const CHECKER: &str = "tests/it/bindings_crds/check_crds.py";
 /// The operators' CRDs (testdata/crds/README.md says where each comes from).
 const BINDING_CRDS: &[&str] = &[
     "iam_v1beta1_iamserviceaccount.yaml",
@@ -206,11 +206,11 @@ fn named(stream: &str) -> Named {
     for d in docs(stream) {
         let s = |v: &Value| v.as_str().unwrap_or("").to_string();
         match kind_of(&d) {
-            "ServiceAccount" => {
-                if d["metadata"]["annotations"]["iam.gke.io/gcp-service-account"].is_string() {
-                    n.annotated
-                        .insert((s(&d["metadata"]["namespace"]), s(&d["metadata"]["name"])));
-                }
+            "ServiceAccount"
+                if d["metadata"]["annotations"]["iam.gke.io/gcp-service-account"].is_string() =>
+            {
+                n.annotated
+                    .insert((s(&d["metadata"]["namespace"]), s(&d["metadata"]["name"])));
             }
             "IAMPolicyMember" if d["spec"]["role"] == "roles/iam.workloadIdentityUser" => {
                 let m = s(&d["spec"]["member"]);
