@@ -637,3 +637,77 @@ fn printed_commands_run_as_printed() {
     expected.sort();
     assert_eq!(got, expected, "printed:\n{printed}");
 }
+
+/// `doctor` in Workload Identity mode, with the real kubectl against the stand-in API server:
+/// every binding present and Ready; one missing; one not Ready; the operator not installed.
+#[test]
+fn doctor_checks_the_bindings_in_the_cluster() {
+    use common::standin::{kubectl, Cluster, StandIn};
+    let Some(k) = kubectl() else {
+        return;
+    };
+    let doctor = |cluster: Cluster| -> Option<(i32, String)> {
+        let s = StandIn::start(&cluster)?;
+        let kc = s.kubeconfig();
+        let out = common::run_env(
+            &[
+                "doctor",
+                "-f",
+                "examples/workload-identity-bindings-gke.yaml",
+                "--kubectl",
+                k.to_str().unwrap(),
+                "--kubeconfig",
+                kc.to_str().unwrap(),
+            ],
+            &[("KUBECACHEDIR", &s.cache_dir())],
+        );
+        s.assert_read_only();
+        Some((
+            out.status.code().unwrap_or(-1),
+            stdout(&out) + &stderr(&out),
+        ))
+    };
+    let member = "IAMPolicyMember recif-system/recif-sa-wi-team-default-recif-agent";
+    let Some((code, text)) = doctor(Cluster::new(&["workload-identity-bindings.json"])) else {
+        return;
+    };
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(&format!("ok               {member}: bound: serviceAccount:my-project-123.svc.id.goog[team-default/recif-agent] has roles/iam.workloadIdentityUser; Ready True (UpToDate)")), "{text}");
+    assert!(
+        text.contains("ok               IAMServiceAccount recif-system/recif-sa: bound"),
+        "{text}"
+    );
+
+    let missing = "IAMPolicyMember/recif-system/recif-sa-wi-team-default-recif-agent";
+    let Some((code, text)) =
+        doctor(Cluster::new(&["workload-identity-bindings.json"]).without(missing))
+    else {
+        return;
+    };
+    assert_eq!(code, 4, "{text}");
+    assert!(text.contains(&format!("problem          {member}: bound: not found: serviceAccount:my-project-123.svc.id.goog[team-default/recif-agent] has roles/iam.workloadIdentityUser is not bound")), "{text}");
+
+    let Some((code, text)) = doctor(Cluster::new(&[
+        "workload-identity-bindings.json",
+        "workload-identity-bindings-failing.json",
+    ])) else {
+        return;
+    };
+    assert_eq!(code, 4, "{text}");
+    assert!(text.contains(&format!("problem          {member}: bound: Ready False (UpdateFailed): Error setting IAM policy")), "{text}");
+    assert!(
+        text.contains("Config Connector could not create the binding"),
+        "{text}"
+    );
+
+    // Config Connector not installed: the objects cannot be read, and doctor says why.
+    let Some((code, text)) = doctor(Cluster::new(&["workload-identity.json"])) else {
+        return;
+    };
+    assert_eq!(code, 4, "{text}");
+    assert!(
+        text.contains(&format!("could not check  {member}: bound")),
+        "{text}"
+    );
+    assert!(text.contains("install Config Connector"), "{text}");
+}
