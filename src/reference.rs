@@ -73,7 +73,11 @@ fn kind(k: &Kind) -> String {
         Kind::ObjectList(sub) => format!("list of maps: {}", keys::names(sub).join(", ")),
         Kind::Providers => "map with at most one key: an ESO store provider (see the README's provider table), holding its `spec.provider.<name>` block".into(),
         Kind::EsoSpec => "map: fields of ESO's ExternalSecret `spec`, checked against the CRD".into(),
-        Kind::EsoOverrides(v) => format!("map from {} to {{spec: ...}}", v.join(", ")),
+        Kind::RemoteKey => "string; `$(namespace)`: the ExternalSecret's namespace, `$$`: a `$`".into(),
+        Kind::EsoOverrides(v) => format!(
+            "map from {} (or NAMESPACE/NAME) to {{metadata: {{labels, annotations}}, spec: ...}}",
+            v.join(", ")
+        ),
         Kind::Llm(_) => "map; any <name>ApiKey is an LLM key".into(),
         Kind::TextOrObject => "string or map".into(),
     }

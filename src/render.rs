@@ -320,6 +320,12 @@ fn base_environment() -> Environment<'static> {
     env.add_filter("b64encode", |s: String| {
         base64::engine::general_purpose::STANDARD.encode(s.as_bytes())
     });
+    // `{{ external.keys.agentEnv | forNamespace(ns) }}`: the remote key for that namespace
+    // (`$(namespace)` expanded, `$$` a `$`).
+    env.add_filter("forNamespace", |raw: String, ns: String| {
+        crate::config::remote_key::expand(&raw, &ns)
+            .map_err(|why| JError::new(ErrorKind::InvalidOperation, why))
+    });
     env
 }
 
@@ -425,6 +431,8 @@ pub struct ExternalContext<'a> {
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalKeys<'a> {
+    /// As written: may hold the `$(namespace)` placeholder, which the `forNamespace(ns)`
+    /// filter expands.
     pub agent_env: &'a str,
     pub gcp_service_account: Option<&'a str>,
     pub gcp_service_account_property: Option<&'a str>,

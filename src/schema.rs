@@ -38,11 +38,18 @@ fn eso_spec() -> Value {
     obj.insert(
         "description".into(),
         json!(format!(
-            "ESO's ExternalSecret spec ({api}); secretStoreRef and target.name cannot be set"
+            "ESO's ExternalSecret spec ({api}); secretStoreRef, target.name and target.manifest cannot be set"
         )),
     );
     if let Some(p) = obj.get_mut("properties").and_then(Value::as_object_mut) {
         p.remove("secretStoreRef");
+    }
+    // The platform mounts a Secret: ESO writing another kind is refused.
+    if let Some(p) = s
+        .pointer_mut("/properties/target/properties")
+        .and_then(Value::as_object_mut)
+    {
+        p.remove("manifest");
     }
     s
 }
@@ -131,15 +138,34 @@ fn kind(kind: &Kind) -> Value {
             json!({"type": nullable(&["object"]), "properties": props, "additionalProperties": false, "maxProperties": 1})
         }
         Kind::EsoSpec => eso_spec(),
+        Kind::RemoteKey => json!({
+            "type": nullable(&["string", "number", "boolean"]),
+            "pattern": crate::config::remote_key::PATTERN
+        }),
         Kind::EsoOverrides(names) => {
+            let text_map = self::kind(&Kind::TextMap);
+            let entry = json!({
+                "type": nullable(&["object"]),
+                "properties": {
+                    "metadata": {
+                        "type": nullable(&["object"]),
+                        "properties": {"labels": text_map, "annotations": text_map},
+                        "additionalProperties": false
+                    },
+                    "spec": eso_spec()
+                },
+                "additionalProperties": false
+            });
             let mut props = Map::new();
             for n in *names {
-                props.insert(
-                    n.to_string(),
-                    json!({"type": nullable(&["object"]), "properties": {"spec": eso_spec()}, "additionalProperties": false}),
-                );
+                props.insert(n.to_string(), entry.clone());
             }
-            json!({"type": nullable(&["object"]), "properties": props, "additionalProperties": false})
+            // NAMESPACE/NAME: a DNS label, then one of the names.
+            let scoped = format!(
+                "^[a-z0-9]([-a-z0-9]{{0,61}}[a-z0-9])?/({})$",
+                names.join("|")
+            );
+            json!({"type": nullable(&["object"]), "properties": props, "patternProperties": {scoped: entry}, "additionalProperties": false})
         }
         Kind::Llm(keys) => {
             let mut s = object(keys, false);

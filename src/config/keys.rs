@@ -30,7 +30,11 @@ pub enum Kind {
     Providers,
     /// ESO's ExternalSecret `spec` (partial; the schema comes from the CRD).
     EsoSpec,
-    /// A map from these ExternalSecret names to `{spec: <EsoSpec>}`.
+    /// A remote key: text in which `$(namespace)` is the ExternalSecret's namespace and `$$`
+    /// a literal `$` (see `remote_key.rs`).
+    RemoteKey,
+    /// A map from these ExternalSecret names, or `<namespace>/<name>`, to
+    /// `{metadata: {labels, annotations}, spec: <EsoSpec>}`.
     EsoOverrides(&'static [&'static str]),
     /// The `llm` section: these keys, plus any `<name>ApiKey`.
     Llm(&'static [Key]),
@@ -91,13 +95,13 @@ const fn key(name: &'static str, kind: Kind, doc: &'static str) -> Key {
 pub const EXTERNAL_KEYS: &[Key] = &[
     key(
         "agentEnv",
-        Kind::Text,
-        "Vault path or secret name holding the LLM variables; every key becomes a variable",
+        Kind::RemoteKey,
+        "Vault path or secret name holding the LLM variables; every key becomes a variable. $(namespace) is the team namespace (teams/$(namespace)/agent-env: one secret per team); $$ is a literal $",
     ),
     key(
         "gcpServiceAccount",
-        Kind::Text,
-        "Vault path or secret name of the service-account JSON; empty or null: no GCP secrets",
+        Kind::RemoteKey,
+        "Vault path or secret name of the service-account JSON; empty or null: no GCP secrets. $(namespace) is the ExternalSecret's namespace (a team's for gcp-adc, the platform namespace for recif-platform-gcp-sa); $$ is a literal $",
     ),
     key(
         "gcpServiceAccountProperty",
@@ -151,7 +155,7 @@ pub const EXTERNAL: &[Key] = &[
     key(
         "overrides",
         Kind::EsoOverrides(super::EXTERNAL_SECRET_NAMES),
-        "per ExternalSecret (agent-env, gcp-adc, recif-platform-gcp-sa): {spec: ...} merged after externalSecretSpec",
+        "per ExternalSecret: agent-env, gcp-adc, recif-platform-gcp-sa (every namespace) or NAMESPACE/NAME (one namespace, wins over NAME): {metadata: {labels, annotations}, spec: ...}, merged after externalSecretSpec and commonLabels/commonAnnotations",
     ),
 ];
 

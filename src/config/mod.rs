@@ -11,8 +11,10 @@ pub mod keys;
 mod llm;
 pub mod names;
 mod namespaces;
+pub mod overrides;
 mod placement;
 mod reader;
+pub mod remote_key;
 mod secrets;
 pub mod store;
 mod workload_identity;
@@ -98,9 +100,16 @@ pub struct External {
     /// `remoteRef.decodingStrategy` and `remoteRef.version` of the GCP key.
     pub gcp_decoding_strategy: Option<String>,
     pub gcp_version: Option<String>,
-    /// ExternalSecret name -> the `spec` fields merged into it (`externalSecretSpec`, then
-    /// `overrides.<name>.spec`), checked against ESO's schema.
+    /// ExternalSecret name, or `namespace/name` -> the `spec` fields merged into it
+    /// (`externalSecretSpec`, then `overrides.<name>.spec`, then
+    /// `overrides.<namespace>/<name>.spec`), checked against ESO's schema; see
+    /// [`External::spec_patch_for`].
     pub spec_patches: BTreeMap<String, serde_json::Value>,
+    /// The same keys -> the labels and annotations added to the ExternalSecret; see
+    /// [`External::metadata_for`].
+    pub metadata: BTreeMap<String, overrides::ObjectMetadata>,
+    /// The patches as written, to point at the values key behind a field.
+    pub spec_sources: Vec<overrides::SpecSource>,
     pub store: Option<Store>,
     /// Whether the GCP ExternalSecrets are rendered (not with Workload Identity).
     pub with_gcp: bool,
@@ -205,8 +214,10 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
         .unwrap_or(LlmKeys::None);
 
     let external = match (provider, llm_keys) {
-        (Provider::External, _) => Some(external(r, true)),
-        (Provider::None, LlmKeys::External) => Some(external(r, false)),
+        (Provider::External, _) => Some(external(r, true, &team_namespaces, platform_namespace)),
+        (Provider::None, LlmKeys::External) => {
+            Some(external(r, false, &team_namespaces, platform_namespace))
+        }
         _ => None,
     };
     let workload_identity =
@@ -419,6 +430,7 @@ mod tests {
                 keys::Kind::NameList(p) => ("[Not_A_Name]".to_string(), p.problem("Not_A_Name")),
                 keys::Kind::Bool => ("maybe".to_string(), "expected true or false".to_string()),
                 keys::Kind::TextMap => ("[a]".to_string(), "expected a map".to_string()),
+                keys::Kind::RemoteKey => ("'a$b'".to_string(), "write `$$`".to_string()),
                 _ => continue,
             };
             let values = values_with(path, &value);

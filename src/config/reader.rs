@@ -121,7 +121,20 @@ impl<'a> Reader<'a> {
             "{} is not declared as a map of strings",
             path.join(".")
         );
-        let Some(map) = self.map(path) else {
+        match self.node(path) {
+            Some(node) => self.strings_of(node, &path.join(".")),
+            None => Vec::new(),
+        }
+    }
+
+    /// `node` (shown at `shown`) as a map of strings; null entries are left out.
+    pub(super) fn strings_of(&mut self, node: &Node, shown: &str) -> Vec<(String, Text)> {
+        let Some(map) = node.as_map() else {
+            self.diags.error(
+                Some(node.origin.clone()),
+                shown,
+                format!("expected a map, found a {}", node.type_name()),
+            );
             return Vec::new();
         };
         let mut out = Vec::with_capacity(map.len());
@@ -139,7 +152,7 @@ impl<'a> Reader<'a> {
                 )),
                 None => self.diags.error(
                     Some(v.origin.clone()),
-                    format!("{}.{k}", path.join(".")),
+                    format!("{shown}.{k}"),
                     format!("expected a string, found a {}", v.type_name()),
                 ),
             }

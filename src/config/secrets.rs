@@ -13,9 +13,20 @@ pub(super) fn metadata_map(
     key: &str,
     labels: bool,
 ) -> BTreeMap<String, String> {
+    let entries = r.string_map(&["secrets", key]);
+    checked_metadata(r, &format!("secrets.{key}"), entries, labels)
+}
+
+/// Labels (`labels`) or annotations read at `at`, checked as `metadata_map` says.
+pub(super) fn checked_metadata(
+    r: &mut Reader<'_>,
+    at: &str,
+    entries: Vec<(String, super::reader::Text)>,
+    labels: bool,
+) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    for (k, t) in r.string_map(&["secrets", key]) {
-        let path = format!("secrets.{key}.{k}");
+    for (k, t) in entries {
+        let path = format!("{at}.{k}");
         if !names::is_qualified_name(&k) {
             r.diags.error(
                 Some(t.origin),

@@ -95,15 +95,6 @@ pub(super) fn check(o: &Object, config: &Config) -> Vec<String> {
                     ));
                 }
             }
-            let empty = |k: &str| {
-                e.spec
-                    .get(k)
-                    .and_then(|v| v.as_array())
-                    .is_none_or(Vec::is_empty)
-            };
-            if empty("data") && empty("dataFrom") {
-                problems.push("spec has neither data nor dataFrom".into());
-            }
         }
         Object::Store(s) => {
             problems.extend(eso::check_spec(&s.api_version, &s.kind, &s.spec));

@@ -15,6 +15,7 @@ mod memo;
 pub mod objects;
 pub mod serialize;
 mod strict;
+pub mod webhook;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -84,7 +85,14 @@ struct Sinks<'a> {
 
 /// Parses the documents of `text` (numbered from `first` in messages) into `sink.out`.
 fn parse_docs(template: &str, overridden: bool, text: &str, first: usize, sink: &mut Sinks<'_>) {
-    let candidate = Memo::candidate(text);
+    // An override for one namespace makes its objects differ by more than the namespace.
+    let candidate = Memo::candidate(text).filter(|c| {
+        !sink
+            .config
+            .external
+            .as_ref()
+            .is_some_and(|e| e.overrides_namespace(&c.namespace))
+    });
     if let Some(c) = &candidate {
         if let Some(m) = sink.memo.stamp(c) {
             sink.out.push(m);
@@ -244,8 +252,27 @@ fn finalize(mut o: Object, sink: &mut Sinks<'_>, overridden: Option<&Override<'_
         eso::apply_options(e, sink.config);
     }
     checks::label(&mut o, sink.config);
-    let problems = checks::check(&o, sink.config);
-    if problems.is_empty() {
+    if let Object::ExternalSecret(e) = &mut o {
+        eso::apply_metadata(e, sink.config);
+    }
+    let mut problems = checks::check(&o, sink.config);
+    let mut refused = false;
+    if let Object::ExternalSecret(e) = &o {
+        problems.extend(eso::policy(e, sink.config));
+        // The webhook sees only what the CRD schema admitted.
+        if problems.is_empty() {
+            for r in eso::admission(e, sink.config) {
+                match r {
+                    Ok(d) => {
+                        refused = true;
+                        eso::push_refusal(sink.diags, d);
+                    }
+                    Err(problem) => problems.push(problem),
+                }
+            }
+        }
+    }
+    if problems.is_empty() && !refused {
         sink.out.push(Manifest::new(o, sink.interner));
         return;
     }

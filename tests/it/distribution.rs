@@ -10,29 +10,6 @@ use std::process::{Command, Output};
 
 use common::*;
 
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_recif-secrets"))
-}
-
-/// PATH with the built binary's folder first.
-fn path_with_bin(extra: &[&Path]) -> String {
-    let mut dirs: Vec<PathBuf> = extra.iter().map(|p| p.to_path_buf()).collect();
-    dirs.push(bin().parent().unwrap().to_path_buf());
-    dirs.extend(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    ));
-    std::env::join_paths(dirs).unwrap().into_string().unwrap()
-}
-
-fn out_text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 // ---- completion ----
 
 /// Runs the bash completion function for `words` (the last one being completed).

@@ -143,8 +143,43 @@ fn each_refusal_is_located_and_writes_nothing() {
         ),
         (
             "    overrides:\n      gcp-adc:\n        metadata: {name: x}\n",
-            "<stdin>:10:19: secrets.external.overrides.gcp-adc.metadata",
-            "only `spec` can be overridden",
+            "<stdin>:10:26: secrets.external.overrides.gcp-adc.metadata.name",
+            "cannot be overridden; only labels and annotations",
+        ),
+        (
+            "    overrides:\n      gcp-adc:\n        status: {}\n",
+            "<stdin>:10:17: secrets.external.overrides.gcp-adc.status",
+            "unknown field; an override has `metadata` (labels, annotations) and `spec`",
+        ),
+        (
+            "    overrides:\n      team-default/agent-env:\n        metadata:\n          labels: {app.kubernetes.io/managed-by: me}\n",
+            "<stdin>:11:50: secrets.external.overrides.team-default/agent-env.metadata.labels.app.kubernetes.io/managed-by",
+            "is set by recif-secrets on every object and cannot be overridden",
+        ),
+        (
+            "    overrides:\n      Team_A/agent-env:\n        spec: {}\n",
+            "<stdin>:10:9: secrets.external.overrides.Team_A/agent-env",
+            "is not a valid namespace name",
+        ),
+        (
+            "    overrides:\n      \"agent\\e[31m-env\": {spec: {}}\n",
+            "<stdin>:9:32: secrets.external.overrides.\"agent\\u{1b}[31m-env\"",
+            "is not an ExternalSecret recif-secrets renders",
+        ),
+        (
+            "    overrides:\n      team-default/agent-envs:\n        spec: {}\n",
+            "<stdin>:10:9: secrets.external.overrides.team-default/agent-envs",
+            "did you mean `agent-env`?",
+        ),
+        (
+            "    overrides:\n      agent-env:\n        spec:\n          target:\n            manifest: {apiVersion: v1, kind: ConfigMap}\n",
+            "<stdin>:12:23: secrets.external.overrides.agent-env.spec.target.manifest",
+            "cannot be set: ESO would write that kind instead of the Secret the platform mounts",
+        ),
+        (
+            "    externalSecretSpec:\n      target:\n        manifest: {apiVersion: apps/v1, kind: Deployment}\n",
+            "<stdin>:10:19: secrets.external.externalSecretSpec.target.manifest",
+            "cannot be set: ESO would write that kind instead of the Secret the platform mounts",
         ),
         (
             "    externalSecretSpec:\n      refreshPolicy: Sometimes\n",
@@ -318,4 +353,192 @@ fn overridden_eso_templates_are_checked_against_the_crd() {
     let spec = spec_of(&stdout(&out), "agent-env");
     assert_eq!(spec["target"]["deletionPolicy"], "Retain");
     assert_eq!(spec["refreshPolicy"], "OnChange");
+}
+
+/// The ExternalSecret `name` in `namespace`.
+fn object(stream: &str, namespace: &str, name: &str) -> serde_json::Value {
+    docs(stream)
+        .into_iter()
+        .find(|d| {
+            d["kind"] == "ExternalSecret"
+                && d["metadata"]["name"] == name
+                && d["metadata"]["namespace"] == namespace
+        })
+        .unwrap_or_else(|| panic!("{namespace}/{name} rendered"))
+}
+
+/// Overrides by name and by namespace/name, with labels and annotations, and a remote key
+/// per namespace, for both API versions: each object gets its layers in order
+/// (externalSecretSpec, <name>, <namespace>/<name>; commonLabels, then the override's), the
+/// others are untouched (also among many teams, where the renderer shares work between
+/// namespaces), and every object is valid against the CRD of its version.
+#[test]
+fn overrides_per_namespace_with_metadata_and_per_namespace_keys() {
+    let teams: Vec<String> = (0..12).map(|i| format!("team-{i}")).collect();
+    for api in ["external-secrets.io/v1", "external-secrets.io/v1beta1"] {
+        let values = format!(
+            "secrets:\n  provider: external\n  commonLabels: {{tier: base, app.kubernetes.io/component: credentials}}\n  commonAnnotations: {{note: common}}\n  external:\n    storeName: s\n    apiVersion: {api}\n    keys:\n      agentEnv: teams/$(namespace)/agent-env\n      gcpServiceAccount: gcp/$(namespace)/sa$$1\n    externalSecretSpec:\n      refreshPolicy: Periodic\n      refreshInterval: 1h\n    overrides:\n      agent-env:\n        metadata: {{labels: {{tier: llm}}, annotations: {{owner: platform}}}}\n        spec: {{refreshInterval: 2h}}\n      team-7/agent-env:\n        metadata:\n          labels: {{tier: team7}}\n          annotations: {{note: seven}}\n        spec:\n          refreshInterval: 5m\n          target: {{deletionPolicy: Delete}}\n      recif-system/recif-platform-gcp-sa:\n        metadata: {{labels: {{platform: 'yes'}}}}\nnamespaces:\n  teams: {}\n",
+            serde_json::to_string(&teams).unwrap()
+        );
+        let out = render(&values);
+        assert!(out.status.success(), "{api}: {}", stderr(&out));
+        assert!(
+            stderr(&out).is_empty() || stderr(&out).contains("served: false"),
+            "{api}: {}",
+            stderr(&out)
+        );
+        let s = stdout(&out);
+        for team in teams.iter().map(String::as_str).chain(["team-default"]) {
+            let a = object(&s, team, "agent-env");
+            assert_eq!(a["apiVersion"], api);
+            assert_eq!(
+                a["spec"]["dataFrom"][0]["extract"]["key"],
+                format!("teams/{team}/agent-env"),
+                "{api} {team}"
+            );
+            let g = object(&s, team, "gcp-adc");
+            assert_eq!(
+                g["spec"]["data"][0]["remoteRef"]["key"],
+                format!("gcp/{team}/sa$1")
+            );
+            assert!(g["metadata"]
+                .get("annotations")
+                .is_some_and(|m| m["owner"].is_null()));
+            assert_eq!(
+                g["metadata"]["labels"]["tier"], "base",
+                "gcp-adc: common only"
+            );
+            if team == "team-7" {
+                assert_eq!(a["spec"]["refreshInterval"], "5m");
+                assert_eq!(a["spec"]["target"]["deletionPolicy"], "Delete");
+                assert_eq!(a["metadata"]["labels"]["tier"], "team7");
+                assert_eq!(
+                    a["metadata"]["annotations"],
+                    serde_json::json!({"note": "seven", "owner": "platform"})
+                );
+            } else {
+                assert_eq!(a["spec"]["refreshInterval"], "2h", "{api} {team}");
+                assert!(
+                    a["spec"]["target"].get("deletionPolicy").is_none(),
+                    "{team}"
+                );
+                assert_eq!(a["metadata"]["labels"]["tier"], "llm");
+                assert_eq!(
+                    a["metadata"]["annotations"],
+                    serde_json::json!({"note": "common", "owner": "platform"})
+                );
+            }
+            assert_eq!(a["spec"]["refreshPolicy"], "Periodic");
+            assert_eq!(
+                a["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+                "recif-secrets"
+            );
+        }
+        // One key for every team: the objects are identical but for the namespace, except
+        // where an override names the namespace.
+        let out = run(
+            &[
+                "render",
+                "-f",
+                "-",
+                "--set",
+                "secrets.external.keys.agentEnv=recif/agent-env",
+            ],
+            &values,
+        );
+        assert!(out.status.success(), "{api}: {}", stderr(&out));
+        let shared = stdout(&out);
+        for team in &teams {
+            let a = object(&shared, team, "agent-env");
+            let want = if team == "team-7" { "5m" } else { "2h" };
+            assert_eq!(a["spec"]["refreshInterval"], want, "{api} {team}");
+            assert_eq!(
+                a["spec"]["dataFrom"][0]["extract"]["key"],
+                "recif/agent-env"
+            );
+        }
+        let p = object(&s, "recif-system", "recif-platform-gcp-sa");
+        assert_eq!(
+            p["spec"]["data"][0]["remoteRef"]["key"],
+            "gcp/recif-system/sa$1"
+        );
+        assert_eq!(p["metadata"]["labels"]["platform"], "yes");
+        if let Some(r) = check_manifests(&s) {
+            r.unwrap_or_else(|e| panic!("{api}: check-manifests.py: {e}"));
+        }
+    }
+}
+
+/// An override for a namespace where that object is not rendered is a warning (an error
+/// with --strict) that names where it is rendered.
+#[test]
+fn an_override_for_a_namespace_not_rendered_warns() {
+    let values = format!("{BASE}    overrides:\n      team-defualt/agent-env:\n        spec: {{refreshPolicy: OnChange}}\n      team-default/recif-platform-gcp-sa:\n        spec: {{refreshPolicy: OnChange}}\n");
+    let out = render(&values);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("<stdin>:10:") && err.contains("agent-env is not rendered in team-defualt (did you mean `team-default/agent-env`? it is rendered in: team-default"),
+        "{err}"
+    );
+    assert!(
+        err.contains("recif-platform-gcp-sa is not rendered in team-default")
+            && err.contains("recif-system, the platform namespace (-n)"),
+        "{err}"
+    );
+    let out = run(&["render", "--strict", "-f", "-"], &values);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+}
+
+/// `$(namespace)` placeholders: a bad `$` is refused at its key; a template override that
+/// prints the key as written (with the placeholder) is refused instead of reading a secret
+/// named `teams/$(namespace)/…`.
+#[test]
+fn remote_key_placeholders_are_checked() {
+    for (key, value, line) in [
+        ("agentEnv", "teams/${namespace}/agent-env", 6),
+        ("gcpServiceAccount", "gcp/$(NAMESPACE)", 7),
+        ("agentEnv", "price$5", 6),
+    ] {
+        let values = BASE.replace(
+            if key == "agentEnv" {
+                "agentEnv: recif/agent-env"
+            } else {
+                "gcpServiceAccount: recif/gcp-sa"
+            },
+            &format!("{key}: {value}"),
+        );
+        let out = run(&["validate", "-f", "-"], &values);
+        assert_eq!(out.status.code(), Some(1), "{value}");
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("<stdin>:{line}:"))
+                && err.contains(&format!("secrets.external.keys.{key}: "))
+                && err.contains("write `$$` for a `$` in the key"),
+            "{value}: {err}"
+        );
+        assert!(!err.contains("is required"), "{err}");
+    }
+    let tmp = template_changed(
+        "externalsecrets.yaml",
+        "external.keys.agentEnv | forNamespace(ns)",
+        "external.keys.agentEnv",
+    );
+    let dir = tmp.path().to_str().unwrap();
+    let per_team = BASE.replace(
+        "agentEnv: recif/agent-env",
+        "agentEnv: teams/$(namespace)/agent-env",
+    );
+    let out = run(&["render", "-f", "-", "--templates", dir], &per_team);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr(&out).contains("holds keys.agentEnv as written, with its $(namespace) placeholder"),
+        "{}",
+        stderr(&out)
+    );
+    // Without a placeholder the old template is fine.
+    let out = run(&["render", "-f", "-", "--templates", dir], BASE);
+    assert!(out.status.success(), "{}", stderr(&out));
 }

@@ -783,7 +783,9 @@ proptest! {
     }
 
     /// Other free-text fields land in their own field: `secrets.commonAnnotations` values on
-    /// every object, and the backend paths of `secrets.external.keys` in the ExternalSecrets.
+    /// every object, and the backend paths of `secrets.external.keys` in the ExternalSecrets
+    /// (any literal key can be written: each `$` given as `$$`, the namespace placeholder's
+    /// escape).
     #[test]
     fn free_text_fields_land_in_their_field(
         annotation in any_text(),
@@ -802,7 +804,11 @@ proptest! {
             ])),
         ]), escape_all);
         let plain = render_ok(Some(&doc("x", "recif/agent-env", "recif/gcp-sa")), Vec::new());
-        let r = render_ok(Some(&doc(&annotation, &agent_env_key, &gcp_key)), Vec::new());
+        let escaped = |k: &str| k.replace('$', "$$");
+        let r = render_ok(
+            Some(&doc(&annotation, &escaped(&agent_env_key), &escaped(&gcp_key))),
+            Vec::new(),
+        );
         prop_assert_eq!(&r.ids, &plain.ids);
         prop_assert!(r.secrets.is_empty());
         for d in &r.docs {

@@ -70,6 +70,22 @@ const BAD: &[(&str, &str)] = &[
         "override name",
     ),
     (
+        "secrets:\n  external:\n    overrides:\n      Team_A/agent-env: {spec: {}}\n",
+        "override namespace",
+    ),
+    (
+        "secrets:\n  external:\n    overrides:\n      team-a/agent-env: {metadata: {name: x}}\n",
+        "override metadata",
+    ),
+    (
+        "secrets:\n  external:\n    overrides:\n      agent-env: {spec: {target: {manifest: {apiVersion: v1, kind: ConfigMap}}}}\n",
+        "target.manifest",
+    ),
+    (
+        "secrets:\n  external:\n    keys:\n      agentEnv: teams/${namespace}/agent-env\n",
+        "remote key placeholder",
+    ),
+    (
         "secrets:\n  external:\n    overrides:\n      agent-env: {spec: {dataFrom: [{find: {name: {regex: x}}}]}}\n",
         "find.name.regex",
     ),

@@ -11,6 +11,16 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A `--templates` folder holding the built-in template `file` with `from` (which must
+/// occur in it) replaced by `to`.
+pub fn template_changed(file: &str, from: &str, to: &str) -> tempfile::TempDir {
+    let builtin = std::fs::read_to_string(root().join("templates").join(file)).unwrap();
+    assert!(builtin.contains(from), "{file} has no {from:?}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(file), builtin.replace(from, to)).unwrap();
+    dir
+}
+
 /// Runs the built binary with `args`, feeding `stdin`.
 pub fn run(args: &[&str], stdin: &str) -> Output {
     run_in(&root(), args, stdin)
@@ -211,4 +221,29 @@ pub fn json_values_file(v: &serde_json::Value) -> String {
         .replace('\u{2028}', "\\u2028")
         .replace('\u{2029}', "\\u2029")
         .replace('\u{feff}', "\\ufeff")
+}
+
+/// The built binary.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_recif-secrets"))
+}
+
+/// PATH with `extra` folders first, then the built binary's folder, then the current PATH.
+pub fn path_with_bin(extra: &[&Path]) -> String {
+    let mut dirs: Vec<PathBuf> = extra.iter().map(|p| p.to_path_buf()).collect();
+    dirs.push(bin().parent().unwrap().to_path_buf());
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).unwrap().into_string().unwrap()
+}
+
+/// Exit status, standard output and standard error, for assertion messages.
+pub fn out_text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
