@@ -70,6 +70,9 @@ pub enum Error {
 pub struct Output {
     pub manifests: manifests::Manifests,
     pub warnings: Diagnostics,
+    /// The Workload Identity bindings rendered (`workloadIdentity.bindings.enabled`), for
+    /// `render --print-commands`.
+    pub bindings: Option<config::bindings::Bindings>,
 }
 
 /// Runs the whole pipeline up to the checked objects. Nothing is written and no process is
@@ -104,6 +107,7 @@ pub fn render_values(req: &Request, user_values: values::Node) -> Result<Output,
         Ok(m) => Ok(Output {
             manifests: m,
             warnings: diags,
+            bindings: config.workload_identity.and_then(|w| w.bindings),
         }),
         Err(d) => {
             diags.extend(d);

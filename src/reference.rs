@@ -68,6 +68,7 @@ fn kind(k: &Kind) -> String {
         Kind::Duration => "Go duration".into(),
         Kind::TextMap => "map of strings".into(),
         Kind::NameList(p) => format!("list of strings ({})", pattern(*p)),
+        Kind::TextList => "list of strings".into(),
         Kind::Object(_) => "map".into(),
         Kind::ObjectList(sub) => format!("list of maps: {}", keys::names(sub).join(", ")),
         Kind::Providers => "map with at most one key: an ESO store provider (see the provider table in docs/external-secrets.md), holding its `spec.provider.<name>` block".into(),

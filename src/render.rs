@@ -33,6 +33,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "externalsecrets.yaml",
         include_str!("../templates/externalsecrets.yaml"),
     ),
+    ("bindings.yaml", include_str!("../templates/bindings.yaml")),
 ];
 pub const NAMESPACES_TEMPLATE: (&str, &str) = (
     "namespaces.yaml",
@@ -450,6 +451,8 @@ pub struct StoreContext<'a> {
 pub struct WorkloadIdentityContext<'a> {
     pub annotations: &'a BTreeMap<String, String>,
     pub service_accounts: Vec<NamedObject<'a>>,
+    /// The cloud side of the binding (`workloadIdentity.bindings.enabled`), else null.
+    pub bindings: Option<&'a crate::config::bindings::Bindings>,
 }
 
 /// The template context for `config`.
@@ -535,6 +538,7 @@ pub fn context(config: &Config) -> Context<'_> {
                         name,
                     })
                     .collect(),
+                bindings: w.bindings.as_ref(),
             }),
     }
 }

@@ -111,6 +111,10 @@ fn kind(kind: &Kind) -> Value {
             "type": nullable(&["object"]),
             "additionalProperties": {"type": nullable(&["string", "number", "boolean"])}
         }),
+        Kind::TextList => json!({
+            "type": nullable(&["array"]),
+            "items": {"type": "string"}
+        }),
         Kind::NameList(p) => json!({
             "type": nullable(&["array"]),
             "items": {"type": "string", "pattern": p.regex()}

@@ -214,6 +214,11 @@ pub struct RenderArgs {
     pub strict: bool,
     #[command(flatten)]
     pub encryption: EncryptionArgs,
+    /// Print the gcloud / aws / az commands that create the Workload Identity bindings
+    /// (workloadIdentity.bindings) instead of the objects, for clusters without Config
+    /// Connector, ACK or Azure Service Operator
+    #[arg(long, conflicts_with_all = ["apply", "output_dir", "show_only"])]
+    pub print_commands: bool,
 }
 
 /// Encrypted Secrets (`render`, and `diff` to compare with what `render` wrote): SOPS

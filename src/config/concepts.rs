@@ -61,6 +61,14 @@ named! {
 }
 
 named! {
+    /// `workloadIdentity.bindings.aws.mode`: how an EKS ServiceAccount gets its IAM role.
+    pub enum AwsBindingMode {
+        PodIdentity = "podIdentity",
+        Irsa = "irsa",
+    }
+}
+
+named! {
     /// `secrets.external.storeKind`: the ESO store kind the ExternalSecrets reference.
     pub enum StoreKind {
         ClusterSecretStore = "ClusterSecretStore",

@@ -19,6 +19,8 @@ pub enum Kind {
     TextMap,
     /// A list of names.
     NameList(Pattern),
+    /// A list of free-text strings (roles, policy ARNs).
+    TextList,
     /// A map with these keys (others are warned about).
     Object(&'static [Key]),
     /// A list of maps with these keys.
@@ -247,6 +249,91 @@ pub const SERVICE_ACCOUNT: &[Key] = &[
     ),
 ];
 
+pub const BINDINGS_GCP: &[Key] = &[
+    key(
+        "projectRoles",
+        Kind::TextList,
+        "project roles granted to the Google service account (one IAMPolicyMember each): roles/NAME, projects/P/roles/NAME or organizations/O/roles/NAME",
+    ),
+    key(
+        "createServiceAccount",
+        Kind::Bool,
+        "also render the IAMServiceAccount itself (the Google service account); false: it exists already",
+    ),
+    key(
+        "displayName",
+        Kind::Text,
+        "the display name of a created Google service account",
+    ),
+    key(
+        "workloadPool",
+        Kind::Text,
+        "the cluster's workload pool; default <llm.gcp.project>.svc.id.goog (else the service account's project)",
+    ),
+];
+
+pub const BINDINGS_AWS: &[Key] = &[
+    key(
+        "mode",
+        Kind::Enum(super::AWS_BINDING_MODES),
+        "podIdentity (one ACK PodIdentityAssociation per ServiceAccount, no annotation) | irsa (the ACK Role with a trust policy for exactly these ServiceAccounts, and the annotation)",
+    ),
+    key(
+        "clusterName",
+        Kind::Text,
+        "podIdentity: the EKS cluster name",
+    ),
+    key(
+        "oidcProvider",
+        Kind::Text,
+        "irsa: the cluster's OIDC provider, oidc.eks.REGION.amazonaws.com/id/ID (no https://)",
+    ),
+    key(
+        "policyArns",
+        Kind::TextList,
+        "irsa: managed policies attached to the role (arn:aws:iam::aws:policy/NAME, ...)",
+    ),
+];
+
+pub const BINDINGS_AZURE: &[Key] = &[
+    key(
+        "identityName",
+        Kind::Name(Pattern::DnsSubdomain),
+        "the Azure Service Operator UserAssignedIdentity (Kubernetes name, platform namespace) that owns the federated credentials",
+    ),
+    key(
+        "oidcIssuer",
+        Kind::Text,
+        "the AKS cluster's OIDC issuer URL (az aks show --query oidcIssuerProfile.issuerUrl)",
+    ),
+    key(
+        "resourceGroup",
+        Kind::Text,
+        "the identity's resource group (the owner of a created identity: an ASO ResourceGroup of that name; and for --print-commands)",
+    ),
+    key(
+        "createIdentity",
+        Kind::Bool,
+        "also render the UserAssignedIdentity itself (needs resourceGroup and location)",
+    ),
+    key("location", Kind::Text, "the Azure region of a created identity"),
+];
+
+pub const BINDINGS: &[Key] = &[
+    key(
+        "enabled",
+        Kind::Bool,
+        "also render the cloud side of the binding as operator objects (Config Connector, ACK, Azure Service Operator); needs their CRDs in the cluster",
+    ),
+    key("gcp", Kind::Object(BINDINGS_GCP), "GKE, through Config Connector"),
+    key("aws", Kind::Object(BINDINGS_AWS), "EKS, through ACK"),
+    key(
+        "azure",
+        Kind::Object(BINDINGS_AZURE),
+        "AKS, through Azure Service Operator",
+    ),
+];
+
 pub const WORKLOAD_IDENTITY: &[Key] = &[
     key(
         "gcpServiceAccount",
@@ -265,6 +352,11 @@ pub const WORKLOAD_IDENTITY: &[Key] = &[
         "llmKeys",
         Kind::Enum(LLM_KEYS_MODES),
         "none | inline | external: how agent-env is provided alongside Workload Identity",
+    ),
+    key(
+        "bindings",
+        Kind::Object(BINDINGS),
+        "the cloud side of the binding (off by default)",
     ),
 ];
 

@@ -2,6 +2,7 @@
 //! spec. Problems are collected (all of them, each with where the value came from) rather
 //! than stopping at the first.
 
+pub mod bindings;
 pub mod concepts;
 pub mod crd;
 pub mod duration;
@@ -23,7 +24,9 @@ use std::collections::BTreeMap;
 use crate::diag::Diagnostics;
 use crate::values::{Node, Origin};
 
-pub use concepts::{ApiVersion, Backend, DecodingStrategy, LlmKeys, Provider, StoreKind};
+pub use concepts::{
+    ApiVersion, AwsBindingMode, Backend, DecodingStrategy, LlmKeys, Provider, StoreKind,
+};
 pub use llm::check_credentials_json;
 pub use placement::manifest_given_as_values;
 
@@ -40,6 +43,7 @@ use workload_identity::workload_identity;
 pub const PROVIDERS: &[&str] = Provider::NAMES;
 pub const LLM_KEYS_MODES: &[&str] = LlmKeys::NAMES;
 pub const STORE_KINDS: &[&str] = StoreKind::NAMES;
+pub const AWS_BINDING_MODES: &[&str] = AwsBindingMode::NAMES;
 /// The ESO API versions (a unit test of [`crd`] checks them against the CRDs).
 pub const API_VERSIONS: &[&str] = ApiVersion::NAMES;
 /// `remoteRef.decodingStrategy` (a unit test of [`crd`] checks it against the CRD enum).
@@ -125,6 +129,8 @@ pub struct WorkloadIdentity {
     /// (namespace, name)
     pub service_accounts: Vec<(String, String)>,
     pub llm_keys: LlmKeys,
+    /// `workloadIdentity.bindings`, when enabled.
+    pub bindings: Option<bindings::Bindings>,
 }
 
 impl Config {

@@ -216,6 +216,24 @@ impl<'a> Reader<'a> {
         None
     }
 
+    /// A key declared `TextList`: its items as text, each with its path (`a.b[2]`); items
+    /// that are not scalars are errors.
+    pub(super) fn texts(&mut self, path: &[&str]) -> Vec<(String, Text)> {
+        assert!(
+            matches!(keys::kind_at(path), Kind::TextList),
+            "{} is not declared as a list of strings",
+            path.join(".")
+        );
+        let mut out = Vec::new();
+        for (i, item) in self.list(path).iter().enumerate() {
+            let shown = format!("{}[{i}]", path.join("."));
+            if let Some(t) = self.scalar(item, &shown) {
+                out.push((shown, t));
+            }
+        }
+        out
+    }
+
     /// A key declared `NameList(pattern)`: the items that follow the pattern, with their
     /// paths (`namespaces.teams[2]`); the others are errors.
     pub(super) fn names(&mut self, path: &[&str]) -> Vec<(String, Text)> {

@@ -165,10 +165,20 @@ pub(super) fn workload_identity(
     if items.is_empty() {
         service_accounts.push((platform_namespace.to_string(), "recif-api".to_string()));
     }
+    let bindings = super::bindings::read(r, &annotations, &service_accounts, platform_namespace);
+    if bindings
+        .as_ref()
+        .and_then(|b| b.aws.as_ref())
+        .is_some_and(|a| a.mode == super::AwsBindingMode::PodIdentity.as_str())
+    {
+        // EKS Pod Identity needs no annotation; IRSA does.
+        annotations.remove(super::bindings::EKS_ANNOTATION);
+    }
     WorkloadIdentity {
         annotations,
         service_accounts,
         llm_keys,
+        bindings,
     }
 }
 

@@ -14,11 +14,13 @@ use serde_json::Value;
 
 pub use crate::cluster::{Found, Id, Live, Plan};
 
+mod bindings;
 mod external;
 mod pods;
 mod report;
 mod secrets;
 
+use bindings::binding_check;
 use external::*;
 use pods::*;
 pub use report::{counts, json, text};
@@ -187,6 +189,9 @@ pub fn check(rendered: &[Value], live: &Live) -> Vec<Check> {
             Some(Kind::Secret) => checks.push(inline_secret_check(o, live.get(&Id::of(o)))),
             Some(Kind::ServiceAccount) => {
                 checks.push(service_account_check(o, live.get(&Id::of(o))))
+            }
+            Some(k) if k.binding_api().is_some() => {
+                checks.push(binding_check(o, live.get(&Id::of(o))))
             }
             _ => {}
         }

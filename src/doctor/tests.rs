@@ -213,3 +213,89 @@ fn workload_identity_annotations() {
     live.objects.insert(Id::of(&sa), Found::Object(sa.clone()));
     assert_eq!(counts(&check(&[sa], &live)), (1, 0, 0));
 }
+
+fn member(name: &str, member: &str) -> Value {
+    json!({"apiVersion": "iam.cnrm.cloud.google.com/v1beta1", "kind": "IAMPolicyMember",
+           "metadata": {"name": name, "namespace": "recif-system"},
+           "spec": {"member": member, "role": "roles/iam.workloadIdentityUser",
+                    "resourceRef": {"kind": "IAMServiceAccount", "external": "projects/p/serviceAccounts/sa@p.iam.gserviceaccount.com"}}})
+}
+
+#[test]
+fn workload_identity_bindings_are_present_matching_and_ready() {
+    let ours = member("m", "serviceAccount:p.svc.id.goog[recif-system/recif-api]");
+    let run = |found: Found| {
+        let mut live = Live::default();
+        live.objects.insert(Id::of(&ours), found);
+        let p = plan(std::slice::from_ref(&ours));
+        assert!(p.objects.contains(&Id::of(&ours)), "the binding is read");
+        check(std::slice::from_ref(&ours), &live).remove(0)
+    };
+    let c = run(Found::Object(with_ready(
+        ours.clone(),
+        "True",
+        "UpToDate",
+        "",
+    )));
+    assert_eq!(c.status, Status::Ok, "{c:?}");
+    assert!(c
+        .detail
+        .contains("[recif-system/recif-api] has roles/iam.workloadIdentityUser"));
+
+    let c = run(Found::Missing);
+    assert_eq!(c.status, Status::Problem);
+    assert!(c.detail.starts_with("not found"), "{c:?}");
+    assert!(c.fix.unwrap().contains("--apply"));
+
+    let c = run(Found::Object(with_ready(
+        ours.clone(),
+        "False",
+        "UpdateFailed",
+        "Permission denied",
+    )));
+    assert_eq!(c.status, Status::Problem);
+    assert!(
+        c.detail
+            .contains("Ready False (UpdateFailed): Permission denied"),
+        "{c:?}"
+    );
+
+    // The live binding names another ServiceAccount: a mismatch, with the immutable fix.
+    let other = member("m", "serviceAccount:p.svc.id.goog[team-x/recif-api]");
+    let c = run(Found::Object(with_ready(other, "True", "UpToDate", "")));
+    assert_eq!(c.status, Status::Problem);
+    assert!(c.detail.starts_with("spec.member differs"), "{c:?}");
+    assert!(c.fix.unwrap().contains("immutable"));
+
+    let c = run(Found::Object(ours.clone()));
+    assert_eq!(c.status, Status::Problem);
+    assert!(c.detail.contains("no Ready condition"));
+
+    let c = run(Found::Unreadable(
+        "error: the server doesn't have a resource type \"iampolicymembers\"".into(),
+    ));
+    assert_eq!(c.status, Status::CouldNotCheck);
+    assert!(c.fix.unwrap().contains("Config Connector"));
+
+    // ACK reports ACK.ResourceSynced, and ACK.Terminal is a failure.
+    let assoc = json!({"apiVersion": "eks.services.k8s.aws/v1alpha1", "kind": "PodIdentityAssociation",
+        "metadata": {"name": "a", "namespace": "recif-system"},
+        "spec": {"clusterName": "c", "namespace": "t", "serviceAccount": "s", "roleARN": "arn:aws:iam::123456789012:role/r"}});
+    let mut synced = assoc.clone();
+    synced["status"] = json!({"conditions": [{"type": "ACK.ResourceSynced", "status": "True"}]});
+    let mut live = Live::default();
+    live.objects
+        .insert(Id::of(&assoc), Found::Object(synced.clone()));
+    assert_eq!(
+        check(std::slice::from_ref(&assoc), &live)[0].status,
+        Status::Ok
+    );
+    synced["status"]["conditions"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "ACK.Terminal", "status": "True", "message": "role not found"}));
+    live.objects.insert(Id::of(&assoc), Found::Object(synced));
+    let c = check(std::slice::from_ref(&assoc), &live).remove(0);
+    assert_eq!(c.status, Status::Problem);
+    assert!(c.detail.contains("role not found"), "{c:?}");
+}

@@ -107,6 +107,7 @@ pub(super) fn check(o: &Object, config: &Config) -> Vec<String> {
             }
         }
         Object::Namespace(_) | Object::ServiceAccount(_) => {}
+        Object::Binding(b) => problems.extend(super::bindings::check(b, config)),
     }
     problems
 }

@@ -7,6 +7,7 @@
 //! (labels, policy checks), [`serialize`] (final YAML text, output formats), [`memo`]
 //! (namespace stamping, opt-in per kind); this file drives them.
 
+mod bindings;
 mod checks;
 pub mod eso;
 pub mod fastyaml;

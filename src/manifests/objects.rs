@@ -25,12 +25,21 @@ pub enum Kind {
     /// Output only: a Secret sealed by `render --seal-cert` (never parsed from templates).
     SealedSecret,
     ExternalSecret,
+    /// The cloud side of Workload Identity (`workloadIdentity.bindings`): Config Connector,
+    /// ACK and Azure Service Operator objects, each owner before what it owns.
+    IamServiceAccount,
+    IamPolicyMember,
+    PodIdentityAssociation,
+    /// ACK's IAM `Role` (iam.services.k8s.aws), not RBAC's.
+    AckRole,
+    UserAssignedIdentity,
+    FederatedIdentityCredential,
 }
 
 impl Kind {
     /// In output order (SPEC 4): Namespaces, stores, ServiceAccounts, Secrets,
-    /// ExternalSecrets.
-    pub const ALL: [Kind; 7] = [
+    /// ExternalSecrets, then the Workload Identity bindings.
+    pub const ALL: [Kind; 13] = [
         Kind::Namespace,
         Kind::ClusterSecretStore,
         Kind::SecretStore,
@@ -38,6 +47,12 @@ impl Kind {
         Kind::Secret,
         Kind::SealedSecret,
         Kind::ExternalSecret,
+        Kind::IamServiceAccount,
+        Kind::IamPolicyMember,
+        Kind::PodIdentityAssociation,
+        Kind::AckRole,
+        Kind::UserAssignedIdentity,
+        Kind::FederatedIdentityCredential,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -49,6 +64,26 @@ impl Kind {
             Kind::Secret => "Secret",
             Kind::SealedSecret => "SealedSecret",
             Kind::ExternalSecret => "ExternalSecret",
+            Kind::IamServiceAccount => "IAMServiceAccount",
+            Kind::IamPolicyMember => "IAMPolicyMember",
+            Kind::PodIdentityAssociation => "PodIdentityAssociation",
+            Kind::AckRole => "Role",
+            Kind::UserAssignedIdentity => "UserAssignedIdentity",
+            Kind::FederatedIdentityCredential => "FederatedIdentityCredential",
+        }
+    }
+
+    /// The apiVersion of a Workload Identity binding kind (`None` for the others).
+    pub fn binding_api(self) -> Option<&'static str> {
+        use crate::config::bindings as b;
+        match self {
+            Kind::IamServiceAccount | Kind::IamPolicyMember => Some(b::CONFIG_CONNECTOR_API),
+            Kind::PodIdentityAssociation => Some(b::ACK_EKS_API),
+            Kind::AckRole => Some(b::ACK_IAM_API),
+            Kind::UserAssignedIdentity | Kind::FederatedIdentityCredential => {
+                Some(b::ASO_IDENTITY_API)
+            }
+            _ => None,
         }
     }
 
@@ -85,6 +120,14 @@ impl Kind {
             Kind::Secret => "secrets",
             Kind::SealedSecret => "sealedsecrets.bitnami.com",
             Kind::ExternalSecret => "externalsecrets.external-secrets.io",
+            Kind::IamServiceAccount => "iamserviceaccounts.iam.cnrm.cloud.google.com",
+            Kind::IamPolicyMember => "iampolicymembers.iam.cnrm.cloud.google.com",
+            Kind::PodIdentityAssociation => "podidentityassociations.eks.services.k8s.aws",
+            Kind::AckRole => "roles.iam.services.k8s.aws",
+            Kind::UserAssignedIdentity => "userassignedidentities.managedidentity.azure.com",
+            Kind::FederatedIdentityCredential => {
+                "federatedidentitycredentials.managedidentity.azure.com"
+            }
         }
     }
 
@@ -103,6 +146,13 @@ impl Kind {
             | Kind::ExternalSecret => true,
             // Bound to its namespace and name (the RSA-OAEP label of its scope).
             Kind::SealedSecret => false,
+            // One object each, named after what it binds: never copied elsewhere.
+            Kind::IamServiceAccount
+            | Kind::IamPolicyMember
+            | Kind::PodIdentityAssociation
+            | Kind::AckRole
+            | Kind::UserAssignedIdentity
+            | Kind::FederatedIdentityCredential => false,
         }
     }
 }
@@ -121,12 +171,26 @@ pub enum Object {
     ServiceAccount(ServiceAccount),
     Secret(Secret),
     ExternalSecret(eso::ExternalSecret),
+    /// A Workload Identity binding object (see [`Kind::binding_api`]).
+    Binding(Binding),
+}
+
+/// A cloud operator's object (Config Connector, ACK, Azure Service Operator): the typed
+/// metadata, and the `spec` as the operator's CRD defines it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Binding {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: ObjectMeta,
+    pub spec: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Object {
     pub fn kind(&self) -> &str {
         match self {
             Object::Store(s) => &s.kind,
+            Object::Binding(b) => &b.kind,
             _ => self.typed_kind().as_str(),
         }
     }
@@ -142,6 +206,7 @@ impl Object {
             Object::ServiceAccount(_) => Kind::ServiceAccount,
             Object::Secret(_) => Kind::Secret,
             Object::ExternalSecret(_) => Kind::ExternalSecret,
+            Object::Binding(b) => Kind::from_name(&b.kind).expect("a binding kind"),
         }
     }
 
@@ -152,6 +217,7 @@ impl Object {
             Object::ServiceAccount(o) => &o.metadata,
             Object::Secret(o) => &o.metadata,
             Object::ExternalSecret(o) => &o.metadata,
+            Object::Binding(o) => &o.metadata,
         }
     }
 
@@ -162,6 +228,7 @@ impl Object {
             Object::ServiceAccount(o) => &mut o.metadata,
             Object::Secret(o) => &mut o.metadata,
             Object::ExternalSecret(o) => &mut o.metadata,
+            Object::Binding(o) => &mut o.metadata,
         }
     }
 
@@ -193,6 +260,7 @@ impl Object {
             Object::ServiceAccount(o) => serde_json::to_value(o),
             Object::Secret(o) => serde_json::to_value(o),
             Object::ExternalSecret(o) => serde_json::to_value(o),
+            Object::Binding(o) => serde_json::to_value(o),
         };
         v.expect("typed objects serialize")
     }
@@ -230,9 +298,15 @@ pub fn parse_object(value: serde_json::Value, strict: bool) -> Result<Object, St
         ("v1", Some(Kind::Namespace)) => Object::Namespace(typed(value, &kind)?),
         ("v1", Some(Kind::ServiceAccount)) => Object::ServiceAccount(typed(value, &kind)?),
         ("v1", Some(Kind::Secret)) => Object::Secret(typed(value, &kind)?),
+        (api, Some(k)) if k.binding_api() == Some(api) => Object::Binding(typed(value, &kind)?),
         _ => {
             return Err(format!(
-                "renders {kind:?} (apiVersion {api:?}); recif-secrets only emits v1 Namespace, ServiceAccount and Secret, and External Secrets ExternalSecret, SecretStore and ClusterSecretStore"
+                "renders {kind:?} (apiVersion {api:?}); recif-secrets only emits v1 Namespace, ServiceAccount and Secret, External Secrets ExternalSecret, SecretStore and ClusterSecretStore, and the Workload Identity bindings {}",
+                Kind::ALL
+                    .iter()
+                    .filter_map(|k| k.binding_api().map(|api| format!("{api} {k}")))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
         }
     };

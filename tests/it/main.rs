@@ -2,6 +2,7 @@
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // clippy.toml binds the library only
 
+mod bindings;
 mod bounds;
 mod checker;
 mod cli;

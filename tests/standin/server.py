@@ -63,6 +63,10 @@ ESO = "external-secrets.io"
 ARGO = "argoproj.io"
 # group -> version served
 SEALED = "bitnami.com"
+# The Workload Identity operators (Config Connector, ACK, Azure Service Operator): served only
+# when a fixture holds an object of theirs, as a cluster has them only with the operator.
+CNRM, ACK_EKS, ACK_IAM, ASO = "iam.cnrm.cloud.google.com", "eks.services.k8s.aws", "iam.services.k8s.aws", "managedidentity.azure.com"
+OPERATOR_GROUPS = {CNRM: "v1beta1", ACK_EKS: "v1alpha1", ACK_IAM: "v1alpha1", ASO: "v1api20230131"}
 GROUPS = {ESO: "v1", "apps": "v1", "batch": "v1", ARGO: "v1alpha1", SEALED: "v1alpha1"}
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
 # kind -> (group, version, resource, namespaced, short names)
@@ -76,6 +80,12 @@ KINDS = {
     "SecretStore": (ESO, "v1", "secretstores", True, ["ss"]),
     "ClusterSecretStore": (ESO, "v1", "clustersecretstores", False, ["css"]),
     "SealedSecret": (SEALED, "v1alpha1", "sealedsecrets", True, []),
+    "IAMServiceAccount": (CNRM, "v1beta1", "iamserviceaccounts", True, []),
+    "IAMPolicyMember": (CNRM, "v1beta1", "iampolicymembers", True, []),
+    "PodIdentityAssociation": (ACK_EKS, "v1alpha1", "podidentityassociations", True, []),
+    "Role": (ACK_IAM, "v1alpha1", "roles", True, []),
+    "UserAssignedIdentity": (ASO, "v1api20230131", "userassignedidentities", True, []),
+    "FederatedIdentityCredential": (ASO, "v1api20230131", "federatedidentitycredentials", True, []),
     "Deployment": ("apps", "v1", "deployments", True, ["deploy"]),
     "StatefulSet": ("apps", "v1", "statefulsets", True, ["sts"]),
     "DaemonSet": ("apps", "v1", "daemonsets", True, ["ds"]),
@@ -356,7 +366,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def groups(self):
         opts = self.server.opts
-        return {g: v for g, v in GROUPS.items() if not (g == ESO and opts.no_eso) and not (g == ARGO and opts.no_argo)}
+        served = {g: v for g, v in GROUPS.items() if not (g == ESO and opts.no_eso) and not (g == ARGO and opts.no_argo)}
+        held = {KINDS[k][0] for (k, _, _) in self.server.objects if k in KINDS}
+        served.update({g: v for g, v in OPERATOR_GROUPS.items() if g in held})
+        return served
 
     def target(self, parts, verb):
         """(kind, namespace, name, group) for a resource path, or an error (code, body)."""

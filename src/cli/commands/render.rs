@@ -9,6 +9,27 @@ use crate::diag::Diagnostics;
 use crate::manifests::{Kind, Manifests};
 use crate::{deliver, Error, Request};
 
+/// `--print-commands`: the cloud CLI commands of the bindings, one shell line each.
+fn print_commands(
+    bindings: Option<&crate::config::bindings::Bindings>,
+) -> Result<ExitStatus, Error> {
+    let Some(b) = bindings else {
+        return Err(Error::Usage(
+            "--print-commands prints the Workload Identity bindings: set secrets.provider: none and workloadIdentity.bindings.enabled: true".into(),
+        ));
+    };
+    let mut text = String::from("#!/bin/sh\n# The Workload Identity bindings, as recif-secrets would render them for the cloud operators.\nset -eu\n");
+    for c in crate::config::bindings::commands(b) {
+        if matches!(c, crate::config::bindings::Command::Comment(_)) {
+            text.push('\n');
+        }
+        text.push_str(&c.line());
+        text.push('\n');
+    }
+    deliver::stream_stdout(|w: &mut dyn Write| w.write_all(text.as_bytes()))?;
+    Ok(ExitStatus::Success)
+}
+
 pub(super) fn run(
     args: RenderArgs,
     stdin: &mut dyn Read,
@@ -59,6 +80,9 @@ pub(super) fn run(
     }
     let out = out?;
     print_diagnostics(err, &out.warnings);
+    if args.print_commands {
+        return print_commands(out.bindings.as_ref());
+    }
     if scheme.is_some() {
         super::encrypt::check_something_to_encrypt(&out.manifests)?;
     }
