@@ -181,6 +181,9 @@ pub struct RenderArgs {
     /// Treat every warning (an unknown key, a misplaced key...) as an error (exit 1)
     #[arg(long)]
     pub strict: bool,
+    /// No progress display (it shows only on a terminal, for work of more than a second)
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
     #[command(flatten)]
     pub encryption: EncryptionArgs,
 }

@@ -181,11 +181,13 @@ pub(super) fn fingerprint_key(
 }
 
 /// Every Secret encrypted; in `--output-dir` (with a key), an existing file whose
-/// fingerprint line matches is kept byte for byte.
+/// fingerprint line matches is kept byte for byte. With `progress`, work estimated at more
+/// than a second shows objects done / total on standard error when it is a terminal.
 pub(super) fn encrypt(
     manifests: Manifests,
     scheme: &Scheme,
     reuse: Option<(&Path, &FingerprintKey)>,
+    progress: bool,
 ) -> Result<Manifests, Error> {
     let kind = scheme.kind();
     let id = scheme.id();
@@ -227,7 +229,17 @@ pub(super) fn encrypt(
         });
         job_index.push(*i);
     }
-    let results = scheme.documents(&jobs, SystemTime::now());
+    let bar = (progress && scheme.estimate_us(&jobs) > 1_000_000)
+        .then(|| super::progress::bar(jobs.len() as u64, "encrypting"))
+        .flatten();
+    let results = scheme.documents(&jobs, SystemTime::now(), &|| {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
     let mut diags = Diagnostics::default();
     for (i, r) in job_index.into_iter().zip(results) {
         match r {

@@ -9,6 +9,7 @@ mod doctor;
 mod encrypt;
 mod init;
 mod man;
+mod progress;
 mod render;
 mod schema;
 mod templates;
