@@ -1,5 +1,6 @@
 # The recif-secrets image: the statically linked binary (scripts/build-dist.sh: glibc with
-# +crt-static, fat LTO; musl's allocator would make it about twice as slow)
+# +crt-static, the release profile's fat LTO, stripped; musl's allocator would make it about
+# twice as slow)
 # on an empty base, run as a non-root user. No shell, no package manager, nothing else: the
 # Argo CD sidecar (examples/gitops/argocd) runs it as `recif-secrets argocd-generate`.
 #

@@ -14,16 +14,6 @@ fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_recif-secrets"))
 }
 
-/// PATH with the built binary's folder first.
-fn path_with_bin(extra: &[&Path]) -> String {
-    let mut dirs: Vec<PathBuf> = extra.iter().map(|p| p.to_path_buf()).collect();
-    dirs.push(bin().parent().unwrap().to_path_buf());
-    dirs.extend(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    ));
-    std::env::join_paths(dirs).unwrap().into_string().unwrap()
-}
-
 fn out_text(o: &Output) -> String {
     format!(
         "status {:?}\nstdout:\n{}\nstderr:\n{}",

@@ -7,6 +7,7 @@ mod completions;
 mod diff;
 mod doctor;
 mod encrypt;
+mod git_index;
 mod init;
 mod man;
 mod progress;
@@ -15,6 +16,7 @@ mod schema;
 mod templates;
 mod validate;
 mod values;
+mod verify;
 pub mod warnings;
 
 use std::io::{Read, Write};
@@ -38,6 +40,8 @@ pub enum ExitStatus {
     Differences,
     /// 4 (`doctor`): a check found a problem or could not run.
     ChecksFailed,
+    /// 5 (`verify`): the folder holds something that is not as expected.
+    Unverified,
 }
 
 impl ExitStatus {
@@ -48,6 +52,7 @@ impl ExitStatus {
             ExitStatus::Usage => 2,
             ExitStatus::External => 3,
             ExitStatus::Differences | ExitStatus::ChecksFailed => 4,
+            ExitStatus::Unverified => 5,
         }
     }
 }
@@ -70,6 +75,7 @@ pub fn execute(cli: Cli, stdin: &mut dyn Read, err: &mut dyn Write) -> Result<Ex
         Command::Validate(args) => validate::run(args, stdin, err),
         Command::Diff(args) => diff::run(args, stdin, err),
         Command::Doctor(args) => doctor::run(args, stdin, err),
+        Command::Verify(args) => verify::run(args, err),
         Command::Schema => schema::run(),
         Command::Init(args) => init::run(args, err),
         Command::Completions { shell } => completions::run(shell),

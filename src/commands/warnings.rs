@@ -120,19 +120,49 @@ pub fn git_status(path: &Path) -> Option<GitStatus> {
         .map(|c| c.as_os_str().to_str())
         .collect::<Option<Vec<_>>>()?
         .join("/");
-    let index = repo.index_or_empty().ok()?;
-    if index.entry_by_path(key.as_str().into()).is_some() {
-        return Some(GitStatus::Tracked);
+    // The index walked in place for this one path (super::git_index); decoded in full only
+    // when the walk cannot answer.
+    let fast = match std::fs::read(repo.index_path()) {
+        Ok(bytes) => super::git_index::lookup(
+            &bytes,
+            key.as_bytes(),
+            repo.object_hash().len_in_bytes(),
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => super::git_index::Lookup::Untracked,
+        Err(_) => super::git_index::Lookup::Unsure,
+    };
+    match fast {
+        super::git_index::Lookup::Tracked => Some(GitStatus::Tracked),
+        // No `.gitignore` on the path comes from the index: an empty one gives the same rules.
+        super::git_index::Lookup::Untracked => {
+            ignore_status(&repo, &gix::index::State::new(repo.object_hash()), &relative)
+        }
+        super::git_index::Lookup::Unsure => {
+            let index = repo.index_or_empty().ok()?;
+            if index.entry_by_path(key.as_str().into()).is_some() {
+                return Some(GitStatus::Tracked);
+            }
+            ignore_status(&repo, &index, &relative)
+        }
     }
+}
+
+/// Ignored or not, for a path that is not tracked; `index` supplies the `.gitignore` files
+/// git reads from the index (skip-worktree ones).
+fn ignore_status(
+    repo: &gix::Repository,
+    index: &gix::index::State,
+    relative: &Path,
+) -> Option<GitStatus> {
     let mut excludes = repo
         .excludes(
-            &index,
+            index,
             None,
             gix::worktree::stack::state::ignore::Source::WorktreeThenIdMappingIfNotSkipped,
         )
         .ok()?;
     let platform = excludes
-        .at_path(&relative, Some(gix::index::entry::Mode::FILE))
+        .at_path(relative, Some(gix::index::entry::Mode::FILE))
         .ok()?;
     Some(if platform.is_excluded() {
         GitStatus::Ignored

@@ -192,3 +192,14 @@ pub fn json_values_file(v: &serde_json::Value) -> String {
         .replace('\u{2029}', "\\u2029")
         .replace('\u{feff}', "\\ufeff")
 }
+
+/// PATH with the `extra` folders, then the built binary's folder, first.
+pub fn path_with_bin(extra: &[&Path]) -> String {
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_recif-secrets"));
+    let mut dirs: Vec<PathBuf> = extra.iter().map(|p| p.to_path_buf()).collect();
+    dirs.push(bin.parent().unwrap().to_path_buf());
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).unwrap().into_string().unwrap()
+}
