@@ -89,7 +89,7 @@ fn sops_flags<'a>(keys: &'a Keys, which: &[usize], key: &'a str) -> Vec<&'a str>
 fn add_to_kustomization(dir: &Path, name: &str) {
     let k = dir.join("kustomization.yaml");
     let text = std::fs::read_to_string(&k).unwrap();
-    std::fs::write(&k, format!("{text}- {name}\n")).unwrap();
+    std::fs::write(&k, format!("{text}  - \"{name}\"\n")).unwrap();
 }
 
 #[test]
@@ -105,8 +105,9 @@ fn a_sops_folder_passes_with_exactly_its_recipients_and_fails_otherwise() {
     // Recipient 1 retired: still listed in every file, so every Secret fails.
     let o = verify(out.path(), &sops_flags(&keys, &[0], &key));
     assert_eq!(o.status.code(), Some(5), "{}", stdout(&o));
+    // The example renders 5 Secrets (the platform's, and two per team).
     let p = problems(&o);
-    assert_eq!(p.len(), 3, "{p:?}");
+    assert_eq!(p.len(), 5, "{p:?}");
     assert!(
         p.iter().all(|l| l.contains(&format!("also encrypted to {}", keys.recipients[1]))),
         "{p:?}"
@@ -129,8 +130,8 @@ fn a_sops_folder_passes_with_exactly_its_recipients_and_fails_otherwise() {
     );
     assert_eq!(o.status.code(), Some(5));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["summary"]["problems"], 3);
-    assert_eq!(v["summary"]["secrets"], 3);
+    assert_eq!(v["summary"]["problems"], 5);
+    assert_eq!(v["summary"]["secrets"], 5);
     assert!(v["problems"][0]["file"]
         .as_str()
         .unwrap()
@@ -243,7 +244,7 @@ fn the_kustomization_may_only_list_the_folder_files() {
     let text = std::fs::read_to_string(&k).unwrap();
     std::fs::write(
         &k,
-        format!("{text}- ../other/secret.yaml\nsecretGenerator:\n- name: x\n  literals: [A=b]\n"),
+        format!("{text}  - ../other/secret.yaml\nsecretGenerator:\n- name: x\n  literals: [A=b]\n"),
     )
     .unwrap();
     let o = verify(dir, &flags);
@@ -368,7 +369,7 @@ fn a_sealed_folder_passes_for_its_certificate_and_scope_only() {
     let k = key.to_str().unwrap();
     let o = verify(&dir, &["--seal-cert", cert, "--fingerprint-key", k]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    assert!(stdout(&o).contains("3 SealedSecrets"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("5 SealedSecrets"), "{}", stdout(&o));
     // Another controller's certificate (another key size).
     let other_cert = other.path().join("cert.pem");
     let o = verify(&dir, &["--seal-cert", other_cert.to_str().unwrap(), "--fingerprint-key", k]);

@@ -24,8 +24,13 @@ pub enum Lookup {
 
 /// Looks `path` (relative to the work tree, `/`-separated) up in the index `bytes`, whose
 /// trailing checksum is `hash_len` bytes long (20 for SHA-1 repositories).
-pub fn lookup(bytes: &[u8], path: &[u8], hash_len: usize) -> Lookup {
-    walk(bytes, path, hash_len).unwrap_or(Lookup::Unsure)
+///
+/// `stop_early`: the caller has proven there is no split index (no `sharedindex.*` file for
+/// a `link` extension to name), so the walk may end at the first entry that sorts after
+/// `path` and the `.gitignore` files of its folders (entries are sorted by path bytes): on
+/// average half the index is read, and none of its extensions.
+pub fn lookup(bytes: &[u8], path: &[u8], hash_len: usize, stop_early: bool) -> Lookup {
+    walk(bytes, path, hash_len, stop_early).unwrap_or(Lookup::Unsure)
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {
@@ -51,7 +56,7 @@ fn ignore_file_of(entry: &[u8], path: &[u8]) -> bool {
     (dir.is_empty() || dir.ends_with(b"/")) && path.len() > dir.len() && path.starts_with(dir)
 }
 
-fn walk(bytes: &[u8], path: &[u8], hash_len: usize) -> Option<Lookup> {
+fn walk(bytes: &[u8], path: &[u8], hash_len: usize, stop_early: bool) -> Option<Lookup> {
     if bytes.get(..4)? != b"DIRC" {
         return None;
     }
@@ -64,6 +69,13 @@ fn walk(bytes: &[u8], path: &[u8], hash_len: usize) -> Option<Lookup> {
     let flags_at = FLAGS_AT_SHA1 + hash_len - 20;
     let mut at = 12;
     let mut found = false;
+    // The last path that matters: `path` or the `.gitignore` of one of its folders.
+    let mut last = path.to_vec();
+    for (i, _) in path.iter().enumerate().filter(|(_, b)| **b == b'/') {
+        let ignore = [&path[..=i], b".gitignore"].concat();
+        last = last.max(ignore);
+    }
+    last = last.max(b".gitignore".to_vec());
     // Version 4: the previous path, which the next one shares a prefix with.
     let mut previous: Vec<u8> = Vec::new();
     for _ in 0..count {
@@ -102,11 +114,22 @@ fn walk(bytes: &[u8], path: &[u8], hash_len: usize) -> Option<Lookup> {
             // Padded with 1 to 8 NUL bytes to a multiple of 8.
             at += (header + len + 8) & !7;
         }
-        if entry_path == path {
+        // Lengths and first bytes first: most entries are told apart without a memcmp.
+        if entry_path.len() == path.len() && entry_path == path {
             found = true;
         }
         if skip_worktree && ignore_file_of(entry_path, path) {
             return Some(Lookup::Unsure);
+        }
+        if stop_early
+            && entry_path.first().is_some_and(|b| *b >= last[0])
+            && entry_path > last.as_slice()
+        {
+            return Some(if found {
+                Lookup::Tracked
+            } else {
+                Lookup::Untracked
+            });
         }
     }
     // Extensions up to the checksum: a split index keeps its entries elsewhere.
@@ -169,12 +192,12 @@ mod tests {
 
     #[test]
     fn garbage_is_unsure() {
-        assert_eq!(lookup(b"", b"a", 20), Lookup::Unsure);
-        assert_eq!(lookup(b"DIRC\0\0\0\x05\0\0\0\0", b"a", 20), Lookup::Unsure);
+        assert_eq!(lookup(b"", b"a", 20, false), Lookup::Unsure);
+        assert_eq!(lookup(b"DIRC\0\0\0\x05\0\0\0\0", b"a", 20, false), Lookup::Unsure);
         let mut empty = b"DIRC\0\0\0\x02\0\0\0\0".to_vec();
         empty.extend([0u8; 20]);
-        assert_eq!(lookup(&empty, b"a", 20), Lookup::Untracked);
+        assert_eq!(lookup(&empty, b"a", 20, false), Lookup::Untracked);
         empty.truncate(empty.len() - 1);
-        assert_eq!(lookup(&empty, b"a", 20), Lookup::Unsure);
+        assert_eq!(lookup(&empty, b"a", 20, false), Lookup::Unsure);
     }
 }

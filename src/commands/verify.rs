@@ -209,8 +209,8 @@ impl Check<'_> {
                     Ok(text) => self.file(name, &text, &mut f),
                     Err(_) => f.add(name, "not UTF-8 text"),
                 },
-                Ok(None) => f.add(name, "not a regular file"),
-                Err(e) => return Err(fail(&format!("cannot read {name}"), &e)),
+                Ok(None) => f.add(name, "disappeared while the folder was checked"),
+                Err(e) => f.add(name, format!("cannot be read: {e}")),
             }
         }
         Ok(f)
@@ -433,9 +433,9 @@ impl Check<'_> {
         {
             f.add(name, format!("SealedSecret {id}: spec.template.data holds values in plaintext"));
         }
-        let annotations = |m: Option<&Value>| {
+        fn annotations(m: Option<&Value>) -> Option<&Map<String, Value>> {
             m.and_then(|m| m.get("annotations")).and_then(Value::as_object)
-        };
+        }
         let own = Sealer::scope_of(annotations(o.get("metadata")));
         let inner = Sealer::scope_of(annotations(template.and_then(|t| t.get("metadata"))));
         let want = sealer.scope();

@@ -122,12 +122,18 @@ pub fn git_status(path: &Path) -> Option<GitStatus> {
         .join("/");
     // The index walked in place for this one path (super::git_index); decoded in full only
     // when the walk cannot answer.
-    let fast = match std::fs::read(repo.index_path()) {
-        Ok(bytes) => super::git_index::lookup(
-            &bytes,
-            key.as_bytes(),
-            repo.object_hash().len_in_bytes(),
-        ),
+    let fast = match std::fs::File::open(repo.index_path()) {
+        // SAFETY: a read-only private mapping; git replaces the index by renaming a new file
+        // over it, never by rewriting it in place, so the mapped bytes do not change.
+        Ok(file) => match unsafe { memmap2::Mmap::map(&file) } {
+            Ok(bytes) => super::git_index::lookup(
+                &bytes,
+                key.as_bytes(),
+                repo.object_hash().len_in_bytes(),
+                !has_shared_index(repo.git_dir()),
+            ),
+            Err(_) => super::git_index::Lookup::Unsure,
+        },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => super::git_index::Lookup::Untracked,
         Err(_) => super::git_index::Lookup::Unsure,
     };
@@ -145,6 +151,21 @@ pub fn git_status(path: &Path) -> Option<GitStatus> {
             ignore_status(&repo, &index, &relative)
         }
     }
+}
+
+/// Whether the git directory holds a shared index (`sharedindex.*`, where git keeps the
+/// entries of a split index); `true` when it cannot be listed.
+fn has_shared_index(git_dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(git_dir) else {
+        return true;
+    };
+    entries.into_iter().any(|e| {
+        e.map_or(true, |e| {
+            e.file_name()
+                .as_encoded_bytes()
+                .starts_with(b"sharedindex.")
+        })
+    })
 }
 
 /// Ignored or not, for a path that is not tracked; `index` supplies the `.gitignore` files
