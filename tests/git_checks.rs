@@ -69,17 +69,26 @@ fn we_say(o: &Output) -> &'static str {
     }
 }
 
-#[test]
-fn git_warnings_agree_with_git_and_start_no_process() {
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    let repo = tmp.path().join("repo");
+/// A private HOME (with an empty git config folder) and a fresh repository in `tmp`; `None`
+/// (after `skip`) without git.
+fn new_repo(tmp: &Path) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let home = tmp.join("home");
+    let repo = tmp.join("repo");
     std::fs::create_dir_all(home.join(".config/git")).unwrap();
     std::fs::create_dir_all(&repo).unwrap();
     if git(&repo, &home, &["init", "-q"]).is_none_or(|o| !o.status.success()) {
         skip("git", "install git");
-        return;
+        return None;
     }
+    Some((home, repo))
+}
+
+#[test]
+fn git_warnings_agree_with_git_and_start_no_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some((home, repo)) = new_repo(tmp.path()) else {
+        return;
+    };
     // Ignore rules from every place git reads them.
     std::fs::write(
         repo.join(".gitignore"),
@@ -192,7 +201,6 @@ fn outside_a_work_tree_nothing_is_said() {
     assert!(!stderr(&out).contains("git"), "{}", stderr(&out));
 }
 
-
 /// Our answer for every file equals git's, from the repository root.
 fn agree_with_git(repo: &Path, home: &Path, files: &[String], what: &str) {
     let empty_path = repo.join(".no-bin");
@@ -205,7 +213,11 @@ fn agree_with_git(repo: &Path, home: &Path, files: &[String], what: &str) {
 
 fn git_ok(repo: &Path, home: &Path, args: &[&str]) {
     let out = git(repo, home, args).unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The index is walked in place for the one path (src/commands/git_index.rs) and decoded in
@@ -215,19 +227,18 @@ fn git_ok(repo: &Path, home: &Path, args: &[&str]) {
 #[test]
 fn every_index_format_agrees_with_git() {
     let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    let repo = tmp.path().join("repo");
-    std::fs::create_dir_all(home.join(".config/git")).unwrap();
-    std::fs::create_dir_all(&repo).unwrap();
-    if git(&repo, &home, &["init", "-q"]).is_none_or(|o| !o.status.success()) {
-        skip("git", "install git");
+    let Some((home, repo)) = new_repo(tmp.path()) else {
         return;
-    }
+    };
     git_ok(&repo, &home, &["config", "user.name", "t"]);
     git_ok(&repo, &home, &["config", "user.email", "t@example.com"]);
     std::fs::write(repo.join(".gitignore"), "*.secret.yaml\n").unwrap();
     std::fs::create_dir_all(repo.join("sub")).unwrap();
-    std::fs::write(repo.join("sub/.gitignore"), "local-*.yaml\n!keep.secret.yaml\n").unwrap();
+    std::fs::write(
+        repo.join("sub/.gitignore"),
+        "local-*.yaml\n!keep.secret.yaml\n",
+    )
+    .unwrap();
     // Thousands of entries before, between and after the files looked up; long paths too.
     let long = "l".repeat(200);
     for dir in ["aaa", "mmm", "zzz"] {
@@ -260,7 +271,18 @@ fn every_index_format_agrees_with_git() {
     }
     git_ok(&repo, &home, &["add", "."]);
     git_ok(&repo, &home, &["add", "-f", "mmm/tracked.secret.yaml"]);
-    git_ok(&repo, &home, &["rm", "-q", "--cached", "values-secret.yaml", "zzz/untracked.yaml", "mmm/intent.yaml"]);
+    git_ok(
+        &repo,
+        &home,
+        &[
+            "rm",
+            "-q",
+            "--cached",
+            "values-secret.yaml",
+            "zzz/untracked.yaml",
+            "mmm/intent.yaml",
+        ],
+    );
     git_ok(&repo, &home, &["rm", "-q", "--cached", &files[9]]);
     git_ok(&repo, &home, &["commit", "-qm", "init"]);
     // Every answer occurs, so the comparison can fail either way.
@@ -272,7 +294,11 @@ fn every_index_format_agrees_with_git() {
 
     // Extended flags (version 3): an intent-to-add entry and a skip-worktree one.
     git_ok(&repo, &home, &["add", "-N", "mmm/intent.yaml"]);
-    git_ok(&repo, &home, &["update-index", "--skip-worktree", "mmm/tracked.yaml"]);
+    git_ok(
+        &repo,
+        &home,
+        &["update-index", "--skip-worktree", "mmm/tracked.yaml"],
+    );
     agree_with_git(&repo, &home, &files, "index version 3");
 
     // Version 4: paths prefix-compressed.
@@ -289,7 +315,11 @@ fn every_index_format_agrees_with_git() {
 
     // A `.gitignore` marked skip-worktree and absent from the work tree: git reads its rules
     // from the index (sparse checkouts), and so must we.
-    git_ok(&repo, &home, &["update-index", "--skip-worktree", "sub/.gitignore"]);
+    git_ok(
+        &repo,
+        &home,
+        &["update-index", "--skip-worktree", "sub/.gitignore"],
+    );
     std::fs::remove_file(repo.join("sub/.gitignore")).unwrap();
     assert_eq!(git_says(&repo, &home, "sub/local-dev.yaml"), "ignored");
     agree_with_git(&repo, &home, &files, "skip-worktree .gitignore");

@@ -109,7 +109,8 @@ fn a_sops_folder_passes_with_exactly_its_recipients_and_fails_otherwise() {
     let p = problems(&o);
     assert_eq!(p.len(), 5, "{p:?}");
     assert!(
-        p.iter().all(|l| l.contains(&format!("also encrypted to {}", keys.recipients[1]))),
+        p.iter()
+            .all(|l| l.contains(&format!("also encrypted to {}", keys.recipients[1]))),
         "{p:?}"
     );
     // A new recipient not yet in the files.
@@ -121,7 +122,11 @@ fn a_sops_folder_passes_with_exactly_its_recipients_and_fails_otherwise() {
     // Expecting Sealed Secrets instead: every SOPS document is a problem.
     let o = verify(out.path(), &["--skip-fingerprints"]);
     assert_eq!(o.status.code(), Some(5));
-    assert!(problems(&o).iter().all(|l| l.contains("no --sops-age")), "{:?}", problems(&o));
+    assert!(
+        problems(&o).iter().all(|l| l.contains("no --sops-age")),
+        "{:?}",
+        problems(&o)
+    );
 
     // -o json: the same problems, exact.
     let o = verify(
@@ -132,11 +137,16 @@ fn a_sops_folder_passes_with_exactly_its_recipients_and_fails_otherwise() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["summary"]["problems"], 5);
     assert_eq!(v["summary"]["secrets"], 5);
-    assert!(v["problems"][0]["file"]
-        .as_str()
-        .unwrap()
-        .ends_with(".secret.agent-env.yaml")
-        || v["problems"][0]["file"].as_str().unwrap().contains(".secret."));
+    assert!(
+        v["problems"][0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with(".secret.agent-env.yaml")
+            || v["problems"][0]["file"]
+                .as_str()
+                .unwrap()
+                .contains(".secret.")
+    );
 }
 
 #[test]
@@ -187,7 +197,11 @@ fn real_sops_files_are_judged_by_their_values_and_recipients() {
     assert!(!stdout(&o).contains("hunter2"), "a value was printed");
     // Encrypted by sops to a third recipient as well.
     let three = format!("{both},{}", keys.recipients[2]);
-    std::fs::write(out.path().join(name), encrypt("^(data|stringData)$", &three)).unwrap();
+    std::fs::write(
+        out.path().join(name),
+        encrypt("^(data|stringData)$", &three),
+    )
+    .unwrap();
     let o = verify(out.path(), &flags);
     assert_eq!(o.status.code(), Some(5));
     assert!(stdout(&o).contains(&format!("also encrypted to {}", keys.recipients[2])));
@@ -201,7 +215,10 @@ fn plaintext_unlisted_missing_and_swapped_files_are_problems() {
     let key = keys.path("fingerprint.key");
     let flags = sops_flags(&keys, &[0, 1], &key);
     // A plaintext Secret rendered into the folder by hand, not listed.
-    let plain = run(&["render", "-f", EXAMPLE, "--show-only", "secret/agent-env"], "");
+    let plain = run(
+        &["render", "-f", EXAMPLE, "--show-only", "secret/agent-env"],
+        "",
+    );
     assert!(plain.status.success());
     std::fs::write(dir.join("team-default.secret.plain.yaml"), stdout(&plain)).unwrap();
     // A listed file that is not there.
@@ -250,12 +267,22 @@ fn the_kustomization_may_only_list_the_folder_files() {
     let o = verify(dir, &flags);
     assert_eq!(o.status.code(), Some(5));
     let p = problems(&o).join("\n");
-    assert!(p.contains("kustomization.yaml: has `secretGenerator`"), "{p}");
-    assert!(p.contains("kustomization.yaml: lists ../other/secret.yaml, which is not a file of this folder"), "{p}");
+    assert!(
+        p.contains("kustomization.yaml: has `secretGenerator`"),
+        "{p}"
+    );
+    assert!(
+        p.contains(
+            "kustomization.yaml: lists ../other/secret.yaml, which is not a file of this folder"
+        ),
+        "{p}"
+    );
     std::fs::remove_file(&k).unwrap();
     let o = verify(dir, &flags);
     assert_eq!(o.status.code(), Some(5));
-    assert!(problems(&o).join("\n").contains("kustomization.yaml: missing"));
+    assert!(problems(&o)
+        .join("\n")
+        .contains("kustomization.yaml: missing"));
 }
 
 #[test]
@@ -272,7 +299,10 @@ fn fingerprint_lines_need_the_key_or_an_explicit_skip() {
     let missing = keys.path("no-such.key");
     let o = run_env(
         &[&["verify", dir.to_str().unwrap()][..], &r].concat(),
-        &[("HOME", keys.dir.path()), ("XDG_CONFIG_HOME", &keys.dir.path().join("cfg"))],
+        &[
+            ("HOME", keys.dir.path()),
+            ("XDG_CONFIG_HOME", &keys.dir.path().join("cfg")),
+        ],
     );
     assert_eq!(o.status.code(), Some(5), "{}", stdout(&o));
     assert!(problems(&o)
@@ -292,7 +322,8 @@ fn fingerprint_lines_need_the_key_or_an_explicit_skip() {
     let o = verify(dir, &[&r[..], &["--fingerprint-key", &key]].concat());
     assert_eq!(o.status.code(), Some(5));
     assert_eq!(problems(&o).len(), 1, "{:?}", problems(&o));
-    assert!(problems(&o)[0].contains("team-default.secret.agent-env.yaml: the fingerprint line does not verify"));
+    assert!(problems(&o)[0]
+        .contains("team-default.secret.agent-env.yaml: the fingerprint line does not verify"));
 }
 
 #[test]
@@ -306,7 +337,10 @@ fn file_names_from_the_folder_are_escaped() {
     assert_eq!(o.status.code(), Some(5));
     let text = stdout(&o);
     assert!(!text.contains('\u{1b}'), "{text:?}");
-    assert!(text.contains("problem  evil\\u{1b}[2J\\nok x.yaml: not listed"), "{text}");
+    assert!(
+        text.contains("problem  evil\\u{1b}[2J\\nok x.yaml: not listed"),
+        "{text}"
+    );
 }
 
 /// A controller key pair from the independent implementation (tests/tools/sealed.py).
@@ -317,7 +351,13 @@ fn controller(bits: &str) -> Option<tempfile::TempDir> {
     let dir = tempfile::tempdir().unwrap();
     let script = root().join("tests/tools/sealed.py");
     let out = python(
-        &[script.to_str().unwrap(), "keygen", dir.path().to_str().unwrap(), "--bits", bits],
+        &[
+            script.to_str().unwrap(),
+            "keygen",
+            dir.path().to_str().unwrap(),
+            "--bits",
+            bits,
+        ],
         "",
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -361,7 +401,11 @@ fn a_sealed_folder_passes_for_its_certificate_and_scope_only() {
         .collect();
     let script = root().join("tests/tools/sealed.py");
     let unsealed = python(
-        &[script.to_str().unwrap(), "unseal", ctl.path().join("key.pem").to_str().unwrap()],
+        &[
+            script.to_str().unwrap(),
+            "unseal",
+            ctl.path().join("key.pem").to_str().unwrap(),
+        ],
         &stream,
     );
     assert!(unsealed.status.success(), "{}", stderr(&unsealed));
@@ -372,22 +416,55 @@ fn a_sealed_folder_passes_for_its_certificate_and_scope_only() {
     assert!(stdout(&o).contains("5 SealedSecrets"), "{}", stdout(&o));
     // Another controller's certificate (another key size).
     let other_cert = other.path().join("cert.pem");
-    let o = verify(&dir, &["--seal-cert", other_cert.to_str().unwrap(), "--fingerprint-key", k]);
+    let o = verify(
+        &dir,
+        &[
+            "--seal-cert",
+            other_cert.to_str().unwrap(),
+            "--fingerprint-key",
+            k,
+        ],
+    );
     assert_eq!(o.status.code(), Some(5));
-    assert!(problems(&o).iter().all(|l| l.contains("sealed with a 2048-bit key, not the expected certificate's 3072-bit key")), "{:?}", problems(&o));
+    assert!(
+        problems(&o).iter().all(|l| l
+            .contains("sealed with a 2048-bit key, not the expected certificate's 3072-bit key")),
+        "{:?}",
+        problems(&o)
+    );
     // Another scope.
-    let o = verify(&dir, &["--seal-cert", cert, "--seal-scope", "cluster-wide", "--fingerprint-key", k]);
+    let o = verify(
+        &dir,
+        &[
+            "--seal-cert",
+            cert,
+            "--seal-scope",
+            "cluster-wide",
+            "--fingerprint-key",
+            k,
+        ],
+    );
     assert_eq!(o.status.code(), Some(5));
-    assert!(problems(&o).iter().all(|l| l.contains("sealed strict, expected cluster-wide")), "{:?}", problems(&o));
+    assert!(
+        problems(&o)
+            .iter()
+            .all(|l| l.contains("sealed strict, expected cluster-wide")),
+        "{:?}",
+        problems(&o)
+    );
     // Expecting SOPS: SealedSecrets are problems.
     let keys = Keys::new();
-    let o = verify(&dir, &["--sops-age", &keys.recipients[0], "--skip-fingerprints"]);
+    let o = verify(
+        &dir,
+        &["--sops-age", &keys.recipients[0], "--skip-fingerprints"],
+    );
     assert_eq!(o.status.code(), Some(5));
     assert!(problems(&o).iter().all(|l| l.contains("no --seal-cert")));
     // A value whose RSA ciphertext is at the top of the range cannot be this key's.
     let f = dir.join("team-default.sealedsecret.agent-env.yaml");
     let text = std::fs::read_to_string(&f).unwrap();
-    let mut doc: serde_json::Value = serde_yaml::from_str(text.split_once('\n').unwrap().1).unwrap();
+    let mut doc: serde_json::Value =
+        serde_yaml::from_str(text.split_once('\n').unwrap().1).unwrap();
     let forged = {
         use base64::Engine as _;
         let mut b = vec![0x01, 0x00];
@@ -417,17 +494,27 @@ fn pre_commit_verify_hook_gates_the_folder() {
     let tmp = tempfile::tempdir().unwrap();
     let hooks = tmp.path().join("hooks");
     std::fs::create_dir(&hooks).unwrap();
-    std::fs::copy(root().join(".pre-commit-hooks.yaml"), hooks.join(".pre-commit-hooks.yaml")).unwrap();
+    std::fs::copy(
+        root().join(".pre-commit-hooks.yaml"),
+        hooks.join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
     assert!(git(&hooks, &["init", "-q"]).status.success());
     assert!(git(&hooks, &["add", "."]).status.success());
     assert!(git(&hooks, &["commit", "-qm", "hooks"]).status.success());
-    let rev = stdout(&git(&hooks, &["rev-parse", "HEAD"])).trim().to_string();
+    let rev = stdout(&git(&hooks, &["rev-parse", "HEAD"]))
+        .trim()
+        .to_string();
 
     let keys = Keys::new();
     let repo = tmp.path().join("repo");
     std::fs::create_dir(&repo).unwrap();
     assert!(git(&repo, &["init", "-q"]).status.success());
-    std::fs::write(repo.join(".sops-age-recipients"), format!("{}\n{}\n", keys.recipients[0], keys.recipients[1])).unwrap();
+    std::fs::write(
+        repo.join(".sops-age-recipients"),
+        format!("{}\n{}\n", keys.recipients[0], keys.recipients[1]),
+    )
+    .unwrap();
     let folder = sops_folder(&keys);
     let dest = repo.join("clusters/prod/recif-secrets");
     std::fs::create_dir_all(&dest).unwrap();
@@ -455,8 +542,15 @@ fn pre_commit_verify_hook_gates_the_folder() {
     };
     let o = run_hook();
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-    let plain = run(&["render", "-f", EXAMPLE, "--show-only", "secret/agent-env"], "");
-    std::fs::write(dest.join("team-default.secret.agent-env.yaml"), stdout(&plain)).unwrap();
+    let plain = run(
+        &["render", "-f", EXAMPLE, "--show-only", "secret/agent-env"],
+        "",
+    );
+    std::fs::write(
+        dest.join("team-default.secret.agent-env.yaml"),
+        stdout(&plain),
+    )
+    .unwrap();
     assert!(git(&repo, &["add", "."]).status.success());
     let o = run_hook();
     assert!(!o.status.success(), "{}", stdout(&o));

@@ -193,7 +193,10 @@ mod tests {
     #[test]
     fn garbage_is_unsure() {
         assert_eq!(lookup(b"", b"a", 20, false), Lookup::Unsure);
-        assert_eq!(lookup(b"DIRC\0\0\0\x05\0\0\0\0", b"a", 20, false), Lookup::Unsure);
+        assert_eq!(
+            lookup(b"DIRC\0\0\0\x05\0\0\0\0", b"a", 20, false),
+            Lookup::Unsure
+        );
         let mut empty = b"DIRC\0\0\0\x02\0\0\0\0".to_vec();
         empty.extend([0u8; 20]);
         assert_eq!(lookup(&empty, b"a", 20, false), Lookup::Untracked);

@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 use super::ExitStatus;
 use crate::cli::{DoctorFormat, Format, VerifyArgs};
 use crate::encrypt::fingerprint::{self, FingerprintKey};
-use crate::encrypt::sealed::{Sealer, Scope};
+use crate::encrypt::sealed::{Scope, Sealer};
 use crate::encrypt::Scheme;
 use crate::Error;
 
@@ -36,7 +36,14 @@ const KUSTOMIZATION: &str = "kustomization.yaml";
 /// The keys a kustomization written by `render --output-dir` has.
 const KUSTOMIZATION_KEYS: &[&str] = &["apiVersion", "kind", "resources"];
 /// SOPS key groups other than age: each can decrypt the data key.
-const OTHER_SOPS_KEYS: &[&str] = &["pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "key_groups"];
+const OTHER_SOPS_KEYS: &[&str] = &[
+    "pgp",
+    "kms",
+    "gcp_kms",
+    "azure_kv",
+    "hc_vault",
+    "key_groups",
+];
 
 /// One problem: the file (its name in the folder) and what is wrong.
 struct Problem {
@@ -79,7 +86,11 @@ pub(super) fn run(args: VerifyArgs, err: &mut dyn Write) -> Result<ExitStatus, E
     match args.output {
         DoctorFormat::Text => {
             for p in &findings.problems {
-                out.push_str(&format!("problem  {}: {}\n", escaped(&p.file), escaped(&p.what)));
+                out.push_str(&format!(
+                    "problem  {}: {}\n",
+                    escaped(&p.file),
+                    escaped(&p.what)
+                ));
             }
             let summary = format!(
                 "{} files, {} Secrets, {} SealedSecrets, {} problems",
@@ -164,13 +175,19 @@ impl Check<'_> {
                 .file_type()
                 .map_err(|e| fail("cannot read the folder", &e))?;
             if name.starts_with(".recif-secrets-") {
-                f.add(&name, "left by an interrupted render --output-dir run; render again to remove it");
+                f.add(
+                    &name,
+                    "left by an interrupted render --output-dir run; render again to remove it",
+                );
                 continue;
             }
             if name.starts_with('.') {
                 continue;
             }
-            if matches!(name.as_str(), "kustomization.yaml" | "kustomization.yml" | "Kustomization") {
+            if matches!(
+                name.as_str(),
+                "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+            ) {
                 kustomizations.push(name);
                 continue;
             }
@@ -225,7 +242,10 @@ impl Check<'_> {
     ) -> Option<BTreeSet<String>> {
         match names {
             [] => {
-                f.add(KUSTOMIZATION, "missing: the folder is not one written by render --output-dir");
+                f.add(
+                    KUSTOMIZATION,
+                    "missing: the folder is not one written by render --output-dir",
+                );
                 return None;
             }
             [one] if one == KUSTOMIZATION => {}
@@ -238,7 +258,10 @@ impl Check<'_> {
                 }
             }
         }
-        let text = match crate::deliver::read_regular(&dir.join(KUSTOMIZATION), crate::deliver::OBJECT_MAX) {
+        let text = match crate::deliver::read_regular(
+            &dir.join(KUSTOMIZATION),
+            crate::deliver::OBJECT_MAX,
+        ) {
             Ok(Some(b)) => String::from_utf8(b).ok(),
             _ => None,
         };
@@ -257,11 +280,19 @@ impl Check<'_> {
             f.add(KUSTOMIZATION, "not a map");
             return None;
         };
-        for k in map.keys().filter(|k| !KUSTOMIZATION_KEYS.contains(&k.as_str())) {
+        for k in map
+            .keys()
+            .filter(|k| !KUSTOMIZATION_KEYS.contains(&k.as_str()))
+        {
             f.add(KUSTOMIZATION, format!("has `{k}`, which can add or change objects this check does not see (render --output-dir writes only apiVersion, kind and resources)"));
         }
         let mut listed = BTreeSet::new();
-        for r in map.get("resources").and_then(Value::as_array).into_iter().flatten() {
+        for r in map
+            .get("resources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let Some(r) = r.as_str() else {
                 f.add(KUSTOMIZATION, "a resource that is not a string");
                 continue;
@@ -274,7 +305,10 @@ impl Check<'_> {
                 f.add(KUSTOMIZATION, format!("lists {r} twice"));
             }
             if !dir.join(r).is_file() {
-                f.add(KUSTOMIZATION, format!("lists {r}, which is not in the folder (kustomize build would fail)"));
+                f.add(
+                    KUSTOMIZATION,
+                    format!("lists {r}, which is not in the folder (kustomize build would fail)"),
+                );
             }
         }
         Some(listed)
@@ -315,14 +349,23 @@ impl Check<'_> {
             let matches = flat.len() == 1 && {
                 let o = &flat[0];
                 let meta = o.get("metadata");
-                let got_ns = meta.and_then(|m| m.get("namespace")).and_then(Value::as_str);
+                let got_ns = meta
+                    .and_then(|m| m.get("namespace"))
+                    .and_then(Value::as_str);
                 let got_name = meta.and_then(|m| m.get("name")).and_then(Value::as_str);
-                o.get("kind").and_then(Value::as_str).map(str::to_lowercase).as_deref() == Some(kind)
+                o.get("kind")
+                    .and_then(Value::as_str)
+                    .map(str::to_lowercase)
+                    .as_deref()
+                    == Some(kind)
                     && got_ns == Some(ns)
                     && got_name == Some(obj)
             };
             if !matches {
-                f.add(name, format!("does not hold exactly the {kind} {ns}/{obj} its name says"));
+                f.add(
+                    name,
+                    format!("does not hold exactly the {kind} {ns}/{obj} its name says"),
+                );
             }
         }
         if let Some(line) = fingerprint::recorded(text) {
@@ -370,8 +413,17 @@ impl Check<'_> {
                 f.add(name, format!("Secret {id}: {path} is not encrypted (a SOPS document with a plaintext value)"));
             }
         }
-        if !sops.get("mac").and_then(Value::as_str).is_some_and(is_sops_ciphertext) {
-            f.add(name, format!("Secret {id}: the sops block has no encrypted mac (sops and Flux refuse it)"));
+        if !sops
+            .get("mac")
+            .and_then(Value::as_str)
+            .is_some_and(is_sops_ciphertext)
+        {
+            f.add(
+                name,
+                format!(
+                    "Secret {id}: the sops block has no encrypted mac (sops and Flux refuse it)"
+                ),
+            );
         }
         for k in OTHER_SOPS_KEYS {
             let present = match sops.get(*k) {
@@ -390,10 +442,21 @@ impl Check<'_> {
             .flatten()
             .map(|e| e.get("recipient").and_then(Value::as_str).unwrap_or(""))
             .collect();
-        for e in sops.get("age").and_then(Value::as_array).into_iter().flatten() {
+        for e in sops
+            .get("age")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let armored = e.get("enc").and_then(Value::as_str).unwrap_or("");
-            if !armored.trim_start().starts_with("-----BEGIN AGE ENCRYPTED FILE-----") {
-                f.add(name, format!("Secret {id}: an age entry without an age-encrypted data key"));
+            if !armored
+                .trim_start()
+                .starts_with("-----BEGIN AGE ENCRYPTED FILE-----")
+            {
+                f.add(
+                    name,
+                    format!("Secret {id}: an age entry without an age-encrypted data key"),
+                );
             }
         }
         let Some(Scheme::Sops(expected)) = self.scheme else {
@@ -406,7 +469,10 @@ impl Check<'_> {
             f.add(name, format!("Secret {id}: also encrypted to {r}, which is not an expected recipient (it can still decrypt: render again without it)"));
         }
         for r in want.difference(&got) {
-            f.add(name, format!("Secret {id}: not encrypted to the expected recipient {r}"));
+            f.add(
+                name,
+                format!("Secret {id}: not encrypted to the expected recipient {r}"),
+            );
         }
         if got.len() != listed.len() {
             f.add(name, format!("Secret {id}: a recipient is listed twice"));
@@ -416,13 +482,19 @@ impl Check<'_> {
     fn sealed(&self, name: &str, o: &Value, f: &mut Findings) {
         let id = object_id(o);
         let Some(Scheme::Sealed(sealer)) = self.scheme else {
-            f.add(name, format!("SealedSecret {id}: no --seal-cert was given to check it against"));
+            f.add(
+                name,
+                format!("SealedSecret {id}: no --seal-cert was given to check it against"),
+            );
             return;
         };
         let spec = o.get("spec").and_then(Value::as_object);
         let empty = Map::new();
         let spec = spec.unwrap_or(&empty);
-        for k in spec.keys().filter(|k| !matches!(k.as_str(), "encryptedData" | "template")) {
+        for k in spec
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "encryptedData" | "template"))
+        {
             f.add(name, format!("SealedSecret {id}: spec.{k} is not expected (render writes encryptedData and template)"));
         }
         let template = spec.get("template").and_then(Value::as_object);
@@ -431,26 +503,54 @@ impl Check<'_> {
             .and_then(Value::as_object)
             .is_some_and(|d| d.values().any(|v| !is_empty_value(v)))
         {
-            f.add(name, format!("SealedSecret {id}: spec.template.data holds values in plaintext"));
+            f.add(
+                name,
+                format!("SealedSecret {id}: spec.template.data holds values in plaintext"),
+            );
         }
         fn annotations(m: Option<&Value>) -> Option<&Map<String, Value>> {
-            m.and_then(|m| m.get("annotations")).and_then(Value::as_object)
+            m.and_then(|m| m.get("annotations"))
+                .and_then(Value::as_object)
         }
         let own = Sealer::scope_of(annotations(o.get("metadata")));
         let inner = Sealer::scope_of(annotations(template.and_then(|t| t.get("metadata"))));
         let want = sealer.scope();
         match own {
             Some(s) if s == want => {}
-            Some(s) => f.add(name, format!("SealedSecret {id}: sealed {}, expected {}", s.as_str(), want.as_str())),
-            None => f.add(name, format!("SealedSecret {id}: its annotations name two scopes")),
+            Some(s) => f.add(
+                name,
+                format!(
+                    "SealedSecret {id}: sealed {}, expected {}",
+                    s.as_str(),
+                    want.as_str()
+                ),
+            ),
+            None => f.add(
+                name,
+                format!("SealedSecret {id}: its annotations name two scopes"),
+            ),
         }
         if inner != own && own.is_some() {
-            f.add(name, format!("SealedSecret {id}: the template's scope annotation differs from the object's"));
+            f.add(
+                name,
+                format!(
+                    "SealedSecret {id}: the template's scope annotation differs from the object's"
+                ),
+            );
         }
         if want != Scope::ClusterWide
-            && o.get("metadata").and_then(|m| m.get("namespace")).and_then(Value::as_str).is_none_or(str::is_empty)
+            && o.get("metadata")
+                .and_then(|m| m.get("namespace"))
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
         {
-            f.add(name, format!("SealedSecret {id}: no namespace, which a {} seal needs", want.as_str()));
+            f.add(
+                name,
+                format!(
+                    "SealedSecret {id}: no namespace, which a {} seal needs",
+                    want.as_str()
+                ),
+            );
         }
         let data = spec.get("encryptedData").and_then(Value::as_object);
         if data.is_none_or(Map::is_empty) {
@@ -461,11 +561,16 @@ impl Check<'_> {
                 .as_str()
                 .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok());
             let Some(bytes) = bytes else {
-                f.add(name, format!("SealedSecret {id}: encryptedData.{k} is not base64"));
+                f.add(
+                    name,
+                    format!("SealedSecret {id}: encryptedData.{k} is not base64"),
+                );
                 continue;
             };
             let want_len = sealer.ciphertext_len();
-            let len = bytes.get(..2).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+            let len = bytes
+                .get(..2)
+                .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])));
             match len {
                 Some(l) if l == want_len && bytes.len() >= 2 + l + 16 => {
                     if !sealer.below_modulus(&bytes[2..2 + l]) {
@@ -489,7 +594,11 @@ fn fingerprint_verifies(
     _text: &str,
 ) -> Result<(), String> {
     let hex = line.strip_prefix("v1:").ok_or("not a v1 fingerprint")?;
-    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+    if hex.len() == 64
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
         Ok(())
     } else {
         Err("malformed (expected v1: and 64 lower-case hexadecimal digits)".into())
@@ -526,7 +635,11 @@ fn encrypted_file_name(name: &str) -> Option<(&str, &str, &str)> {
 
 fn object_id(o: &Value) -> String {
     let meta = o.get("metadata");
-    let field = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str).unwrap_or("");
+    let field = |k: &str| {
+        meta.and_then(|m| m.get(k))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    };
     format!("{}/{}", field("namespace"), field("name"))
 }
 
@@ -540,7 +653,10 @@ fn is_empty_value(v: &Value) -> bool {
 
 /// `ENC[AES256_GCM,data:...,iv:...,tag:...,type:...]`, as sops writes an encrypted value.
 fn is_sops_ciphertext(s: &str) -> bool {
-    let Some(inner) = s.strip_prefix("ENC[AES256_GCM,").and_then(|r| r.strip_suffix(']')) else {
+    let Some(inner) = s
+        .strip_prefix("ENC[AES256_GCM,")
+        .and_then(|r| r.strip_suffix(']'))
+    else {
         return false;
     };
     let parts: BTreeMap<&str, &str> = inner.split(',').filter_map(|p| p.split_once(':')).collect();
@@ -573,7 +689,9 @@ mod tests {
     #[test]
     fn sops_ciphertext_is_recognised_exactly() {
         assert!(is_sops_ciphertext("ENC[AES256_GCM,data:aGk=,iv:AAAAAAAAAAAAAAAAAAAAAA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]"));
-        assert!(!is_sops_ciphertext("ENC[AES256_GCM,data:aGk=,iv:AAAA,tag:AAAA,type:str]"));
+        assert!(!is_sops_ciphertext(
+            "ENC[AES256_GCM,data:aGk=,iv:AAAA,tag:AAAA,type:str]"
+        ));
         assert!(!is_sops_ciphertext("aGk="));
         assert!(!is_sops_ciphertext("ENC[AES256_GCM,data:aGk=,iv:AAAAAAAAAAAAAAAAAAAAAA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str,x:y]"));
     }

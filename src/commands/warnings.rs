@@ -140,9 +140,11 @@ pub fn git_status(path: &Path) -> Option<GitStatus> {
     match fast {
         super::git_index::Lookup::Tracked => Some(GitStatus::Tracked),
         // No `.gitignore` on the path comes from the index: an empty one gives the same rules.
-        super::git_index::Lookup::Untracked => {
-            ignore_status(&repo, &gix::index::State::new(repo.object_hash()), &relative)
-        }
+        super::git_index::Lookup::Untracked => ignore_status(
+            &repo,
+            &gix::index::State::new(repo.object_hash()),
+            &relative,
+        ),
         super::git_index::Lookup::Unsure => {
             let index = repo.index_or_empty().ok()?;
             if index.entry_by_path(key.as_str().into()).is_some() {
@@ -159,12 +161,12 @@ fn has_shared_index(git_dir: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(git_dir) else {
         return true;
     };
-    entries.into_iter().any(|e| {
-        e.map_or(true, |e| {
-            e.file_name()
-                .as_encoded_bytes()
-                .starts_with(b"sharedindex.")
-        })
+    entries.into_iter().any(|e| match e {
+        Ok(e) => e
+            .file_name()
+            .as_encoded_bytes()
+            .starts_with(b"sharedindex."),
+        Err(_) => true,
     })
 }
 

@@ -359,9 +359,7 @@ fn guard_interrupts() {
             // SAFETY: the action is async-signal-safe: an atomic try-lock (never held by the
             // thread it interrupts, see `Pending`), unlink(2) of prepared C strings,
             // sched_yield(2), and signal-hook's async-signal-safe default emulation.
-            let _ = unsafe {
-                signal_hook::low_level::register(signal, move || on_signal(signal))
-            };
+            let _ = unsafe { signal_hook::low_level::register(signal, move || on_signal(signal)) };
         }
     });
 }

@@ -125,7 +125,11 @@ impl Scheme {
             .map(|n| n.get())
             .unwrap_or(1)
             .min(jobs.len().max(1))
-            .min(usize::try_from(estimate / THREAD_WORTH_US).unwrap_or(usize::MAX).max(1));
+            .min(
+                usize::try_from(estimate / THREAD_WORTH_US)
+                    .unwrap_or(usize::MAX)
+                    .max(1),
+            );
         if threads <= 1 {
             return jobs.iter().map(one).collect();
         }
