@@ -12,12 +12,12 @@ WORKDIR /src
 # Dependencies first, so that a source change does not rebuild them.
 COPY Cargo.toml Cargo.lock ./
 COPY benches/pipeline.rs benches/pipeline.rs
-RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+RUN mkdir -p src/cli && echo 'fn main() {}' > src/cli/main.rs && touch src/lib.rs \
     && RUSTFLAGS="-C target-feature=+crt-static" \
        cargo build --locked --profile dist --target x86_64-unknown-linux-gnu --bin recif-secrets \
     && rm -rf src
 COPY . .
-RUN touch src/main.rs src/lib.rs \
+RUN touch src/cli/main.rs src/lib.rs \
     && TARGET=gnu scripts/build-dist.sh \
     && install -D -m 0755 target/x86_64-unknown-linux-gnu/dist/recif-secrets /out/recif-secrets \
     && /out/recif-secrets render --example > /dev/null

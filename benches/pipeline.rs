@@ -16,6 +16,8 @@
 //!     cargo bench --bench pipeline -- --quick      # a quick look
 //!     cargo bench --bench pipeline -- render/      # one group
 
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // clippy.toml binds the library only
+
 use std::hint::black_box;
 
 use base64::Engine as _;

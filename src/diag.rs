@@ -86,12 +86,50 @@ impl fmt::Display for Diagnostic {
         // A key set after the first `=` of a --set argument is not printed (it may be part
         // of a value): its origin names the argument's first key instead.
         let path_shown = matches!(&self.origin, Some(Origin::Flag { path, .. })
-            if *path == self.path || path.ends_with(crate::values::strvals::LATER));
+            if *path == self.path || path.ends_with(LATER));
         if !self.path.is_empty() && !path_shown {
             write!(f, "{}: ", self.path)?;
         }
         f.write_str(&self.message)
     }
+}
+
+/// How messages name a key of a `--set` argument written after its first `=` (`a=1,b=2`
+/// -> `a,…`): that text may be part of a value, so it is never printed.
+pub const LATER: &str = ",…";
+
+/// Removes quoted text from a parser message: it may be part of a secret.
+pub fn redact(message: &str) -> String {
+    redact_unless(message, &['"', '\''], &|_| false)
+}
+
+/// Removes the text between `quotes` from a message, except where `keep` says it may be
+/// shown.
+pub fn redact_unless(message: &str, quotes: &[char], keep: &dyn Fn(&str) -> bool) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        if quotes.contains(&c) {
+            let mut inner = String::new();
+            let mut escaped = false;
+            for d in chars.by_ref() {
+                if escaped {
+                    escaped = false;
+                } else if d == '\\' {
+                    escaped = true;
+                } else if d == c {
+                    break;
+                }
+                inner.push(d);
+            }
+            out.push(c);
+            out.push_str(if keep(&inner) { &inner } else { "…" });
+            out.push(c);
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Collects problems so that all of them are reported together.

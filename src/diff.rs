@@ -14,36 +14,8 @@ use std::fmt::Write as _;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
+pub use crate::cluster::Id;
 use crate::manifests::Kind;
-
-/// Which object: kind, namespace (none when cluster-scoped), name.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Id {
-    pub kind: String,
-    pub namespace: Option<String>,
-    pub name: String,
-}
-
-impl Id {
-    pub fn of(o: &Value) -> Id {
-        let meta = &o["metadata"];
-        Id {
-            kind: o["kind"].as_str().unwrap_or("").to_string(),
-            namespace: meta["namespace"].as_str().map(str::to_string),
-            name: meta["name"].as_str().unwrap_or("").to_string(),
-        }
-    }
-}
-
-impl std::fmt::Display for Id {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (&self.namespace, self.name.is_empty()) {
-            (Some(ns), true) => write!(f, "{} {ns}", self.kind), // all of a kind in a namespace
-            (Some(ns), false) => write!(f, "{} {ns}/{}", self.kind, self.name),
-            (None, _) => write!(f, "{} {}", self.kind, self.name),
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change {

@@ -1,27 +1,30 @@
 //! recif-secrets: render the Kubernetes credentials objects of the Récif agent platform from
 //! Helm-style values.
 //!
-//! The pipeline, one module per step:
-//! [`values`] (load, merge, `--set`) -> [`config`] (typed view + checks) -> [`render`]
-//! (templates) -> [`manifests`] (typed objects, checks, serialization) -> [`deliver`]
-//! (stdout, folder). [`cli`], [`commands`] and [`kubectl`] are the command line on top: the
-//! pipeline itself starts no process and writes nothing.
+//! The library is the pure pipeline, one module per step:
+//! [`values`] (load, merge, `--set`) -> [`config`] (typed view + checks, the template
+//! context) -> [`manifests`] (drives [`render`]'s templates, then typed objects, checks,
+//! serialization) -> [`encrypt`] (SOPS, Sealed Secrets). [`diff`] and [`doctor`] judge objects
+//! read from a cluster. The command line, the commands, the kubectl runner and the delivery
+//! to standard output or a folder are the binary's (`src/cli/`): the library starts no
+//! process, writes no file, prints nothing and reads no environment (CONTRIBUTING.md).
 
-pub mod argocd;
-pub mod builtin_templates;
-pub mod cli;
-pub mod commands;
-pub mod completions;
+// The library starts no process, writes no file, prints nothing and reads no environment
+// (clippy.toml lists what that means); the binary in src/cli/ does all of that.
+#![deny(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::disallowed_types,
+    clippy::disallowed_methods
+)]
+
+pub mod cluster;
 pub mod config;
-pub mod deliver;
 pub mod diag;
 pub mod diff;
 pub mod doctor;
 pub mod encrypt;
-pub mod kubectl;
-pub mod live;
 pub mod manifests;
-pub mod manpages;
 pub mod reference;
 pub mod render;
 pub mod schema;
@@ -47,7 +50,7 @@ pub struct Request {
     pub templates: Option<PathBuf>,
 }
 
-/// Why a command failed, mapped to the exit codes of SPEC 6 (see [`commands::ExitStatus`]).
+/// Why a command failed, mapped to the exit codes of SPEC 6 by the binary (`ExitStatus`).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Invalid values, templates or rendered objects: exit 1.
@@ -59,20 +62,6 @@ pub enum Error {
     /// A failure outside (kubectl, the output folder): exit 3.
     #[error("{0}")]
     External(String),
-}
-
-impl Error {
-    pub fn exit_status(&self) -> commands::ExitStatus {
-        match self {
-            Error::Invalid(_) => commands::ExitStatus::Invalid,
-            Error::Usage(_) => commands::ExitStatus::Usage,
-            Error::External(_) => commands::ExitStatus::External,
-        }
-    }
-
-    pub fn exit_code(&self) -> i32 {
-        self.exit_status().code().into()
-    }
 }
 
 /// The result of the pipeline: the objects, and the warnings found on the way.

@@ -296,7 +296,7 @@ fn template_error(name: &str, e: &JError, rendering: bool) -> Diagnostic {
             if rendering {
                 format!(
                     ": {}",
-                    crate::manifests::objects::redact_unless(d, &['"', '\'', '`'], &|_| false)
+                    crate::diag::redact_unless(d, &['"', '\'', '`'], &|_| false)
                 )
             } else {
                 format!(": {d}")

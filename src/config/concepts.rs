@@ -128,16 +128,6 @@ impl std::fmt::Display for Backend {
     }
 }
 
-impl StoreKind {
-    /// The object kind of this store.
-    pub fn object_kind(self) -> crate::manifests::Kind {
-        match self {
-            StoreKind::ClusterSecretStore => crate::manifests::Kind::ClusterSecretStore,
-            StoreKind::SecretStore => crate::manifests::Kind::SecretStore,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,8 +149,5 @@ mod tests {
             DecodingStrategy::from_name("Base64URL"),
             Some(DecodingStrategy::Base64Url)
         );
-        for k in StoreKind::ALL {
-            assert_eq!(k.object_kind().as_str(), k.as_str());
-        }
     }
 }

@@ -169,7 +169,7 @@ pub(super) fn spec_patches(
             let Some(spec) = fields.get("spec").filter(|n| !n.is_null()) else {
                 continue;
             };
-            if *known != "agent-env" && !gcp_rendered {
+            if *known != super::AGENT_ENV && !gcp_rendered {
                 r.diags.warning(
                     Some(spec.origin.clone()),
                     format!("{path}.spec"),

@@ -42,9 +42,18 @@ pub const STORE_KINDS: &[&str] = StoreKind::NAMES;
 pub const API_VERSIONS: &[&str] = ApiVersion::NAMES;
 /// `remoteRef.decodingStrategy` (a unit test of [`crd`] checks it against the CRD enum).
 pub const DECODING_STRATEGIES: &[&str] = DecodingStrategy::NAMES;
+/// The platform's object names, spelled here once for the code (the built-in templates in
+/// `templates/` spell them too, as users' template overrides do): the LLM variables in
+/// every team namespace, the GCP credentials JSON in every team namespace, and in the
+/// platform namespace.
+pub const AGENT_ENV: &str = "agent-env";
+pub const GCP_ADC: &str = "gcp-adc";
+pub const PLATFORM_GCP_SA: &str = "recif-platform-gcp-sa";
 /// The ExternalSecrets recif-secrets renders, by name: what `secrets.external.overrides`
 /// may name.
-pub const EXTERNAL_SECRET_NAMES: &[&str] = &["agent-env", "gcp-adc", "recif-platform-gcp-sa"];
+pub const EXTERNAL_SECRET_NAMES: &[&str] = &[AGENT_ENV, GCP_ADC, PLATFORM_GCP_SA];
+/// The Secrets of every team namespace, which pods read (`doctor` checks them).
+pub const TEAM_SECRETS: &[&str] = &[AGENT_ENV, GCP_ADC];
 pub const GCP_CREDENTIAL_TYPES: &[&str] =
     &["service_account", "external_account", "authorized_user"];
 

@@ -37,7 +37,7 @@ const NAMESPACE_WIDE: &str = "sealedsecrets.bitnami.com/namespace-wide";
 const CLUSTER_WIDE: &str = "sealedsecrets.bitnami.com/cluster-wide";
 
 /// Where a sealed Secret may be unsealed (kubeseal's `--scope`).
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub enum Scope {
     /// Only under its own namespace and name (the default).
     #[default]

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::eso;
 use crate::config;
+pub use crate::diag::{redact, redact_unless};
 
 /// Every kind of object this tool emits: the one definition the parser, the checks, the
 /// output order, the memo and `--output-dir` derive from. Adding a kind: a variant here, its
@@ -282,40 +283,6 @@ fn first_difference(a: &serde_json::Value, b: &serde_json::Value, path: String) 
     }
 }
 
-/// Removes quoted text from a parser message: it may be part of a secret.
-pub fn redact(message: &str) -> String {
-    redact_unless(message, &['"', '\''], &|_| false)
-}
-
-/// Removes the text between `quotes` from a message, except where `keep` says it may be
-/// shown.
-pub fn redact_unless(message: &str, quotes: &[char], keep: &dyn Fn(&str) -> bool) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut chars = message.chars();
-    while let Some(c) = chars.next() {
-        if quotes.contains(&c) {
-            let mut inner = String::new();
-            let mut escaped = false;
-            for d in chars.by_ref() {
-                if escaped {
-                    escaped = false;
-                } else if d == '\\' {
-                    escaped = true;
-                } else if d == c {
-                    break;
-                }
-                inner.push(d);
-            }
-            out.push(c);
-            out.push_str(if keep(&inner) { &inner } else { "…" });
-            out.push(c);
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,6 +290,16 @@ mod tests {
 
     fn secret() -> serde_json::Value {
         json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "n"}, "type": "Opaque", "data": {"K": "eA=="}})
+    }
+
+    #[test]
+    fn every_store_kind_is_an_object_kind() {
+        for k in crate::config::StoreKind::ALL {
+            assert_eq!(
+                Kind::from_name(k.as_str()).map(Kind::as_str),
+                Some(k.as_str())
+            );
+        }
     }
 
     #[test]

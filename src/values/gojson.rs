@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::node::{Node, Origin, Value};
-use super::strvals::MAX_DEPTH;
+use super::yaml::MAX_DEPTH;
 
 /// A JSON reader with Go's `encoding/json` grammar. Integers keep their exact digits (Go
 /// would round them to float64); a float out of range is refused as Go refuses it.

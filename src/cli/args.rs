@@ -1,0 +1,391 @@
+//! The command line (clap). Flags follow Helm and kubectl where they overlap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::cluster::KubectlArgs;
+use crate::values::{SetArg, SetKind, Sources};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "recif-secrets",
+    version,
+    about = "Render the Kubernetes credentials objects of the Récif agent platform from Helm-style values",
+    long_about = "Render the Kubernetes credentials objects of the Récif agent platform \
+(inline Secrets, External Secrets Operator objects, or Workload Identity ServiceAccounts) \
+from the same Helm-style values files operators already keep.\n\n\
+Example:\n  recif-secrets render -f values-secret.yaml | kubectl apply -f -"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Render the manifests (to standard output, a folder, or kubectl apply)
+    Render(RenderArgs),
+    /// Print the effective merged values (secret-looking values redacted)
+    Values(ValuesArgs),
+    /// Check the values and everything they would render; exit 1 on any problem
+    Validate(ValidateArgs),
+    /// Show what applying would change (against a folder, a manifest file or the live
+    /// cluster), Secret values masked; exit 0 equal, 4 different
+    Diff(DiffArgs),
+    /// Check in the cluster, read-only, that the objects the values render exist and work;
+    /// exit 0 all good, 4 a check failed, 3 cluster unreachable
+    Doctor(DoctorArgs),
+    /// Check, without any private key, that a folder written by --output-dir holds only
+    /// encrypted Secrets for the expected recipients or certificate; exit 0 ok, 5 a problem
+    Verify(VerifyArgs),
+    /// Print the JSON Schema of the values (Helm's values.schema.json)
+    Schema,
+    /// Write values-secret.yaml from the example (mode 0600) and git-ignore it
+    Init(InitArgs),
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print a man page (roff), or write them all into a folder
+    Man(ManArgs),
+    /// Print the built-in templates, or copy them into a folder (to start a --templates override)
+    Templates(TemplatesArgs),
+    /// Argo CD plugin generate step: render the files of RECIF_VALUES in the current folder
+    #[command(
+        name = "argocd-generate",
+        long_about = "The generate step of the Argo CD Config Management Plugin: renders, to \
+standard output, the values files named in the plugin parameter RECIF_VALUES \
+(ARGOCD_ENV_RECIF_VALUES, whitespace-separated; default values-recif.yaml) with the platform \
+namespace RECIF_NAMESPACE (default recif-system). Only relative paths to files inside the \
+current folder are accepted."
+    )]
+    ArgocdGenerate,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (`render` prints recif-secrets-render(1)); none: the top page
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
+    /// Write every page (recif-secrets.1, recif-secrets-render.1, ...) into DIR
+    #[arg(long, value_name = "DIR", conflicts_with = "subcommand")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct TemplatesArgs {
+    /// Templates to print (none: list their names)
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Copy every built-in template into DIR (never overwriting a file)
+    #[arg(long, value_name = "DIR", conflicts_with = "names")]
+    pub dir: Option<PathBuf>,
+}
+
+/// Where values come from, as with `helm template`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ValueArgs {
+    /// Values file (repeatable; later files win; `-` reads standard input)
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<String>,
+    /// Set a value: KEY=VAL[,KEY=VAL] (Helm's --set grammar)
+    #[arg(long = "set", value_name = "KEY=VAL")]
+    pub set: Vec<String>,
+    /// Set a string value: KEY=VAL (never converted to a number or boolean)
+    #[arg(long = "set-string", value_name = "KEY=VAL")]
+    pub set_string: Vec<String>,
+    /// Set a value from a file's content: KEY=PATH
+    #[arg(long = "set-file", value_name = "KEY=PATH")]
+    pub set_file: Vec<String>,
+    /// Set a JSON value: KEY=JSON
+    #[arg(long = "set-json", value_name = "KEY=JSON")]
+    pub set_json: Vec<String>,
+    /// Set a literal string value: KEY=VAL (no escapes or commas interpreted in VAL)
+    #[arg(long = "set-literal", value_name = "KEY=VAL")]
+    pub set_literal: Vec<String>,
+    /// Start from the built-in example values (values-secret.yaml.example)
+    #[arg(long)]
+    pub example: bool,
+}
+
+impl ValueArgs {
+    pub fn sources(&self) -> Sources {
+        let mut sets = Vec::new();
+        for (kind, args) in [
+            (SetKind::Json, &self.set_json),
+            (SetKind::Set, &self.set),
+            (SetKind::String, &self.set_string),
+            (SetKind::File, &self.set_file),
+            (SetKind::Literal, &self.set_literal),
+        ] {
+            sets.extend(args.iter().map(|a| SetArg {
+                kind,
+                arg: a.clone(),
+            }));
+        }
+        Sources {
+            files: self.values.clone(),
+            sets,
+            example: self.example,
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Yaml,
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DryRun {
+    Client,
+    Server,
+}
+
+#[derive(Args, Debug)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub values: ValueArgs,
+    /// The platform namespace (as with helm -n)
+    #[arg(short = 'n', long, default_value = crate::DEFAULT_NAMESPACE)]
+    pub namespace: String,
+    /// Output format: a YAML stream, or one v1 List as JSON
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Yaml)]
+    pub output: Format,
+    /// Write one file per object and a kustomization.yaml into DIR (GitOps), all or nothing;
+    /// a second run into DIR meanwhile fails (exit 3); not with -o json
+    #[arg(long, value_name = "DIR", conflicts_with = "apply")]
+    pub output_dir: Option<PathBuf>,
+    /// Pipe the manifests into `kubectl apply -f -`
+    #[arg(long)]
+    pub apply: bool,
+    /// How to reach the cluster for --apply (`--kubectl`, `--context`, `--kubeconfig`)
+    #[command(flatten)]
+    pub cluster: KubectlArgs,
+    /// Passed to kubectl apply --dry-run
+    #[arg(long, value_enum, requires = "apply")]
+    pub dry_run: Option<DryRun>,
+    /// Passed to kubectl apply --server-side
+    #[arg(long, requires = "apply")]
+    pub server_side: bool,
+    /// Folder of templates overriding the built-in ones file by file
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Only output objects of this KIND/NAME (repeatable), e.g. secret/agent-env; with
+    /// --output-dir only their files are written, the others are left alone
+    #[arg(long, value_name = "KIND/NAME")]
+    pub show_only: Vec<String>,
+    /// Treat every warning (an unknown key, a misplaced key...) as an error (exit 1)
+    #[arg(long)]
+    pub strict: bool,
+    /// No progress display (it shows only on a terminal, for work of more than a second)
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub encryption: EncryptionArgs,
+}
+
+/// Encrypted Secrets (`render`, and `diff` to compare with what `render` wrote): SOPS
+/// documents for age recipients, or SealedSecrets.
+#[derive(Args, Debug, Clone, Default)]
+pub struct EncryptionArgs {
+    /// Encrypt every Secret as a SOPS document for this age recipient (repeatable)
+    #[arg(long = "sops-age", value_name = "RECIPIENT")]
+    pub sops_age: Vec<String>,
+    /// Age recipients for --sops-age, one per line (`#` comments), as age -R (repeatable)
+    #[arg(long = "sops-age-recipients-file", value_name = "FILE")]
+    pub sops_age_files: Vec<PathBuf>,
+    /// Seal every Secret into a SealedSecret with this controller certificate (kubeseal --fetch-cert)
+    #[arg(long, value_name = "CERT.pem", conflicts_with_all = ["sops_age", "sops_age_files"])]
+    pub seal_cert: Option<PathBuf>,
+    /// The Sealed Secrets scope
+    #[arg(long, value_enum, requires = "seal_cert")]
+    pub seal_scope: Option<SealScope>,
+    /// The no-churn fingerprint key (default ~/.config/recif-secrets/fingerprint.key)
+    #[arg(long, value_name = "FILE")]
+    pub fingerprint_key: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ValuesArgs {
+    #[command(flatten)]
+    pub values: ValueArgs,
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Yaml)]
+    pub output: Format,
+    /// Print the built-in defaults alone
+    #[arg(long)]
+    pub defaults: bool,
+    /// Show secret values instead of <redacted>
+    #[arg(long)]
+    pub reveal: bool,
+    /// Print the reference of every values key (Markdown, as docs/values.md)
+    #[arg(long, conflicts_with_all = ["defaults", "reveal"])]
+    pub reference: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub values: ValueArgs,
+    /// The platform namespace (as with helm -n)
+    #[arg(short = 'n', long, default_value = crate::DEFAULT_NAMESPACE)]
+    pub namespace: String,
+    /// Folder of templates overriding the built-in ones file by file
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Treat every warning (an unknown key, a misplaced key...) as an error (exit 1)
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub values: ValueArgs,
+    /// The platform namespace (as with helm -n)
+    #[arg(short = 'n', long, default_value = crate::DEFAULT_NAMESPACE)]
+    pub namespace: String,
+    /// Folder of templates overriding the built-in ones file by file
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Compare with a folder written by --output-dir, or a manifest file (offline)
+    #[arg(long, value_name = "DIR|FILE")]
+    pub against: Option<PathBuf>,
+    /// Print only a one-line summary; the exit code tells
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// With --against: the encryption the folder was written with, to compare encrypted
+    /// Secrets through their fingerprints
+    #[command(flatten)]
+    pub encryption: EncryptionArgs,
+    /// How to reach the cluster (`--kubectl`, `--context`, `--kubeconfig`)
+    #[command(flatten)]
+    pub cluster: KubectlArgs,
+}
+
+/// Output of `doctor`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DoctorFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub values: ValueArgs,
+    /// The platform namespace (as with helm -n)
+    #[arg(short = 'n', long, default_value = crate::DEFAULT_NAMESPACE)]
+    pub namespace: String,
+    /// Folder of templates overriding the built-in ones file by file
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Output format: a checklist, or JSON for machines
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = DoctorFormat::Text)]
+    pub output: DoctorFormat,
+    /// How to reach the cluster (`--kubectl`, `--context`, `--kubeconfig`)
+    #[command(flatten)]
+    pub cluster: KubectlArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Folder to write values-secret.yaml into
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+}
+
+/// The flags whose arguments carry values that may be secret (`--set-file` carries a path).
+const VALUE_FLAGS: &[&str] = &["--set", "--set-string", "--set-json", "--set-literal"];
+
+/// Text of the command line that may be part of a secret value, for usage errors: after the
+/// first `=` of a value flag's argument (the whole argument when it has no `=`), and every
+/// word that follows such an argument without being a flag (`--set k= p4ss`).
+pub fn value_texts(args: &[std::ffi::OsString]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let after_eq = |a: &str| match a.split_once('=') {
+        Some((_, v)) => v.to_string(),
+        None => a.to_string(),
+    };
+    while i < args.len() {
+        let a = args[i].to_string_lossy();
+        let inline = VALUE_FLAGS
+            .iter()
+            .find_map(|f| a.strip_prefix(f).and_then(|r| r.strip_prefix('=')));
+        let value = if let Some(v) = inline {
+            i += 1;
+            Some(v.to_string())
+        } else if VALUE_FLAGS.contains(&a.as_ref()) {
+            i += 2;
+            args.get(i - 1).map(|v| v.to_string_lossy().into_owned())
+        } else {
+            i += 1;
+            None
+        };
+        let Some(value) = value else {
+            continue;
+        };
+        out.push(after_eq(&value));
+        // Words split off by the shell (`--set k= p4ss`, `--set k p4ss`).
+        while let Some(next) = args.get(i) {
+            let n = next.to_string_lossy();
+            if n.starts_with('-') {
+                break;
+            }
+            out.push(n.into_owned());
+            i += 1;
+        }
+    }
+    out
+}
+
+/// `recif-secrets verify DIR` (a CI gate without plaintext values).
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The folder written by `render --output-dir`
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// What the folder's Secrets must be encrypted with: exactly these age recipients
+    /// (--sops-age, --sops-age-recipients-file), or this certificate and scope (--seal-cert,
+    /// --seal-scope); and the key that checks each file's fingerprint line (--fingerprint-key)
+    #[command(flatten)]
+    pub encryption: EncryptionArgs,
+    /// Do not check the fingerprint lines (otherwise a folder holding some needs --fingerprint-key)
+    #[arg(long, conflicts_with = "fingerprint_key")]
+    pub skip_fingerprints: bool,
+    /// Output format: one line per problem, or JSON for machines
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = DoctorFormat::Text)]
+    pub output: DoctorFormat,
+}
+
+/// `--seal-scope`: the command-line face of [`recif_secrets::encrypt::sealed::Scope`] (the
+/// library does not depend on clap).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum SealScope {
+    /// Only under its own namespace and name (the default).
+    #[default]
+    Strict,
+    /// Under any name in its namespace.
+    NamespaceWide,
+    /// Anywhere in the cluster.
+    ClusterWide,
+}
+
+impl From<SealScope> for recif_secrets::encrypt::sealed::Scope {
+    fn from(s: SealScope) -> Self {
+        use recif_secrets::encrypt::sealed::Scope;
+        match s {
+            SealScope::Strict => Scope::Strict,
+            SealScope::NamespaceWide => Scope::NamespaceWide,
+            SealScope::ClusterWide => Scope::ClusterWide,
+        }
+    }
+}

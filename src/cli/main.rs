@@ -1,0 +1,76 @@
+//! The `recif-secrets` binary: parses the command line, runs the command, and maps its
+//! [`ExitStatus`] or error to the exit code (the one error printer is
+//! `commands::print_error`).
+
+// clippy.toml binds the library (src/lib.rs); this binary starts processes and writes files.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod args;
+mod builtin_templates;
+mod cluster;
+mod commands;
+mod completions;
+mod deliver;
+mod manpages;
+
+use recif_secrets::{
+    config, diag, diff, doctor, encrypt, manifests, reference, render, render_values, schema,
+    strict, values, yamlfmt, Error, Output, Request, DEFAULT_NAMESPACE, EXAMPLE_VALUES,
+};
+
+use crate::args::Cli;
+use crate::commands::ExitStatus;
+
+fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        // Usage errors exit 2, as clap does, without echoing anything that may be a value.
+        Err(e) => usage_error(e, &args),
+    };
+    let mut stderr = std::io::stderr();
+    let status: ExitStatus = match crate::commands::execute(cli, &mut std::io::stdin(), &mut stderr)
+    {
+        Ok(status) => status,
+        Err(e) => {
+            crate::commands::print_error(&mut stderr, &e);
+            ExitStatus::from(&e)
+        }
+    };
+    status.into()
+}
+
+/// Prints clap's error unless it quotes text that may be part of a `--set` value: the text
+/// after the first `=` of a `--set`/`--set-string`/`--set-json`/`--set-literal` argument, a
+/// whole argument of theirs without `=`, and any word right after one (`--set k= p4ss`:
+/// the shell split the value off). Then a generic message says what to do instead.
+fn usage_error(e: clap::Error, args: &[std::ffi::OsString]) -> ! {
+    use clap::error::ErrorKind;
+    use std::io::Write as _;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let rendered = e.render().to_string();
+    let tainted = crate::args::value_texts(args);
+    if !tainted
+        .iter()
+        .any(|t| !t.is_empty() && rendered.contains(t.as_str()))
+    {
+        e.exit();
+    }
+    let what = e.kind().as_str().unwrap_or("invalid command line");
+    let _ = writeln!(
+        std::io::stderr(),
+        "error: {what} (not shown: it may be part of a --set value); give each --set flag one KEY=VALUE argument, quoted if it holds spaces (--set 'k=a b')\n\nFor more information, try '--help'."
+    );
+    std::process::exit(2);
+}

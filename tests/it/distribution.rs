@@ -1,0 +1,644 @@
+//! Shipping and everyday polish, each checked with the real tool: bash/zsh/fish completion,
+//! man pages through groff, the built-in templates, the values reference, the Dockerfile
+//! (hadolint), every workflow (actionlint), the Helm plugin (helm v4), the pre-commit hook
+//! (pre-commit), the Argo CD generate step and the Flux script.
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::*;
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_recif-secrets"))
+}
+
+fn out_text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+// ---- completion ----
+
+/// Runs the bash completion function for `words` (the last one being completed).
+fn bash_complete(bash: &Path, script: &Path, words: &[&str]) -> Vec<String> {
+    let words_q: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let prog = format!(
+        r#"source '{}'
+spec="$(complete -p recif-secrets)" || exit 9
+fn="$(printf '%s\n' "$spec" | sed -n 's/.*-F \([^ ]*\).*/\1/p')"
+COMP_WORDS=({})
+COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 ))
+COMP_LINE="${{COMP_WORDS[*]}}"
+COMP_POINT=${{#COMP_LINE}}
+"$fn" recif-secrets "${{COMP_WORDS[COMP_CWORD]}}" "${{COMP_WORDS[COMP_CWORD-1]}}"
+printf '%s\n' "${{COMPREPLY[@]}}"
+"#,
+        script.display(),
+        words_q.join(" ")
+    );
+    let o = Command::new(bash)
+        .args(["--norc", "--noprofile", "-c", &prog])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out_text(&o));
+    stdout(&o).lines().map(str::to_string).collect()
+}
+
+#[test]
+fn bash_completion_offers_subcommands_and_flags() {
+    let Some(bash) = tool("BASH", "bash") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("recif-secrets.bash");
+    let o = run(&["completions", "bash"], "");
+    assert!(o.status.success());
+    std::fs::write(&script, &o.stdout).unwrap();
+
+    let top = bash_complete(&bash, &script, &["recif-secrets", "ren"]);
+    assert_eq!(top, ["render"]);
+    // clap-rs/clap#6421: nothing was offered after `render --`.
+    let render = bash_complete(&bash, &script, &["recif-secrets", "render", "--"]);
+    for flag in [
+        "--values",
+        "--set-file",
+        "--output-dir",
+        "--apply",
+        "--show-only",
+    ] {
+        assert!(render.iter().any(|f| f == flag), "{flag} in {render:?}");
+    }
+    let values = bash_complete(&bash, &script, &["recif-secrets", "values", "--re"]);
+    assert!(
+        values.contains(&"--reveal".to_string()) && values.contains(&"--reference".to_string()),
+        "{values:?}"
+    );
+    let man = bash_complete(&bash, &script, &["recif-secrets", "man", "--"]);
+    assert!(man.contains(&"--dir".to_string()), "{man:?}");
+}
+
+#[test]
+fn zsh_and_fish_completions_parse() {
+    for (shell, var) in [("zsh", "ZSH"), ("fish", "FISH")] {
+        let Some(exe) = tool(var, shell) else {
+            continue;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join(format!("completion.{shell}"));
+        std::fs::write(&script, run(&["completions", shell], "").stdout).unwrap();
+        let o = Command::new(exe).arg("-n").arg(&script).output().unwrap();
+        assert!(o.status.success(), "{shell} -n: {}", out_text(&o));
+    }
+}
+
+// ---- man pages, templates, values reference ----
+
+#[test]
+fn man_pages_one_per_subcommand_render_cleanly_with_groff() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["man", "--dir", dir.path().to_str().unwrap()], "");
+    assert!(o.status.success(), "{}", out_text(&o));
+    let mut files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    for sub in [
+        "render",
+        "values",
+        "validate",
+        "schema",
+        "init",
+        "man",
+        "templates",
+    ] {
+        assert!(
+            files.contains(&format!("recif-secrets-{sub}.1")),
+            "{sub}: {files:?}"
+        );
+    }
+    assert!(files.contains(&"recif-secrets.1".to_string()));
+    // The page of one subcommand on stdout is the file's content.
+    let render = run(&["man", "render"], "");
+    assert_eq!(
+        stdout(&render),
+        std::fs::read_to_string(dir.path().join("recif-secrets-render.1")).unwrap()
+    );
+    assert_eq!(run(&["man", "nope"], "").status.code(), Some(2));
+
+    let Some(groff) = tool("GROFF", "groff") else {
+        return;
+    };
+    for f in &files {
+        let o = Command::new(&groff)
+            .args(["-man", "-Tutf8", "-ww", "-P-cbou", "-rLL=300n"])
+            .arg(dir.path().join(f))
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success() && o.stderr.is_empty(),
+            "{f}: {}",
+            out_text(&o)
+        );
+        let text = stdout(&o).replace(['\u{2010}', '\u{2212}'], "-");
+        assert!(text.contains("EXIT STATUS"), "{f}");
+        if f == "recif-secrets.1" {
+            assert!(text.contains("Récif"), "{text}");
+        }
+        // Every page it refers to exists.
+        for word in text.split(|c: char| c.is_whitespace() || c == ',') {
+            if let Some(name) = word.strip_suffix("(1)") {
+                if name.starts_with("recif-secrets") {
+                    assert!(files.contains(&format!("{name}.1")), "{f} refers to {word}");
+                }
+            }
+        }
+    }
+    let render = String::from_utf8_lossy(
+        &Command::new(&groff)
+            .args(["-man", "-Tutf8", "-P-cbou", "-rLL=300n"])
+            .arg(dir.path().join("recif-secrets-render.1"))
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .replace(['\u{2010}', '\u{2212}'], "-");
+    for needle in [
+        "secrets.external.storeKind",
+        "workloadIdentity.llmKeys",
+        "--output-dir",
+    ] {
+        assert!(render.contains(needle), "{needle}");
+    }
+}
+
+#[test]
+fn built_in_templates_print_and_copy_into_a_working_override() {
+    let list = stdout(&run(&["templates"], ""));
+    assert!(list.lines().any(|l| l == "secrets.yaml"), "{list}");
+    assert_eq!(
+        stdout(&run(&["templates", "secrets.yaml"], "")),
+        std::fs::read_to_string(root().join("templates/secrets.yaml")).unwrap()
+    );
+    assert_eq!(run(&["templates", "nope.yaml"], "").status.code(), Some(2));
+
+    let dir = tempfile::tempdir().unwrap();
+    let tdir = dir.path().join("tpl");
+    let t = tdir.to_str().unwrap();
+    let o = run(&["templates", "--dir", t], "");
+    assert!(o.status.success(), "{}", out_text(&o));
+    for name in list.lines() {
+        assert!(tdir.join(name).is_file(), "{name}");
+    }
+    // A copied set renders exactly what the built-in one does.
+    let builtin = run(&["render", "--example"], "");
+    let copied = run(&["render", "--example", "--templates", t], "");
+    assert!(copied.status.success(), "{}", out_text(&copied));
+    assert_eq!(stdout(&builtin), stdout(&copied));
+    // Never overwrites: the edited file is kept, exit 3.
+    std::fs::write(tdir.join("secrets.yaml"), "{# mine #}\n").unwrap();
+    let again = run(&["templates", "--dir", t], "");
+    assert_eq!(again.status.code(), Some(3), "{}", out_text(&again));
+    assert_eq!(
+        std::fs::read_to_string(tdir.join("secrets.yaml")).unwrap(),
+        "{# mine #}\n"
+    );
+}
+
+#[test]
+fn the_values_reference_in_the_repository_is_current() {
+    let generated = stdout(&run(&["values", "--reference"], ""));
+    let path = root().join("docs/values.md");
+    if std::env::var("UPDATE_SNAPSHOTS").is_ok() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        generated,
+        "docs/values.md is stale: UPDATE_SNAPSHOTS=1 cargo test --test it distribution::"
+    );
+    for key in [
+        "secrets.provider",
+        "secrets.external.keys.gcpServiceAccountProperty",
+        "llm.gcp.serviceAccountKeyBase64",
+        "namespaces.create",
+        "workloadIdentity.serviceAccounts",
+    ] {
+        assert!(generated.contains(&format!("| `{key}` |")), "{key}");
+    }
+}
+
+/// Users have only the repository (and the binary): nothing they read may send them to
+/// ../shared or to a SPEC they do not have.
+#[test]
+fn user_facing_text_does_not_point_outside_the_repository() {
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for args in [
+        vec!["values", "--defaults"],
+        vec!["values", "--reference"],
+        vec!["--help"],
+        vec!["render", "--help"],
+        vec![
+            "templates",
+            "secretstore.yaml",
+            "serviceaccounts.yaml",
+            "secrets.yaml",
+            "externalsecrets.yaml",
+            "namespaces.yaml",
+        ],
+        vec!["man"],
+        vec!["man", "render"],
+    ] {
+        texts.push((args.join(" "), stdout(&run(&args, ""))));
+    }
+    for f in [
+        "README.md",
+        "docs/values.md",
+        "plugin.yaml",
+        "Dockerfile",
+        ".pre-commit-hooks.yaml",
+        "values-secret.yaml.example",
+    ] {
+        texts.push((
+            f.to_string(),
+            std::fs::read_to_string(root().join(f)).unwrap(),
+        ));
+    }
+    for (what, text) in texts {
+        assert!(text.len() > 20, "{what}");
+        for bad in ["../shared", "SPEC.md", "SPEC section", "(SPEC "] {
+            assert!(!text.contains(bad), "{what} mentions {bad}");
+        }
+    }
+}
+
+// ---- example files and the git warning ----
+
+#[test]
+fn example_files_do_not_trigger_the_rotate_the_keys_warning_but_copies_with_real_keys_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    if !git(d, &["init", "-q"]).status.success() {
+        skip("git", "install git");
+        return;
+    }
+    let example = std::fs::read_to_string(root().join("examples/inline.yaml")).unwrap();
+    let real = example.replace("sk-proj-example-openai-key", "sk-proj-R3aLk3y");
+    std::fs::write(d.join("values-example.yaml"), &example).unwrap();
+    std::fs::write(d.join("values-real.yaml"), &real).unwrap();
+    assert!(git(d, &["add", "."]).status.success());
+    assert!(git(d, &["commit", "-qm", "x"]).status.success());
+    for (file, warned) in [("values-example.yaml", false), ("values-real.yaml", true)] {
+        let o = run_in(d, &["render", "-f", file], "");
+        assert!(o.status.success(), "{}", out_text(&o));
+        assert_eq!(
+            stderr(&o).contains("tracked by git"),
+            warned,
+            "{file}: {}",
+            out_text(&o)
+        );
+    }
+    // The repository's own examples, tracked by its git, are quiet.
+    for f in std::fs::read_dir(root().join("examples")).unwrap() {
+        let f = f.unwrap().path();
+        if f.extension().is_some_and(|e| e == "yaml") {
+            let o = run(&["render", "-f", f.to_str().unwrap()], "");
+            assert!(!stderr(&o).contains("tracked by git"), "{}", f.display());
+        }
+    }
+}
+
+// ---- Dockerfile, workflows ----
+
+#[test]
+fn dockerfile_passes_hadolint_and_ships_the_static_binary_as_non_root() {
+    let text = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
+    let last_from = text.lines().rfind(|l| l.starts_with("FROM ")).unwrap();
+    assert_eq!(last_from, "FROM scratch");
+    assert!(text.contains("scripts/build-dist.sh"));
+    let user = text.lines().rfind(|l| l.starts_with("USER ")).unwrap();
+    assert!(!user.contains("root") && !user.contains(" 0"), "{user}");
+    let Some(hadolint) = tool("HADOLINT", "hadolint") else {
+        return;
+    };
+    let o = Command::new(hadolint)
+        .arg(root().join("Dockerfile"))
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success() && o.stdout.is_empty(),
+        "{}",
+        out_text(&o)
+    );
+}
+
+/// Every GitHub Actions workflow of the repository (examples included).
+fn workflows() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for dir in [".github/workflows", "examples/gitops/ci"] {
+        let Ok(entries) = std::fs::read_dir(root().join(dir)) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_workflow_passes_actionlint() {
+    let files = workflows();
+    assert!(!files.is_empty());
+    let Some(actionlint) = tool("ACTIONLINT", "actionlint") else {
+        return;
+    };
+    for f in files {
+        let o = Command::new(&actionlint).arg(&f).output().unwrap();
+        assert!(o.status.success(), "{}: {}", f.display(), out_text(&o));
+    }
+}
+
+// ---- Helm plugin ----
+
+#[test]
+fn helm_plugin_installs_from_the_folder_and_honours_namespace_and_kube_context() {
+    let Some(helm) = tool("HELM", "helm") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    // A kubectl that records its arguments and swallows the stream.
+    let fake = t.join("fake");
+    std::fs::create_dir(&fake).unwrap();
+    let kubectl = fake.join("kubectl");
+    std::fs::write(
+        &kubectl,
+        format!(
+            "#!/bin/sh\necho \"$@\" > '{}'\ncat > /dev/null\n",
+            t.join("kubectl-args").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &kubectl,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let helm_cmd = |args: &[&str]| {
+        Command::new(&helm)
+            .args(args)
+            .env("HELM_DATA_HOME", t.join("data"))
+            .env("HELM_CONFIG_HOME", t.join("config"))
+            .env("HELM_CACHE_HOME", t.join("cache"))
+            .env("HELM_PLUGINS", t.join("data/plugins"))
+            .env("KUBECONFIG", t.join("no-kubeconfig"))
+            .env_remove("HELM_NAMESPACE")
+            .env_remove("HELM_KUBECONTEXT")
+            .env("PATH", path_with_bin(&[&fake]))
+            .current_dir(root())
+            .output()
+            .unwrap()
+    };
+    // A local folder installs without --verify=false (helm v4 verifies only downloads).
+    let o = helm_cmd(&["plugin", "install", root().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", out_text(&o));
+    let o = helm_cmd(&["plugin", "list"]);
+    assert!(stdout(&o).contains("recif-secrets"), "{}", out_text(&o));
+
+    let platform_ns = |o: &Output| -> String {
+        let docs = docs(&stdout(o));
+        docs.iter()
+            .find(|d| d["metadata"]["name"] == "recif-platform-gcp-sa")
+            .map(|d| d["metadata"]["namespace"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("{}", out_text(o)))
+    };
+    let o = helm_cmd(&["recif-secrets", "render", "--example", "-n", "platform-x"]);
+    assert!(o.status.success(), "{}", out_text(&o));
+    assert_eq!(platform_ns(&o), "platform-x");
+    // As with helm itself, without -n the namespace is helm's (here: default).
+    let o = helm_cmd(&["recif-secrets", "render", "--example"]);
+    assert_eq!(platform_ns(&o), "default");
+    let o = helm_cmd(&[
+        "recif-secrets",
+        "validate",
+        "--example",
+        "--namespace",
+        "Bad_NS",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+
+    let o = helm_cmd(&[
+        "recif-secrets",
+        "render",
+        "--example",
+        "--apply",
+        "--kube-context",
+        "ctx-1",
+        "-n",
+        "platform-y",
+    ]);
+    assert!(o.status.success(), "{}", out_text(&o));
+    let args = std::fs::read_to_string(t.join("kubectl-args")).unwrap();
+    assert!(args.contains("--context=ctx-1"), "{args}");
+    // Other subcommands pass through.
+    let o = helm_cmd(&["recif-secrets", "schema"]);
+    assert!(
+        o.status.success() && stdout(&o).contains("\"$schema\""),
+        "{}",
+        out_text(&o)
+    );
+}
+
+// ---- pre-commit ----
+
+#[test]
+fn pre_commit_hook_validates_values_files() {
+    let Some(pre_commit) = tool("PRE_COMMIT", "pre-commit") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    assert!(git(&repo, &["init", "-q"]).status.success());
+    std::fs::write(
+        repo.join("values-good.yaml"),
+        "secrets:\n  provider: external\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("values-bad.yaml"),
+        "secrets:\n  provider: external\n  external:\n    storeKind: Store\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("notes.yaml"), "storeKind: Store\n").unwrap();
+    let try_repo = |files: &[&str]| {
+        Command::new(&pre_commit)
+            .args([
+                "try-repo",
+                root().to_str().unwrap(),
+                "recif-secrets-validate",
+                "--files",
+            ])
+            .args(files)
+            .current_dir(&repo)
+            .env("PRE_COMMIT_HOME", tmp.path().join("cache"))
+            .env("PATH", path_with_bin(&[]))
+            .output()
+            .unwrap()
+    };
+    let o = try_repo(&["values-good.yaml", "notes.yaml"]);
+    assert!(o.status.success(), "{}", out_text(&o));
+    let o = try_repo(&["values-good.yaml", "values-bad.yaml"]);
+    assert!(!o.status.success(), "{}", out_text(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("values-bad.yaml:4:16: secrets.external.storeKind"),
+        "{}",
+        out_text(&o)
+    );
+}
+
+// ---- Argo CD, Flux ----
+
+#[test]
+fn argocd_plugin_is_consistent_and_generate_reads_only_the_application_folder() {
+    let cm =
+        std::fs::read_to_string(root().join("examples/gitops/argocd/cmp-plugin.yaml")).unwrap();
+    let cm: serde_json::Value = serde_yaml::from_str(&cm).unwrap();
+    let plugin: serde_json::Value =
+        serde_yaml::from_str(cm["data"]["plugin.yaml"].as_str().unwrap()).unwrap();
+    let full_name = format!(
+        "{}-{}",
+        plugin["metadata"]["name"].as_str().unwrap(),
+        plugin["spec"]["version"].as_str().unwrap()
+    );
+    assert_eq!(full_name, "recif-secrets-v1");
+    let app =
+        std::fs::read_to_string(root().join("examples/gitops/argocd/application.yaml")).unwrap();
+    let app: serde_json::Value = serde_yaml::from_str(&app).unwrap();
+    assert_eq!(app["spec"]["source"]["plugin"]["name"], full_name.as_str());
+    // No shell: the binary of the image, as the Dockerfile installs it.
+    let command = &plugin["spec"]["generate"]["command"];
+    assert_eq!(command[0], "/usr/local/bin/recif-secrets");
+    assert_eq!(command[1], "argocd-generate");
+    let dockerfile = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
+    assert!(dockerfile.contains("/usr/local/bin/recif-secrets"));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let appdir = tmp.path().join("app");
+    std::fs::create_dir(&appdir).unwrap();
+    std::fs::write(
+        appdir.join("values-recif.yaml"),
+        "secrets:\n  provider: external\n",
+    )
+    .unwrap();
+    std::fs::write(
+        appdir.join("values-prod.yaml"),
+        "namespaces:\n  teams: [team-a]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("outside.yaml"),
+        "namespaces:\n  teams: [leak]\n",
+    )
+    .unwrap();
+    let generate = |values: Option<&str>| {
+        let mut cmd = Command::new(bin());
+        cmd.arg("argocd-generate")
+            .current_dir(&appdir)
+            .env("ARGOCD_ENV_RECIF_NAMESPACE", "plat");
+        match values {
+            Some(v) => cmd.env("ARGOCD_ENV_RECIF_VALUES", v),
+            None => cmd.env_remove("ARGOCD_ENV_RECIF_VALUES"),
+        };
+        cmd.output().unwrap()
+    };
+    let o = generate(None);
+    assert!(o.status.success(), "{}", out_text(&o));
+    assert!(
+        stdout(&o).contains("kind: ExternalSecret"),
+        "{}",
+        out_text(&o)
+    );
+    let o = generate(Some("values-recif.yaml  values-prod.yaml"));
+    assert!(o.status.success(), "{}", out_text(&o));
+    let ids = ids(&docs(&stdout(&o)));
+    assert!(
+        ids.contains(&"ExternalSecret/team-a/agent-env".to_string()),
+        "{ids:?}"
+    );
+    assert!(ids.iter().any(|i| i.contains("/plat/")), "{ids:?}");
+    let outside = tmp.path().join("outside.yaml");
+    for bad in [
+        outside.to_str().unwrap(),
+        "../outside.yaml",
+        "*.yaml",
+        "values-*.yaml",
+        "$HOME/x.yaml",
+    ] {
+        let o = generate(Some(&format!("values-recif.yaml {bad}")));
+        assert_eq!(o.status.code(), Some(1), "{bad}: {}", out_text(&o));
+        assert!(o.stdout.is_empty(), "{bad}");
+        assert!(
+            stderr(&o).contains("RECIF_VALUES"),
+            "{bad}: {}",
+            out_text(&o)
+        );
+    }
+}
+
+#[test]
+fn flux_render_script_never_stages_inline_secrets() {
+    let Some(kubectl) = tool("KUBECTL", "kubectl") else {
+        return;
+    };
+    let Some(sh) = tool("SH", "sh") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path();
+    assert!(git(repo, &["init", "-q"]).status.success());
+    let script = root().join("examples/gitops/flux/render.sh");
+    let kubectl_dir = kubectl.parent().unwrap().to_path_buf();
+    let run_script = |files: &[&str]| {
+        let mut cmd = Command::new(&sh);
+        cmd.arg(&script).current_dir(repo);
+        for f in files {
+            cmd.args(["-f", f]);
+        }
+        cmd.env("PATH", path_with_bin(&[&kubectl_dir]))
+            .output()
+            .unwrap()
+    };
+    let staged = || stdout(&git(repo, &["diff", "--cached", "--name-only"]));
+    std::fs::write(
+        repo.join("values-inline.yaml"),
+        "llm:\n  openaiApiKey: sk-proj-example\n",
+    )
+    .unwrap();
+    let o = run_script(&["values-inline.yaml"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    assert!(stderr(&o).contains("inline Secrets"), "{}", out_text(&o));
+    assert!(!repo.join("clusters").exists(), "nothing written");
+    assert_eq!(staged(), "");
+
+    std::fs::write(repo.join("values.yaml"), "secrets:\n  provider: external\n").unwrap();
+    let o = run_script(&["values.yaml"]);
+    assert!(o.status.success(), "{}", out_text(&o));
+    let files = staged();
+    assert!(
+        files.contains("clusters/prod/recif-secrets/kustomization.yaml"),
+        "{files}"
+    );
+    assert!(!files.contains(".secret."), "{files}");
+}
