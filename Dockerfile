@@ -1,8 +1,9 @@
 # The recif-secrets image: the statically linked binary (scripts/build-dist.sh: glibc with
-# +crt-static, the release profile's fat LTO, stripped; musl's allocator would make it about
-# twice as slow)
-# on an empty base, run as a non-root user. No shell, no package manager, nothing else: the
-# Argo CD sidecar (examples/gitops/argocd) runs it as `recif-secrets argocd-generate`.
+# +crt-static, the release profile's fat LTO, stripped; musl's allocator would make it about twice as slow) on an empty base,
+# run as a non-root user. No shell, no package manager, nothing else: the Argo CD sidecar
+# (examples/gitops/argocd) runs it as `recif-secrets argocd-generate`. scripts/check-static.sh
+# proves the binary static from its own ELF header (no PT_INTERP) with od, which the slim build
+# image has (it has no `file`): a dynamically linked binary fails the build.
 #
 #   docker build -t recif-secrets:0.1.0 .
 #   docker run --rm -v "$PWD:/work" -w /work recif-secrets:0.1.0 render -f values.yaml
@@ -20,6 +21,7 @@ COPY . .
 RUN touch src/cli/main.rs src/lib.rs \
     && TARGET=gnu scripts/build-dist.sh \
     && install -D -m 0755 target/x86_64-unknown-linux-gnu/dist/recif-secrets /out/recif-secrets \
+    && sh scripts/check-static.sh /out/recif-secrets \
     && /out/recif-secrets render --example > /dev/null
 
 FROM scratch

@@ -1,7 +1,7 @@
 //! Which values are secrets: for `values` redaction, and to note the values files that hold
 //! them (the command layer warns about those: `commands::warnings`).
 
-use super::node::{Node, Value};
+use super::node::{Node, Origin, Value};
 
 /// A key name reduced to its meaning: lower case, without `_`, `-`, `.` or spaces, so that
 /// `OPENAI_API_KEY`, `openai-api-key` and `openaiApiKey` read the same.
@@ -71,16 +71,37 @@ pub(crate) fn is_empty(node: &Node) -> bool {
 
 /// Whether a tree holds a non-empty secret value.
 pub fn holds_secret_values(node: &Node) -> bool {
-    fn walk(node: &Node, parent: &str) -> bool {
-        match &node.value {
-            Value::Map(m) => m
+    first_secret_value(node).is_some()
+}
+
+/// The first non-empty secret value of the tree (in key order): its key path and where it was
+/// written, never the value, so that a refusal can point at it. Keys are shown escaped.
+pub fn first_secret_value(node: &Node) -> Option<(String, Origin)> {
+    // The path is built on the way back (segments `.key` and `[i]`), so that a tree without
+    // secrets costs no allocation.
+    fn walk(node: &Node, parent: &str) -> Option<(Vec<String>, Origin)> {
+        let (found, segment) = match &node.value {
+            Value::Map(m) => m.iter().find_map(|(k, v)| {
+                let found = if is_secret_entry(parent, k, v) && !is_empty(v) {
+                    Some((Vec::new(), v.origin.clone()))
+                } else {
+                    walk(v, k)
+                };
+                found.map(|f| (f, format!(".{}", k.escape_debug())))
+            }),
+            Value::Seq(items) => items
                 .iter()
-                .any(|(k, v)| (is_secret_entry(parent, k, v) && !is_empty(v)) || walk(v, k)),
-            Value::Seq(items) => items.iter().any(|n| walk(n, parent)),
-            _ => false,
-        }
+                .enumerate()
+                .find_map(|(i, n)| walk(n, parent).map(|f| (f, format!("[{i}]")))),
+            _ => None,
+        }?;
+        let (mut path, origin) = found;
+        path.push(segment);
+        Some((path, origin))
     }
-    walk(node, "")
+    let (path, origin) = walk(node, "")?;
+    let path: String = path.into_iter().rev().collect();
+    Some((path.strip_prefix('.').unwrap_or(&path).to_string(), origin))
 }
 
 /// Replaces every non-empty secret value with `<redacted>`.
@@ -121,6 +142,19 @@ mod tests {
 
     fn y(s: &str) -> Node {
         yaml::load(s, &Arc::from("t.yaml")).unwrap()
+    }
+
+    #[test]
+    fn the_first_secret_value_is_located_by_key_path_and_position() {
+        let (path, origin) =
+            first_secret_value(&y("llm:\n  gcp: {project: p}\n  openaiApiKey: sk\n")).unwrap();
+        assert_eq!(path, "llm.openaiApiKey");
+        assert_eq!(origin.to_string(), "t.yaml:3:17");
+        // Keys are shown escaped.
+        let (path, _) =
+            first_secret_value(&y("x:\n  - {a: 1}\n  - {\"my\\\"token\\u0007\": t}\n")).unwrap();
+        assert_eq!(path, "x[1].my\\\"token\\u{7}");
+        assert!(first_secret_value(&y("llm: {openaiApiKey: ''}\n")).is_none());
     }
 
     #[test]

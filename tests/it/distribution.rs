@@ -10,19 +10,6 @@ use std::process::{Command, Output};
 
 use common::*;
 
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_recif-secrets"))
-}
-
-fn out_text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 // ---- completion ----
 
 /// Runs the bash completion function for `words` (the last one being completed).

@@ -17,6 +17,7 @@ mod examples;
 mod first_millisecond;
 mod folder;
 mod git_checks;
+mod gitops;
 mod hardening;
 mod helm_conformance;
 mod properties;

@@ -3,7 +3,8 @@
 # it for commit. Run in CI (or by hand) whenever the values change, then commit the folder.
 #
 #   examples/gitops/flux/render.sh                      # -f values.yaml -f values-prod.yaml
-#   OUT=clusters/staging/recif-secrets examples/gitops/flux/render.sh -f values.yaml -f values-staging.yaml
+#   OUT=clusters/staging/recif-secrets examples/gitops/flux/render.sh -f deploy/values.yaml -f deploy/values-staging.yaml
+#                                       # (the layout of ci/render-and-check.yml)
 #
 # Only for secrets.provider external or none: the values must not render an inline Secret.
 # If they do, nothing is written and nothing is staged (exit 1): inline Secrets must never

@@ -5,6 +5,10 @@
 //! `RECIF_NAMESPACE`. Only plain relative paths to files inside the application folder are
 //! accepted: no absolute path, no `..`, no glob, no symbolic link leading out, so an
 //! Application cannot make the repo server read its other files.
+//!
+//! Whatever the plugin reads is in Git, and whatever it prints Argo CD applies as it is: values
+//! holding a key (in any of the files) or rendering a plain Secret are refused
+//! ([`refuse_inline_keys`]), with one line on standard error and nothing on standard output.
 
 use std::io::Write;
 use std::path::{Component, Path};
@@ -15,7 +19,7 @@ use crate::{deliver, Error, Request};
 
 pub const VALUES_VAR: &str = "ARGOCD_ENV_RECIF_VALUES";
 pub const NAMESPACE_VAR: &str = "ARGOCD_ENV_RECIF_NAMESPACE";
-/// The values file when `RECIF_VALUES` is unset or empty (also the plugin's discovery file).
+/// The values file when `RECIF_VALUES` is unset or empty.
 pub const DEFAULT_VALUES: &str = "values-recif.yaml";
 
 /// The values files named by `spec`, checked to be files inside `app_dir`.
@@ -79,6 +83,20 @@ pub fn generate(err: &mut dyn Write) -> Result<(), Error> {
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| crate::DEFAULT_NAMESPACE.to_string());
     let files = values_files(&spec, Path::new(".")).map_err(Error::Invalid)?;
+    for file in &files {
+        let one = Sources {
+            files: vec![file.clone()],
+            ..Default::default()
+        };
+        let loaded = crate::values::load(&one, &mut std::io::empty()).map_err(Error::Invalid)?;
+        if let Some((key, origin)) = crate::values::secrets::first_secret_value(&loaded.values) {
+            return Err(refuse_inline_keys(
+                Some(origin),
+                &key,
+                "inline keys: the values it reads are in Git in clear",
+            ));
+        }
+    }
     let req = Request {
         sources: Sources {
             files,
@@ -88,9 +106,40 @@ pub fn generate(err: &mut dyn Write) -> Result<(), Error> {
         templates: None,
     };
     let out = crate::render(&req, &mut std::io::empty())?;
+    // No key in the files, yet a plain Secret (an inline agent-env left empty on purpose, say):
+    // applied by Argo CD, it would empty the one in the cluster.
+    if let Some(secret) = out
+        .manifests
+        .objects
+        .iter()
+        .find(|o| o.typed_kind() == crate::manifests::Kind::Secret)
+    {
+        return Err(refuse_inline_keys(
+            None,
+            "",
+            &format!(
+                "to render a plain Secret ({}): Argo CD applies it as it is",
+                secret.display_name().escape_debug()
+            ),
+        ));
+    }
     crate::commands::print_diagnostics(err, &out.warnings);
     deliver::stream_stdout(|w| out.manifests.write_yaml(w))?;
     Ok(())
+}
+
+/// The one-line refusal of values that would put keys through Argo CD in clear: why, and the
+/// two ways out.
+fn refuse_inline_keys(origin: Option<crate::diag::Origin>, key: &str, why: &str) -> Error {
+    let mut d = Diagnostics::default();
+    d.error(
+        origin,
+        key,
+        format!(
+            "argocd-generate refuses {why}; commit the keys encrypted with SOPS or Sealed Secrets instead (recif-secrets render --sops-age or --seal-cert into a folder that Argo CD syncs without this plugin), or use secrets.provider external"
+        ),
+    );
+    Error::Invalid(d)
 }
 
 #[cfg(test)]

@@ -213,13 +213,27 @@ pub fn json_values_file(v: &serde_json::Value) -> String {
         .replace('\u{feff}', "\\ufeff")
 }
 
-/// PATH with the `extra` folders, then the built binary's folder, first.
+/// The built binary.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_recif-secrets"))
+}
+
+/// PATH with `extra` folders first, then the built binary's folder, then the current PATH.
 pub fn path_with_bin(extra: &[&Path]) -> String {
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_recif-secrets"));
     let mut dirs: Vec<PathBuf> = extra.iter().map(|p| p.to_path_buf()).collect();
-    dirs.push(bin.parent().unwrap().to_path_buf());
+    dirs.push(bin().parent().unwrap().to_path_buf());
     dirs.extend(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),
     ));
     std::env::join_paths(dirs).unwrap().into_string().unwrap()
+}
+
+/// Exit status, standard output and standard error, for assertion messages.
+pub fn out_text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
