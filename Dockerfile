@@ -1,5 +1,5 @@
 # The recif-secrets image: the statically linked binary (scripts/build-dist.sh: glibc with
-# +crt-static, fat LTO; musl's allocator would make it about twice as slow) on an empty base,
+# +crt-static, the release profile's fat LTO, stripped; musl's allocator would make it about twice as slow) on an empty base,
 # run as a non-root user. No shell, no package manager, nothing else: the Argo CD sidecar
 # (examples/gitops/argocd) runs it as `recif-secrets argocd-generate`. scripts/check-static.sh
 # proves the binary static from its own ELF header (no PT_INTERP) with od, which the slim build

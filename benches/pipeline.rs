@@ -236,7 +236,7 @@ fn bench_encrypt(c: &mut Criterion) {
             .collect();
         group.throughput(Throughput::Elements(teams as u64));
         group.bench_with_input(BenchmarkId::new(name, teams), &jobs, |b, jobs| {
-            b.iter(|| black_box(scheme.documents(jobs, SystemTime::now())))
+            b.iter(|| black_box(scheme.documents(jobs, SystemTime::now(), &|| {})))
         });
     }
     group.finish();

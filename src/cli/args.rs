@@ -43,6 +43,9 @@ pub enum Command {
     /// restart refused, 4 plan incomplete, 5 a rollout failed
     #[command(long_about = ROLLOUT_ABOUT)]
     Rollout(RolloutArgs),
+    /// Check, without any private key, that a folder written by --output-dir holds only
+    /// encrypted Secrets for the expected recipients or certificate; exit 0 ok, 5 a problem
+    Verify(VerifyArgs),
     /// Print the JSON Schema of the values (Helm's values.schema.json)
     Schema,
     /// Write values-secret.yaml from the example (mode 0600) and git-ignore it
@@ -212,6 +215,9 @@ pub struct RenderArgs {
     /// Treat every warning (an unknown key, a misplaced key...) as an error (exit 1)
     #[arg(long)]
     pub strict: bool,
+    /// No progress display (it shows only on a terminal, for work of more than a second)
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
     #[command(flatten)]
     pub encryption: EncryptionArgs,
     /// Print the gcloud / aws / az commands that create the Workload Identity bindings
@@ -444,6 +450,25 @@ pub fn value_texts(args: &[std::ffi::OsString]) -> Vec<String> {
         }
     }
     out
+}
+
+/// `recif-secrets verify DIR` (a CI gate without plaintext values).
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The folder written by `render --output-dir`
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// What the folder's Secrets must be encrypted with: exactly these age recipients
+    /// (--sops-age, --sops-age-recipients-file), or this certificate and scope (--seal-cert,
+    /// --seal-scope); and the key that checks each file's fingerprint line (--fingerprint-key)
+    #[command(flatten)]
+    pub encryption: EncryptionArgs,
+    /// Do not check the fingerprint lines (otherwise a folder holding some needs --fingerprint-key)
+    #[arg(long, conflicts_with = "fingerprint_key")]
+    pub skip_fingerprints: bool,
+    /// Output format: one line per problem, or JSON for machines
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = DoctorFormat::Text)]
+    pub output: DoctorFormat,
 }
 
 /// `--seal-scope`: the command-line face of [`recif_secrets::encrypt::sealed::Scope`] (the

@@ -24,6 +24,14 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         3,
         "a failure outside: kubectl failed or is missing, the output folder is not writable",
     ),
+    (
+        4,
+        "diff: there are differences; doctor: a check found a problem or could not run",
+    ),
+    (
+        5,
+        "verify: the folder holds something that is not as expected",
+    ),
 ];
 
 /// Subcommands whose page lists the values keys.

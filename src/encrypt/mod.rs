@@ -95,34 +95,72 @@ pub struct Job<'a> {
     pub key: Option<&'a fingerprint::FingerprintKey>,
 }
 
+/// Rough cost of encrypting one object, in microseconds (measured on a 2-core EPYC with the
+/// release build: RSA-OAEP with a 4096-bit key about 1 ms per value; one age X25519 stanza
+/// about 0.1 ms per recipient; AES-GCM of a value a few microseconds).
+fn cost_us(scheme: &Scheme, secret: &Value) -> u64 {
+    let values = ["data", "stringData"]
+        .iter()
+        .filter_map(|k| secret.get(k).and_then(Value::as_object))
+        .map(|m| m.len() as u64)
+        .sum::<u64>();
+    match scheme {
+        Scheme::Sealed(_) => 1000 * values,
+        Scheme::Sops(s) => 100 * s.recipients().count() as u64 + 5 * values,
+    }
+}
+
+/// Below this much estimated work a batch runs on the calling thread: a thread costs tens of
+/// microseconds to start, which is not worth it for microseconds of work.
+const THREAD_WORTH_US: u64 = 2000;
+
 impl Scheme {
-    /// [`Scheme::document`] for every job, in order, spread over the machine's cores
-    /// (sealing costs one RSA encryption per value).
+    /// Estimated time of encrypting `jobs`, in microseconds: callers show progress above a
+    /// second.
+    pub fn estimate_us(&self, jobs: &[Job<'_>]) -> u64 {
+        jobs.iter().map(|j| cost_us(self, j.secret)).sum()
+    }
+
+    /// [`Scheme::document`] for every job, in order; spread over the machine's cores when
+    /// the work is worth a thread (sealing costs one RSA encryption per value), on this
+    /// thread otherwise. `done` is called once per finished object (from any thread).
     pub fn documents(
         &self,
         jobs: &[Job<'_>],
         now: SystemTime,
+        done: &(dyn Fn() + Sync),
     ) -> Vec<Result<String, EncryptError>> {
+        let one = |j: &Job<'_>| {
+            let r = self.document(j.secret, j.key, now);
+            done();
+            r
+        };
+        let estimate = self.estimate_us(jobs);
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
-            .min(jobs.len().max(1));
+            .min(jobs.len().max(1))
+            .min(
+                usize::try_from(estimate / THREAD_WORTH_US)
+                    .unwrap_or(usize::MAX)
+                    .max(1),
+            );
+        if threads <= 1 {
+            return jobs.iter().map(one).collect();
+        }
         let chunk = jobs.len().div_ceil(threads).max(1);
+        let mut parts = jobs.chunks(chunk);
+        let first = parts.next().unwrap_or(&[]);
         std::thread::scope(|s| {
-            let handles: Vec<_> = jobs
-                .chunks(chunk)
-                .map(|part| {
-                    s.spawn(move || {
-                        part.iter()
-                            .map(|j| self.document(j.secret, j.key, now))
-                            .collect::<Vec<_>>()
-                    })
-                })
+            // This thread takes the first part; the others get one thread each.
+            let handles: Vec<_> = parts
+                .map(|part| s.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
                 .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("an encryption thread panicked"))
-                .collect()
+            let mut out: Vec<_> = first.iter().map(one).collect();
+            for h in handles {
+                out.extend(h.join().expect("an encryption thread panicked"));
+            }
+            out
         })
     }
 }

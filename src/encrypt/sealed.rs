@@ -151,6 +151,33 @@ impl Sealer {
         self.scope
     }
 
+    /// The length of an RSA ciphertext under this key, in bytes (the modulus size).
+    pub fn ciphertext_len(&self) -> usize {
+        self.key.size()
+    }
+
+    /// Whether `ciphertext`, read as a big-endian integer, is below this key's modulus: a
+    /// ciphertext at or above it cannot have been made with this key.
+    pub fn below_modulus(&self, ciphertext: &[u8]) -> bool {
+        rsa::BigUint::from_bytes_be(ciphertext) < *self.key.n()
+    }
+
+    /// The scope a SealedSecret's annotations say (`None` when they name two scopes).
+    pub fn scope_of(annotations: Option<&Map<String, Value>>) -> Option<Scope> {
+        let on = |k: &str| {
+            annotations
+                .and_then(|a| a.get(k))
+                .and_then(Value::as_str)
+                .is_some_and(|v| v == "true")
+        };
+        match (on(NAMESPACE_WIDE), on(CLUSTER_WIDE)) {
+            (false, false) => Some(Scope::Strict),
+            (true, false) => Some(Scope::NamespaceWide),
+            (false, true) => Some(Scope::ClusterWide),
+            (true, true) => None,
+        }
+    }
+
     /// SHA-256 of the certificate, hex: what identifies the sealing key in fingerprints.
     pub fn cert_sha256(&self) -> &str {
         &self.cert_sha256

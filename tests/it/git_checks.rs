@@ -67,17 +67,26 @@ fn we_say(o: &Output) -> &'static str {
     }
 }
 
-#[test]
-fn git_warnings_agree_with_git_and_start_no_process() {
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    let repo = tmp.path().join("repo");
+/// A private HOME (with an empty git config folder) and a fresh repository in `tmp`; `None`
+/// (after `skip`) without git.
+fn new_repo(tmp: &Path) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let home = tmp.join("home");
+    let repo = tmp.join("repo");
     std::fs::create_dir_all(home.join(".config/git")).unwrap();
     std::fs::create_dir_all(&repo).unwrap();
     if git(&repo, &home, &["init", "-q"]).is_none_or(|o| !o.status.success()) {
         skip("git", "install git");
-        return;
+        return None;
     }
+    Some((home, repo))
+}
+
+#[test]
+fn git_warnings_agree_with_git_and_start_no_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some((home, repo)) = new_repo(tmp.path()) else {
+        return;
+    };
     // Ignore rules from every place git reads them.
     std::fs::write(
         repo.join(".gitignore"),
@@ -188,4 +197,128 @@ fn outside_a_work_tree_nothing_is_said() {
     let out = run_in(tmp.path(), &["render", "-f", "values-secret.yaml"], "");
     assert!(out.status.success());
     assert!(!stderr(&out).contains("git"), "{}", stderr(&out));
+}
+
+/// Our answer for every file equals git's, from the repository root.
+fn agree_with_git(repo: &Path, home: &Path, files: &[String], what: &str) {
+    let empty_path = repo.join(".no-bin");
+    for file in files {
+        let want = git_says(repo, home, file);
+        let out = ours(repo, home, &empty_path, &["validate", "-f", file]);
+        assert_eq!(we_say(&out), want, "{what}: {file}: {}", stderr(&out));
+    }
+}
+
+fn git_ok(repo: &Path, home: &Path, args: &[&str]) {
+    let out = git(repo, home, args).unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The index is walked in place for the one path (src/commands/git_index.rs) and decoded in
+/// full only when the walk cannot answer: every index version git writes, extended flags, a
+/// split index, and a `.gitignore` git reads from the index (skip-worktree) must all give
+/// git's answers, in an index large enough that the files sort among thousands of entries.
+#[test]
+fn every_index_format_agrees_with_git() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some((home, repo)) = new_repo(tmp.path()) else {
+        return;
+    };
+    git_ok(&repo, &home, &["config", "user.name", "t"]);
+    git_ok(&repo, &home, &["config", "user.email", "t@example.com"]);
+    std::fs::write(repo.join(".gitignore"), "*.secret.yaml\n").unwrap();
+    std::fs::create_dir_all(repo.join("sub")).unwrap();
+    std::fs::write(
+        repo.join("sub/.gitignore"),
+        "local-*.yaml\n!keep.secret.yaml\n",
+    )
+    .unwrap();
+    // Thousands of entries before, between and after the files looked up; long paths too.
+    let long = "l".repeat(200);
+    for dir in ["aaa", "mmm", "zzz"] {
+        for i in 0..1500 {
+            let d = repo.join(dir).join(format!("d{}", i / 100));
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join(format!("f{i}.yaml")), "k: v\n").unwrap();
+        }
+        let deep = repo.join(dir).join(&long).join(&long);
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(deep.join(format!("{long}.yaml")), "k: v\n").unwrap();
+    }
+    let files: Vec<String> = [
+        "values-secret.yaml",
+        "a.secret.yaml",
+        "sub/keep.secret.yaml",
+        "sub/local-dev.yaml",
+        "sub/other.secret.yaml",
+        "mmm/tracked.yaml",
+        "mmm/tracked.secret.yaml",
+        "mmm/intent.yaml",
+        "zzz/untracked.yaml",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([format!("mmm/{long}/{long}/secret.yaml")])
+    .collect();
+    for f in &files {
+        secret_file(&repo.join(f));
+    }
+    git_ok(&repo, &home, &["add", "."]);
+    git_ok(&repo, &home, &["add", "-f", "mmm/tracked.secret.yaml"]);
+    git_ok(
+        &repo,
+        &home,
+        &[
+            "rm",
+            "-q",
+            "--cached",
+            "values-secret.yaml",
+            "zzz/untracked.yaml",
+            "mmm/intent.yaml",
+        ],
+    );
+    git_ok(&repo, &home, &["rm", "-q", "--cached", &files[9]]);
+    git_ok(&repo, &home, &["commit", "-qm", "init"]);
+    // Every answer occurs, so the comparison can fail either way.
+    let answers: Vec<_> = files.iter().map(|f| git_says(&repo, &home, f)).collect();
+    for kind in ["tracked", "ignored", "not ignored"] {
+        assert!(answers.contains(&kind), "{answers:?}");
+    }
+    agree_with_git(&repo, &home, &files, "index version 2");
+
+    // Extended flags (version 3): an intent-to-add entry and a skip-worktree one.
+    git_ok(&repo, &home, &["add", "-N", "mmm/intent.yaml"]);
+    git_ok(
+        &repo,
+        &home,
+        &["update-index", "--skip-worktree", "mmm/tracked.yaml"],
+    );
+    agree_with_git(&repo, &home, &files, "index version 3");
+
+    // Version 4: paths prefix-compressed.
+    git_ok(&repo, &home, &["update-index", "--index-version", "4"]);
+    agree_with_git(&repo, &home, &files, "index version 4");
+
+    // A split index: most entries in .git/sharedindex.*, the rest and a `link` extension here.
+    git_ok(&repo, &home, &["update-index", "--index-version", "2"]);
+    git_ok(&repo, &home, &["update-index", "--split-index"]);
+    std::fs::write(repo.join("aaa/d0/f0.yaml"), "k: changed\n").unwrap();
+    git_ok(&repo, &home, &["add", "aaa/d0/f0.yaml"]);
+    agree_with_git(&repo, &home, &files, "split index");
+    git_ok(&repo, &home, &["update-index", "--no-split-index"]);
+
+    // A `.gitignore` marked skip-worktree and absent from the work tree: git reads its rules
+    // from the index (sparse checkouts), and so must we.
+    git_ok(
+        &repo,
+        &home,
+        &["update-index", "--skip-worktree", "sub/.gitignore"],
+    );
+    std::fs::remove_file(repo.join("sub/.gitignore")).unwrap();
+    assert_eq!(git_says(&repo, &home, "sub/local-dev.yaml"), "ignored");
+    agree_with_git(&repo, &home, &files, "skip-worktree .gitignore");
 }

@@ -291,11 +291,14 @@ fn create_key(path: &Path) -> Result<Created, Error> {
 }
 
 /// Every Secret encrypted; in `--output-dir` (with a key), an existing file that the key
-/// verifies as exactly what this tool wrote for the same plaintext is kept byte for byte.
+/// verifies as exactly what this tool wrote for the same plaintext is kept byte for byte. With
+/// `progress`, work estimated at more than a second shows objects done / total on standard
+/// error when it is a terminal.
 pub(super) fn encrypt(
     manifests: Manifests,
     scheme: &Scheme,
     reuse: Option<(&Path, &FingerprintKey)>,
+    progress: bool,
 ) -> Result<Manifests, Error> {
     let kind = scheme.kind();
     let id = scheme.id();
@@ -337,7 +340,17 @@ pub(super) fn encrypt(
         });
         job_index.push(*i);
     }
-    let results = scheme.documents(&jobs, SystemTime::now());
+    let bar = (progress && scheme.estimate_us(&jobs) > 1_000_000)
+        .then(|| super::progress::bar(jobs.len() as u64, "encrypting"))
+        .flatten();
+    let results = scheme.documents(&jobs, SystemTime::now(), &|| {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
     let mut diags = Diagnostics::default();
     for (i, r) in job_index.into_iter().zip(results) {
         match r {

@@ -8,14 +8,17 @@ mod completions;
 mod diff;
 mod doctor;
 mod encrypt;
+mod git_index;
 mod init;
 mod man;
+mod progress;
 mod render;
 mod rollout;
 mod schema;
 mod templates;
 mod validate;
 mod values;
+mod verify;
 pub mod warnings;
 
 use std::io::{Read, Write};
@@ -43,6 +46,8 @@ pub enum ExitStatus {
     PlanIncomplete,
     /// 5 (`rollout`, `render --apply --restart --wait`): a rollout did not finish.
     RolloutFailed,
+    /// 5 (`verify`): the folder holds something that is not as expected.
+    Unverified,
 }
 
 impl ExitStatus {
@@ -53,7 +58,7 @@ impl ExitStatus {
             ExitStatus::Usage => 2,
             ExitStatus::External => 3,
             ExitStatus::Differences | ExitStatus::ChecksFailed | ExitStatus::PlanIncomplete => 4,
-            ExitStatus::RolloutFailed => 5,
+            ExitStatus::RolloutFailed | ExitStatus::Unverified => 5,
         }
     }
 }
@@ -87,6 +92,7 @@ pub fn execute(cli: Cli, stdin: &mut dyn Read, err: &mut dyn Write) -> Result<Ex
         Command::Diff(args) => diff::run(args, stdin, err),
         Command::Doctor(args) => doctor::run(args, stdin, err),
         Command::Rollout(args) => rollout::run(args, stdin, err),
+        Command::Verify(args) => verify::run(args, err),
         Command::Schema => schema::run(),
         Command::Init(args) => init::run(args, err),
         Command::Completions { shell } => completions::run(shell),

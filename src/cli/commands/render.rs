@@ -98,7 +98,7 @@ pub(super) fn run(
             None => None,
         };
         let reuse = args.output_dir.as_deref().zip(key.as_ref());
-        manifests = super::encrypt::encrypt(manifests, scheme, reuse)?;
+        manifests = super::encrypt::encrypt(manifests, scheme, reuse, !args.quiet)?;
     }
     let format = args.output;
     let write = |w: &mut dyn Write| match format {

@@ -218,19 +218,72 @@ pub fn git_status(path: &Path) -> Option<GitStatus> {
         .map(|c| c.as_os_str().to_str())
         .collect::<Option<Vec<_>>>()?
         .join("/");
-    let index = repo.index_or_empty().ok()?;
-    if index.entry_by_path(key.as_str().into()).is_some() {
-        return Some(GitStatus::Tracked);
+    // The index walked in place for this one path (super::git_index); decoded in full only
+    // when the walk cannot answer.
+    let fast = match std::fs::File::open(repo.index_path()) {
+        // SAFETY: a read-only private mapping; git replaces the index by renaming a new file
+        // over it, never by rewriting it in place, so the mapped bytes do not change.
+        Ok(file) => match unsafe { memmap2::Mmap::map(&file) } {
+            Ok(bytes) => super::git_index::lookup(
+                &bytes,
+                key.as_bytes(),
+                repo.object_hash().len_in_bytes(),
+                !has_shared_index(repo.git_dir()),
+            ),
+            Err(_) => super::git_index::Lookup::Unsure,
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => super::git_index::Lookup::Untracked,
+        Err(_) => super::git_index::Lookup::Unsure,
+    };
+    match fast {
+        super::git_index::Lookup::Tracked => Some(GitStatus::Tracked),
+        // No `.gitignore` on the path comes from the index: an empty one gives the same rules.
+        super::git_index::Lookup::Untracked => ignore_status(
+            &repo,
+            &gix::index::State::new(repo.object_hash()),
+            &relative,
+        ),
+        super::git_index::Lookup::Unsure => {
+            let index = repo.index_or_empty().ok()?;
+            if index.entry_by_path(key.as_str().into()).is_some() {
+                return Some(GitStatus::Tracked);
+            }
+            ignore_status(&repo, &index, &relative)
+        }
     }
+}
+
+/// Whether the git directory holds a shared index (`sharedindex.*`, where git keeps the
+/// entries of a split index); `true` when it cannot be listed.
+fn has_shared_index(git_dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(git_dir) else {
+        return true;
+    };
+    entries.into_iter().any(|e| match e {
+        Ok(e) => e
+            .file_name()
+            .as_encoded_bytes()
+            .starts_with(b"sharedindex."),
+        Err(_) => true,
+    })
+}
+
+/// Ignored or not, for a path that is not tracked; `index` supplies the `.gitignore` files
+/// git reads from the index (skip-worktree ones).
+fn ignore_status(
+    repo: &gix::Repository,
+    index: &gix::index::State,
+    relative: &Path,
+) -> Option<GitStatus> {
     let mut excludes = repo
         .excludes(
-            &index,
+            index,
             None,
             gix::worktree::stack::state::ignore::Source::WorktreeThenIdMappingIfNotSkipped,
         )
         .ok()?;
     let platform = excludes
-        .at_path(&relative, Some(gix::index::entry::Mode::FILE))
+        .at_path(relative, Some(gix::index::entry::Mode::FILE))
         .ok()?;
     Some(if platform.is_excluded() {
         GitStatus::Ignored

@@ -8,6 +8,7 @@
 //! back exactly as it was. SIGINT and SIGTERM during the run remove the temporary files.
 
 use std::collections::BTreeSet;
+use std::ffi::CString;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -173,7 +174,7 @@ impl Run {
                     .open(&path)
                 {
                     Ok(file) => {
-                        pending.insert(path.clone());
+                        pending.insert(&path);
                         break (path, file);
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -192,7 +193,7 @@ impl Run {
         self.remove_staged(&mut pending());
     }
 
-    fn remove_staged(&mut self, pending: &mut BTreeSet<PathBuf>) {
+    fn remove_staged(&mut self, pending: &mut Pending) {
         for (path, _) in self.staged.drain(..) {
             let _ = std::fs::remove_file(&path);
             pending.remove(&path);
@@ -290,38 +291,101 @@ fn commit(
     Ok(report)
 }
 
-/// The paths of this process's temporary files, removed on SIGINT/SIGTERM. Holding this lock
-/// also defers the signal: the folder is never left half replaced by an interrupt.
-static PENDING: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+/// The paths of this process's temporary files, removed on SIGINT/SIGTERM (as C strings: the
+/// signal handler unlinks them without allocating). Holding this lock also defers the signal:
+/// the folder is never left half replaced by an interrupt.
+static PENDING: Mutex<BTreeSet<CString>> = Mutex::new(BTreeSet::new());
 
-fn pending() -> MutexGuard<'static, BTreeSet<PathBuf>> {
-    PENDING.lock().unwrap_or_else(|e| e.into_inner())
+/// The pending set, locked, with SIGINT and SIGTERM blocked on this thread until it is
+/// dropped: the handler never runs in the middle of a change, on this thread (which could
+/// not get the lock), nor anywhere while the folder is being put in place (another thread's
+/// handler waits for the lock).
+struct Pending {
+    guard: Option<MutexGuard<'static, BTreeSet<CString>>>,
+    mask: libc::sigset_t,
+}
+
+fn pending() -> Pending {
+    // SAFETY: plain libc calls on local sigset_t values.
+    let mask = unsafe {
+        let mut block: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut block);
+        libc::sigaddset(&mut block, libc::SIGINT);
+        libc::sigaddset(&mut block, libc::SIGTERM);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
+        old
+    };
+    Pending {
+        guard: Some(PENDING.lock().unwrap_or_else(|e| e.into_inner())),
+        mask,
+    }
+}
+
+impl Pending {
+    fn set(&mut self) -> &mut BTreeSet<CString> {
+        self.guard.as_mut().expect("held until dropped")
+    }
+    fn insert(&mut self, path: &Path) {
+        self.set().insert(c_path(path));
+    }
+    fn remove(&mut self, path: &Path) {
+        self.set().remove(&c_path(path));
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        // Unlock first, then let a signal that came meanwhile in (its handler takes the lock).
+        drop(self.guard.take());
+        // SAFETY: restores the mask saved by `pending`.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &self.mask, std::ptr::null_mut()) };
+    }
+}
+
+fn c_path(path: &Path) -> CString {
+    use std::os::unix::ffi::OsStrExt;
+    // Our temporary paths are the folder joined with an ASCII name: no NUL byte.
+    CString::new(path.as_os_str().as_bytes()).expect("a path has no NUL byte")
 }
 
 /// From the first `--output-dir` write on, SIGINT and SIGTERM remove the temporary files of
 /// the run (once it is out of the step that puts files in place), then end the process as
-/// the signal would have.
+/// the signal would have. A signal handler, not a thread: a short run starts no thread.
 fn guard_interrupts() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
-        use signal_hook::consts::{SIGINT, SIGTERM};
-        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
-            return;
-        };
-        let _ = std::thread::Builder::new()
-            .name("recif-secrets-interrupt".into())
-            .spawn(move || {
-                if let Some(signal) = signals.forever().next() {
-                    let pending = pending();
-                    for path in pending.iter() {
-                        let _ = std::fs::remove_file(path);
-                    }
-                    // Ends the process with the lock held: nothing more is written.
-                    let _ = signal_hook::low_level::emulate_default_handler(signal);
-                    std::process::exit(128 + signal);
-                }
-            });
+        for signal in [libc::SIGINT, libc::SIGTERM] {
+            // SAFETY: the action is async-signal-safe: an atomic try-lock (never held by the
+            // thread it interrupts, see `Pending`), unlink(2) of prepared C strings,
+            // sched_yield(2), and signal-hook's async-signal-safe default emulation.
+            let _ = unsafe { signal_hook::low_level::register(signal, move || on_signal(signal)) };
+        }
     });
+}
+
+fn on_signal(signal: libc::c_int) {
+    let remove = |set: &BTreeSet<CString>| {
+        for path in set {
+            // SAFETY: a NUL-terminated path.
+            unsafe { libc::unlink(path.as_ptr()) };
+        }
+        // Ends the process with the lock held: nothing more is written.
+        let _ = signal_hook::low_level::emulate_default_handler(signal);
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(128 + signal) }
+    };
+    loop {
+        match PENDING.try_lock() {
+            Ok(set) => remove(&set),
+            Err(std::sync::TryLockError::Poisoned(set)) => remove(&set.into_inner()),
+            // Another thread is putting the folder in place: wait for it.
+            // SAFETY: sched_yield is async-signal-safe.
+            Err(std::sync::TryLockError::WouldBlock) => unsafe {
+                libc::sched_yield();
+            },
+        }
+    }
 }
 
 /// Opens the folder and takes an exclusive lock on it (held until the process ends or the
