@@ -158,7 +158,10 @@ fn apply_is_server_side_as_recif_secrets_by_default_and_client_side_only_when_as
     let w = writes(&s);
     // (The stand-in keeps what was applied, so kubectl patches rather than creates.)
     assert!(
-        w.len() == 15 && w[10..].iter().all(|w| w.3 && w.2 != "application/apply-patch+yaml"),
+        w.len() == 15
+            && w[10..]
+                .iter()
+                .all(|w| w.3 && w.2 != "application/apply-patch+yaml"),
         "{w:?}"
     );
     // --force-conflicts needs server-side apply.

@@ -178,7 +178,10 @@ fn the_ci_recipe_pins_a_commit_not_a_tag() {
     assert!(!recipe.contains("--tag"), "{recipe}");
     assert!(!recipe.contains("v0.1.0"), "{recipe}");
     assert!(recipe.contains("--rev \"$RECIF_SECRETS_REV\""), "{recipe}");
-    assert!(recipe.contains("RECIF_SECRETS_REV: \"\"") && recipe.contains("EDIT"), "{recipe}");
+    assert!(
+        recipe.contains("RECIF_SECRETS_REV: \"\"") && recipe.contains("EDIT"),
+        "{recipe}"
+    );
     let tags = git(&root(), &["tag", "--list"]);
     if tags.status.success() {
         assert!(
