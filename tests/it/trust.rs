@@ -211,7 +211,7 @@ fn template_mistakes_are_named() {
     assert!(stdout(&o).is_empty());
     let e = stderr(&o);
     assert!(
-        e.contains("secret.yaml replaces no built-in template; did you mean secrets.yaml? the built-in templates are secretstore.yaml, serviceaccounts.yaml, secrets.yaml, externalsecrets.yaml, namespaces.yaml"),
+        e.contains("secret.yaml replaces no built-in template; did you mean secrets.yaml? the built-in templates are secretstore.yaml, serviceaccounts.yaml, secrets.yaml, externalsecrets.yaml, bindings.yaml, namespaces.yaml"),
         "{e}"
     );
     assert_eq!(e.lines().count(), 1, "{e}");
