@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::external::reason_text;
-use super::{unreadable, Check, Found, Id, Kind, Status};
+use super::{unreadable, Check, Found, Id, Kind};
 
 /// The operator behind a binding kind, and how to install it.
 fn operator(kind: Kind) -> (&'static str, &'static str) {
@@ -100,6 +100,7 @@ fn condition_text(name: &str, c: &Value) -> String {
 }
 
 pub(super) fn binding_check(rendered: &Value, found: &Found) -> Check {
+    const CHECK: &str = "bound";
     let id = Id::of(rendered);
     let kind = Kind::from_name(&id.kind).unwrap_or(Kind::IamPolicyMember);
     let (op, install) = operator(kind);
@@ -108,72 +109,57 @@ pub(super) fn binding_check(rendered: &Value, found: &Found) -> Check {
     let describe = format!("kubectl describe {} {} -n {ns}", kind.resource(), id.name);
     let live = match found {
         Found::Unreadable(why) if why.contains("doesn't have a resource type") => {
-            return Check {
-                status: Status::CouldNotCheck,
+            return Check::could_not_check(
                 object,
-                check: "bound".into(),
-                detail: format!("{} is not installed: {why}", id.kind),
-                fix: Some(format!(
+                CHECK,
+                format!("{} is not installed: {why}", id.kind),
+                Some(format!(
                     "{install}; or create the bindings with the commands of recif-secrets render -f VALUES --print-commands (doctor cannot see those)"
                 )),
-            }
+            )
         }
-        Found::Unreadable(why) => return unreadable(&id, "bound", why),
+        Found::Unreadable(why) => return unreadable(&id, CHECK, why),
         Found::Missing => {
-            return Check {
-                status: Status::Problem,
+            return Check::problem(
                 object,
-                check: "bound".into(),
-                detail: format!("not found: {} is not bound", what(rendered)),
-                fix: Some("apply the rendered objects (recif-secrets render -f VALUES --apply); until then the ServiceAccount's annotation names an identity it may not use".into()),
-            }
+                CHECK,
+                format!("not found: {} is not bound", what(rendered)),
+                "apply the rendered objects (recif-secrets render -f VALUES --apply); until then the ServiceAccount's annotation names an identity it may not use",
+            )
         }
         Found::Object(o) => o,
     };
     if let Some(path) = first_mismatch(&rendered["spec"], &live["spec"], "spec") {
-        let immutable = kind == Kind::IamPolicyMember;
-        return Check {
-            status: Status::Problem,
-            object,
-            check: "bound".into(),
-            detail: format!(
-                "{path} differs from what the values render ({} expected)",
-                what(rendered)
-            ),
-            fix: Some(if immutable {
-                format!(
-                    "its spec is immutable: kubectl delete {} {} -n {ns}, then recif-secrets render -f VALUES --apply",
-                    kind.resource(),
-                    id.name
-                )
-            } else {
-                "recif-secrets render -f VALUES --apply".into()
-            }),
+        let fix = if kind == Kind::IamPolicyMember {
+            format!(
+                "its spec is immutable: kubectl delete {} {} -n {ns}, then recif-secrets render -f VALUES --apply",
+                kind.resource(),
+                id.name
+            )
+        } else {
+            "recif-secrets render -f VALUES --apply".into()
         };
+        let detail = format!(
+            "{path} differs from what the values render ({} expected)",
+            what(rendered)
+        );
+        return Check::problem(object, CHECK, detail, fix);
     }
     match done(live) {
-        Some((true, detail)) => Check {
-            status: Status::Ok,
+        Some((true, detail)) => Check::ok(object, CHECK, format!("{}; {detail}", what(rendered))),
+        Some((false, detail)) => Check::problem(
             object,
-            check: "bound".into(),
-            detail: format!("{}; {detail}", what(rendered)),
-            fix: None,
-        },
-        Some((false, detail)) => Check {
-            status: Status::Problem,
-            object,
-            check: "bound".into(),
+            CHECK,
             detail,
-            fix: Some(format!(
+            format!(
                 "{op} could not create the binding: {describe}; check the operator's credentials for the cloud project or account"
-            )),
-        },
-        None => Check {
-            status: Status::Problem,
+            ),
+        ),
+        None => Check::problem(
             object,
-            check: "bound".into(),
-            detail: "no Ready condition: the operator has not processed it".into(),
-            fix: Some(format!("check that {op} is running and watches namespace {ns} ({describe})")),
-        },
+            CHECK,
+            "no Ready condition: the operator has not processed it",
+            format!("check that {op} is running and watches namespace {ns} ({describe})"),
+        ),
     }
 }
