@@ -218,8 +218,9 @@ pub fn git_status(path: &Path) -> Option<GitStatus> {
         .map(|c| c.as_os_str().to_str())
         .collect::<Option<Vec<_>>>()?
         .join("/");
-    // The index walked in place for this one path (super::git_index); decoded in full only
-    // when the walk cannot answer.
+    // The index searched for this one path (super::git_index: a binary search where the
+    // format lets one be proven, else a walk in place); decoded in full only when neither
+    // can answer.
     let fast = match std::fs::File::open(repo.index_path()) {
         // SAFETY: a read-only private mapping; git replaces the index by renaming a new file
         // over it, never by rewriting it in place, so the mapped bytes do not change.
@@ -229,6 +230,7 @@ pub fn git_status(path: &Path) -> Option<GitStatus> {
                 key.as_bytes(),
                 repo.object_hash().len_in_bytes(),
                 !has_shared_index(repo.git_dir()),
+                &|| Some(repo.head_tree_id().ok()?.as_bytes().to_vec()),
             ),
             Err(_) => super::git_index::Lookup::Unsure,
         },
