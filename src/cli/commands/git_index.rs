@@ -201,7 +201,9 @@ impl<'a> Entries<'a> {
     /// bytes ending on a NUL at or after `from`), if one lies before `limit` and within
     /// [`ANCHOR_SCAN`] bytes of `from`.
     fn anchor(&self, from: usize, limit: usize) -> Option<usize> {
-        let b = self.bytes.get(..limit.min(from.saturating_add(ANCHOR_SCAN)))?;
+        let b = self
+            .bytes
+            .get(..limit.min(from.saturating_add(ANCHOR_SCAN)))?;
         // The run that reaches `from` may have started before it.
         let mut run_start = memchr::memrchr(0, b.get(..from)?).map_or(0, |i| i + 1);
         for nul in memchr::memchr_iter(0, b.get(from..)?).map(|i| from + i) {
@@ -377,11 +379,12 @@ fn eoie_end(bytes: &[u8], eoie: usize, hash_len: usize, least: usize) -> Option<
             return None;
         }
         hasher.update(header);
-        at = at.checked_add(8)?.checked_add(usize::try_from(be32(bytes, at + 4)?).ok()?)?;
+        at = at
+            .checked_add(8)?
+            .checked_add(usize::try_from(be32(bytes, at + 4)?).ok()?)?;
     }
     let hash = hasher.try_finalize().ok()?;
-    (at == eoie && bytes.get(eoie + 12..eoie + 12 + hash_len)? == hash.as_slice())
-        .then_some(offset)
+    (at == eoie && bytes.get(eoie + 12..eoie + 12 + hash_len)? == hash.as_slice()).then_some(offset)
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {

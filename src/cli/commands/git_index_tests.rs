@@ -129,7 +129,13 @@ fn probes(tracked: &BTreeSet<Vec<u8>>) -> BTreeSet<Vec<u8>> {
             out.insert(p[..i].to_vec());
         }
     }
-    for p in [&b"\x01"[..], b"a", b"values-secret.yaml", b"zzzz", b"\xff\xff\xff"] {
+    for p in [
+        &b"\x01"[..],
+        b"a",
+        b"values-secret.yaml",
+        b"zzzz",
+        b"\xff\xff\xff",
+    ] {
         out.insert(p.to_vec());
     }
     out.remove(&Vec::new());
@@ -248,7 +254,11 @@ fn version_3_and_eoie_are_searched_unmerged_stages_found() {
     for stage in 1..=3 {
         repo.add(&conflicted, stage);
     }
-    agree(&repo, "unmerged, no EOIE: the cache tree is not HEAD's", false);
+    agree(
+        &repo,
+        "unmerged, no EOIE: the cache tree is not HEAD's",
+        false,
+    );
     repo.git(
         &[
             "-c",
@@ -317,7 +327,12 @@ fn the_search_reads_only_the_entries_it_needs() {
     let Some(repo) = Repo::new() else { return };
     let paths: Vec<Vec<u8>> = (0..4000)
         .map(|i| {
-            format!("clusters/c{:02}/apps/app{:02}/m{i:06}.yaml", i / 100, i % 20).into_bytes()
+            format!(
+                "clusters/c{:02}/apps/app{:02}/m{i:06}.yaml",
+                i / 100,
+                i % 20
+            )
+            .into_bytes()
         })
         .collect();
     repo.add(&paths, 0);
