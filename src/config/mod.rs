@@ -98,10 +98,7 @@ pub struct Config {
     #[serde(rename = "agentEnvData")]
     pub agent_env: AgentEnv,
     /// The decoded service-account JSON (inline only); base64 for the templates.
-    #[serde(
-        rename = "gcpServiceAccountJsonBase64",
-        serialize_with = "base64_text"
-    )]
+    #[serde(rename = "gcpServiceAccountJsonBase64", serialize_with = "base64_text")]
     pub gcp_service_account_json: Option<String>,
     /// The GCP credentials objects rendered (inline Secrets or ExternalSecrets): `gcp-adc` in
     /// every team namespace, then `recif-platform-gcp-sa` in the platform namespace; empty

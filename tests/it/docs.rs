@@ -240,13 +240,9 @@ const CONTEXT: &[(&str, &[&str])] = &[
 ];
 
 /// Every object of `value` with its path (`a.b`, `a[]` for a list's items), except the maps
-/// whose keys are data (variable names, annotations, patches, a backend's block, the
-/// bindings documented in workload-identity.md).
-fn objects<'a>(
-    path: &str,
-    value: &'a serde_json::Value,
-    out: &mut Vec<(String, Vec<&'a str>)>,
-) {
+/// whose keys are data (variable names, annotations, patches, a backend's block) and the
+/// bindings (computed objects, read by templates/bindings.yaml).
+fn objects<'a>(path: &str, value: &'a serde_json::Value, out: &mut Vec<(String, Vec<&'a str>)>) {
     const DATA: &[&str] = &[
         "agentEnvData",
         "external.specPatches",
@@ -310,7 +306,9 @@ fn the_template_context_is_the_documented_one() {
     expected.sort();
     assert_eq!(seen, expected, "the template context changed");
     let doc = std::fs::read_to_string(root().join("docs/templates.md")).unwrap();
-    let context = &doc[doc.find("The context").expect("docs/templates.md: The context")..];
+    let context = &doc[doc
+        .find("The context")
+        .expect("docs/templates.md: The context")..];
     let documented: BTreeSet<&str> = context
         .split('`')
         .skip(1)

@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 
 use super::{print_diagnostics, warnings, ExitStatus};
 use crate::args::ValidateArgs;
-use crate::{Error, Request};
+use crate::Error;
 
 pub(super) fn run(
     args: ValidateArgs,
@@ -14,7 +14,7 @@ pub(super) fn run(
     if !args.layers.is_empty() {
         return layers(args, stdin, err);
     }
-    one(&args, args.values.sources(), stdin, err)
+    one(&args, args.input.values.sources(), stdin, err)
 }
 
 /// `--layers`: each folder's group of values files validated as one stack of layers, so that
@@ -38,7 +38,7 @@ fn layers(
             .collect();
         let label = names.join(" + ");
         let _ = writeln!(err, "layers {label}:");
-        let mut sources = args.values.sources();
+        let mut sources = args.input.values.sources();
         sources.files = group
             .iter()
             .map(|p| p.to_string_lossy().into_owned())
@@ -134,11 +134,7 @@ fn one(
     stdin: &mut dyn Read,
     err: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
-    let req = Request {
-        sources,
-        namespace: args.namespace.clone(),
-        templates: args.templates.clone(),
-    };
+    let req = args.input.request_from(sources);
     let mut out = warnings::render_with(&req, stdin, args.forbid_secrets);
     if args.strict {
         out = crate::strict(out);
