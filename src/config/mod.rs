@@ -51,8 +51,9 @@ pub const API_VERSIONS: &[&str] = ApiVersion::NAMES;
 /// `remoteRef.decodingStrategy` (a unit test of [`crd`] checks it against the CRD enum).
 pub const DECODING_STRATEGIES: &[&str] = DecodingStrategy::NAMES;
 /// The platform's object names, spelled here once for the code: the template context
-/// ([`Config::gcp_secrets`]), the ExternalSecret overrides, `doctor` (through
-/// [`TEAM_SECRETS`]) and `diff` take them from here. The built-in templates in `templates/`
+/// ([`Config::gcp_secrets`]), the ExternalSecret overrides and `doctor` (through
+/// [`TEAM_SECRETS`]) take them from here (`diff` and `rollout` read names from the rendered
+/// objects). The built-in templates in `templates/`
 /// spell `agent-env` too (as users' template overrides do: the context is a public contract,
 /// docs/templates.md). The LLM variables in every team namespace, the GCP credentials JSON
 /// in every team namespace, and in the platform namespace.
@@ -122,7 +123,7 @@ pub struct NamespacedName {
 
 /// The variables of agent-env, and whether the inline agent-env Secret is rendered. For the
 /// templates (`agentEnvData`): name -> base64 value when inline, else null.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct AgentEnv {
     /// Variable name -> value, as the values set them (also when not rendered inline: they
     /// are still secrets, which no message may quote).
