@@ -225,6 +225,16 @@ impl Config {
     }
 }
 
+/// Where the object `name` (one of [`EXTERNAL_SECRET_NAMES`]) is rendered: the team
+/// namespaces, or the platform one.
+fn namespaces_of<'a>(name: &str, teams: &'a [String], platform: &'a str) -> Vec<&'a str> {
+    if name == PLATFORM_GCP_SA {
+        vec![platform]
+    } else {
+        teams.iter().map(String::as_str).collect()
+    }
+}
+
 /// The GCP credentials objects: rendered when an ExternalSecret can fetch the key, or the
 /// inline key is set.
 fn gcp_secrets(
@@ -237,13 +247,17 @@ fn gcp_secrets(
     if !external_key && !inline_key {
         return Vec::new();
     }
-    let at = |namespace: &str, name: &str| NamespacedName {
-        namespace: namespace.to_string(),
-        name: name.to_string(),
-    };
-    let mut out: Vec<NamespacedName> = teams.iter().map(|ns| at(ns, GCP_ADC)).collect();
-    out.push(at(platform, PLATFORM_GCP_SA));
-    out
+    [GCP_ADC, PLATFORM_GCP_SA]
+        .into_iter()
+        .flat_map(|name| {
+            namespaces_of(name, teams, platform)
+                .into_iter()
+                .map(move |namespace| NamespacedName {
+                    namespace: namespace.to_string(),
+                    name: name.to_string(),
+                })
+        })
+        .collect()
 }
 
 /// Where the store goes: a SecretStore into every namespace that has an ExternalSecret, a
