@@ -138,15 +138,10 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    /// The pipeline's request.
+    /// What the pipeline renders (`recif_secrets::render`).
     pub fn request(&self) -> Request {
-        self.request_from(self.values.sources())
-    }
-
-    /// The request with other value sources (`validate --layers`: each group's files).
-    pub fn request_from(&self, sources: Sources) -> Request {
         Request {
-            sources,
+            sources: self.values.sources(),
             namespace: self.namespace.clone(),
             templates: self.templates.clone(),
         }

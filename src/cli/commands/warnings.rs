@@ -57,7 +57,7 @@ pub fn render_with(
     }
 }
 
-/// For the cluster commands (`diff`, `doctor`): the objects the values render, as JSON, with
+/// For the cluster commands (`diff`, `doctor`, `rollout`): the objects the values render, as JSON, with
 /// every warning printed to `err` first.
 pub fn render_json(
     input: &crate::args::InputArgs,
