@@ -510,8 +510,9 @@ for size in sizes:
         os.remove(f)
 
 print()
-print("The git check (values files holding secret values, git-ignored; the index is walked "
-      "for the one path, no process started; 31 runs each, interleaved, medians; `1 team` is "
+print("The git check (values files holding secret values, git-ignored; the index is searched "
+      "for the one path (a binary search when the cache tree or EOIE proves where the entries "
+      "end, a walk otherwise), no process started; 31 runs each, interleaved, medians; `1 team` is "
       "one team with 20 keys that look real, the guide's example having placeholders that "
       "need no check):")
 print()

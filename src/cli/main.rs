@@ -28,6 +28,15 @@ use crate::commands::ExitStatus;
 
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // `--version` alone is answered before clap builds the definition of every command and
+    // option (most of what `--version` cost), with the line clap prints.
+    if let [_, flag] = args.as_slice() {
+        if flag == "--version" || flag == "-V" {
+            use std::io::Write as _;
+            let _ = std::io::stdout().write_all(version_line().as_bytes());
+            return ExitCode::SUCCESS;
+        }
+    }
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         // Usage errors exit 2, as clap does, without echoing anything that may be a value.
@@ -43,6 +52,18 @@ fn main() -> ExitCode {
         }
     };
     status.into()
+}
+
+/// What `recif-secrets --version` prints (clap's `name version` line).
+fn version_line() -> String {
+    format!("recif-secrets {}\n", env!("CARGO_PKG_VERSION"))
+}
+
+#[cfg(test)]
+#[test]
+fn the_early_version_line_is_claps() {
+    use clap::CommandFactory as _;
+    assert_eq!(version_line(), Cli::command().render_version());
 }
 
 /// Prints clap's error unless it quotes text that may be part of a `--set` value: the text

@@ -48,22 +48,28 @@
 //! - the `EOIE` extension is there (git writes it with `index.recordEndOfIndexEntries` or
 //!   `index.threads`): its offset is accepted as git accepts it, when the extension headers
 //!   from that offset lead exactly to it and their hash is the one it records; or
-//! - the cache tree (`TREE`) is the only extension (what git writes after a commit by
-//!   default): the last `TREE` signature at an offset 4 modulo 8 whose size ends it exactly
-//!   at the checksum and whose data parses in full as a cache tree whose root covers every
-//!   entry (or is invalidated), no `IEOT` extension ending there. Scanning from the end,
-//!   the first such position is the real one: a false one would have to lie inside the
-//!   cache tree's data, where a `TREE`, a size whose top byte is NUL and the root's empty
-//!   name (a NUL) would have to be followed by the entry count, a space, a count, a newline:
-//!   names cannot hold the NULs and counts cannot hold `TREE`, so only nine chosen bytes of
-//!   a SHA-1 object id (2^72 attempts) could make one.
+//! - the cache tree (`TREE`) is the only extension (what git writes by default once a
+//!   commit exists) and its root is `HEAD`'s tree. Scanning back from the checksum, the
+//!   first `TREE` at an offset 4 modulo 8 whose size ends it exactly at the checksum is the
+//!   one candidate (if it fails what follows, none other is tried). Its data must begin with
+//!   the root: an empty name, the header's entry count, a space, a subtree count, a newline,
+//!   and an object id equal to the id of `HEAD`'s tree (read from the object database). Those
+//!   bytes prove the candidate: had it been found inside the cache tree's own data, the id
+//!   would be that of a directory below the root, which cannot equal the root's (a tree
+//!   cannot contain itself), or bytes of names and counts that would have to equal the hash
+//!   of a tree holding those very names (a SHA-1 fixed point); inside the entries, the
+//!   empty name's NUL and the count line (a space, a newline) cannot sit in a path (the
+//!   NUL), and header bytes are not the attacker's (times, device and inode numbers). No
+//!   `IEOT` may end at the candidate (git writes that table before the cache tree) and no
+//!   split index may exist (the caller has found no shared index file, without which git
+//!   cannot read a `link` extension).
 //! - Otherwise (no cache tree yet, other extensions, a split index, a sparse index with its
 //!   `sdir` extension, anything that does not parse), [`walk`] reads the entries in order.
 //!
 //! The index bytes themselves are trusted to be as git writes them (facts 1 to 3, sorted
 //! paths): whoever can write `.git/index` can write `.git/config` too (hooks,
 //! `core.fsmonitor`) and make git itself say anything. Everything that goes *into* the
-//! index (paths, file contents, sizes, times) may be chosen by an attacker. Each entry the
+//! index (paths, file contents and sizes) may be chosen by an attacker. Each entry the
 //! search reads is checked against the facts all the same, and any surprise makes it give
 //! up to the walk.
 //!
@@ -79,7 +85,7 @@
 //! checkouts), or bytes that do not parse.
 
 /// What the index says of one path.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
     /// An entry has exactly this path (any stage: an unmerged file is tracked).
     Tracked,

@@ -358,3 +358,58 @@ fn the_search_reads_only_the_entries_it_needs() {
     assert_eq!(walk(&bytes, &target, 20, true), None);
     assert_eq!(search(&bytes, &damaged, 20, &head), None);
 }
+
+/// A path git accepts: components of any bytes but NUL and `/`, none of them `.`, `..` or
+/// `.git`; long components and header-like bytes are likely.
+fn arbitrary_path() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    let byte = prop_oneof![
+        4 => b'a'..=b'e',
+        1 => 1u8..=255,
+        1 => Just(0x81u8),
+        1 => Just(0xa4u8),
+    ]
+    .prop_filter("no slash", |b| *b != b'/');
+    let component = proptest::collection::vec(byte, 1..48).prop_filter("not . .. .git", |c| {
+        !matches!(c.as_slice(), b"." | b".." | b".git")
+    });
+    proptest::collection::vec(component, 1..4).prop_map(|cs| cs.join(&b'/'))
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
+
+    /// Any set of paths: every path git lists is found, and every other probe is not; the
+    /// search, whenever it answers (rather than leave it to the walk), answers right.
+    #[test]
+    fn any_paths_agree_with_git(
+        paths in proptest::collection::btree_set(arbitrary_path(), 1..160),
+    ) {
+        let Some(repo) = Repo::new() else { return Ok(()) };
+        // A file and a folder of one name cannot both be tracked: keep the first of each.
+        let mut kept: Vec<Vec<u8>> = Vec::new();
+        for p in &paths {
+            let clash = kept.iter().any(|k| {
+                p.starts_with(k) && p.get(k.len()) == Some(&b'/')
+                    || k.starts_with(p) && k.get(p.len()) == Some(&b'/')
+            });
+            if !clash {
+                kept.push(p.clone());
+            }
+        }
+        repo.add(&kept, 0);
+        repo.commit();
+        let bytes = repo.index();
+        let tracked = repo.tracked();
+        proptest::prop_assert_eq!(tracked.len(), kept.len());
+        let tree = repo.head_tree();
+        let head = || tree.clone();
+        for p in probes(&tracked) {
+            let want = if tracked.contains(&p) { Lookup::Tracked } else { Lookup::Untracked };
+            if let Some(got) = search(&bytes, &p, 20, &head) {
+                proptest::prop_assert_eq!(got, want);
+            }
+            proptest::prop_assert_eq!(lookup(&bytes, &p, 20, true, &head), want);
+        }
+    }
+}
