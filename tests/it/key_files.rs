@@ -299,6 +299,55 @@ fn diff_against_reads_only_regular_files_inside_the_folder_bounded() {
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
 }
 
+/// The index search never hangs on the object database (issue 26).
+#[test]
+fn the_index_search_never_hangs_on_odd_object_files() {
+    // A committed repository: the index search reads HEAD's tree to prove where the entries
+    // end. Its ref or its commit's loose object a FIFO: the index is walked instead, and the
+    // answer is the same.
+    let values = "llm:\n  openaiApiKey: sk-proj-Zq8xLiveKey0123456789\n";
+    for odd in ["ref", "commit"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path();
+        assert!(git(repo, &["init", "-q", "-b", "main"]).status.success());
+        std::fs::write(repo.join("tracked.yaml"), "k: v\n").unwrap();
+        assert!(git(repo, &["add", "tracked.yaml"]).status.success());
+        assert!(git(
+            repo,
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "commit",
+                "-qm",
+                "c"
+            ]
+        )
+        .status
+        .success());
+        let id = String::from_utf8(git(repo, &["rev-parse", "HEAD"]).stdout).unwrap();
+        let id = id.trim();
+        let path = match odd {
+            "ref" => repo.join(".git/refs/heads/main"),
+            _ => repo.join(".git/objects").join(&id[..2]).join(&id[2..]),
+        };
+        std::fs::remove_file(&path).unwrap();
+        assert!(Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap()
+            .success());
+        std::fs::write(repo.join("values.yaml"), values).unwrap();
+        std::fs::set_permissions(
+            repo.join("values.yaml"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+        validate_within(repo, odd, "is not git-ignored");
+    }
+}
+
 /// The git checks (is a values file with secrets tracked or ignored?) never hang: a FIFO
 /// `.git/info/exclude`, `.gitignore` or index, or a `core.excludesFile` naming a FIFO or
 /// `/dev/zero`, gives at once a warning that the check could not be made (issue 20).
@@ -348,17 +397,19 @@ fn git_checks_never_hang_on_odd_git_files() {
                 assert!(Command::new("mkfifo").arg(&p).status().unwrap().success());
             }
         }
-        let file = repo.join("values.yaml");
-        let o = run_within(
-            &["validate", "-f", file.to_str().unwrap()],
-            Duration::from_secs(20),
-        );
-        assert_eq!(o.status.code(), Some(0), "{odd}: {}", stderr(&o));
-        assert!(
-            stderr(&o).contains("could not be checked"),
-            "{odd}: {}",
-            stderr(&o)
-        );
-        assert!(!stderr(&o).contains("Zq8x"), "{}", stderr(&o));
+        validate_within(repo, odd, "could not be checked");
     }
+}
+
+/// `validate` of `repo/values.yaml` (a key that looks real) ends within 20 s, exit 0, with
+/// `says` in its warnings and the key nowhere.
+fn validate_within(repo: &std::path::Path, odd: &str, says: &str) {
+    let file = repo.join("values.yaml");
+    let o = run_within(
+        &["validate", "-f", file.to_str().unwrap()],
+        Duration::from_secs(20),
+    );
+    assert_eq!(o.status.code(), Some(0), "{odd}: {}", stderr(&o));
+    assert!(stderr(&o).contains(says), "{odd}: {}", stderr(&o));
+    assert!(!stderr(&o).contains("Zq8x"), "{}", stderr(&o));
 }

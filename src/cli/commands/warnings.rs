@@ -223,7 +223,7 @@ pub fn git_status(path: &Path) -> Option<GitStatus> {
                 key.as_bytes(),
                 repo.object_hash().len_in_bytes(),
                 !has_shared_index(repo.git_dir()),
-                &|| Some(repo.head_tree_id().ok()?.as_bytes().to_vec()),
+                &|| head_tree(&repo),
             ),
             Err(_) => super::git_index::Lookup::Unsure,
         },
@@ -246,6 +246,35 @@ pub fn git_status(path: &Path) -> Option<GitStatus> {
             ignore_status(&repo, &index, &relative)
         }
     }
+}
+
+/// The id of `HEAD`'s tree, for the index search to prove where the entries end; read only
+/// when every file it takes is a regular file of bounded size (`HEAD`, the branch's ref,
+/// `packed-refs`, the alternates list, the commit's loose object), as for every git file
+/// read here: `None` otherwise (the index is then walked).
+fn head_tree(repo: &gix::Repository) -> Option<Vec<u8>> {
+    let common = repo.common_dir();
+    let head = repo.git_dir().join("HEAD");
+    let fixed = [
+        head.clone(),
+        common.join("packed-refs"),
+        common.join("objects/info/alternates"),
+    ];
+    if odd_git_file(fixed.iter().map(|p| p.as_path())).is_some() {
+        return None;
+    }
+    let head = std::fs::read_to_string(head).ok()?;
+    if let Some(name) = head.trim().strip_prefix("ref: ") {
+        if odd_git_file([common.join(name).as_path()]).is_some() {
+            return None;
+        }
+    }
+    let hex = repo.head_id().ok()?.to_hex().to_string();
+    let object = common.join("objects").join(&hex[..2]).join(&hex[2..]);
+    if odd_git_file([object.as_path()]).is_some() {
+        return None;
+    }
+    Some(repo.head_tree_id().ok()?.as_bytes().to_vec())
 }
 
 /// Whether the git directory holds a shared index (`sharedindex.*`, where git keeps the
