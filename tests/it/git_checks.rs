@@ -218,8 +218,10 @@ fn git_ok(repo: &Path, home: &Path, args: &[&str]) {
     );
 }
 
-/// The index is walked in place for the one path (src/commands/git_index.rs) and decoded in
-/// full only when the walk cannot answer: every index version git writes, extended flags, a
+/// The index is searched for the one path (src/cli/commands/git_index.rs: a binary search
+/// after a commit, else a walk) and decoded in full only when neither can answer, end to
+/// end through the binary (the search itself: git_index_tests.rs): every index version git
+/// writes, extended flags, a
 /// split index, and a `.gitignore` git reads from the index (skip-worktree) must all give
 /// git's answers, in an index large enough that the files sort among thousands of entries.
 #[test]
