@@ -35,9 +35,10 @@ pub(super) fn run(
     }
     let scheme = super::encrypt::scheme(&args.encryption, crate::args::Format::Yaml)?;
     if scheme.is_some() && args.against.is_none() {
-        return Err(Error::Usage(
-            "--sops-age/--seal-cert compare with encrypted files (--against DIR); the cluster holds the Secrets its controllers decrypted: drop the flag to compare with them".into(),
-        ));
+        return Err(Error::Usage(format!(
+            "{} compare with encrypted files (--against DIR); the cluster holds the Secrets its controllers decrypted: drop the flag to compare with them",
+            crate::encrypt::flags("/")
+        )));
     }
     let key = match &scheme {
         Some(_) => {
@@ -100,7 +101,7 @@ fn encrypted_view(
                 return Ok(o);
             }
             let encrypted = scheme
-                .encrypt(&o, std::time::SystemTime::now())
+                .encrypt(o.clone(), std::time::SystemTime::now())
                 .map_err(|e| {
                     super::encrypt::invalid(format!("{}: cannot encrypt: {e}", Id::of(&o)))
                 })?;
