@@ -366,3 +366,6 @@ impl Iterator for Stream<'_> {
         self.ready.pop_front()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -181,15 +181,15 @@ impl Manifest {
     }
 
     /// The number of keys of the top-level `data` and `stringData` maps (the values of a
-    /// Secret), counted on the text: a long value is a piece of its own and never read.
+    /// Secret), counted on the text, without parsing it.
     pub fn values(&self) -> u64 {
         let mut count = 0;
         let mut inside = false;
         let mut line_start = true;
         for p in &self.pieces {
-            let Piece::Text(text) = p else {
-                line_start = false;
-                continue;
+            let text: &str = match p {
+                Piece::Text(t) => t,
+                Piece::Shared(s) => s,
             };
             for (i, line) in text.split('\n').enumerate() {
                 if i > 0 {
