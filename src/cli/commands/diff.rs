@@ -33,7 +33,7 @@ pub(super) fn run(
             args.cluster.given().join(", ")
         )));
     }
-    let scheme = super::encrypt::scheme(&args.encryption, crate::args::Format::Yaml)?;
+    let scheme = crate::encryption::scheme(&args.encryption, false)?;
     if scheme.is_some() && args.against.is_none() {
         return Err(Error::Usage(format!(
             "{} compare with encrypted files (--against DIR); the cluster holds the Secrets its controllers decrypted: drop the flag to compare with them",
@@ -103,7 +103,7 @@ fn encrypted_view(
             let encrypted = scheme
                 .encrypt(o.clone(), std::time::SystemTime::now())
                 .map_err(|e| {
-                    super::encrypt::invalid(format!("{}: cannot encrypt: {e}", Id::of(&o)))
+                    crate::encryption::invalid(format!("{}: cannot encrypt: {e}", Id::of(&o)))
                 })?;
             if let Some((key, files)) = verify {
                 let at = Id::of(&encrypted);
@@ -126,11 +126,12 @@ fn encrypted_view(
 fn read_live(k: &Kubectl, rendered: &[Value], err: &mut dyn Write) -> Result<Vec<Value>, Error> {
     let mut get = k.getter();
     let label = format!("{}={}", MANAGED_BY.0, MANAGED_BY.1);
-    // The kinds this tool applies (a SealedSecret is committed to Git, not applied), listed
-    // live to find objects it applied that are no longer rendered.
+    // The kinds this tool applies (an encrypted object of a kind of its own, such as a
+    // SealedSecret, is committed to Git, not applied), listed live to find objects it
+    // applied that are no longer rendered.
     let kinds: Vec<&str> = Kind::ALL
         .into_iter()
-        .filter(|k| *k != Kind::SealedSecret)
+        .filter(|k| *k == Kind::Secret || !crate::encrypt::FORMATS.iter().any(|f| f.kind() == *k))
         .map(Kind::as_str)
         .collect();
     let (mut current, skipped) = live::list_labelled(&mut get, &kinds, &label)?;

@@ -1,110 +1,19 @@
-//! `render --sops-age` / `--seal-cert`: the command-layer half of encryption (reading the
-//! recipients, the certificate, the fingerprint key and the earlier output folder); the
-//! formats themselves are pure functions in [`crate::encrypt`].
+//! `render --sops-age` / `--seal-cert`: the command-layer half of encryption (the
+//! fingerprint key, the earlier output folder, the documents made as they are written); the
+//! flags and their reading are in [`crate::encryption`], the formats themselves are pure, in
+//! [`crate::encrypt`].
 
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::args::{EncryptionArgs, Format};
 use crate::diag::Diagnostics;
 use crate::encrypt::fingerprint::FingerprintKey;
-use crate::encrypt::sealed::Sealer;
-use crate::encrypt::sops::SopsAge;
-use crate::encrypt::{Destination, Job, Scheme};
+use crate::encrypt::{Job, Scheme};
+use crate::encryption::invalid;
 use crate::manifests::{Kind, Manifest, Manifests};
 use crate::Error;
-
-pub(super) fn invalid(msg: String) -> Error {
-    let mut d = Diagnostics::default();
-    d.error(None, "", msg);
-    Error::Invalid(d)
-}
-
-/// The scheme the flags ask for, if any (read before rendering: bad flags fail first). A
-/// format's flags are read here; what it does with them is its file's in `encrypt/`.
-pub(super) fn scheme(args: &EncryptionArgs, format: Format) -> Result<Option<Scheme>, Error> {
-    let chosen: Option<&dyn crate::encrypt::Format> =
-        if !args.sops_age.is_empty() || !args.sops_age_files.is_empty() {
-            Some(&crate::encrypt::sops::Sops)
-        } else if args.seal_cert.is_some() {
-            Some(&crate::encrypt::sealed::Sealed)
-        } else {
-            None
-        };
-    let Some(chosen) = chosen else {
-        if args.fingerprint_key.is_some() {
-            return Err(Error::Usage(format!(
-                "--fingerprint-key only applies with {}",
-                crate::encrypt::flags(" or ")
-            )));
-        }
-        return Ok(None);
-    };
-    if format == Format::Json {
-        if let Some(why) = chosen.refuses(Destination::JsonList) {
-            return Err(Error::Usage(why.into()));
-        }
-    }
-    if let Some(cert) = &args.seal_cert {
-        let name = cert.display().to_string();
-        let pem = read_small(cert).map_err(|e| invalid(format!("--seal-cert {name}: {e}")))?;
-        let sealer = Sealer::from_pem(
-            &name,
-            &pem,
-            args.seal_scope.unwrap_or_default().into(),
-            SystemTime::now(),
-        )
-        .map_err(|e| invalid(e.0))?;
-        return Ok(Some(Scheme::new(sealer)));
-    }
-    let several = args.sops_age.len() > 1;
-    let mut list: Vec<(String, String)> = args
-        .sops_age
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let origin = if several {
-                format!("--sops-age (the {} given)", ordinal(i + 1))
-            } else {
-                "--sops-age".to_string()
-            };
-            (origin, r.clone())
-        })
-        .collect();
-    for f in &args.sops_age_files {
-        let name = f.display().to_string();
-        let text = read_small(f)
-            .and_then(|b| String::from_utf8(b).map_err(|_| "it is not text".to_string()))
-            .map_err(|e| invalid(format!("--sops-age-recipients-file {name}: {e}")))?;
-        list.extend(SopsAge::read_recipients_file(&name, &text).map_err(|e| invalid(e.0))?);
-    }
-    Ok(Some(Scheme::new(
-        SopsAge::new(&list).map_err(|e| invalid(e.0))?,
-    )))
-}
-
-/// The most a certificate or recipients file may hold: 1 MiB (a certificate is about 2 KB).
-const SMALL_FILE_MAX: u64 = 1 << 20;
-
-/// A certificate or recipients file: bounded, never blocking on a FIFO or reading a device.
-fn read_small(path: &Path) -> Result<Vec<u8>, String> {
-    crate::deliver::read_bounded(path, SMALL_FILE_MAX)?
-        .ok_or_else(|| "cannot read it: it does not exist".to_string())
-}
-
-/// `1st`, `2nd`, `3rd`, `4th`... `11th`, `21st`.
-fn ordinal(n: usize) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
-}
 
 /// Fails when the rendered objects hold no Secret: the flags would do nothing.
 pub(super) fn check_something_to_encrypt(manifests: &Manifests) -> Result<(), Error> {

@@ -62,7 +62,7 @@ pub(super) fn run(
         namespace: args.namespace.clone(),
         templates: args.templates.clone(),
     };
-    let scheme = super::encrypt::scheme(&args.encryption, args.output)?;
+    let scheme = crate::encryption::scheme(&args.encryption, args.output == Format::Json)?;
     // A SealedSecret is made to be applied (the controller unseals it in the cluster); a
     // SOPS document is not: applied as it is, it would be a Secret of ciphertext.
     if let Some(why) = scheme

@@ -25,7 +25,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::ExitStatus;
-use crate::args::{DoctorFormat, Format, VerifyArgs};
+use crate::args::{DoctorFormat, VerifyArgs};
 use crate::encrypt::fingerprint::{self, FingerprintKey};
 use crate::encrypt::{self, Scheme};
 use crate::manifests::Kind;
@@ -58,7 +58,7 @@ impl Findings {
 }
 
 pub(super) fn run(args: VerifyArgs, err: &mut dyn Write) -> Result<ExitStatus, Error> {
-    let scheme = super::encrypt::scheme(&args.encryption, Format::Yaml)?;
+    let scheme = crate::encryption::scheme(&args.encryption, false)?;
     let key = if args.skip_fingerprints {
         None
     } else {
