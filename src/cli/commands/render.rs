@@ -9,7 +9,7 @@ use crate::args::{DryRun, Format, RenderArgs};
 use crate::diag::Diagnostics;
 use crate::encrypt::Destination;
 use crate::manifests::{JsonList, Kind, Manifest, Manifests};
-use crate::{deliver, Error, Request};
+use crate::{deliver, Error};
 
 /// `--print-commands`: the cloud CLI commands of the bindings, one shell line each.
 fn print_commands(
@@ -57,11 +57,7 @@ pub(super) fn run(
     if args.restart {
         super::rollout::check_timeout(&args.restarts)?;
     }
-    let req = Request {
-        sources: args.values.sources(),
-        namespace: args.namespace.clone(),
-        templates: args.templates.clone(),
-    };
+    let req = args.input.request();
     let scheme = crate::encryption::scheme(&args.encryption, args.output == Format::Json)?;
     // A SealedSecret is made to be applied (the controller unseals it in the cluster); a
     // SOPS document is not: applied as it is, it would be a Secret of ciphertext.
