@@ -148,4 +148,3 @@ fn ordinal(n: usize) -> String {
     };
     format!("{n}{suffix}")
 }
-

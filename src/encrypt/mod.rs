@@ -98,7 +98,11 @@ pub fn clean(o: &mut Value) {
 
 /// The flags of every format, joined by `sep` (`--sops-age/--seal-cert`).
 pub fn flags(sep: &str) -> String {
-    FORMATS.iter().map(|f| f.flag()).collect::<Vec<_>>().join(sep)
+    FORMATS
+        .iter()
+        .map(|f| f.flag())
+        .collect::<Vec<_>>()
+        .join(sep)
 }
 
 /// Whether `kind` (lower case, as in file names) is written by an encryption format.

@@ -67,7 +67,8 @@ fn the_registry_names_every_format_once() {
     clean(&mut b);
     assert_eq!(a["spec"]["encryptedData"]["K"], "ENCRYPTED");
     assert!(b.get("sops").is_none());
-    let kinds: std::collections::BTreeSet<&str> = FORMATS.iter().map(|f| f.kind().as_str()).collect();
+    let kinds: std::collections::BTreeSet<&str> =
+        FORMATS.iter().map(|f| f.kind().as_str()).collect();
     assert_eq!(kinds.len(), FORMATS.len(), "one kind per format");
     assert!(sops().format().refuses(Destination::Apply).is_some());
     assert!(sealer().format().refuses(Destination::Apply).is_none());

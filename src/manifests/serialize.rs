@@ -291,7 +291,8 @@ impl<'w> JsonList<'w> {
             w.write_all(b"{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n")?;
         }
         self.text.clear();
-        serde_json::to_writer_pretty(&mut self.text, &o.to_json()).map_err(std::io::Error::other)?;
+        serde_json::to_writer_pretty(&mut self.text, &o.to_json())
+            .map_err(std::io::Error::other)?;
         if self.items > 0 {
             w.write_all(b",\n")?;
         }

@@ -274,25 +274,26 @@ impl<'a> Encrypted<'a> {
                 b.inc(1);
             }
         });
-        let kept: crate::encrypt::Reuse<'a> = Box::new(move |job: &Job<'_>, json: &serde_json::Value| {
-            let (dir, key) = reuse?;
-            let o = job.secret;
-            let file = dir.join(crate::deliver::file_name_of(
-                o.namespace(),
-                kind.as_str(),
-                o.name(),
-            ));
-            // Only a regular file is read, bounded (never a FIFO or a link to a device), and
-            // kept only when its fingerprint line authenticates every byte of it for this
-            // object and plaintext.
-            let text = crate::deliver::read_regular(&file, crate::deliver::OBJECT_MAX)
-                .ok()
-                .flatten()
-                .and_then(|b| String::from_utf8(b).ok())?;
-            key.verify(&scheme.subject(&id, json), &text)
-                .verified()
-                .then_some(text)
-        });
+        let kept: crate::encrypt::Reuse<'a> =
+            Box::new(move |job: &Job<'_>, json: &serde_json::Value| {
+                let (dir, key) = reuse?;
+                let o = job.secret;
+                let file = dir.join(crate::deliver::file_name_of(
+                    o.namespace(),
+                    kind.as_str(),
+                    o.name(),
+                ));
+                // Only a regular file is read, bounded (never a FIFO or a link to a device), and
+                // kept only when its fingerprint line authenticates every byte of it for this
+                // object and plaintext.
+                let text = crate::deliver::read_regular(&file, crate::deliver::OBJECT_MAX)
+                    .ok()
+                    .flatten()
+                    .and_then(|b| String::from_utf8(b).ok())?;
+                key.verify(&scheme.subject(&id, json), &text)
+                    .verified()
+                    .then_some(text)
+            });
         Encrypted {
             objects: manifests.objects.iter(),
             kind,

@@ -170,9 +170,14 @@ pub(super) fn run(
             .objects
             .iter()
             .map(|o| match &scheme {
-                Some(s) if o.typed_kind() == Kind::Secret => deliver::Planned::of(
-                    &Manifest::encrypted(s.kind(), o.namespace().unwrap_or(""), o.name(), String::new()),
-                ),
+                Some(s) if o.typed_kind() == Kind::Secret => {
+                    deliver::Planned::of(&Manifest::encrypted(
+                        s.kind(),
+                        o.namespace().unwrap_or(""),
+                        o.name(),
+                        String::new(),
+                    ))
+                }
                 _ => deliver::Planned::of(o),
             })
             .collect();
