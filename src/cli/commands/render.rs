@@ -220,7 +220,17 @@ pub(super) fn run(
             )?),
             false => None,
         };
-        reported(apply(&args, write, err))?;
+        if scheme.is_some() {
+            // Encrypted before kubectl starts: an encryption that failed half-way would
+            // otherwise end kubectl's input early, and kubectl applies what it has read.
+            let mut stream = Vec::new();
+            reported(write(&mut stream).map_err(|e| {
+                Error::External(format!("cannot encrypt the objects to apply: {e}"))
+            }))?;
+            apply(&args, |w: &mut dyn Write| w.write_all(&stream), err)?;
+        } else {
+            apply(&args, write, err)?;
+        }
         return match before {
             Some(b) => super::rollout::after_apply(
                 &kubectl,
