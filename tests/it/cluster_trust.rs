@@ -42,11 +42,13 @@ fn against_within(s: &StandIn, k: &Path, args: &[&str], limit: Duration) -> Outp
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn an_api_server_that_never_answers_ends_in_exit_3_after_the_request_timeout() {
-    let Some(k) = kubectl() else { return };
-    let Some(s) = StandIn::start(&Cluster::default().hang()) else {
-        return;
-    };
+    let k = kubectl();
+    let s = StandIn::start(&Cluster::default().hang());
     for args in [
         &[
             "doctor",
@@ -123,11 +125,13 @@ fn apply(s: &StandIn, k: &Path, extra: &[&str]) -> Output {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn apply_is_server_side_as_recif_secrets_by_default_and_client_side_only_when_asked() {
-    let Some(k) = kubectl() else { return };
-    let Some(s) = StandIn::start(&Cluster::default().accept_writes()) else {
-        return;
-    };
+    let k = kubectl();
+    let s = StandIn::start(&Cluster::default().accept_writes());
     let out = apply(&s, &k, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let w = writes(&s);
@@ -179,11 +183,13 @@ fn apply_is_server_side_as_recif_secrets_by_default_and_client_side_only_when_as
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn an_apply_conflict_is_reported_with_the_fix_and_force_conflicts_takes_over() {
-    let Some(k) = kubectl() else { return };
-    let Some(s) = StandIn::start(&Cluster::default().accept_writes().conflict("secrets")) else {
-        return;
-    };
+    let k = kubectl();
+    let s = StandIn::start(&Cluster::default().accept_writes().conflict("secrets"));
     let out = apply(&s, &k, &[]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let err = stderr(&out);
@@ -200,14 +206,14 @@ fn an_apply_conflict_is_reported_with_the_fix_and_force_conflicts_takes_over() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_pycrypto),
+    ignore = "needs kubectl; python3 with pyyaml, cryptography: run scripts/fetch-tools.sh"
+)]
 fn sealed_secrets_are_applied() {
-    if !common::python_has("yaml, cryptography", "pyyaml and cryptography") {
-        return;
-    }
-    let Some(k) = kubectl() else { return };
-    let Some(s) = StandIn::start(&Cluster::default().accept_writes()) else {
-        return;
-    };
+    common::python_needs("no_pycrypto");
+    let k = kubectl();
+    let s = StandIn::start(&Cluster::default().accept_writes());
     let ctl = tempfile::tempdir().unwrap();
     let script = root().join("tests/tools/sealed.py");
     let o = common::python(

@@ -13,14 +13,14 @@ use common::{stderr, stdout};
 /// Exit code of `diff` when there are differences and of `doctor` when a check failed.
 const FOUND: i32 = 4;
 
-/// Starts the stand-in for `cluster` and runs `args` with the real kubectl; `None` when a
-/// tool is missing (see `common::tool`).
-fn with_cluster(cluster: Cluster, args: &[&str]) -> Option<(Output, StandIn)> {
-    let k = kubectl()?;
-    let s = StandIn::start(&cluster)?;
+/// Starts the stand-in for `cluster` and runs `args` with the real kubectl (python3 and
+/// kubectl: a test that calls this carries `cfg_attr(any(no_python3, no_kubectl), ignore)`).
+fn with_cluster(cluster: Cluster, args: &[&str]) -> (Output, StandIn) {
+    let k = kubectl();
+    let s = StandIn::start(&cluster);
     let out = against(&s, &k, args);
     s.assert_read_only();
-    Some((out, s))
+    (out, s)
 }
 
 fn lines_with<'a>(text: &'a str, status: &str) -> Vec<&'a str> {
@@ -30,10 +30,12 @@ fn lines_with<'a>(text: &'a str, status: &str) -> Vec<&'a str> {
 const EXTERNAL: &[&str] = &["doctor", "-f", "examples/external-vault.yaml"];
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_healthy_external_is_all_ok() {
-    let Some((out, _s)) = with_cluster(Cluster::new(&["external.json"]), EXTERNAL) else {
-        return;
-    };
+    let (out, _s) = with_cluster(Cluster::new(&["external.json"]), EXTERNAL);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
     for want in [
@@ -51,13 +53,15 @@ fn doctor_healthy_external_is_all_ok() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_store_invalid() {
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["external.json", "external-store-invalid.json"]),
         EXTERNAL,
-    ) else {
-        return;
-    };
+    );
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
     let problems = lines_with(&text, "problem");
@@ -67,13 +71,15 @@ fn doctor_store_invalid() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_one_external_secret_failing() {
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["external.json", "external-es-failing.json"]),
         EXTERNAL,
-    ) else {
-        return;
-    };
+    );
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
     let problems = lines_with(&text, "problem");
@@ -86,13 +92,15 @@ fn doctor_one_external_secret_failing() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_secret_missing() {
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["external.json"]).without("Secret/team-default/gcp-adc"),
         EXTERNAL,
-    ) else {
-        return;
-    };
+    );
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
     assert!(text.contains("problem          Secret team-default/gcp-adc: exists: not found: ExternalSecret team-default/gcp-adc has not created it"), "{text}");
@@ -102,13 +110,15 @@ fn doctor_secret_missing() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_key_missing() {
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["external.json", "external-key-missing.json"]),
         EXTERNAL,
-    ) else {
-        return;
-    };
+    );
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
     assert!(
@@ -122,13 +132,15 @@ fn doctor_key_missing() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_stale_env() {
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["external.json", "external-stale-pod.json"]),
         EXTERNAL,
-    ) else {
-        return;
-    };
+    );
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
     assert!(text.contains("problem          Pod team-default/my-agent-6c5d4e3f2a-old11: stale env: uses agent-env (env); started 2026-11-19T08:00:00Z, before the Secret last changed (2026-11-20T12:00:00Z)"), "{text}");
@@ -144,11 +156,13 @@ fn doctor_stale_env() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_workload_identity_annotation() {
     let args = &["doctor", "-f", "examples/workload-identity-gke.yaml"];
-    let Some((out, _s)) = with_cluster(Cluster::new(&["workload-identity.json"]), args) else {
-        return;
-    };
+    let (out, _s) = with_cluster(Cluster::new(&["workload-identity.json"]), args);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -158,12 +172,10 @@ fn doctor_workload_identity_annotation() {
     );
     assert!(stdout(&out).contains("ok               ServiceAccount recif-system/recif-api: annotations: Workload Identity annotations: iam.gke.io/gcp-service-account"));
 
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["workload-identity-annotation-missing.json"]),
         args,
-    ) else {
-        return;
-    };
+    );
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
     assert!(text.contains("problem          ServiceAccount recif-system/recif-api: annotations: iam.gke.io/gcp-service-account missing (expected recif-sa@my-project-123.iam.gserviceaccount.com)"), "{text}");
@@ -171,15 +183,17 @@ fn doctor_workload_identity_annotation() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_rbac_forbidden_is_could_not_check() {
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["external.json"])
             .forbid("secrets@team-default")
             .forbid("pods"),
         EXTERNAL,
-    ) else {
-        return;
-    };
+    );
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
     let unknown = lines_with(&text, "could not check");
@@ -199,10 +213,12 @@ fn doctor_rbac_forbidden_is_could_not_check() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_without_eso_installed() {
-    let Some((out, _s)) = with_cluster(Cluster::new(&["external.json"]).no_eso(), EXTERNAL) else {
-        return;
-    };
+    let (out, _s) = with_cluster(Cluster::new(&["external.json"]).no_eso(), EXTERNAL);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
     assert!(text.contains("could not check  ClusterSecretStore recif-secret-store: Ready: error: the server doesn't have a resource type \"clustersecretstores\" (is the operator that defines it installed?)"), "{text}");
@@ -213,15 +229,17 @@ fn doctor_without_eso_installed() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_json() {
     let mut args = EXTERNAL.to_vec();
     args.extend(["-o", "json"]);
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["external.json", "external-es-failing.json"]),
         &args,
-    ) else {
-        return;
-    };
+    );
     assert_eq!(out.status.code(), Some(FOUND), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
@@ -242,8 +260,9 @@ fn doctor_json() {
 }
 
 #[test]
+#[cfg_attr(no_kubectl, ignore = "needs kubectl: run scripts/fetch-tools.sh")]
 fn doctor_and_diff_exit_3_when_the_cluster_cannot_be_reached() {
-    let Some(k) = kubectl() else { return };
+    let k = kubectl();
     let dir = tempfile::tempdir().unwrap();
     let kc = unreachable_kubeconfig(dir.path());
     for cmd in ["doctor", "diff"] {
@@ -501,11 +520,13 @@ fn diff_against_bad_input_is_exit_1_with_the_file() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn diff_live_no_change_then_changed_keys_added_and_removed_objects() {
     let inline = &["diff", "-f", "examples/inline.yaml"];
-    let Some((out, _s)) = with_cluster(Cluster::new(&["inline.json"]), inline) else {
-        return;
-    };
+    let (out, _s) = with_cluster(Cluster::new(&["inline.json"]), inline);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -516,10 +537,7 @@ fn diff_live_no_change_then_changed_keys_added_and_removed_objects() {
     assert!(stdout(&out).ends_with("0 changed, 0 added, 0 removed, 5 unchanged\n"));
 
     // A key rotated by hand, one removed, one added; values never shown.
-    let Some((out, _s)) = with_cluster(Cluster::new(&["inline.json", "inline-drift.json"]), inline)
-    else {
-        return;
-    };
+    let (out, _s) = with_cluster(Cluster::new(&["inline.json", "inline-drift.json"]), inline);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
     for want in [
@@ -545,7 +563,7 @@ fn diff_live_no_change_then_changed_keys_added_and_removed_objects() {
 
     // A team dropped from the values: its objects, applied earlier, are listed as removed;
     // one missing in the cluster is added.
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["inline.json"]).without("Secret/team-default/gcp-adc"),
         &[
             "diff",
@@ -554,9 +572,7 @@ fn diff_live_no_change_then_changed_keys_added_and_removed_objects() {
             "--set-json",
             "namespaces.teams=[]",
         ],
-    ) else {
-        return;
-    };
+    );
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
     assert!(
@@ -578,13 +594,15 @@ fn diff_live_no_change_then_changed_keys_added_and_removed_objects() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn diff_live_external_ignores_server_defaults_and_status() {
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["external.json"]),
         &["diff", "-f", "examples/external-vault.yaml"],
-    ) else {
-        return;
-    };
+    );
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -599,12 +617,10 @@ fn diff_live_external_ignores_server_defaults_and_status() {
     );
 
     // With Secrets unlistable (RBAC), a warning says removed objects may be missed.
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["external.json"]).forbid("secrets"),
         &["diff", "-f", "examples/external-vault.yaml"],
-    ) else {
-        return;
-    };
+    );
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -620,20 +636,19 @@ fn diff_live_external_ignores_server_defaults_and_status() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_inline_compares_keys_and_values_without_printing_them() {
     let args = &["doctor", "-f", "examples/inline.yaml"];
-    let Some((out, _s)) = with_cluster(Cluster::new(&["inline.json"]), args) else {
-        return;
-    };
+    let (out, _s) = with_cluster(Cluster::new(&["inline.json"]), args);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
     assert!(text.contains("ok               Secret team-default/agent-env: keys: keys and values as rendered: ANTHROPIC_API_KEY, GOOGLE_API_KEY, MISTRAL_ENDPOINT_TOKEN, OPENAI_API_KEY"), "{text}");
     assert!(text.contains("ok               Pod team-default/my-agent-7d9f8b6c5d-x2k4p: stale env: uses agent-env (env)"), "{text}");
 
-    let Some((out, _s)) = with_cluster(Cluster::new(&["inline.json", "inline-drift.json"]), args)
-    else {
-        return;
-    };
+    let (out, _s) = with_cluster(Cluster::new(&["inline.json", "inline-drift.json"]), args);
     let text = format!("{}{}", stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(FOUND), "{text}");
     assert!(text.contains("problem          Secret team-default/agent-env: keys: missing key MISTRAL_ENDPOINT_TOKEN; key not rendered STALE_KEY; value differs from the rendered one for OPENAI_API_KEY"), "{text}");
@@ -653,13 +668,15 @@ fn doctor_inline_compares_keys_and_values_without_printing_them() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn diff_live_exits_3_when_a_rendered_object_cannot_be_read() {
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["inline.json"]).forbid("secrets"),
         &["diff", "-f", "examples/inline.yaml"],
-    ) else {
-        return;
-    };
+    );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(3), "{}{err}", stdout(&out));
     assert!(err.contains("error: cannot read Secret recif-system/recif-platform-gcp-sa: Error from server (Forbidden)"), "{err}");

@@ -54,10 +54,9 @@ fn output_dir_writes_one_private_file_per_object_and_a_kustomization() {
 }
 
 #[test]
+#[cfg_attr(no_kubectl, ignore = "needs kubectl: run scripts/fetch-tools.sh")]
 fn kubectl_kustomize_gives_the_same_objects_as_stdout() {
-    let Some(kubectl) = tool("KUBECTL", "kubectl") else {
-        return;
-    };
+    let kubectl = tool("KUBECTL", "kubectl");
     for (example, extra) in [
         (
             "examples/inline.yaml",
@@ -133,6 +132,7 @@ fn output_dir_removes_only_its_own_stale_files() {
 }
 
 #[test]
+#[cfg_attr(no_setpriv, ignore = "needs setpriv (to run as nobody under root)")]
 fn output_dir_refuses_a_foreign_kustomization_and_unwritable_folders() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -171,27 +171,17 @@ fn output_dir_refuses_a_foreign_kustomization_and_unwritable_folders() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stdout(&out).is_empty());
 
+    // A read-only folder, written by a user without privileges (root writes anywhere).
     let ro = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(ro.path(), std::fs::Permissions::from_mode(0o500)).unwrap();
-    if std::fs::write(ro.path().join("probe"), "").is_ok() {
-        // Root writes into read-only folders; the case above covers the exit code.
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: the read-only folder case (running as a user who can write anywhere)"
-        );
-        return;
-    }
-    let out = run(
-        &[
-            "render",
-            "--example",
-            "--output-dir",
-            ro.path().to_str().unwrap(),
-        ],
-        "",
-    );
-    assert_eq!(out.status.code(), Some(3));
+    std::fs::set_permissions(ro.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
+    let out = run_unprivileged(&[
+        "render",
+        "--example",
+        "--output-dir",
+        ro.path().to_str().unwrap(),
+    ]);
+    expect_exit(&out, 3, "a read-only output folder");
+    assert_eq!(std::fs::read_dir(ro.path()).unwrap().count(), 0);
 }
 
 #[test]
@@ -369,10 +359,9 @@ fn apply_example(kubectl: &Path, kubeconfig: &Path) -> std::process::Output {
 }
 
 #[test]
+#[cfg_attr(no_kubectl, ignore = "needs kubectl: run scripts/fetch-tools.sh")]
 fn apply_with_the_real_kubectl_and_no_cluster_fails_cleanly() {
-    let Some(kubectl) = tool("KUBECTL", "kubectl") else {
-        return;
-    };
+    let kubectl = tool("KUBECTL", "kubectl");
     let tmp = tempfile::tempdir().unwrap();
     let kubeconfig = tmp.path().join("kubeconfig");
     // A cluster address nothing listens on (loopback, port 9).
@@ -394,14 +383,14 @@ fn apply_with_the_real_kubectl_and_no_cluster_fails_cleanly() {
 /// offer: it is left out (the real kubectl against the stand-in API server, serving no
 /// OpenAPI schema (`no_openapi`), so kubectl's client-side validation fails with that advice).
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn apply_does_not_pass_on_advice_to_use_a_kubectl_flag() {
     use common::standin::{Cluster, StandIn};
-    let Some(kubectl) = common::standin::kubectl() else {
-        return;
-    };
-    let Some(s) = StandIn::start(&Cluster::new(&["external.json"]).no_openapi()) else {
-        return;
-    };
+    let kubectl = common::standin::kubectl();
+    let s = StandIn::start(&Cluster::new(&["external.json"]).no_openapi());
     let out = apply_example(&kubectl, &s.kubeconfig());
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(3), "{err}");
@@ -516,21 +505,21 @@ fn init_writes_a_private_values_file_and_ignores_it() {
 }
 
 #[test]
+#[cfg_attr(no_bash, ignore = "needs bash")]
 fn completions_and_man_page() {
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let out = run(&["completions", shell], "");
         assert!(out.status.success(), "{shell}");
         assert!(stdout(&out).contains("show-only"), "{shell}");
     }
-    if let Some(bash) = tool("BASH", "bash") {
-        let status = std::process::Command::new(bash)
-            .arg("-n")
-            .arg("-c")
-            .arg(stdout(&run(&["completions", "bash"], "")))
-            .status()
-            .expect("bash runs");
-        assert!(status.success(), "the bash completion script parses");
-    }
+    let bash = tool("BASH", "bash");
+    let status = std::process::Command::new(bash)
+        .arg("-n")
+        .arg("-c")
+        .arg(stdout(&run(&["completions", "bash"], "")))
+        .status()
+        .expect("bash runs");
+    assert!(status.success(), "the bash completion script parses");
     let man = stdout(&run(&["man"], ""));
     assert!(
         man.starts_with(".ie") || man.contains(".TH"),

@@ -38,10 +38,9 @@ printf '%s\n' "${{COMPREPLY[@]}}"
 }
 
 #[test]
+#[cfg_attr(no_bash, ignore = "needs bash")]
 fn bash_completion_offers_subcommands_and_flags() {
-    let Some(bash) = tool("BASH", "bash") else {
-        return;
-    };
+    let bash = tool("BASH", "bash");
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("recif-secrets.bash");
     let o = run(&["completions", "bash"], "");
@@ -71,11 +70,13 @@ fn bash_completion_offers_subcommands_and_flags() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_zsh, no_fish),
+    ignore = "needs zsh; fish: run scripts/fetch-tools.sh"
+)]
 fn zsh_and_fish_completions_parse() {
     for (shell, var) in [("zsh", "ZSH"), ("fish", "FISH")] {
-        let Some(exe) = tool(var, shell) else {
-            continue;
-        };
+        let exe = tool(var, shell);
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join(format!("completion.{shell}"));
         std::fs::write(&script, run(&["completions", shell], "").stdout).unwrap();
@@ -87,6 +88,7 @@ fn zsh_and_fish_completions_parse() {
 // ---- man pages, templates, values reference ----
 
 #[test]
+#[cfg_attr(no_groff, ignore = "needs groff: run scripts/fetch-tools.sh")]
 fn man_pages_one_per_subcommand_render_cleanly_with_groff() {
     let dir = tempfile::tempdir().unwrap();
     let o = run(&["man", "--dir", dir.path().to_str().unwrap()], "");
@@ -119,9 +121,7 @@ fn man_pages_one_per_subcommand_render_cleanly_with_groff() {
     );
     assert_eq!(run(&["man", "nope"], "").status.code(), Some(2));
 
-    let Some(groff) = tool("GROFF", "groff") else {
-        return;
-    };
+    let groff = tool("GROFF", "groff");
     for f in &files {
         let o = Command::new(&groff)
             .args(["-man", "-Tutf8", "-ww", "-P-cbou", "-rLL=300n"])
@@ -320,13 +320,11 @@ fn user_facing_text_does_not_point_outside_the_repository() {
 // ---- example files and the git warning ----
 
 #[test]
+#[cfg_attr(no_git, ignore = "needs git")]
 fn example_files_do_not_trigger_the_rotate_the_keys_warning_but_copies_with_real_keys_do() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    if !git(d, &["init", "-q"]).status.success() {
-        skip("git", "install git");
-        return;
-    }
+    assert!(git(d, &["init", "-q"]).status.success(), "git init");
     let example = std::fs::read_to_string(root().join("examples/inline.yaml")).unwrap();
     let real = example.replace("sk-proj-example-openai-key", "sk-proj-R3aLk3y");
     std::fs::write(d.join("values-example.yaml"), &example).unwrap();
@@ -356,6 +354,7 @@ fn example_files_do_not_trigger_the_rotate_the_keys_warning_but_copies_with_real
 // ---- Dockerfile, workflows ----
 
 #[test]
+#[cfg_attr(no_hadolint, ignore = "needs hadolint: run scripts/fetch-tools.sh")]
 fn dockerfile_passes_hadolint_and_ships_the_static_binary_as_non_root() {
     let text = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
     let last_from = text.lines().rfind(|l| l.starts_with("FROM ")).unwrap();
@@ -363,9 +362,7 @@ fn dockerfile_passes_hadolint_and_ships_the_static_binary_as_non_root() {
     assert!(text.contains("scripts/build-dist.sh"));
     let user = text.lines().rfind(|l| l.starts_with("USER ")).unwrap();
     assert!(!user.contains("root") && !user.contains(" 0"), "{user}");
-    let Some(hadolint) = tool("HADOLINT", "hadolint") else {
-        return;
-    };
+    let hadolint = tool("HADOLINT", "hadolint");
     let o = Command::new(hadolint)
         .arg(root().join("Dockerfile"))
         .output()
@@ -395,12 +392,11 @@ fn workflows() -> Vec<PathBuf> {
 }
 
 #[test]
+#[cfg_attr(no_actionlint, ignore = "needs actionlint: run scripts/fetch-tools.sh")]
 fn every_workflow_passes_actionlint() {
     let files = workflows();
     assert!(!files.is_empty());
-    let Some(actionlint) = tool("ACTIONLINT", "actionlint") else {
-        return;
-    };
+    let actionlint = tool("ACTIONLINT", "actionlint");
     for f in files {
         let o = Command::new(&actionlint).arg(&f).output().unwrap();
         assert!(o.status.success(), "{}: {}", f.display(), out_text(&o));
@@ -410,10 +406,9 @@ fn every_workflow_passes_actionlint() {
 // ---- Helm plugin ----
 
 #[test]
+#[cfg_attr(no_helm, ignore = "needs helm: run scripts/fetch-tools.sh")]
 fn helm_plugin_installs_from_the_folder_and_honours_namespace_and_kube_context() {
-    let Some(helm) = tool("HELM", "helm") else {
-        return;
-    };
+    let helm = tool("HELM", "helm");
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     // A kubectl that records its arguments and swallows the stream.
@@ -602,10 +597,12 @@ fn helm_plugin_installs_from_the_folder_and_honours_namespace_and_kube_context()
 // ---- pre-commit ----
 
 #[test]
+#[cfg_attr(
+    any(no_pre_commit, no_git),
+    ignore = "needs pre-commit; git: run scripts/fetch-tools.sh"
+)]
 fn pre_commit_hook_validates_values_files_as_layers() {
-    let Some(pre_commit) = tool("PRE_COMMIT", "pre-commit") else {
-        return;
-    };
+    let pre_commit = tool("PRE_COMMIT", "pre-commit");
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
     std::fs::create_dir_all(repo.join("deploy")).unwrap();
@@ -891,13 +888,13 @@ fn argocd_plugin_is_consistent_and_generate_reads_only_the_application_folder() 
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_git, no_sh),
+    ignore = "needs kubectl; git; sh: run scripts/fetch-tools.sh"
+)]
 fn flux_render_script_never_stages_inline_secrets() {
-    let Some(kubectl) = tool("KUBECTL", "kubectl") else {
-        return;
-    };
-    let Some(sh) = tool("SH", "sh") else {
-        return;
-    };
+    let kubectl = tool("KUBECTL", "kubectl");
+    let sh = tool("SH", "sh");
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path();
     assert!(git(repo, &["init", "-q"]).status.success());

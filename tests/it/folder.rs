@@ -474,6 +474,7 @@ fn a_kustomization_that_is_not_provably_ours_is_refused() {
 }
 
 #[test]
+#[cfg_attr(no_kubectl, ignore = "needs kubectl: run scripts/fetch-tools.sh")]
 fn show_only_writes_the_selected_files_and_leaves_the_others_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
@@ -536,18 +537,17 @@ fn show_only_writes_the_selected_files_and_leaves_the_others_alone() {
         k.ends_with("  - \"team-default.secret.gcp-adc.yaml\"\n  - \"team-default.secret.agent-env.yaml\"\n"),
         "{k}"
     );
-    if let Some(kubectl) = tool("KUBECTL", "kubectl") {
-        let built = Command::new(kubectl)
-            .args(["kustomize", only.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(
-            built.status.success(),
-            "{}",
-            String::from_utf8_lossy(&built.stderr)
-        );
-        assert_eq!(docs(&String::from_utf8(built.stdout).unwrap()).len(), 2);
-    }
+    let kubectl = tool("KUBECTL", "kubectl");
+    let built = Command::new(kubectl)
+        .args(["kustomize", only.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    assert_eq!(docs(&String::from_utf8(built.stdout).unwrap()).len(), 2);
 }
 
 #[test]

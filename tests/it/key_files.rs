@@ -108,6 +108,7 @@ fn two_concurrent_first_runs_both_succeed_with_the_same_key() {
 }
 
 #[test]
+#[cfg_attr(no_git, ignore = "needs git")]
 fn an_exposed_fingerprint_key_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let r = recipient();
@@ -303,6 +304,7 @@ fn diff_against_reads_only_regular_files_inside_the_folder_bounded() {
 /// `.git/info/exclude`, `.gitignore` or index, or a `core.excludesFile` naming a FIFO or
 /// `/dev/zero`, gives at once a warning that the check could not be made (issue 20).
 #[test]
+#[cfg_attr(no_git, ignore = "needs git")]
 fn git_checks_never_hang_on_odd_git_files() {
     let values = "llm:\n  openaiApiKey: sk-proj-Zq8xLiveKey0123456789\n";
     for odd in [

@@ -173,8 +173,12 @@ const RECORDED: &[&str] = &[
 /// One key changed (OPENAI_API_KEY) and 20 workloads in the namespace: exactly those that
 /// read that key through their environment or a subPath mount are patched.
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn render_apply_restart_patches_exactly_the_readers_of_the_changed_key() {
-    let Some(k) = kubectl() else { return };
+    let k = kubectl();
     let dir = tempfile::tempdir().unwrap();
     let w = |kind: &str, name: &str, spec: Value| workload(kind, name, spec, OLD);
     let workloads = vec![
@@ -234,9 +238,7 @@ fn render_apply_restart_patches_exactly_the_readers_of_the_changed_key() {
     ];
     assert_eq!(workloads.len(), 20);
     let f = fixture_file(dir.path(), "workloads.json", workloads);
-    let Some(s) = StandIn::start(&Cluster::new(&["inline.json", &f])) else {
-        return;
-    };
+    let s = StandIn::start(&Cluster::new(&["inline.json", &f]));
     let set = format!("llm.openaiApiKey={CANARY}");
     let args = [
         "render",
@@ -339,8 +341,12 @@ fn render_apply_restart_patches_exactly_the_readers_of_the_changed_key() {
 
 /// A key added to agent-env restarts the envFrom readers only.
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn an_added_key_restarts_env_from_readers_only() {
-    let Some(k) = kubectl() else { return };
+    let k = kubectl();
     let dir = tempfile::tempdir().unwrap();
     let f = fixture_file(
         dir.path(),
@@ -356,9 +362,7 @@ fn an_added_key_restarts_env_from_readers_only() {
             ),
         ],
     );
-    let Some(s) = StandIn::start(&Cluster::new(&["inline.json", &f])) else {
-        return;
-    };
+    let s = StandIn::start(&Cluster::new(&["inline.json", &f]));
     let args = [
         "render",
         "-f",
@@ -396,8 +400,12 @@ fn an_added_key_restarts_env_from_readers_only() {
 /// `rollout` where every pod started after its Secret last changed: nothing to do, and not
 /// one write reaches the cluster; `-o json` says the same.
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn rollout_with_nothing_changed_writes_nothing() {
-    let Some(k) = kubectl() else { return };
+    let k = kubectl();
     let dir = tempfile::tempdir().unwrap();
     let f = fixture_file(
         dir.path(),
@@ -408,9 +416,7 @@ fn rollout_with_nothing_changed_writes_nothing() {
             workload("DaemonSet", "ds", env_from("agent-env"), NEW),
         ],
     );
-    let Some(s) = StandIn::start(&Cluster::new(&["inline.json", &f])) else {
-        return;
-    };
+    let s = StandIn::start(&Cluster::new(&["inline.json", &f]));
     let out = against(&s, &k, &["rollout", "-f", "examples/inline.yaml", "--wait"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
@@ -436,8 +442,12 @@ fn rollout_with_nothing_changed_writes_nothing() {
 /// restarted, saying the changed keys could not be told; one whose pods are newer is not; a
 /// mounted reader is listed, and restarted only with --restart-mounted.
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn rollout_restarts_readers_of_an_eso_secret_newer_than_their_pods() {
-    let Some(k) = kubectl() else { return };
+    let k = kubectl();
     let dir = tempfile::tempdir().unwrap();
     let f = fixture_file(
         dir.path(),
@@ -453,9 +463,7 @@ fn rollout_restarts_readers_of_an_eso_secret_newer_than_their_pods() {
             ),
         ],
     );
-    let Some(s) = StandIn::start(&Cluster::new(&["external.json", &f])) else {
-        return;
-    };
+    let s = StandIn::start(&Cluster::new(&["external.json", &f]));
     let base = ["rollout", "-f", "examples/external-vault.yaml"];
     let mut dry = base.to_vec();
     dry.push("--dry-run");
@@ -508,8 +516,12 @@ fn rollout_restarts_readers_of_an_eso_secret_newer_than_their_pods() {
 /// With --wait, a rollout that never becomes ready stops the run there: the workloads after it
 /// are not restarted, and the exit code says a rollout failed.
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn a_rollout_that_never_becomes_ready_stops_the_run() {
-    let Some(k) = kubectl() else { return };
+    let k = kubectl();
     let dir = tempfile::tempdir().unwrap();
     let f = fixture_file(
         dir.path(),
@@ -520,11 +532,9 @@ fn a_rollout_that_never_becomes_ready_stops_the_run() {
             workload("Deployment", "c-last", env_from("agent-env"), OLD),
         ],
     );
-    let Some(s) = StandIn::start(
+    let s = StandIn::start(
         &Cluster::new(&["inline.json", &f]).stuck("Deployment/team-default/b-stuck"),
-    ) else {
-        return;
-    };
+    );
     let out = against(
         &s,
         &k,
@@ -553,8 +563,12 @@ fn a_rollout_that_never_becomes_ready_stops_the_run() {
 
 /// RBAC refuses the patch: the API server's reason, exit 3, nothing after it is tried.
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn a_forbidden_restart_stops_with_the_api_servers_reason() {
-    let Some(k) = kubectl() else { return };
+    let k = kubectl();
     let dir = tempfile::tempdir().unwrap();
     let f = fixture_file(
         dir.path(),
@@ -564,11 +578,9 @@ fn a_forbidden_restart_stops_with_the_api_servers_reason() {
             workload("Deployment", "b", env_from("agent-env"), OLD),
         ],
     );
-    let Some(s) = StandIn::start(
+    let s = StandIn::start(
         &Cluster::new(&["inline.json", &f]).forbid("patch:deployments@team-default"),
-    ) else {
-        return;
-    };
+    );
     let out = against(&s, &k, &["rollout", "-f", "examples/inline.yaml"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(3), "{}{err}", stdout(&out));
@@ -579,8 +591,9 @@ fn a_forbidden_restart_stops_with_the_api_servers_reason() {
 }
 
 #[test]
+#[cfg_attr(no_kubectl, ignore = "needs kubectl: run scripts/fetch-tools.sh")]
 fn an_unreachable_cluster_is_exit_3() {
-    let Some(k) = kubectl() else { return };
+    let k = kubectl();
     let dir = tempfile::tempdir().unwrap();
     let kc = unreachable_kubeconfig(dir.path());
     for args in [
@@ -631,8 +644,12 @@ fn usage_errors() {
 /// (`--field-selector metadata.name=...`) and workloads with one per kind (`-A`), then
 /// filtered to the namespaces the values target.
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn many_namespaces_are_read_with_cluster_wide_lists() {
-    let Some(k) = kubectl() else { return };
+    let k = kubectl();
     let dir = tempfile::tempdir().unwrap();
     let teams = ["t1", "t2", "t3", "t4", "t5", "not-ours"];
     let mut objects = Vec::new();
@@ -653,9 +670,7 @@ fn many_namespaces_are_read_with_cluster_wide_lists() {
         objects.push(w);
     }
     let f = fixture_file(dir.path(), "w.json", objects);
-    let Some(s) = StandIn::start(&Cluster::new(&["inline.json", &f])) else {
-        return;
-    };
+    let s = StandIn::start(&Cluster::new(&["inline.json", &f]));
     let out = against(
         &s,
         &k,

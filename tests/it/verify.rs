@@ -150,10 +150,9 @@ fn a_sops_folder_passes_with_exactly_its_recipients_and_fails_otherwise() {
 }
 
 #[test]
+#[cfg_attr(no_sops, ignore = "needs sops: run scripts/fetch-tools.sh")]
 fn real_sops_files_are_judged_by_their_values_and_recipients() {
-    let Some(sops) = tool("SOPS", "sops") else {
-        return;
-    };
+    let sops = tool("SOPS", "sops");
     let keys = Keys::new();
     let out = sops_folder(&keys);
     let key = keys.path("fingerprint.key");
@@ -344,10 +343,8 @@ fn file_names_from_the_folder_are_escaped() {
 }
 
 /// A controller key pair from the independent implementation (tests/tools/sealed.py).
-fn controller(bits: &str) -> Option<tempfile::TempDir> {
-    if !python_has("yaml, cryptography", "pyyaml and cryptography") {
-        return None;
-    }
+fn controller(bits: &str) -> tempfile::TempDir {
+    python_needs("no_pycrypto");
     let dir = tempfile::tempdir().unwrap();
     let script = root().join("tests/tools/sealed.py");
     let out = python(
@@ -361,17 +358,17 @@ fn controller(bits: &str) -> Option<tempfile::TempDir> {
         "",
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    Some(dir)
+    dir
 }
 
 #[test]
+#[cfg_attr(
+    no_pycrypto,
+    ignore = "needs python3 with pyyaml, cryptography: run scripts/fetch-tools.sh"
+)]
 fn a_sealed_folder_passes_for_its_certificate_and_scope_only() {
-    let Some(ctl) = controller("2048") else {
-        return;
-    };
-    let Some(other) = controller("3072") else {
-        return;
-    };
+    let ctl = controller("2048");
+    let other = controller("3072");
     let cert = ctl.path().join("cert.pem");
     let cert = cert.to_str().unwrap();
     let out = tempfile::tempdir().unwrap();
@@ -487,10 +484,12 @@ fn a_sealed_folder_passes_for_its_certificate_and_scope_only() {
 /// pre-commit on a GitOps repository: a good folder passes, a plaintext Secret fails the
 /// commit with its line.
 #[test]
+#[cfg_attr(
+    any(no_pre_commit, no_git),
+    ignore = "needs pre-commit; git: run scripts/fetch-tools.sh"
+)]
 fn pre_commit_verify_hook_gates_the_folder() {
-    let Some(pre_commit) = tool("PRE_COMMIT", "pre-commit") else {
-        return;
-    };
+    let pre_commit = tool("PRE_COMMIT", "pre-commit");
     let tmp = tempfile::tempdir().unwrap();
     let hooks = tmp.path().join("hooks");
     std::fs::create_dir(&hooks).unwrap();
