@@ -338,7 +338,7 @@ fn azure_allows_twenty_credentials_per_identity_and_refuses_the_twenty_first() {
         &["render", "-f", file, "--set-json", &accounts_json(21)],
         "",
     );
-    assert_eq!(out.status.code(), Some(1));
+    expect_exit(&out, 1, "");
     assert!(out.stdout.is_empty());
     let e = stderr(&out);
     assert!(
@@ -385,7 +385,7 @@ fn never_an_iam_policy() {
         ],
         "",
     );
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    expect_exit(&out, 1, "");
     assert!(stderr(&out).contains("only emits"), "{}", stderr(&out));
     // A binding object while bindings are off is refused too.
     let out = run(
@@ -400,7 +400,7 @@ fn never_an_iam_policy() {
         ],
         "",
     );
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    expect_exit(&out, 1, "");
     assert!(
         stderr(&out).contains("workloadIdentity.bindings.enabled is not true"),
         "{}",
@@ -464,7 +464,7 @@ fn binding_problems_are_errors_at_their_source() {
         std::fs::write(&f, values).unwrap();
         let out = run(&["render", "-f", f.to_str().unwrap()], "");
         let e = stderr(&out);
-        assert_eq!(out.status.code(), Some(1), "{values}\n{e}");
+        expect_exit(&out, 1, &format!("{values}\n{e}"));
         assert!(out.stdout.is_empty());
         assert!(
             e.contains(at) && e.contains(what),

@@ -88,7 +88,7 @@ fn a_yaml_error_in_a_template_override_ends_at_once() {
         ],
     );
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    expect_exit(&out, 1, &err);
     assert!(err.contains("template secrets.yaml (document 1)"), "{err}");
     assert!(err.contains("at line 5 column"), "{err}");
     assert_eq!(err.matches("error:").count(), 1, "{err}");
@@ -109,7 +109,7 @@ fn aliases_of_a_long_string_are_refused_by_bytes() {
     std::fs::write(dir.path().join("v.yaml"), &doc).unwrap();
     let out = run_capped(dir.path(), &["render", "-f", "v.yaml"]);
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    expect_exit(&out, 1, &err);
     assert!(err.contains("v.yaml:4:"), "{err}");
     assert!(err.contains("4 MiB) of text"), "{err}");
     // The budget is per run: two files each under it are refused together.
@@ -120,9 +120,9 @@ fn aliases_of_a_long_string_are_refused_by_bytes() {
     std::fs::write(dir.path().join("1.yaml"), half.replace("{}", "1")).unwrap();
     std::fs::write(dir.path().join("2.yaml"), half.replace("{}", "2")).unwrap();
     let out = run_capped(dir.path(), &["values", "-f", "1.yaml"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    expect_exit(&out, 0, "");
     let out = run_capped(dir.path(), &["values", "-f", "1.yaml", "-f", "2.yaml"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    expect_exit(&out, 1, "");
     assert!(stderr(&out).contains("2.yaml:"), "{}", stderr(&out));
 }
 
@@ -142,7 +142,7 @@ fn values_files_are_bounded_in_number_of_values() {
     for f in ["flow.yaml", "keys.yaml"] {
         let out = run_capped(dir.path(), &["render", "-f", f]);
         let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(1), "{err}");
+        expect_exit(&out, 1, &err);
         assert!(err.contains("more than 200000 values"), "{err}");
         assert!(err.contains(&format!("{f}:")), "{err}");
     }
@@ -160,12 +160,12 @@ fn set_list_padding_is_bounded_per_run() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = run_capped(dir.path(), &args);
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    expect_exit(&out, 1, &err);
     assert!(err.contains("list entries in all"), "{err}");
     assert!(err.contains("--set a6[65536]"), "{err}");
     // One such argument is Helm's own limit, and accepted.
     let out = run_capped(dir.path(), &["values", "--set", "a[65536]=x"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    expect_exit(&out, 0, "");
 }
 
 /// A map key over 1024 characters (here from ESO's `target.template.data`) is written as an
@@ -185,7 +185,7 @@ fn long_map_keys_are_written_as_explicit_keys() {
     );
     std::fs::write(dir.path().join("v.yaml"), values).unwrap();
     let out = run_capped(dir.path(), &["render", "-f", "v.yaml"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    expect_exit(&out, 0, "");
     let yaml = stdout(&out);
     assert!(yaml.contains(&format!("? \"{long}\"\n")), "{yaml}");
     // serde_yaml
@@ -249,7 +249,7 @@ fn template_overrides_are_checked_like_built_in_output() {
             &["render", "-f", "v.yaml", "--templates", "tpl"],
         );
         let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(1), "{field}: {err}");
+        expect_exit(&out, 1, &format!("{field}: {err}"));
         assert!(err.contains(bad), "{field}: {err}");
         assert!(err.contains("is not allowed"), "{field}: {err}");
     }
@@ -269,7 +269,7 @@ fn template_overrides_are_checked_like_built_in_output() {
             &["render", "-f", "v.yaml", "--templates", "tpl"],
         );
         let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(1), "{text}: {err}");
+        expect_exit(&out, 1, &format!("{text}: {err}"));
         assert!(err.contains("template externalsecrets.yaml"), "{err}");
         assert!(err.contains(&format!("is given twice ({path})")), "{err}");
         assert!(err.contains("at line"), "{err}");

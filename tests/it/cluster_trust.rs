@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::standin::{kubectl, Cluster, StandIn};
-use common::{root, stderr, stdout};
+use common::{expect_exit, root, stderr, stdout};
 
 /// Runs `recif-secrets ARGS --kubectl K --kubeconfig KC` against the stand-in; a run still
 /// going after `limit` is killed and fails the test (it hung).
@@ -74,12 +74,10 @@ fn an_api_server_that_never_answers_ends_in_exit_3_after_the_request_timeout() {
         ][..],
     ] {
         let out = against_within(&s, &k, args, Duration::from_secs(60));
-        assert_eq!(
-            out.status.code(),
-            Some(3),
-            "{args:?}: {}{}",
-            stdout(&out),
-            stderr(&out)
+        expect_exit(
+            &out,
+            3,
+            &format!("{args:?}: {}{}", stdout(&out), stderr(&out)),
         );
         assert!(
             stderr(&out).contains("Unable to connect")
@@ -96,7 +94,7 @@ fn an_api_server_that_never_answers_ends_in_exit_3_after_the_request_timeout() {
     // A timeout of zero (kubectl's "never") or a malformed one is a usage error.
     for bad in ["0", "10x"] {
         let o = common::run(&["doctor", "--example", "--request-timeout", bad], "");
-        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
+        expect_exit(&o, 2, &format!("{bad}: {}", stderr(&o)));
     }
 }
 
@@ -179,7 +177,7 @@ fn apply_is_server_side_as_recif_secrets_by_default_and_client_side_only_when_as
         ],
         "",
     );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    expect_exit(&o, 2, "");
 }
 
 #[test]
@@ -191,7 +189,7 @@ fn an_apply_conflict_is_reported_with_the_fix_and_force_conflicts_takes_over() {
     let k = kubectl();
     let s = StandIn::start(&Cluster::default().accept_writes().conflict("secrets"));
     let out = apply(&s, &k, &[]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    expect_exit(&out, 3, "");
     let err = stderr(&out);
     assert!(
         err.contains("conflict with \"kubectl-client-side-apply\""),

@@ -149,7 +149,7 @@ fn output_dir_refuses_a_foreign_kustomization_and_unwritable_folders() {
         ],
         "",
     );
-    assert_eq!(out.status.code(), Some(3));
+    expect_exit(&out, 3, "");
     assert!(stderr(&out).contains("did not write"), "{}", stderr(&out));
     assert_eq!(
         std::fs::read_to_string(tmp.path().join("kustomization.yaml")).unwrap(),
@@ -168,7 +168,7 @@ fn output_dir_refuses_a_foreign_kustomization_and_unwritable_folders() {
         ],
         "",
     );
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    expect_exit(&out, 3, "");
     assert!(stdout(&out).is_empty());
 
     // A read-only folder, written by a user without privileges (root writes anywhere).
@@ -198,7 +198,7 @@ fn output_dir_writes_nothing_when_rendering_fails() {
         ],
         "",
     );
-    assert_eq!(out.status.code(), Some(1));
+    expect_exit(&out, 1, "");
     assert!(!dir.exists());
 }
 
@@ -290,7 +290,7 @@ fn apply_failures_exit_3_and_nothing_starts_when_rendering_fails() {
         ],
         "",
     );
-    assert_eq!(out.status.code(), Some(3));
+    expect_exit(&out, 3, "");
     assert!(
         stderr(&out).contains("kubectl apply failed (exit code 1)"),
         "{}",
@@ -307,7 +307,7 @@ fn apply_failures_exit_3_and_nothing_starts_when_rendering_fails() {
         ],
         "",
     );
-    assert_eq!(missing.status.code(), Some(3));
+    expect_exit(&missing, 3, "");
     assert!(
         stderr(&missing).contains("not found"),
         "{}",
@@ -326,14 +326,14 @@ fn apply_failures_exit_3_and_nothing_starts_when_rendering_fails() {
         ],
         "",
     );
-    assert_eq!(bad.status.code(), Some(1));
+    expect_exit(&bad, 1, "");
     assert!(!tmp.path().join("args").exists(), "kubectl was not started");
 }
 
 #[test]
 fn cluster_flags_without_apply_are_a_usage_error() {
     let out = run(&["render", "--example", "--context", "prod"], "");
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    expect_exit(&out, 2, "");
     assert!(
         stderr(&out).contains("--context only applies with --apply"),
         "{}",
@@ -371,7 +371,7 @@ fn apply_with_the_real_kubectl_and_no_cluster_fails_cleanly() {
     )
     .unwrap();
     let out = apply_example(&kubectl, &kubeconfig);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    expect_exit(&out, 3, "");
     assert!(
         stderr(&out).contains("kubectl apply failed"),
         "{}",
@@ -393,7 +393,7 @@ fn apply_does_not_pass_on_advice_to_use_a_kubectl_flag() {
     let s = StandIn::start(&Cluster::new(&["external.json"]).no_openapi());
     let out = apply_example(&kubectl, &s.kubeconfig());
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(3), "{err}");
+    expect_exit(&out, 3, &err);
     // kubectl's own reason is shown ...
     assert!(err.contains("failed to download openapi"), "{err}");
     assert!(err.contains("kubectl apply failed"), "{err}");
@@ -458,7 +458,7 @@ fn show_only_filters_and_lists_what_was_rendered() {
         ],
         "",
     );
-    assert_eq!(bad.status.code(), Some(1));
+    expect_exit(&bad, 1, "");
     assert!(bad.stdout.is_empty());
     assert!(
         stderr(&bad)

@@ -119,7 +119,7 @@ fn man_pages_one_per_subcommand_render_cleanly_with_groff() {
         stdout(&render),
         std::fs::read_to_string(dir.path().join("recif-secrets-render.1")).unwrap()
     );
-    assert_eq!(run(&["man", "nope"], "").status.code(), Some(2));
+    expect_exit(&run(&["man", "nope"], ""), 2, "");
 
     let groff = tool("GROFF", "groff");
     for f in &files {
@@ -173,7 +173,7 @@ fn built_in_templates_print_and_copy_into_a_working_override() {
         stdout(&run(&["templates", "secrets.yaml"], "")),
         std::fs::read_to_string(root().join("templates/secrets.yaml")).unwrap()
     );
-    assert_eq!(run(&["templates", "nope.yaml"], "").status.code(), Some(2));
+    expect_exit(&run(&["templates", "nope.yaml"], ""), 2, "");
 
     let dir = tempfile::tempdir().unwrap();
     let tdir = dir.path().join("tpl");
@@ -191,7 +191,7 @@ fn built_in_templates_print_and_copy_into_a_working_override() {
     // Never overwrites: the edited file is kept, exit 3.
     std::fs::write(tdir.join("secrets.yaml"), "{# mine #}\n").unwrap();
     let again = run(&["templates", "--dir", t], "");
-    assert_eq!(again.status.code(), Some(3), "{}", out_text(&again));
+    expect_exit(&again, 3, "");
     assert_eq!(
         std::fs::read_to_string(tdir.join("secrets.yaml")).unwrap(),
         "{# mine #}\n"
@@ -289,6 +289,10 @@ fn user_facing_text_does_not_point_outside_the_repository() {
     for e in std::fs::read_dir(root().join("docs")).unwrap() {
         files.push(format!("docs/{}", e.unwrap().file_name().to_string_lossy()));
     }
+    // The source's comments, the templates and the examples: read by whoever opens them.
+    for dir in ["src", "templates", "examples"] {
+        files.extend(files_below(&root(), dir));
+    }
     for f in files {
         texts.push((
             f.to_string(),
@@ -314,7 +318,31 @@ fn user_facing_text_does_not_point_outside_the_repository() {
         ] {
             assert!(!text.contains(bad), "{what} mentions {bad}");
         }
+        // "SPEC 6", "SPEC 4.2": sections of a document users do not have.
+        let numbered = text
+            .match_indices("SPEC ")
+            .any(|(i, _)| text[i + 5..].starts_with(|c: char| c.is_ascii_digit()));
+        assert!(!numbered, "{what} cites a SPEC section");
     }
+}
+
+/// The files below `root/dir`, as paths relative to `root`, sorted.
+fn files_below(root: &Path, dir: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![root.join(dir)];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                let rel = path.strip_prefix(root).unwrap();
+                out.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 // ---- example files and the git warning ----
@@ -495,7 +523,7 @@ fn helm_plugin_installs_from_the_folder_and_honours_namespace_and_kube_context()
         "--namespace",
         "Bad_NS",
     ]);
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
 
     let o = helm_cmd(&[
         "recif-secrets",
@@ -584,7 +612,7 @@ fn helm_plugin_installs_from_the_folder_and_honours_namespace_and_kube_context()
         "--against",
         rendered.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", out_text(&o));
+    expect_exit(&o, 0, "");
     // Other subcommands pass through.
     let o = helm_cmd(&["recif-secrets", "schema"]);
     assert!(
@@ -690,7 +718,7 @@ fn pre_commit_hook_validates_values_files_as_layers() {
         ],
         "",
     );
-    assert_eq!(alone.status.code(), Some(1), "{}", out_text(&alone));
+    expect_exit(&alone, 1, "");
 
     // The documented snippet is valid as written ...
     let doc = std::fs::read_to_string(root().join("docs/install.md")).unwrap();
@@ -763,7 +791,7 @@ fn validate_layers_checks_each_overlay_over_its_base() {
         out_text(&o)
     );
     let o = layers(&["values-prod.yaml", "values-dev.yaml"]);
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     assert!(
         stderr(&o).contains("error: values.yaml + values-dev.yaml: llm: agent-env would be empty"),
         "{}",
@@ -771,7 +799,7 @@ fn validate_layers_checks_each_overlay_over_its_base() {
     );
     // A base staged alone is checked with each environment of its folder.
     let o = layers(&["values.yaml"]);
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     assert!(
         stderr(&o).contains("layers values.yaml + values-prod.yaml:"),
         "{}",
@@ -787,7 +815,7 @@ fn validate_layers_checks_each_overlay_over_its_base() {
     )
     .unwrap();
     let o = layers(&["values.yaml", "values-prod.yaml"]);
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     assert_eq!(
         stderr(&o)
             .matches("values-prod.yaml:2:13: secrets.provider")
@@ -877,7 +905,7 @@ fn argocd_plugin_is_consistent_and_generate_reads_only_the_application_folder() 
         "$HOME/x.yaml",
     ] {
         let o = generate(Some(&format!("values-recif.yaml {bad}")));
-        assert_eq!(o.status.code(), Some(1), "{bad}: {}", out_text(&o));
+        expect_exit(&o, 1, &format!("{bad}: {}", out_text(&o)));
         assert!(o.stdout.is_empty(), "{bad}");
         assert!(
             stderr(&o).contains("RECIF_VALUES"),
@@ -917,7 +945,7 @@ fn flux_render_script_never_stages_inline_secrets() {
     )
     .unwrap();
     let o = run_script(&["values-inline.yaml"]);
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     assert!(stderr(&o).contains("inline Secrets"), "{}", out_text(&o));
     assert!(!repo.join("clusters").exists(), "nothing written");
     assert_eq!(staged(), "");

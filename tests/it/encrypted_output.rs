@@ -533,7 +533,7 @@ fn the_fingerprint_key_defaults_to_the_config_folder_and_never_goes_in_the_outpu
         ],
         "",
     );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    expect_exit(&out, 2, "");
     assert!(
         stderr(&out).contains("outside the output folder"),
         "{}",
@@ -543,7 +543,7 @@ fn the_fingerprint_key_defaults_to_the_config_folder_and_never_goes_in_the_outpu
     // A damaged key file is an error that does not quote it.
     std::fs::write(&key, "not-a-key-XYZZY\n").unwrap();
     let out = with_home();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    expect_exit(&out, 1, "");
     assert!(!stderr(&out).contains("XYZZY"), "{}", stderr(&out));
 }
 
@@ -613,13 +613,13 @@ fn encryption_flags_are_refused_where_they_cannot_work() {
         let mut args = vec!["render"];
         args.extend(&extra);
         let out = run(&args, "");
-        assert_eq!(out.status.code(), Some(code), "{extra:?}: {}", stderr(&out));
+        expect_exit(&out, code, &format!("{extra:?}: {}", stderr(&out)));
         assert!(stderr(&out).contains(msg), "{extra:?}: {}", stderr(&out));
         assert!(out.stdout.is_empty(), "{extra:?}");
     }
     let key = ctl.path().join("key.pem").display().to_string();
     let out = run(&["render", "-f", EXAMPLE, "--seal-cert", &key], "");
-    assert_eq!(out.status.code(), Some(1));
+    expect_exit(&out, 1, "");
     assert!(
         stderr(&out).contains("holds a PRIVATE KEY, not a certificate"),
         "{}",
@@ -673,7 +673,7 @@ fn diff_through_fingerprints(flags: &[String], kind: &str) {
     args.extend(no_key.iter().cloned());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = run_env(&args, &[("XDG_CONFIG_HOME", empty.path())]);
-    assert_eq!(out.status.code(), Some(4), "{}", stdout(&out));
+    expect_exit(&out, 4, "");
     assert!(stdout(&out).contains("not compared"), "{}", stdout(&out));
     assert!(
         stderr(&out).contains("no fingerprint key"),
@@ -683,7 +683,7 @@ fn diff_through_fingerprints(flags: &[String], kind: &str) {
     // The flags only make sense against files.
     let mut args = strings(&["diff", "-f", EXAMPLE]);
     args.extend(flags.iter().cloned());
-    assert_eq!(render(&args, "").status.code(), Some(2));
+    expect_exit(&render(&args, ""), 2, "");
 }
 
 #[test]
@@ -942,7 +942,7 @@ fn forged_bodies_are_re_encrypted_and_reported(flags: &[String], kind: &str) {
         // diff first: the folder holds the forged file.
         let out = with("diff", &[]);
         let text = stdout(&out);
-        assert_eq!(out.status.code(), Some(4), "{what}: {text}{}", stderr(&out));
+        expect_exit(&out, 4, &format!("{what}: {text}{}", stderr(&out)));
         assert!(
             !text.contains("same plaintext")
                 || !text.contains(&format!("{kind} team-default/agent-env: unchanged")),
@@ -962,7 +962,7 @@ fn forged_bodies_are_re_encrypted_and_reported(flags: &[String], kind: &str) {
         assert!(now.starts_with("# recif-secrets fingerprint: v2:"), "{now}");
         // And the folder verifies again.
         let out = with("diff", &[]);
-        assert_eq!(out.status.code(), Some(0), "{what}: {}", stdout(&out));
+        expect_exit(&out, 0, &format!("{what}: {}", stdout(&out)));
     }
 }
 
@@ -1073,7 +1073,7 @@ fn an_invalid_recipient_is_never_quoted_and_a_private_key_is_called_one() {
             }
             let out = run(&all, "");
             let err = stderr(&out);
-            assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+            expect_exit(&out, 1, &format!("{args:?}: {err}"));
             assert!(
                 err.contains(&format!("{origin}not an age recipient")),
                 "{args:?}: {err}"
@@ -1097,7 +1097,7 @@ fn an_invalid_recipient_is_never_quoted_and_a_private_key_is_called_one() {
         "",
     );
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    expect_exit(&out, 1, &err);
     assert!(
         err.contains(&format!("{f}:1: not an age recipient")),
         "{err}"

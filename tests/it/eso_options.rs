@@ -248,7 +248,7 @@ fn each_refusal_is_located_and_writes_nothing() {
         let values = format!("{BASE}{extra}");
         let out = render(&values);
         let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(1), "{extra}: {err}");
+        expect_exit(&out, 1, &format!("{extra}: {err}"));
         assert!(out.stdout.is_empty(), "{extra}");
         let line = err
             .lines()
@@ -336,7 +336,7 @@ fn overridden_eso_templates_are_checked_against_the_crd() {
             &["render", "-f", "-", "--templates", dir],
             &format!("{BASE}{vault}"),
         );
-        assert_eq!(out.status.code(), Some(1), "{to}: {}", stderr(&out));
+        expect_exit(&out, 1, &format!("{to}: {}", stderr(&out)));
         assert!(stderr(&out).contains(want), "{to}: {}", stderr(&out));
         assert!(out.stdout.is_empty());
         std::fs::remove_file(tmp.path().join(file)).unwrap();
@@ -492,7 +492,7 @@ fn an_override_for_a_namespace_not_rendered_warns() {
         "{err}"
     );
     let out = run(&["render", "--strict", "-f", "-"], &values);
-    assert_eq!(out.status.code(), Some(1));
+    expect_exit(&out, 1, "");
     assert!(out.stdout.is_empty());
 }
 
@@ -515,7 +515,7 @@ fn remote_key_placeholders_are_checked() {
             &format!("{key}: {value}"),
         );
         let out = run(&["validate", "-f", "-"], &values);
-        assert_eq!(out.status.code(), Some(1), "{value}");
+        expect_exit(&out, 1, &value);
         let err = stderr(&out);
         assert!(
             err.contains(&format!("<stdin>:{line}:"))
@@ -536,7 +536,7 @@ fn remote_key_placeholders_are_checked() {
         "agentEnv: teams/$(namespace)/agent-env",
     );
     let out = run(&["render", "-f", "-", "--templates", dir], &per_team);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    expect_exit(&out, 1, "");
     assert!(out.stdout.is_empty());
     assert!(
         stderr(&out).contains("holds keys.agentEnv as written, with its $(namespace) placeholder"),

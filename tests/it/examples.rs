@@ -1,6 +1,6 @@
 //! Every example renders to its reviewed snapshot, passes check-manifests.py, and renders
 //! byte-identically every time. Regenerate snapshots with UPDATE_SNAPSHOTS=1 and review the
-//! diff: a snapshot is the spec, field by field.
+//! diff: a snapshot is the reference, field by field.
 
 use crate::common;
 

@@ -159,9 +159,12 @@ sys.exit(os.waitstatus_to_exitcode(status))
 "#;
     let mut argv = vec!["-c", script, env!("CARGO_BIN_EXE_recif-secrets")];
     argv.extend(args);
+    // A terminal that says what it is (CI runners often set no TERM, and a progress bar
+    // stays hidden on an unknown terminal).
     let o = Command::new(python3())
         .args(&argv)
         .current_dir(root())
+        .env("TERM", "xterm-256color")
         .output()
         .unwrap();
     (stdout(&o), o.status.code().unwrap_or(-1))

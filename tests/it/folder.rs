@@ -162,13 +162,13 @@ fn a_file_name_over_255_bytes_is_refused_before_anything_is_written() {
     let args = [wi[0], wi[1], "--set", &set, "--set", arn];
     let out = render_into(&dir, &args);
     assert_unchanged(&dir, &before, "after the failure");
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    expect_exit(&out, 3, "");
     let err = stderr(&out);
     assert!(err.contains("255-byte limit"), "{err}");
     assert!(err.contains("nothing was written"), "{err}");
     // A folder that did not exist is not created.
     let fresh = tmp.path().join("fresh");
-    assert_eq!(render_into(&fresh, &args).status.code(), Some(3));
+    expect_exit(&render_into(&fresh, &args), 3, "");
     assert!(!fresh.exists());
 }
 
@@ -208,7 +208,7 @@ fn a_failure_in_the_middle_puts_the_folder_back_byte_for_byte() {
         ],
     );
     assert_unchanged(&dir, &before, "after the failure");
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    expect_exit(&out, 3, "");
     let err = stderr(&out);
     assert!(err.contains("team-c.secret.gcp-adc.yaml"), "{err}");
     assert!(err.contains("left as it was"), "{err}");
@@ -335,7 +335,7 @@ fn a_second_run_into_the_same_folder_fails_at_once_while_the_first_finishes() {
         let Some(second) = second.filter(|o| !o.status.success()) else {
             continue;
         };
-        assert_eq!(second.status.code(), Some(3), "{}", stderr(&second));
+        expect_exit(&second, 3, "");
         let err = stderr(&second);
         assert!(err.contains("another recif-secrets run"), "{err}");
         // The folder is the first run's, whole.
@@ -351,7 +351,7 @@ fn a_second_run_into_the_same_folder_fails_at_once_while_the_first_finishes() {
     let held = std::fs::File::open(&dir).unwrap();
     held.try_lock().unwrap();
     let out = render_into(&dir, &["--example"]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    expect_exit(&out, 3, "");
     drop(held);
     assert!(render_into(&dir, &["--example"]).status.success());
     // And leaves no lock file behind.
@@ -463,7 +463,7 @@ fn a_kustomization_that_is_not_provably_ours_is_refused() {
             &["render", "--example", "--output-dir", d.to_str().unwrap()],
             30,
         );
-        assert_eq!(out.status.code(), Some(3), "{case}: {}", stderr(&out));
+        expect_exit(&out, 3, &format!("{case}: {}", stderr(&out)));
         let err = stderr(&out);
         assert!(
             err.contains("only replaces a kustomization.yaml it wrote"),
@@ -555,7 +555,7 @@ fn json_output_with_an_output_folder_is_a_usage_error() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
     let out = render_into(&dir, &["--example", "-o", "json"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    expect_exit(&out, 2, "");
     assert!(stderr(&out).contains("-o json"), "{}", stderr(&out));
     assert!(!dir.exists());
 }

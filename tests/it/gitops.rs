@@ -293,7 +293,7 @@ fn argocd_generate_runs_as_the_plugin_server_runs_it_and_refuses_inline_keys() {
         };
         let o = app.generate(&env);
         let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(1), "{file}: {}", out_text(&o));
+        expect_exit(&o, 1, &format!("{file}: {}", out_text(&o)));
         assert!(o.stdout.is_empty(), "{file}: {}", out_text(&o));
         assert_eq!(err.lines().count(), 1, "{file}: one line: {err}");
         for needle in [
@@ -318,7 +318,7 @@ fn argocd_generate_runs_as_the_plugin_server_runs_it_and_refuses_inline_keys() {
         "secrets:\n  provider: inline\n  allowEmptyAgentEnv: true\n",
     );
     let o = app.generate(&[]);
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     assert!(o.stdout.is_empty());
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -610,7 +610,7 @@ echo installed > '{mark}'
     let name = "install recif-secrets";
     // As shipped: stops with what to edit, before any build.
     let o = w.run(&bash, name, &work, &path, &[]);
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     assert!(
         stdout(&o).contains("::error::set RECIF_SECRETS_REV"),
         "{}",
@@ -624,7 +624,7 @@ echo installed > '{mark}'
         &path,
         &[("RECIF_SECRETS_REV", "main; rm -rf /")],
     );
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     // Pinned to a commit of this repository: cargo gets it, and the commit exists.
     let head = stdout(&git(&root(), &["rev-parse", "HEAD"]));
     let o = w.run(
@@ -712,7 +712,7 @@ fn ci_recipe_checks_every_environment_and_its_fix_command_works() {
     assert!(o.status.success(), "{}", out_text(&o));
     // Nothing rendered yet: both environments fail, each with its own fix.
     let o = step(compare);
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     let commands = fix(&o);
     assert_eq!(commands.len(), 2, "{commands:?}");
     reset();
@@ -731,7 +731,7 @@ fn ci_recipe_checks_every_environment_and_its_fix_command_works() {
     commit_all(&repo);
     reset();
     let o = step(compare);
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     let out = stdout(&o);
     let errors: Vec<&str> = out.lines().filter(|l| l.starts_with("::error::")).collect();
     assert_eq!(errors.len(), 1, "{}", out_text(&o));
@@ -747,7 +747,7 @@ fn ci_recipe_checks_every_environment_and_its_fix_command_works() {
     commit_all(&repo);
     reset();
     let o = step(compare);
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     fix(&o);
     reset();
     let o = step(compare);
@@ -760,7 +760,7 @@ fn ci_recipe_checks_every_environment_and_its_fix_command_works() {
         "secrets:\n  external:\n    storeKind: Store\n",
     );
     let o = step("validate");
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     assert!(
         stderr(&o).contains("deploy/values-staging.yaml:3:16"),
         "{}",
@@ -817,7 +817,7 @@ fn static_check_reads_the_elf_header_and_fails_on_a_dynamic_binary() {
     // The test build of recif-secrets is dynamically linked: refused, with the reason.
     let dynamic = std::fs::read(bin()).unwrap();
     let o = check_static(&sh, &tools, &bin());
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     assert!(
         stderr(&o).contains("dynamically linked") && stderr(&o).contains("PT_INTERP"),
         "{}",
@@ -846,7 +846,7 @@ fn static_check_reads_the_elf_header_and_fails_on_a_dynamic_binary() {
         (&missing, "not a readable file"),
     ] {
         let o = check_static(&sh, &tools, f);
-        assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+        expect_exit(&o, 1, "");
         assert!(stderr(&o).contains(why), "{why}: {}", out_text(&o));
     }
 

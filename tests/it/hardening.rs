@@ -1,4 +1,4 @@
-//! Hardening (SPEC 6): no secret in any output of an error or warning path, bounded input,
+//! Hardening (docs/security.md): no secret in any output of an error or warning path, bounded input,
 //! clear errors for bad files.
 
 use crate::common;
@@ -166,7 +166,7 @@ fn template_errors_do_not_print_values() {
         ],
         "",
     );
-    assert_eq!(out.status.code(), Some(1));
+    expect_exit(&out, 1, "");
     assert!(stderr(&out).contains("secrets.yaml"), "{}", stderr(&out));
     assert_no_canary("template error", &stderr(&out));
     // A template that emits the value as a key, breaking the Secret key rule.
@@ -181,7 +181,7 @@ fn template_errors_do_not_print_values() {
         ],
         "",
     );
-    assert_eq!(out.status.code(), Some(1));
+    expect_exit(&out, 1, "");
     // The key is the base64 of the value: not the value, and names a Secret key problem.
     assert_no_canary("bad key", &stderr(&out));
 }
@@ -266,7 +266,7 @@ fn values_files_with_secrets_warn_when_exposed() {
 
 fn refused(args: &[&str], stdin: &str, want: &str) {
     let out = run(args, stdin);
-    assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+    expect_exit(&out, 1, &format!("{args:?}: {}", stderr(&out)));
     assert!(out.stdout.is_empty(), "{args:?}");
     assert!(
         stderr(&out).contains(want),

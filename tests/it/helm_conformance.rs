@@ -69,7 +69,7 @@ const fn ok_stdin(name: &'static str, stdin: &'static str, args: &'static [&'sta
 const CASES: &[Case] = &[
     // ---- defaults alone and values files ---------------------------------------------------
     ok("defaults only", &[]),
-    ok("file: the guide's values-secret.yaml", &["-f", "@@guide.yaml"]),
+    ok("file: a typical values-secret.yaml", &["-f", "@@guide.yaml"]),
     ok("file: YAML 1.1 scalars (yes/no/on/off/y/n, 0755, 0x1F, 1_000, floats, ~)", &["-f", "@@yaml11_scalars.yaml"]),
     ok("file: non-string keys become strings", &["-f", "@@keys.yaml"]),
     ok("file: duplicate keys, the last wins", &["-f", "@@dup_keys.yaml"]),
@@ -245,7 +245,7 @@ const CASES: &[Case] = &[
     ok("index: lists of maps", &["--set", "a[0].b=1,a[0].c=2,a[1].b=3"]),
     ok("index: lists of maps, reverse order", &["--set", "a[1].b=x,a[0].b=y"]),
     ok("index: lists of lists of maps across flags", &["--set", "l[0][0].t=x", "--set", "l[0][0].s=y", "--set", "l[1][0].u=z"]),
-    ok("index: the service accounts of the guide", &["--set", "workloadIdentity.serviceAccounts[0].name=recif-api,workloadIdentity.serviceAccounts[0].namespace=recif-system,workloadIdentity.serviceAccounts[1].name=agent"]),
+    ok("index: the service accounts of the Workload Identity setup", &["--set", "workloadIdentity.serviceAccounts[0].name=recif-api,workloadIdentity.serviceAccounts[0].namespace=recif-system,workloadIdentity.serviceAccounts[1].name=agent"]),
     ok("index: into a default list (user values only)", &["--set", "namespaces.teams[1]=b"]),
     ok("index: the largest index Helm allows", &["--set", "a[65536]=1"]),
     ok("index: +1 and -0", &["--set", "a[+1]=1,b[-0]=2"]),

@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{git, root, run, stderr, stdout};
+use common::{expect_exit, git, root, run, stderr, stdout};
 
 const EXAMPLE: &str = "examples/inline.yaml";
 
@@ -103,7 +103,7 @@ fn two_concurrent_first_runs_both_succeed_with_the_same_key() {
             ],
             "",
         );
-        assert_eq!(o.status.code(), Some(0), "out{i}: {}", stdout(&o));
+        expect_exit(&o, 0, &format!("out{i}: {}", stdout(&o)));
     }
 }
 
@@ -135,7 +135,7 @@ fn an_exposed_fingerprint_key_is_refused() {
     // Created inside a work tree without being ignored: refused, nothing created.
     let key = repo.join("fingerprint.key");
     let o = render(&key);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    expect_exit(&o, 1, "");
     assert!(stderr(&o).contains("not git-ignored"), "{}", stderr(&o));
     assert!(!key.exists());
     // Ignored: created and used.
@@ -147,7 +147,7 @@ fn an_exposed_fingerprint_key_is_refused() {
         .status
         .success());
     let o = render(&key);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    expect_exit(&o, 1, "");
     assert!(stderr(&o).contains("tracked by git"), "{}", stderr(&o));
     // Readable by group or others, outside any work tree: refused, as ssh does.
     let outside = tmp.path().join("keys");
@@ -156,7 +156,7 @@ fn an_exposed_fingerprint_key_is_refused() {
     assert!(render(&key).status.success());
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     let o = render(&key);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    expect_exit(&o, 1, "");
     assert!(
         stderr(&o).contains("readable by group or others (mode 0644)"),
         "{}",
@@ -178,7 +178,7 @@ fn an_exposed_fingerprint_key_is_refused() {
         ],
         "",
     );
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    expect_exit(&o, 1, "");
 }
 
 #[test]
@@ -210,7 +210,7 @@ fn key_certificate_and_recipients_files_never_block_and_are_bounded() {
             vec!["render", "-f", EXAMPLE, "--sops-age-recipients-file", odd],
         ] {
             let res = run_within(&args, Duration::from_secs(20));
-            assert_eq!(res.status.code(), Some(1), "{args:?}: {}", stderr(&res));
+            expect_exit(&res, 1, &format!("{args:?}: {}", stderr(&res)));
             assert!(
                 stderr(&res).contains("not a regular file"),
                 "{args:?}: {}",
@@ -231,7 +231,7 @@ fn key_certificate_and_recipients_files_never_block_and_are_bounded() {
         ],
         Duration::from_secs(20),
     );
-    assert_eq!(res.status.code(), Some(1));
+    expect_exit(&res, 1, "");
     assert!(stderr(&res).contains("larger than"), "{}", stderr(&res));
 }
 
@@ -297,7 +297,7 @@ fn diff_against_reads_only_regular_files_inside_the_folder_bounded() {
         &["diff", "-f", EXAMPLE, "--against", d],
         Duration::from_secs(20),
     );
-    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    expect_exit(&o, 0, "");
 }
 
 /// The git checks (is a values file with secrets tracked or ignored?) never hang: a FIFO
@@ -355,7 +355,7 @@ fn git_checks_never_hang_on_odd_git_files() {
             &["validate", "-f", file.to_str().unwrap()],
             Duration::from_secs(20),
         );
-        assert_eq!(o.status.code(), Some(0), "{odd}: {}", stderr(&o));
+        expect_exit(&o, 0, &format!("{odd}: {}", stderr(&o)));
         assert!(
             stderr(&o).contains("could not be checked"),
             "{odd}: {}",
