@@ -7,8 +7,7 @@
 use crate::common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Output;
 
 use common::*;
 
@@ -17,47 +16,7 @@ const VMEM_KIB: u64 = 1024 * 1024;
 
 /// Runs the binary in `dir` with `args` under the address-space cap (stdin empty).
 fn run_capped(dir: &Path, args: &[&str]) -> Output {
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(format!("ulimit -v {VMEM_KIB} && exec \"$0\" \"$@\""))
-        .arg(env!("CARGO_BIN_EXE_recif-secrets"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sh runs");
-    // Read the pipes on threads so a large output cannot block the child.
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut out, &mut v).unwrap();
-        v
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut err, &mut v).unwrap();
-        v
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > Duration::from_secs(300) {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            panic!("{args:?} did not end (killed)");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: out_t.join().unwrap(),
-        stderr: err_t.join().unwrap(),
-    }
+    wait_deadline(spawn_in(dir, args, Some(&format!("-v {VMEM_KIB}"))), 300)
 }
 
 fn vault_values() -> String {

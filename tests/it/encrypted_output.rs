@@ -728,17 +728,7 @@ impl Script {
         )
         .unwrap();
         std::fs::write(repo.path().join(".gitignore"), "values-secret.yaml\n").unwrap();
-        let mut dirs = vec![
-            PathBuf::from(env!("CARGO_BIN_EXE_recif-secrets"))
-                .parent()
-                .unwrap()
-                .to_path_buf(),
-            kubectl.parent().unwrap().to_path_buf(),
-        ];
-        dirs.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
-        let path = std::env::join_paths(dirs).unwrap().into_string().unwrap();
+        let path = path_with_bin(&[kubectl.parent().unwrap()]);
         Script {
             repo,
             config: tempfile::tempdir().unwrap(),

@@ -9,12 +9,10 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 use common::*;
-
-const BIN: &str = env!("CARGO_BIN_EXE_recif-secrets");
 
 /// Every entry of a folder (hidden ones too): its kind, mode and bytes.
 fn snapshot(dir: &Path) -> Snapshot {
@@ -69,39 +67,9 @@ fn render_into(dir: &Path, extra: &[&str]) -> Output {
     run(&args, "")
 }
 
-/// Runs the binary, killed after `secs` (a run that blocks is a failure, not a hung test).
-fn run_with_timeout(args: &[&str], secs: u64) -> Output {
-    wait_deadline(spawn(args), secs)
-}
-
-/// Spawns the binary; `wait_deadline` kills it past the deadline.
+/// Starts the binary in the repository; [`wait_deadline`] kills it past the deadline.
 fn spawn(args: &[&str]) -> Child {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn wait_deadline(mut child: Child, secs: u64) -> Output {
-    let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if start.elapsed() > Duration::from_secs(secs) {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "the run did not end within {secs} s (it blocked): {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    spawn_in(&root(), args, None)
 }
 
 /// Values with `teams` team namespaces and an OpenAI key of `key_len` bytes (`seed` varies
@@ -363,21 +331,14 @@ fn open_files_stay_bounded_with_many_teams() {
     let tmp = tempfile::tempdir().unwrap();
     let values = many_teams(tmp.path(), 150, 100, 'u');
     let dir = tmp.path().join("out");
-    let out = Command::new("sh")
-        .args([
-            "-c",
-            "ulimit -n 64 && exec \"$@\"",
-            "sh",
-            BIN,
-            "render",
-            "-f",
-            values.to_str().unwrap(),
-            "--output-dir",
-            dir.to_str().unwrap(),
-        ])
-        .current_dir(root())
-        .output()
-        .unwrap();
+    let args = [
+        "render",
+        "-f",
+        values.to_str().unwrap(),
+        "--output-dir",
+        dir.to_str().unwrap(),
+    ];
+    let out = wait_deadline(spawn_in(&root(), &args, Some("-n 64")), 300);
     assert!(out.status.success(), "{}", stderr(&out));
     // 150 teams and the default one: an agent-env Secret each, and the kustomization.
     let files = snapshot(&dir);

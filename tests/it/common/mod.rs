@@ -6,7 +6,8 @@ pub mod standin;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -220,10 +221,11 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_recif-secrets"))
 }
 
-/// PATH with `extra` folders first, then the built binary's folder, then the current PATH.
+/// PATH with the built binary's folder first (so it wins over an installed one), then the
+/// `extra` folders, then the current PATH.
 pub fn path_with_bin(extra: &[&Path]) -> String {
-    let mut dirs: Vec<PathBuf> = extra.iter().map(|p| p.to_path_buf()).collect();
-    dirs.push(bin().parent().unwrap().to_path_buf());
+    let mut dirs = vec![bin().parent().unwrap().to_path_buf()];
+    dirs.extend(extra.iter().map(|p| p.to_path_buf()));
     dirs.extend(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),
     ));
@@ -246,6 +248,69 @@ pub fn run_unprivileged(args: &[&str]) -> Output {
     };
     cmd.current_dir(root()).args(args);
     piped(cmd, "")
+}
+
+/// Starts the built binary in `dir` with `args` (standard input empty, output piped), under
+/// the shell's `ulimit LIMIT` when `limit` is given (`"-v 1048576"`, `"-n 64"`). Wait for it
+/// with [`wait_deadline`].
+pub fn spawn_in(dir: &Path, args: &[&str], limit: Option<&str>) -> Child {
+    let mut cmd = match limit {
+        Some(limit) => {
+            let mut sh = Command::new("sh");
+            sh.arg("-c")
+                .arg(format!("ulimit {limit} && exec \"$0\" \"$@\""))
+                .arg(bin());
+            sh
+        }
+        None => Command::new(bin()),
+    };
+    cmd.args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts")
+}
+
+/// Waits for `child`, reading its output meanwhile (a large output cannot block it); past
+/// `secs` seconds it is killed and the test fails (a run that blocks is a failure, not a
+/// hung test).
+pub fn wait_deadline(mut child: Child, secs: u64) -> Output {
+    fn drain(mut r: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            r.read_to_end(&mut v).unwrap();
+            v
+        })
+    }
+    let out = drain(child.stdout.take().unwrap());
+    let err = drain(child.stderr.take().unwrap());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(secs) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the run did not end within {secs} s (it blocked; killed): {}",
+                String::from_utf8_lossy(&err.join().unwrap())
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
+/// Runs the built binary in the repository with `args`; see [`wait_deadline`].
+pub fn run_with_timeout(args: &[&str], secs: u64) -> Output {
+    wait_deadline(spawn_in(&root(), args, None), secs)
 }
 
 /// Exit status, standard output and standard error, for assertion messages.
