@@ -8,6 +8,7 @@ use crate::common;
 
 use std::path::Path;
 use std::process::Output;
+use std::time::Duration;
 
 use common::*;
 
@@ -16,7 +17,10 @@ const VMEM_KIB: u64 = 1024 * 1024;
 
 /// Runs the binary in `dir` with `args` under the address-space cap (stdin empty).
 fn run_capped(dir: &Path, args: &[&str]) -> Output {
-    wait_deadline(spawn_in(dir, args, Some(&format!("-v {VMEM_KIB}"))), 300)
+    wait_deadline(
+        spawn_in(dir, args, Some(&format!("-v {VMEM_KIB}"))),
+        Duration::from_secs(300),
+    )
 }
 
 fn vault_values() -> String {

@@ -4,41 +4,26 @@
 use crate::common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Output;
+use std::time::Duration;
 
 use common::standin::{kubectl, Cluster, StandIn};
-use common::{expect_exit, root, stderr, stdout};
+use common::{bin_in, expect_exit, root, spawn_piped, stderr, stdout, wait_deadline};
 
 /// Runs `recif-secrets ARGS --kubectl K --kubeconfig KC` against the stand-in; a run still
 /// going after `limit` is killed and fails the test (it hung).
 fn against_within(s: &StandIn, k: &Path, args: &[&str], limit: Duration) -> Output {
     let kc = s.kubeconfig();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
-        .args(args)
+    let mut cmd = bin_in(&root());
+    cmd.args(args)
         .args([
             "--kubectl",
             k.to_str().unwrap(),
             "--kubeconfig",
             kc.to_str().unwrap(),
         ])
-        .current_dir(root())
-        .env("KUBECACHEDIR", s.cache_dir())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("{args:?} still running after {limit:?}: {}", stderr(&out));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    child.wait_with_output().unwrap()
+        .env("KUBECACHEDIR", s.cache_dir());
+    wait_deadline(spawn_piped(cmd), limit)
 }
 
 #[test]

@@ -67,11 +67,6 @@ fn render_into(dir: &Path, extra: &[&str]) -> Output {
     run(&args, "")
 }
 
-/// Starts the binary in the repository; [`wait_deadline`] kills it past the deadline.
-fn spawn(args: &[&str]) -> Child {
-    spawn_in(&root(), args, None)
-}
-
 /// Values with `teams` team namespaces and an OpenAI key of `key_len` bytes (`seed` varies
 /// it), written as a private file in `dir`.
 fn many_teams(dir: &Path, teams: usize, key_len: usize, seed: char) -> PathBuf {
@@ -216,18 +211,22 @@ fn interrupted_runs_leave_no_temporary_file_and_no_half_written_folder() {
         let before = snapshot(&dir);
         let mut interrupted = false;
         for _attempt in 0..5 {
-            let mut child = spawn(&[
-                "render",
-                "-f",
-                new.to_str().unwrap(),
-                "--output-dir",
-                dir.to_str().unwrap(),
-            ]);
+            let mut child = spawn_in(
+                &root(),
+                &[
+                    "render",
+                    "-f",
+                    new.to_str().unwrap(),
+                    "--output-dir",
+                    dir.to_str().unwrap(),
+                ],
+                None,
+            );
             let seen = wait_for_temporary(&mut child, &dir);
             if seen {
                 unsafe { libc::kill(child.id() as i32, signal) };
             }
-            let out = wait_deadline(child, 60);
+            let out = wait_deadline(child, Duration::from_secs(60));
             if !seen {
                 assert!(out.status.success(), "{}", stderr(&out));
                 continue;
@@ -293,11 +292,19 @@ fn a_second_run_into_the_same_folder_fails_at_once_while_the_first_finishes() {
     let d = dir.to_str().unwrap();
     let mut checked = false;
     for _attempt in 0..5 {
-        let mut first = spawn(&["render", "-f", values.to_str().unwrap(), "--output-dir", d]);
+        let mut first = spawn_in(
+            &root(),
+            &["render", "-f", values.to_str().unwrap(), "--output-dir", d],
+            None,
+        );
         let seen = wait_for_temporary(&mut first, &dir);
-        let second =
-            seen.then(|| run_with_timeout(&["render", "--example", "--output-dir", d], 60));
-        let first = wait_deadline(first, 120);
+        let second = seen.then(|| {
+            run_with_timeout(
+                &["render", "--example", "--output-dir", d],
+                Duration::from_secs(60),
+            )
+        });
+        let first = wait_deadline(first, Duration::from_secs(120));
         assert!(first.status.success(), "{}", stderr(&first));
         // A second run that started after the first had finished proves nothing: again.
         let Some(second) = second.filter(|o| !o.status.success()) else {
@@ -338,7 +345,10 @@ fn open_files_stay_bounded_with_many_teams() {
         "--output-dir",
         dir.to_str().unwrap(),
     ];
-    let out = wait_deadline(spawn_in(&root(), &args, Some("-n 64")), 300);
+    let out = wait_deadline(
+        spawn_in(&root(), &args, Some("-n 64")),
+        Duration::from_secs(300),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     // 150 teams and the default one: an agent-env Secret each, and the kustomization.
     let files = snapshot(&dir);
@@ -422,7 +432,7 @@ fn a_kustomization_that_is_not_provably_ours_is_refused() {
         let before = snapshot(d);
         let out = run_with_timeout(
             &["render", "--example", "--output-dir", d.to_str().unwrap()],
-            30,
+            Duration::from_secs(30),
         );
         expect_exit(&out, 3, &format!("{case}: {}", stderr(&out)));
         let err = stderr(&out);

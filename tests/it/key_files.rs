@@ -6,36 +6,15 @@
 use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use common::{expect_exit, git, root, run, stderr, stdout};
+use common::{expect_exit, git, root, run, run_with_timeout, spawn_in, stderr, stdout};
 
 const EXAMPLE: &str = "examples/inline.yaml";
 
 fn recipient() -> String {
     age::x25519::Identity::generate().to_public().to_string()
-}
-
-/// Runs the binary with a time limit: a run still going after `limit` is killed and fails.
-fn run_within(args: &[&str], limit: Duration) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
-        .args(args)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("{args:?} still running after {limit:?} (it blocked)");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
 }
 
 #[test]
@@ -47,23 +26,18 @@ fn two_concurrent_first_runs_both_succeed_with_the_same_key() {
     let runs: Vec<_> = (0..6)
         .map(|i| {
             let out = tmp.path().join(format!("out{i}"));
-            Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
-                .args([
-                    "render",
-                    "-f",
-                    EXAMPLE,
-                    "--sops-age",
-                    &r,
-                    "--fingerprint-key",
-                    &k,
-                    "--output-dir",
-                ])
-                .arg(&out)
-                .current_dir(root())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+            let args = [
+                "render",
+                "-f",
+                EXAMPLE,
+                "--sops-age",
+                &r,
+                "--fingerprint-key",
+                &k,
+                "--output-dir",
+                out.to_str().unwrap(),
+            ];
+            spawn_in(&root(), &args, None)
         })
         .collect();
     for (i, child) in runs.into_iter().enumerate() {
@@ -209,7 +183,7 @@ fn key_certificate_and_recipients_files_never_block_and_are_bounded() {
             vec!["render", "-f", EXAMPLE, "--seal-cert", odd],
             vec!["render", "-f", EXAMPLE, "--sops-age-recipients-file", odd],
         ] {
-            let res = run_within(&args, Duration::from_secs(20));
+            let res = run_with_timeout(&args, Duration::from_secs(20));
             expect_exit(&res, 1, &format!("{args:?}: {}", stderr(&res)));
             assert!(
                 stderr(&res).contains("not a regular file"),
@@ -221,7 +195,7 @@ fn key_certificate_and_recipients_files_never_block_and_are_bounded() {
     // A large regular file is refused by size, not read whole.
     let big = tmp.path().join("big.pem");
     std::fs::write(&big, vec![b'A'; 2 << 20]).unwrap();
-    let res = run_within(
+    let res = run_with_timeout(
         &[
             "render",
             "-f",
@@ -273,7 +247,7 @@ fn diff_against_reads_only_regular_files_inside_the_folder_bounded() {
             format!("{kustomization}  - {listed}\n"),
         )
         .unwrap();
-        let o = run_within(
+        let o = run_with_timeout(
             &["diff", "-f", EXAMPLE, "--against", d],
             Duration::from_secs(20),
         );
@@ -293,7 +267,7 @@ fn diff_against_reads_only_regular_files_inside_the_folder_bounded() {
     }
     // Without a kustomization, the folder's own regular files only: links, FIFOs skipped.
     std::fs::remove_file(dir.join("kustomization.yaml")).unwrap();
-    let o = run_within(
+    let o = run_with_timeout(
         &["diff", "-f", EXAMPLE, "--against", d],
         Duration::from_secs(20),
     );
@@ -351,7 +325,7 @@ fn git_checks_never_hang_on_odd_git_files() {
             }
         }
         let file = repo.join("values.yaml");
-        let o = run_within(
+        let o = run_with_timeout(
             &["validate", "-f", file.to_str().unwrap()],
             Duration::from_secs(20),
         );

@@ -137,12 +137,7 @@ fn doctor_escapes_cluster_messages_in_text_and_keeps_json_exact() {
             kc.to_str().unwrap(),
         ];
         args.extend(extra);
-        std::process::Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
-            .args(&args)
-            .current_dir(common::root())
-            .env("KUBECACHEDIR", s.cache_dir())
-            .output()
-            .unwrap()
+        common::standin::bin(&args, &s.cache_dir())
     };
     let o = doctor(&[]);
     let text = stdout(&o);

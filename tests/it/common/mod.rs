@@ -264,9 +264,14 @@ pub fn spawn_in(dir: &Path, args: &[&str], limit: Option<&str>) -> Child {
         }
         None => Command::new(bin()),
     };
-    cmd.args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
+    cmd.args(args).current_dir(dir);
+    spawn_piped(cmd)
+}
+
+/// Starts `cmd` (the binary from [`bin_in`], its environment set) with standard input empty
+/// and its output piped. Wait for it with [`wait_deadline`].
+pub fn spawn_piped(mut cmd: Command) -> Child {
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -274,9 +279,9 @@ pub fn spawn_in(dir: &Path, args: &[&str], limit: Option<&str>) -> Child {
 }
 
 /// Waits for `child`, reading its output meanwhile (a large output cannot block it); past
-/// `secs` seconds it is killed and the test fails (a run that blocks is a failure, not a
-/// hung test).
-pub fn wait_deadline(mut child: Child, secs: u64) -> Output {
+/// `limit` it is killed and the test fails (a run that blocks is a failure, not a hung
+/// test).
+pub fn wait_deadline(mut child: Child, limit: Duration) -> Output {
     fn drain(mut r: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
         std::thread::spawn(move || {
             let mut v = Vec::new();
@@ -291,11 +296,11 @@ pub fn wait_deadline(mut child: Child, secs: u64) -> Output {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        if start.elapsed() > Duration::from_secs(secs) {
+        if start.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
             panic!(
-                "the run did not end within {secs} s (it blocked; killed): {}",
+                "the run did not end within {limit:?} (it blocked; killed): {}",
                 String::from_utf8_lossy(&err.join().unwrap())
             );
         }
@@ -309,8 +314,8 @@ pub fn wait_deadline(mut child: Child, secs: u64) -> Output {
 }
 
 /// Runs the built binary in the repository with `args`; see [`wait_deadline`].
-pub fn run_with_timeout(args: &[&str], secs: u64) -> Output {
-    wait_deadline(spawn_in(&root(), args, None), secs)
+pub fn run_with_timeout(args: &[&str], limit: Duration) -> Output {
+    wait_deadline(spawn_in(&root(), args, None), limit)
 }
 
 /// Exit status, standard output and standard error, for assertion messages.
