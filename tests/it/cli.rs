@@ -253,7 +253,7 @@ fn bad_service_account_keys_are_explained_without_their_content() {
             &["render", "-f", "-"],
             &format!("llm:\n  gcp:\n    {line}\n"),
         );
-        expect_exit(&out, 1, &line);
+        expect_exit(&out, 1, line);
         let err = stderr(&out);
         assert!(err.contains(want), "{line}: {err}");
         assert!(err.contains("<stdin>:3:"), "{err}");

@@ -235,7 +235,7 @@ fn refusals_name_the_key_and_what_is_expected() {
             &["render", "-f", "examples/external-vault.yaml", "--set", set],
             "",
         );
-        expect_exit(&out, 1, &set);
+        expect_exit(&out, 1, set);
         assert!(out.stdout.is_empty(), "{set}");
         let err = stderr(&out);
         assert!(err.contains(want), "{set}: {err}");

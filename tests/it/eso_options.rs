@@ -515,7 +515,7 @@ fn remote_key_placeholders_are_checked() {
             &format!("{key}: {value}"),
         );
         let out = run(&["validate", "-f", "-"], &values);
-        expect_exit(&out, 1, &value);
+        expect_exit(&out, 1, value);
         let err = stderr(&out);
         assert!(
             err.contains(&format!("<stdin>:{line}:"))
