@@ -1,7 +1,7 @@
 //! Step 3 of the pipeline: the templates. Built-in templates live in `templates/` and are
 //! compiled into the binary; `--templates DIR` replaces them file by file. Every value a
 //! template prints is emitted as a double-quoted YAML scalar, so that no value can change
-//! the shape of the output.
+//! the shape of the output. The context the templates receive is [`Config`], serialized.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,10 +11,9 @@ use minijinja::value::Value as JValue;
 use minijinja::{
     AutoEscape, Environment, Error as JError, ErrorKind, Output, State, UndefinedBehavior,
 };
-use serde::Serialize;
 use serde_json::json;
 
-use crate::config::{Config, Provider, StoreKind};
+use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::yamlfmt;
 
@@ -160,7 +159,8 @@ impl Templates {
         config: &Config,
         mut each: impl FnMut(&'static str, bool, &str),
     ) -> Result<(), Diagnostics> {
-        let ctx = serde_json::to_value(context(config)).expect("the context serializes");
+        // The context is the typed configuration (docs/templates.md documents its names).
+        let ctx = serde_json::to_value(config).expect("the context serializes");
         let mut diags = Diagnostics::default();
         for (name, _) in TEMPLATES {
             if let Err(d) = self.stream(name, &ctx, &mut each) {
@@ -389,158 +389,6 @@ fn to_flow(value: &JValue) -> Result<String, JError> {
 /// `{{ x | yaml }}`: any value as an escaped JSON flow collection or quoted scalar.
 fn yaml_filter(value: JValue) -> Result<JValue, JError> {
     Ok(JValue::from_safe_string(to_flow(&value)?))
-}
-
-/// The data the templates see (documented in docs/templates.md): one typed
-/// definition, serialized with these (camelCase) names.
-#[derive(Serialize, Debug)]
-#[serde(rename_all = "camelCase")]
-pub struct Context<'a> {
-    pub platform_namespace: &'a str,
-    pub team_namespaces: &'a [String],
-    /// Variable name -> base64 value; null unless an inline agent-env Secret is rendered.
-    pub agent_env_data: Option<BTreeMap<&'a str, String>>,
-    pub gcp_service_account_json_base64: Option<String>,
-    pub gcp_secrets: Vec<NamedObject<'a>>,
-    /// Where stores go: one `null` for a ClusterSecretStore, else each namespace.
-    pub store_namespaces: Vec<Option<&'a str>>,
-    pub external: Option<ExternalContext<'a>>,
-    pub workload_identity: Option<WorkloadIdentityContext<'a>>,
-}
-
-/// A namespaced object's place.
-#[derive(Serialize, Debug)]
-pub struct NamedObject<'a> {
-    pub namespace: &'a str,
-    pub name: &'a str,
-}
-
-#[derive(Serialize, Debug)]
-#[serde(rename_all = "camelCase")]
-pub struct ExternalContext<'a> {
-    pub store_name: &'a str,
-    pub store_kind: &'a str,
-    pub refresh_interval: &'a str,
-    pub api_version: &'a str,
-    pub keys: ExternalKeys<'a>,
-    /// ExternalSecret name -> the options merged into it after rendering.
-    pub spec_patches: &'a BTreeMap<String, serde_json::Value>,
-    pub store: Option<StoreContext<'a>>,
-}
-
-#[derive(Serialize, Debug)]
-#[serde(rename_all = "camelCase")]
-pub struct ExternalKeys<'a> {
-    /// As written: may hold the `$(namespace)` placeholder, which the `forNamespace(ns)`
-    /// filter expands.
-    pub agent_env: &'a str,
-    pub gcp_service_account: Option<&'a str>,
-    pub gcp_service_account_property: Option<&'a str>,
-    pub gcp_service_account_decoding_strategy: Option<&'a str>,
-    pub gcp_service_account_version: Option<&'a str>,
-}
-
-#[derive(Serialize, Debug)]
-pub struct StoreContext<'a> {
-    pub backend: &'a str,
-    pub provider: &'a serde_json::Value,
-}
-
-#[derive(Serialize, Debug)]
-#[serde(rename_all = "camelCase")]
-pub struct WorkloadIdentityContext<'a> {
-    pub annotations: &'a BTreeMap<String, String>,
-    pub service_accounts: Vec<NamedObject<'a>>,
-    /// The cloud side of the binding (`workloadIdentity.bindings.enabled`), else null.
-    pub bindings: Option<&'a crate::config::bindings::Bindings>,
-}
-
-/// The template context for `config`.
-pub fn context(config: &Config) -> Context<'_> {
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s.as_bytes());
-    let agent_env_data: Option<BTreeMap<&str, String>> = config.inline_agent_env().then(|| {
-        config
-            .llm_env
-            .iter()
-            .map(|(k, v)| (k.as_str(), b64(v)))
-            .collect()
-    });
-    let ext = config.external.as_ref();
-    let with_gcp_external = ext.is_some_and(|e| e.with_gcp && e.gcp_key.is_some());
-    let with_gcp_inline =
-        config.provider == Provider::Inline && config.gcp_service_account_json.is_some();
-    let mut gcp_secrets = Vec::new();
-    if with_gcp_external || with_gcp_inline {
-        for ns in &config.team_namespaces {
-            gcp_secrets.push(NamedObject {
-                namespace: ns,
-                name: "gcp-adc",
-            });
-        }
-        gcp_secrets.push(NamedObject {
-            namespace: &config.platform_namespace,
-            name: "recif-platform-gcp-sa",
-        });
-    }
-    // A SecretStore goes into every namespace that has an ExternalSecret; a ClusterSecretStore once.
-    let store_namespaces: Vec<Option<&str>> = match ext {
-        Some(e) if e.store_kind == StoreKind::SecretStore.as_str() => {
-            let mut ns: Vec<&str> = config.team_namespaces.iter().map(String::as_str).collect();
-            if with_gcp_external {
-                ns.push(&config.platform_namespace);
-            }
-            ns.sort();
-            ns.dedup();
-            ns.into_iter().map(Some).collect()
-        }
-        Some(_) => vec![None],
-        None => vec![],
-    };
-    Context {
-        platform_namespace: &config.platform_namespace,
-        team_namespaces: &config.team_namespaces,
-        agent_env_data,
-        gcp_service_account_json_base64: if with_gcp_inline {
-            config.gcp_service_account_json.as_deref().map(b64)
-        } else {
-            None
-        },
-        gcp_secrets,
-        store_namespaces,
-        external: ext.map(|e| ExternalContext {
-            store_name: &e.store_name,
-            store_kind: &e.store_kind,
-            refresh_interval: &e.refresh_interval,
-            api_version: &e.api_version,
-            keys: ExternalKeys {
-                agent_env: &e.agent_env_key,
-                gcp_service_account: e.gcp_key.as_deref(),
-                gcp_service_account_property: e.gcp_property.as_deref(),
-                gcp_service_account_decoding_strategy: e.gcp_decoding_strategy.as_deref(),
-                gcp_service_account_version: e.gcp_version.as_deref(),
-            },
-            spec_patches: &e.spec_patches,
-            store: e.store.as_ref().map(|s| StoreContext {
-                backend: s.backend.as_str(),
-                provider: &s.provider,
-            }),
-        }),
-        workload_identity: config
-            .workload_identity
-            .as_ref()
-            .map(|w| WorkloadIdentityContext {
-                annotations: &w.annotations,
-                service_accounts: w
-                    .service_accounts
-                    .iter()
-                    .map(|(ns, name)| NamedObject {
-                        namespace: ns,
-                        name,
-                    })
-                    .collect(),
-                bindings: w.bindings.as_ref(),
-            }),
-    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::cluster::KubectlArgs;
 use crate::values::{SetArg, SetKind, Sources};
+use crate::Request;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -121,6 +122,61 @@ pub struct ValueArgs {
     pub example: bool,
 }
 
+/// What the objects are rendered from, as with `helm template`: the values, the platform
+/// namespace, the template overrides (every command that renders: `render`, `validate`,
+/// `diff`, `doctor`, `rollout`).
+#[derive(Args, Debug, Clone)]
+pub struct InputArgs {
+    #[command(flatten)]
+    pub values: ValueArgs,
+    /// The platform namespace (as with helm -n)
+    #[arg(short = 'n', long, default_value = crate::DEFAULT_NAMESPACE)]
+    pub namespace: String,
+    /// Folder of templates overriding the built-in ones file by file
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+impl InputArgs {
+    /// What the pipeline renders (`recif_secrets::render`).
+    pub fn request(&self) -> Request {
+        Request {
+            sources: self.values.sources(),
+            namespace: self.namespace.clone(),
+            templates: self.templates.clone(),
+        }
+    }
+}
+
+/// Moves an argument in the help (and man page) to just after another, leaving where it is
+/// parsed and completed alone: a flattened struct adds its arguments together, where the
+/// help may want one of them elsewhere.
+trait HelpOrder {
+    fn show_after(self, id: &str, after: &str) -> Self;
+}
+
+impl HelpOrder for clap::Command {
+    fn show_after(self, id: &str, after: &str) -> Self {
+        let Some(at) = self
+            .get_arguments()
+            .find(|a| a.get_id() == after)
+            .map(clap::Arg::get_display_order)
+        else {
+            return self;
+        };
+        self.mut_args(|a| {
+            let order = a.get_display_order();
+            if a.get_id() == id {
+                a.display_order(at + 1)
+            } else if !a.is_positional() && order > at {
+                a.display_order(order + 1)
+            } else {
+                a
+            }
+        })
+    }
+}
+
 /// The file names of one `-f` argument (Helm's `--values` is a comma-separated string slice).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileList(pub Vec<String>);
@@ -166,12 +222,12 @@ pub enum DryRun {
 }
 
 #[derive(Args, Debug)]
+// `--templates` stays in `render --help` where it was before the trio became one struct:
+// after the restart flags.
+#[command(show_after("templates", "restart_mounted"))]
 pub struct RenderArgs {
     #[command(flatten)]
-    pub values: ValueArgs,
-    /// The platform namespace (as with helm -n)
-    #[arg(short = 'n', long, default_value = crate::DEFAULT_NAMESPACE)]
-    pub namespace: String,
+    pub input: InputArgs,
     /// Output format: a YAML stream, or one v1 List as JSON
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Yaml)]
     pub output: Format,
@@ -205,9 +261,6 @@ pub struct RenderArgs {
     pub restart: bool,
     #[command(flatten)]
     pub restarts: RestartArgs,
-    /// Folder of templates overriding the built-in ones file by file
-    #[arg(long, value_name = "DIR")]
-    pub templates: Option<PathBuf>,
     /// Only output objects of this KIND/NAME (repeatable), e.g. secret/agent-env; with
     /// --output-dir only their files are written, the others are left alone
     #[arg(long, value_name = "KIND/NAME")]
@@ -269,13 +322,7 @@ pub struct ValuesArgs {
 #[derive(Args, Debug)]
 pub struct ValidateArgs {
     #[command(flatten)]
-    pub values: ValueArgs,
-    /// The platform namespace (as with helm -n)
-    #[arg(short = 'n', long, default_value = crate::DEFAULT_NAMESPACE)]
-    pub namespace: String,
-    /// Folder of templates overriding the built-in ones file by file
-    #[arg(long, value_name = "DIR")]
-    pub templates: Option<PathBuf>,
+    pub input: InputArgs,
     /// Treat every warning (an unknown key, a misplaced key...) as an error (exit 1)
     #[arg(long)]
     pub strict: bool,
@@ -293,13 +340,7 @@ pub struct ValidateArgs {
 #[derive(Args, Debug)]
 pub struct DiffArgs {
     #[command(flatten)]
-    pub values: ValueArgs,
-    /// The platform namespace (as with helm -n)
-    #[arg(short = 'n', long, default_value = crate::DEFAULT_NAMESPACE)]
-    pub namespace: String,
-    /// Folder of templates overriding the built-in ones file by file
-    #[arg(long, value_name = "DIR")]
-    pub templates: Option<PathBuf>,
+    pub input: InputArgs,
     /// Compare with a folder written by --output-dir, or a manifest file (offline)
     #[arg(long, value_name = "DIR|FILE")]
     pub against: Option<PathBuf>,
@@ -325,13 +366,7 @@ pub enum DoctorFormat {
 #[derive(Args, Debug)]
 pub struct DoctorArgs {
     #[command(flatten)]
-    pub values: ValueArgs,
-    /// The platform namespace (as with helm -n)
-    #[arg(short = 'n', long, default_value = crate::DEFAULT_NAMESPACE)]
-    pub namespace: String,
-    /// Folder of templates overriding the built-in ones file by file
-    #[arg(long, value_name = "DIR")]
-    pub templates: Option<PathBuf>,
+    pub input: InputArgs,
     /// Output format: a checklist, or JSON for machines
     #[arg(short = 'o', long = "output", value_enum, default_value_t = DoctorFormat::Text)]
     pub output: DoctorFormat,
@@ -380,13 +415,7 @@ pub struct RestartArgs {
 #[derive(Args, Debug)]
 pub struct RolloutArgs {
     #[command(flatten)]
-    pub values: ValueArgs,
-    /// The platform namespace (as with helm -n)
-    #[arg(short = 'n', long, default_value = crate::DEFAULT_NAMESPACE)]
-    pub namespace: String,
-    /// Folder of templates overriding the built-in ones file by file
-    #[arg(long, value_name = "DIR")]
-    pub templates: Option<PathBuf>,
+    pub input: InputArgs,
     /// Print the plan (workload, namespace, the keys and why) and restart nothing
     #[arg(long)]
     pub dry_run: bool,

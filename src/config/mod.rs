@@ -21,6 +21,8 @@ mod workload_identity;
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
+
 use crate::diag::Diagnostics;
 use crate::values::{Node, Origin};
 
@@ -48,13 +50,19 @@ pub const AWS_BINDING_MODES: &[&str] = AwsBindingMode::NAMES;
 pub const API_VERSIONS: &[&str] = ApiVersion::NAMES;
 /// `remoteRef.decodingStrategy` (a unit test of [`crd`] checks it against the CRD enum).
 pub const DECODING_STRATEGIES: &[&str] = DecodingStrategy::NAMES;
-/// The platform's object names, spelled here once for the code (the built-in templates in
-/// `templates/` spell them too, as users' template overrides do): the LLM variables in
-/// every team namespace, the GCP credentials JSON in every team namespace, and in the
-/// platform namespace.
+/// The platform's object names, spelled here once for the code: the template context
+/// ([`Config::gcp_secrets`]), the ExternalSecret overrides and `doctor` (through
+/// [`TEAM_SECRETS`]) take them from here (`diff` and `rollout` read names from the rendered
+/// objects). The built-in templates in `templates/`
+/// spell `agent-env` too (as users' template overrides do: the context is a public contract,
+/// docs/templates.md). The LLM variables in every team namespace, the GCP credentials JSON
+/// in every team namespace, and in the platform namespace.
 pub const AGENT_ENV: &str = "agent-env";
 pub const GCP_ADC: &str = "gcp-adc";
 pub const PLATFORM_GCP_SA: &str = "recif-platform-gcp-sa";
+/// The ServiceAccount Workload Identity annotates when `workloadIdentity.serviceAccounts` is
+/// empty: the platform's API, in the platform namespace.
+pub const PLATFORM_SERVICE_ACCOUNT: &str = "recif-api";
 /// The ExternalSecrets recif-secrets renders, by name: what `secrets.external.overrides`
 /// may name.
 pub const EXTERNAL_SECRET_NAMES: &[&str] = &[AGENT_ENV, GCP_ADC, PLATFORM_GCP_SA];
@@ -67,39 +75,95 @@ pub const GCP_CREDENTIAL_TYPES: &[&str] =
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "recif-secrets");
 pub const PART_OF: (&str, &str) = ("app.kubernetes.io/part-of", "recif");
 
-/// The typed, checked configuration that the templates render.
-#[derive(Clone, Debug)]
+/// The typed, checked configuration, and the context the templates receive: serialized
+/// (camelCase) it is exactly the set of names docs/templates.md documents, a public contract
+/// that users' `--templates` overrides rely on. Fields the templates do not see are
+/// `#[serde(skip)]`; the lists derived from the values (the GCP Secrets, the store
+/// namespaces) are computed once, by [`build`].
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Config {
+    #[serde(skip)]
     pub provider: Provider,
     pub platform_namespace: String,
     /// `namespaces.defaultTeam` then `namespaces.teams`, without repeats.
     pub team_namespaces: Vec<String>,
+    #[serde(skip)]
     pub create_namespaces: bool,
+    #[serde(skip)]
     pub common_labels: BTreeMap<String, String>,
+    #[serde(skip)]
     pub common_annotations: BTreeMap<String, String>,
-    /// agent-env: variable name -> value.
-    pub llm_env: BTreeMap<String, String>,
-    /// The decoded service-account JSON (inline only).
+    /// agent-env's variables; `agentEnvData` for the templates: name -> base64 value, or
+    /// null unless the inline agent-env Secret is rendered.
+    #[serde(rename = "agentEnvData")]
+    pub agent_env: AgentEnv,
+    /// The decoded service-account JSON (inline only); base64 for the templates.
+    #[serde(rename = "gcpServiceAccountJsonBase64", serialize_with = "base64_text")]
     pub gcp_service_account_json: Option<String>,
+    /// The GCP credentials objects rendered (inline Secrets or ExternalSecrets): `gcp-adc` in
+    /// every team namespace, then `recif-platform-gcp-sa` in the platform namespace; empty
+    /// when there are none.
+    pub gcp_secrets: Vec<NamespacedName>,
+    /// Where the store goes (`secrets.external.store`): one `None` for a ClusterSecretStore,
+    /// else each namespace that has an ExternalSecret, sorted; empty without ExternalSecrets.
+    pub store_namespaces: Vec<Option<String>>,
     /// Set when ExternalSecrets are rendered.
     pub external: Option<External>,
     /// Set when `provider` is `none`.
     pub workload_identity: Option<WorkloadIdentity>,
 }
 
+/// An object's place in a namespace (as Kubernetes' `types.NamespacedName`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NamespacedName {
+    pub namespace: String,
+    pub name: String,
+}
+
+/// The variables of agent-env, and whether the inline agent-env Secret is rendered. For the
+/// templates (`agentEnvData`): name -> base64 value when inline, else null.
 #[derive(Clone, Debug)]
+pub struct AgentEnv {
+    /// Variable name -> value, as the values set them (also when not rendered inline: they
+    /// are still secrets, which no message may quote).
+    pub vars: BTreeMap<String, String>,
+    /// Whether the inline agent-env Secret is rendered.
+    pub inline: bool,
+}
+
+impl Serialize for AgentEnv {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if !self.inline {
+            return s.serialize_none();
+        }
+        s.collect_map(self.vars.iter().map(|(k, v)| (k, base64(v))))
+    }
+}
+
+fn base64(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(text.as_bytes())
+}
+
+fn base64_text<S: serde::Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match text {
+        Some(t) => s.serialize_some(&base64(t)),
+        None => s.serialize_none(),
+    }
+}
+
+/// `external` for the templates: `storeName`, `storeKind`, `refreshInterval`, `apiVersion`,
+/// `keys`, `specPatches`, `store`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct External {
     pub store_name: String,
     pub store_kind: String,
     pub refresh_interval: String,
     pub api_version: String,
-    pub agent_env_key: String,
-    /// `None`: no GCP ExternalSecrets.
-    pub gcp_key: Option<String>,
-    pub gcp_property: Option<String>,
-    /// `remoteRef.decodingStrategy` and `remoteRef.version` of the GCP key.
-    pub gcp_decoding_strategy: Option<String>,
-    pub gcp_version: Option<String>,
+    /// `secrets.external.keys`.
+    pub keys: ExternalKeys,
     /// ExternalSecret name, or `namespace/name` -> the `spec` fields merged into it
     /// (`externalSecretSpec`, then `overrides.<name>.spec`, then
     /// `overrides.<namespace>/<name>.spec`), checked against ESO's schema; see
@@ -107,43 +171,115 @@ pub struct External {
     pub spec_patches: BTreeMap<String, serde_json::Value>,
     /// The same keys -> the labels and annotations added to the ExternalSecret; see
     /// [`External::metadata_for`].
+    #[serde(skip)]
     pub metadata: BTreeMap<String, overrides::ObjectMetadata>,
     /// The patches as written, to point at the values key behind a field.
+    #[serde(skip)]
     pub spec_sources: Vec<overrides::SpecSource>,
     pub store: Option<Store>,
     /// Whether the GCP ExternalSecrets are rendered (not with Workload Identity).
+    #[serde(skip)]
     pub with_gcp: bool,
 }
 
+/// `secrets.external.keys`, named as the values name them.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalKeys {
+    /// As written: may hold the `$(namespace)` placeholder, which the template filter
+    /// `forNamespace(ns)` expands.
+    pub agent_env: String,
+    /// `None`: no GCP ExternalSecrets. As written, as `agent_env`.
+    pub gcp_service_account: Option<String>,
+    pub gcp_service_account_property: Option<String>,
+    /// `remoteRef.decodingStrategy` and `remoteRef.version` of the GCP key.
+    pub gcp_service_account_decoding_strategy: Option<String>,
+    pub gcp_service_account_version: Option<String>,
+}
+
 /// `secrets.external.store`: one backend block, ESO's `spec.provider.<backend>`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Store {
     pub backend: Backend,
     pub provider: serde_json::Value,
+    #[serde(skip)]
     pub origin: Origin,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct WorkloadIdentity {
     pub annotations: BTreeMap<String, String>,
-    /// (namespace, name)
-    pub service_accounts: Vec<(String, String)>,
+    pub service_accounts: Vec<NamespacedName>,
+    #[serde(skip)]
     pub llm_keys: LlmKeys,
-    /// `workloadIdentity.bindings`, when enabled.
+    /// `workloadIdentity.bindings`, when enabled: the binding objects' names, members and
+    /// subjects, computed once.
     pub bindings: Option<bindings::Bindings>,
 }
 
 impl Config {
     /// Whether the inline `agent-env` Secret is rendered.
     pub fn inline_agent_env(&self) -> bool {
-        match self.provider {
-            Provider::Inline => true,
-            Provider::External => false,
-            Provider::None => self
-                .workload_identity
-                .as_ref()
-                .is_some_and(|w| w.llm_keys == LlmKeys::Inline),
+        self.agent_env.inline
+    }
+}
+
+/// Where the object `name` (one of [`EXTERNAL_SECRET_NAMES`]) is rendered: the team
+/// namespaces, or the platform one.
+fn namespaces_of<'a>(name: &str, teams: &'a [String], platform: &'a str) -> Vec<&'a str> {
+    if name == PLATFORM_GCP_SA {
+        vec![platform]
+    } else {
+        teams.iter().map(String::as_str).collect()
+    }
+}
+
+/// The GCP credentials objects: rendered when an ExternalSecret can fetch the key, or the
+/// inline key is set.
+fn gcp_secrets(
+    external: Option<&External>,
+    inline_key: bool,
+    teams: &[String],
+    platform: &str,
+) -> Vec<NamespacedName> {
+    let external_key = external.is_some_and(|e| e.with_gcp && e.keys.gcp_service_account.is_some());
+    if !external_key && !inline_key {
+        return Vec::new();
+    }
+    [GCP_ADC, PLATFORM_GCP_SA]
+        .into_iter()
+        .flat_map(|name| {
+            namespaces_of(name, teams, platform)
+                .into_iter()
+                .map(move |namespace| NamespacedName {
+                    namespace: namespace.to_string(),
+                    name: name.to_string(),
+                })
+        })
+        .collect()
+}
+
+/// Where the store goes: a SecretStore into every namespace that has an ExternalSecret, a
+/// ClusterSecretStore once (`None`).
+fn store_namespaces(
+    external: Option<&External>,
+    gcp_secrets: &[NamespacedName],
+    teams: &[String],
+) -> Vec<Option<String>> {
+    match external {
+        Some(e) if e.store_kind == StoreKind::SecretStore.as_str() => {
+            let mut ns: Vec<&str> = teams
+                .iter()
+                .map(String::as_str)
+                .chain(gcp_secrets.iter().map(|s| s.namespace.as_str()))
+                .collect();
+            ns.sort();
+            ns.dedup();
+            ns.into_iter().map(|n| Some(n.to_string())).collect()
         }
+        Some(_) => vec![None],
+        None => vec![],
     }
 }
 
@@ -268,6 +404,18 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
         );
     }
 
+    let gcp_service_account_json = if provider == Provider::Inline {
+        sa_key.map(|(json, _)| json)
+    } else {
+        None
+    };
+    let gcp_secrets = gcp_secrets(
+        external.as_ref(),
+        gcp_service_account_json.is_some(),
+        &team_namespaces,
+        platform_namespace,
+    );
+    let store_namespaces = store_namespaces(external.as_ref(), &gcp_secrets, &team_namespaces);
     Config {
         provider,
         platform_namespace: platform_namespace.to_string(),
@@ -275,12 +423,13 @@ fn build_with(r: &mut Reader<'_>, platform_namespace: &str) -> Config {
         create_namespaces,
         common_labels,
         common_annotations,
-        llm_env: llm_env.into_iter().map(|(k, (v, _))| (k, v)).collect(),
-        gcp_service_account_json: if provider == Provider::Inline {
-            sa_key.map(|(json, _)| json)
-        } else {
-            None
+        agent_env: AgentEnv {
+            vars: llm_env.into_iter().map(|(k, (v, _))| (k, v)).collect(),
+            inline: uses_inline_llm,
         },
+        gcp_service_account_json,
+        gcp_secrets,
+        store_namespaces,
         external,
         workload_identity,
     }
@@ -312,7 +461,7 @@ mod tests {
         let c = c.unwrap();
         assert_eq!(c.provider, Provider::Inline);
         assert_eq!(c.team_namespaces, ["team-default"]);
-        assert!(c.llm_env.is_empty());
+        assert!(c.agent_env.vars.is_empty() && c.agent_env.inline);
         assert!(c.external.is_none() && c.workload_identity.is_none());
         assert!(d.items.is_empty(), "{d:?}");
     }
@@ -320,7 +469,7 @@ mod tests {
     #[test]
     fn llm_keys_and_extra_env_become_variables() {
         let (c, _) = build_yaml("llm:\n  googleApiKey: g\n  azureOpenaiApiKey: a\n  openaiApiKey: ''\n  anthropicApiKey: null\n  extraEnv:\n    LOG_LEVEL: debug\n    PORT: 8080\n");
-        let env = c.unwrap().llm_env;
+        let env = c.unwrap().agent_env.vars;
         assert_eq!(
             env.into_iter().collect::<Vec<_>>(),
             [
@@ -508,12 +657,13 @@ mod tests {
             wi.annotations["iam.gke.io/gcp-service-account"],
             "recif-sa@p-1.iam.gserviceaccount.com"
         );
+        let at = |namespace: &str, name: &str| NamespacedName {
+            namespace: namespace.into(),
+            name: name.into(),
+        };
         assert_eq!(
             wi.service_accounts,
-            [
-                ("recif-system".into(), "a".into()),
-                ("team-x".into(), "b".into())
-            ]
+            [at("recif-system", "a"), at("team-x", "b")]
         );
         for bad in [
             "awsRoleArn: role",

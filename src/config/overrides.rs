@@ -39,15 +39,6 @@ pub(super) struct Options {
     pub(super) spec_sources: Vec<SpecSource>,
 }
 
-/// Where each ExternalSecret name is rendered: the team namespaces, or the platform one.
-fn namespaces_of<'a>(name: &str, teams: &'a [String], platform: &'a str) -> Vec<&'a str> {
-    if name == PLATFORM_GCP_SA {
-        vec![platform]
-    } else {
-        teams.iter().map(String::as_str).collect()
-    }
-}
-
 pub(super) fn options(
     r: &mut Reader<'_>,
     api_version: &str,

@@ -99,7 +99,7 @@ pub(super) fn workload_identity(
         );
     }
 
-    let mut service_accounts: Vec<(String, String)> = Vec::new();
+    let mut service_accounts: Vec<NamespacedName> = Vec::new();
     let items = r.list(&p("serviceAccounts"));
     for (i, item) in items.iter().enumerate() {
         let path = format!("workloadIdentity.serviceAccounts[{i}]");
@@ -151,19 +151,28 @@ pub(super) fn workload_identity(
                 }
             }
         };
-        let entry = (ns, name.value);
+        let entry = NamespacedName {
+            namespace: ns,
+            name: name.value,
+        };
         if service_accounts.contains(&entry) {
             r.diags.error(
                 Some(item.origin.clone()),
                 path,
-                format!("ServiceAccount {}/{} is listed twice", entry.0, entry.1),
+                format!(
+                    "ServiceAccount {}/{} is listed twice",
+                    entry.namespace, entry.name
+                ),
             );
             continue;
         }
         service_accounts.push(entry);
     }
     if items.is_empty() {
-        service_accounts.push((platform_namespace.to_string(), "recif-api".to_string()));
+        service_accounts.push(NamespacedName {
+            namespace: platform_namespace.to_string(),
+            name: PLATFORM_SERVICE_ACCOUNT.to_string(),
+        });
     }
     let bindings = super::bindings::read(r, &annotations, &service_accounts, platform_namespace);
     if bindings

@@ -175,8 +175,8 @@ pub fn policy(e: &ExternalSecret, config: &Config) -> Vec<String> {
         return problems;
     };
     let raw: Vec<(&str, &str)> = [
-        ("agentEnv", Some(ext.agent_env_key.as_str())),
-        ("gcpServiceAccount", ext.gcp_key.as_deref()),
+        ("agentEnv", Some(ext.keys.agent_env.as_str())),
+        ("gcpServiceAccount", ext.keys.gcp_service_account.as_deref()),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.filter(|v| remote_key::per_namespace(v)).map(|v| (k, v)))

@@ -198,7 +198,8 @@ fn object_document(
 fn override_text(problem: &str, ov: &Override<'_>, config: &Config) -> String {
     let words = crate::config::crd::schema_words();
     let secrets: Vec<&str> = config
-        .llm_env
+        .agent_env
+        .vars
         .values()
         .map(String::as_str)
         .chain(config.gcp_service_account_json.as_deref())

@@ -191,3 +191,137 @@ fn the_ci_recipe_pins_a_commit_not_a_tag() {
         );
     }
 }
+
+/// The names the templates see (docs/templates.md), by object: a field added to
+/// `config::Config` without `#[serde(skip)]`, or one renamed, changes what users'
+/// `--templates` overrides see and fails here; each name is in the documented context.
+const CONTEXT: &[(&str, &[&str])] = &[
+    (
+        "",
+        &[
+            "agentEnvData",
+            "external",
+            "gcpSecrets",
+            "gcpServiceAccountJsonBase64",
+            "platformNamespace",
+            "storeNamespaces",
+            "teamNamespaces",
+            "workloadIdentity",
+        ],
+    ),
+    (
+        "external",
+        &[
+            "apiVersion",
+            "keys",
+            "refreshInterval",
+            "specPatches",
+            "store",
+            "storeKind",
+            "storeName",
+        ],
+    ),
+    (
+        "external.keys",
+        &[
+            "agentEnv",
+            "gcpServiceAccount",
+            "gcpServiceAccountDecodingStrategy",
+            "gcpServiceAccountProperty",
+            "gcpServiceAccountVersion",
+        ],
+    ),
+    ("external.store", &["backend", "provider"]),
+    ("gcpSecrets[]", &["name", "namespace"]),
+    (
+        "workloadIdentity",
+        &["annotations", "bindings", "serviceAccounts"],
+    ),
+    ("workloadIdentity.serviceAccounts[]", &["name", "namespace"]),
+];
+
+/// Every object of `value` with its path (`a.b`, `a[]` for a list's items), except the maps
+/// whose keys are data (variable names, annotations, patches, a backend's block) and the
+/// bindings (computed objects, read by templates/bindings.yaml).
+fn objects<'a>(path: &str, value: &'a serde_json::Value, out: &mut Vec<(String, Vec<&'a str>)>) {
+    const DATA: &[&str] = &[
+        "agentEnvData",
+        "external.specPatches",
+        "external.store.provider",
+        "workloadIdentity.annotations",
+        "workloadIdentity.bindings",
+    ];
+    if DATA.contains(&path) {
+        return;
+    }
+    match value {
+        serde_json::Value::Object(map) => {
+            out.push((path.to_string(), map.keys().map(String::as_str).collect()));
+            for (k, v) in map {
+                let sub = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                objects(&sub, v, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                objects(&format!("{path}[]"), item, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn the_template_context_is_the_documented_one() {
+    use recif_secrets::{config, values};
+    let cases = [
+        "secrets:\n  provider: external\n  external:\n    storeName: s\n    storeKind: SecretStore\n    keys: {agentEnv: a, gcpServiceAccount: g}\n    store: {gcpsm: {projectID: p}}\n",
+        "llm:\n  openaiApiKey: sk-example\n  gcp: {serviceAccountKeyBase64: eyJ0eXBlIjoiZXh0ZXJuYWxfYWNjb3VudCJ9}\n",
+        &std::fs::read_to_string(root().join("examples/workload-identity-bindings-gke.yaml")).unwrap(),
+    ];
+    let mut seen: Vec<(String, Vec<String>)> = Vec::new();
+    for text in cases {
+        let user = values::yaml::load(text, &std::sync::Arc::from("v.yaml")).unwrap();
+        let (c, d) = config::build(&values::coalesce(user, values::defaults()), "recif-system");
+        let c = c.unwrap_or_else(|| panic!("{d:?}"));
+        let json = serde_json::to_value(&c).unwrap();
+        let mut found = Vec::new();
+        objects("", &json, &mut found);
+        for (path, keys) in found {
+            let keys: Vec<String> = keys.into_iter().map(String::from).collect();
+            match seen.iter().find(|(p, _)| *p == path) {
+                Some((_, k)) => assert_eq!(*k, keys, "{path}"),
+                None => seen.push((path, keys)),
+            }
+        }
+    }
+    seen.sort();
+    let mut expected: Vec<(String, Vec<String>)> = CONTEXT
+        .iter()
+        .map(|(p, k)| (p.to_string(), k.iter().map(|s| s.to_string()).collect()))
+        .collect();
+    expected.sort();
+    assert_eq!(seen, expected, "the template context changed");
+    let doc = std::fs::read_to_string(root().join("docs/templates.md")).unwrap();
+    let context = &doc[doc
+        .find("The context")
+        .expect("docs/templates.md: The context")..];
+    let documented: BTreeSet<&str> = context
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .flat_map(|code| code.split(|c: char| !c.is_ascii_alphanumeric()))
+        .collect();
+    for (path, keys) in CONTEXT {
+        for key in *keys {
+            assert!(
+                documented.contains(key),
+                "{path}.{key} is not in docs/templates.md's context"
+            );
+        }
+    }
+}

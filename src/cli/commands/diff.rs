@@ -45,13 +45,7 @@ pub(super) fn run(
         }
         None => None,
     };
-    let mut rendered = warnings::render_json(
-        &args.values,
-        &args.namespace,
-        args.templates.as_deref(),
-        stdin,
-        err,
-    )?;
+    let mut rendered = warnings::render_json(&args.input, stdin, err)?;
     let against = args.against.as_deref().map(load_against).transpose()?;
     let mut verdicts = Verdicts::new();
     if let Some(scheme) = &scheme {

@@ -16,13 +16,7 @@ pub(super) fn run(
     stdin: &mut dyn Read,
     err: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
-    let rendered = warnings::render_json(
-        &args.values,
-        &args.namespace,
-        args.templates.as_deref(),
-        stdin,
-        err,
-    )?;
+    let rendered = warnings::render_json(&args.input, stdin, err)?;
     let plan = doctor::plan(&rendered);
     let k = args.cluster.runner();
     let live = live::read(&mut k.getter(), &plan)?;

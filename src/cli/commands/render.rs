@@ -7,7 +7,7 @@ use super::{print_diagnostics, warnings, ExitStatus};
 use crate::args::{DryRun, Format, RenderArgs};
 use crate::diag::Diagnostics;
 use crate::manifests::{Kind, Manifests};
-use crate::{deliver, Error, Request};
+use crate::{deliver, Error};
 
 /// `--print-commands`: the cloud CLI commands of the bindings, one shell line each.
 fn print_commands(
@@ -55,11 +55,7 @@ pub(super) fn run(
     if args.restart {
         super::rollout::check_timeout(&args.restarts)?;
     }
-    let req = Request {
-        sources: args.values.sources(),
-        namespace: args.namespace.clone(),
-        templates: args.templates.clone(),
-    };
+    let req = args.input.request();
     let scheme = super::encrypt::scheme(&args.encryption, args.output)?;
     // A SealedSecret is made to be applied (the controller unseals it in the cluster); a
     // SOPS document is not: applied as it is, it would be a Secret of ciphertext.

@@ -34,13 +34,7 @@ pub(super) fn run(
     err: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
     check_timeout(&args.restarts)?;
-    let rendered = warnings::render_json(
-        &args.values,
-        &args.namespace,
-        args.templates.as_deref(),
-        stdin,
-        err,
-    )?;
+    let rendered = warnings::render_json(&args.input, stdin, err)?;
     let targets = targets(&rendered);
     if targets.is_empty() {
         deliver::to_stdout("nothing to restart: the values render no Secret (with Workload Identity, the client libraries refresh their tokens themselves)\n")?;

@@ -14,7 +14,7 @@ pub(super) fn run(
     if !args.layers.is_empty() {
         return layers(args, stdin, err);
     }
-    one(&args, args.values.sources(), stdin, err)
+    one(&args, args.input.request(), stdin, err)
 }
 
 /// `--layers`: each folder's group of values files validated as one stack of layers, so that
@@ -38,12 +38,12 @@ fn layers(
             .collect();
         let label = names.join(" + ");
         let _ = writeln!(err, "layers {label}:");
-        let mut sources = args.values.sources();
-        sources.files = group
+        let mut req = args.input.request();
+        req.sources.files = group
             .iter()
             .map(|p| p.to_string_lossy().into_owned())
             .collect();
-        match one(&args, sources, stdin, err) {
+        match one(&args, req, stdin, err) {
             Ok(_) => {}
             Err(Error::Invalid(d)) => {
                 failed |= d.has_errors();
@@ -130,15 +130,10 @@ pub fn layer_groups(files: &[std::path::PathBuf]) -> Vec<Vec<std::path::PathBuf>
 
 fn one(
     args: &ValidateArgs,
-    sources: crate::values::Sources,
+    req: Request,
     stdin: &mut dyn Read,
     err: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
-    let req = Request {
-        sources,
-        namespace: args.namespace.clone(),
-        templates: args.templates.clone(),
-    };
     let mut out = warnings::render_with(&req, stdin, args.forbid_secrets);
     if args.strict {
         out = crate::strict(out);

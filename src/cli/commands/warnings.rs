@@ -57,21 +57,14 @@ pub fn render_with(
     }
 }
 
-/// For the cluster commands (`diff`, `doctor`): the objects the values render, as JSON, with
+/// For the cluster commands (`diff`, `doctor`, `rollout`): the objects the values render, as JSON, with
 /// every warning printed to `err` first.
 pub fn render_json(
-    values: &crate::args::ValueArgs,
-    namespace: &str,
-    templates: Option<&Path>,
+    input: &crate::args::InputArgs,
     stdin: &mut dyn Read,
     err: &mut dyn std::io::Write,
 ) -> Result<Vec<serde_json::Value>, Error> {
-    let req = Request {
-        sources: values.sources(),
-        namespace: namespace.to_string(),
-        templates: templates.map(Path::to_path_buf),
-    };
-    let out = render(&req, stdin)?;
+    let out = render(&input.request(), stdin)?;
     super::print_diagnostics(err, &out.warnings);
     Ok(out.manifests.objects.iter().map(|m| m.to_json()).collect())
 }

@@ -172,12 +172,11 @@ pub struct AzureCredential {
 }
 
 /// Reads `workloadIdentity.bindings` for the clouds configured in `annotations` (the
-/// ServiceAccount annotations already computed) and the ServiceAccounts `accounts`
-/// ((namespace, name)). `None` when bindings are not enabled (or on errors, reported).
+/// ServiceAccount annotations already computed) and the ServiceAccounts `accounts`. `None` when bindings are not enabled (or on errors, reported).
 pub(super) fn read(
     r: &mut Reader<'_>,
     annotations: &std::collections::BTreeMap<String, String>,
-    accounts: &[(String, String)],
+    accounts: &[super::NamespacedName],
     platform_namespace: &str,
 ) -> Option<Bindings> {
     const B: &str = "bindings";
@@ -190,9 +189,9 @@ pub(super) fn read(
     }
     let ksas: Vec<Ksa> = accounts
         .iter()
-        .map(|(namespace, name)| Ksa {
-            namespace: namespace.clone(),
-            name: name.clone(),
+        .map(|a| Ksa {
+            namespace: a.namespace.clone(),
+            name: a.name.clone(),
         })
         .collect();
     let before = r.diags.errors().count();
