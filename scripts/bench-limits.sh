@@ -2,7 +2,9 @@
 # Resource bounds, measured on the release binary (issue 10):
 #   1. hostile inputs must be refused (exit 1) within 2 s and 100 MiB;
 #   2. accepted inputs must peak at no more than 8x their size plus 64 MiB;
-#   3. `-o json` must peak within 2x of the same render as YAML.
+#   3. `-o json` must peak within 2x of the same render as YAML;
+#   the bound of 2 holds with encryption too (`--sops-age`, `--seal-cert`, to standard output
+#   and into a folder, first written and re-rendered unchanged).
 # Prints one table per part; exits 1 when a bound is broken.
 #   scripts/bench-limits.sh        (builds the release binary first: what `cargo install`
 #                                  gives, fat LTO, a few minutes from scratch)
@@ -64,8 +66,9 @@ fill("extra-env", KEY + "  extraEnv:\n", lambda i: f"    K{i:x}: a\n", 99_000 * 
 w("big-strings", KEY + "".join(f"s{i}: \"{'x' * (M // 4 - 64)}\"\n" for i in range(4)))
 # Many teams.
 w("teams-10000", KEY + "namespaces:\n  teams:\n" + "".join(f"  - team-{i}\n" for i in range(10000)))
-# 200 teams and a 2.8 MB key (rendered base64 into every team's agent-env).
-w("teams-200-big-key", f"llm:\n  openaiApiKey: sk-{'k' * 2_800_000}\nnamespaces:\n  teams:\n" + "".join(f"  - team-{i}\n" for i in range(200)))
+# 40 and 200 teams and a 2.8 MB key (rendered base64 into every team's agent-env).
+for n in (40, 200):
+    w(f"teams-{n}-big-key", f"llm:\n  openaiApiKey: sk-{'k' * 2_800_000}\nnamespaces:\n  teams:\n" + "".join(f"  - team-{i}\n" for i in range(n)))
 PY
 
 fail=0
@@ -88,7 +91,7 @@ for f in billion-laughs deep-flow deep-block big many-aliases alias-long-string 
     ok=$(python3 -c "print('ok' if $code == 1 and $wall < 2 and $kb < 100 * 1024 else 'FAIL')")
     [ "$ok" = ok ] || fail=1
     printf '| %s | %s | %s | %s | %s | %s |\n' "$f" "$size" "$code" "$wall" "$(mib "$kb")" "$ok"
-    sed 's/^/    /' "$work/err" | head -2 >&2
+    head -n 2 "$work/err" | sed 's/^/    /' >&2
 done
 sets=()
 for i in $(seq 0 399); do sets+=(--set "a$i[65536]=x"); done
@@ -96,7 +99,7 @@ measure values "${sets[@]}"
 ok=$(python3 -c "print('ok' if $code == 1 and $wall < 2 and $kb < 100 * 1024 else 'FAIL')")
 [ "$ok" = ok ] || fail=1
 printf '| %s | %s | %s | %s | %s | %s |\n' "400 × --set a[65536]=x" "-" "$code" "$wall" "$(mib "$kb")" "$ok"
-sed 's/^/    /' "$work/err" | head -2 >&2
+head -n 2 "$work/err" | sed 's/^/    /' >&2
 
 echo
 echo "Accepted (peak RSS at most 8 × input + 64 MiB):"
@@ -111,7 +114,7 @@ accepted() { # NAME SIZE LABEL ARGS...
     ok=$(python3 -c "print('ok' if $code == 0 and $kb <= $bound else 'FAIL')")
     [ "$ok" = ok ] || fail=1
     printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$label" "$size" "$code" "$wall" "$(mib "$kb")" "$(mib "$bound")" "$ok"
-    sed 's/^/    /' "$work/err" | head -2 >&2
+    head -n 2 "$work/err" | sed 's/^/    /' >&2
 }
 for f in tiny-keys flow-list extra-env big-strings teams-10000 teams-200-big-key; do
     size=$(stat -c %s "$work/$f.yaml")
@@ -122,6 +125,21 @@ accepted "teams-200-big-key" "$(stat -c %s "$work/teams-200-big-key.yaml")" "ren
 sets=()
 for i in $(seq 0 5); do sets+=(--set "a$i[65536]=x"); done
 accepted "6 × --set a[65536]=x" 100 values values "${sets[@]}"
+# Encryption: every Secret encrypted as it is written, one batch at a time. The recipient
+# and the certificate are the benches' (public keys only); the fingerprint key is made in
+# the work folder by the first --output-dir run.
+recipient=age1yz02ktdwq7un52j9h2u49px6wl79phxrh9z9t7lg8pclh3cjmamstx4jh4
+cert=benches/sealing-cert.pem
+for f in teams-40-big-key teams-200-big-key; do
+    size=$(stat -c %s "$work/$f.yaml")
+    for enc in "--sops-age $recipient" "--seal-cert $cert"; do
+        read -r -a flags <<<"$enc"
+        accepted "$f" "$size" "render ${flags[0]}" render -f "$work/$f.yaml" "${flags[@]}"
+        rm -rf "$work/out"
+        accepted "$f" "$size" "render ${flags[0]} --output-dir" render -f "$work/$f.yaml" "${flags[@]}" --output-dir "$work/out" --fingerprint-key "$work/fingerprint.key"
+        accepted "$f" "$size" "the same again (unchanged)" render -f "$work/$f.yaml" "${flags[@]}" --output-dir "$work/out" --fingerprint-key "$work/fingerprint.key"
+    done
+done
 
 echo
 echo "-o json against YAML (peak RSS within 2×):"

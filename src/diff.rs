@@ -169,23 +169,12 @@ const SERVER_METADATA: &[&str] = &[
 ];
 
 /// Drops what is never compared nor shown, on both sides: hidden annotations, empty maps,
-/// the metadata of a SOPS document (its MAC and dates change at every encryption) and a
-/// SealedSecret's ciphertext: encrypted objects are compared through [`Verdicts`].
+/// and what changes at every encryption in each format ([`crate::encrypt::Format::clean`]:
+/// the metadata of a SOPS document, a SealedSecret's ciphertext): encrypted objects are
+/// compared through [`Verdicts`].
 fn clean(o: &Value) -> Value {
     let mut o = o.clone();
-    if let Some(map) = o.as_object_mut() {
-        map.remove("sops");
-    }
-    if o["kind"] == Kind::SealedSecret.as_str() {
-        if let Some(m) = o
-            .pointer_mut("/spec/encryptedData")
-            .and_then(Value::as_object_mut)
-        {
-            for v in m.values_mut() {
-                *v = Value::String("ENCRYPTED".into());
-            }
-        }
-    }
+    crate::encrypt::clean(&mut o);
     remove_metadata_keys(&mut o, "annotations", HIDDEN_ANNOTATIONS);
     o
 }
@@ -273,19 +262,11 @@ fn project(v: &mut Value, shape: &Value) {
     }
 }
 
-/// Whether an object is encrypted (SOPS document, SealedSecret): such objects are compared
-/// through [`Verdicts`], never through their ciphertext, which changes at every
-/// encryption.
+/// Whether an object is encrypted in any format (a SOPS document, a SealedSecret): such
+/// objects are compared through [`Verdicts`], never through their ciphertext, which changes
+/// at every encryption.
 pub fn is_encrypted(o: &Value) -> bool {
-    o.get("sops").is_some()
-        || o["kind"] == Kind::SealedSecret.as_str()
-        || ["data", "stringData"].iter().any(|f| {
-            o[*f].as_object().is_some_and(|m| {
-                !m.is_empty()
-                    && m.values()
-                        .all(|v| v.as_str().is_some_and(|s| s.starts_with("ENC[")))
-            })
-        })
+    crate::encrypt::is_encrypted(o)
 }
 
 /// The byte length of a Secret value: decoded for `data`, as is for `stringData`.

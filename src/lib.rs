@@ -52,7 +52,7 @@ pub struct Request {
     pub templates: Option<PathBuf>,
 }
 
-/// Why a command failed, mapped to the exit codes of SPEC 6 by the binary (`ExitStatus`).
+/// Why a command failed, mapped to the exit codes (docs/exit-codes.md) by the binary (`ExitStatus`).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Invalid values, templates or rendered objects: exit 1.

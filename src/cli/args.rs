@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::cluster::KubectlArgs;
+pub use crate::encryption::EncryptionArgs;
 use crate::values::{SetArg, SetKind, Sources};
 use crate::Request;
 
@@ -280,27 +281,6 @@ pub struct RenderArgs {
     pub print_commands: bool,
 }
 
-/// Encrypted Secrets (`render`, and `diff` to compare with what `render` wrote): SOPS
-/// documents for age recipients, or SealedSecrets.
-#[derive(Args, Debug, Clone, Default)]
-pub struct EncryptionArgs {
-    /// Encrypt every Secret as a SOPS document for this age recipient (repeatable)
-    #[arg(long = "sops-age", value_name = "RECIPIENT")]
-    pub sops_age: Vec<String>,
-    /// Age recipients for --sops-age, one per line (`#` comments), as age -R (repeatable)
-    #[arg(long = "sops-age-recipients-file", value_name = "FILE")]
-    pub sops_age_files: Vec<PathBuf>,
-    /// Seal every Secret into a SealedSecret with this controller certificate (kubeseal --fetch-cert)
-    #[arg(long, value_name = "CERT.pem", conflicts_with_all = ["sops_age", "sops_age_files"])]
-    pub seal_cert: Option<PathBuf>,
-    /// The Sealed Secrets scope
-    #[arg(long, value_enum, requires = "seal_cert")]
-    pub seal_scope: Option<SealScope>,
-    /// The no-churn fingerprint key (default ~/.config/recif-secrets/fingerprint.key)
-    #[arg(long, value_name = "FILE")]
-    pub fingerprint_key: Option<PathBuf>,
-}
-
 #[derive(Args, Debug)]
 pub struct ValuesArgs {
     #[command(flatten)]
@@ -498,28 +478,4 @@ pub struct VerifyArgs {
     /// Output format: one line per problem, or JSON for machines
     #[arg(short = 'o', long = "output", value_enum, default_value_t = DoctorFormat::Text)]
     pub output: DoctorFormat,
-}
-
-/// `--seal-scope`: the command-line face of [`recif_secrets::encrypt::sealed::Scope`] (the
-/// library does not depend on clap).
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum SealScope {
-    /// Only under its own namespace and name (the default).
-    #[default]
-    Strict,
-    /// Under any name in its namespace.
-    NamespaceWide,
-    /// Anywhere in the cluster.
-    ClusterWide,
-}
-
-impl From<SealScope> for recif_secrets::encrypt::sealed::Scope {
-    fn from(s: SealScope) -> Self {
-        use recif_secrets::encrypt::sealed::Scope;
-        match s {
-            SealScope::Strict => Scope::Strict,
-            SealScope::NamespaceWide => Scope::NamespaceWide,
-            SealScope::ClusterWide => Scope::ClusterWide,
-        }
-    }
 }

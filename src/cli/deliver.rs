@@ -9,7 +9,7 @@ use crate::manifests::Manifest;
 use crate::Error;
 
 mod folder;
-pub use folder::{read_bounded, read_regular, write_dir, Update, OBJECT_MAX};
+pub use folder::{read_bounded, read_regular, write_dir, Planned, Update, OBJECT_MAX};
 
 /// Writes `text` to standard output. A closed pipe (`| head`) is not an error.
 pub fn to_stdout(text: &str) -> Result<(), Error> {

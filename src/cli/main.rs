@@ -16,6 +16,7 @@ mod cluster;
 mod commands;
 mod completions;
 mod deliver;
+mod encryption;
 mod manpages;
 
 use recif_secrets::{

@@ -6,7 +6,7 @@ use super::{keys, names, Backend};
 use crate::values::{Node, Origin};
 
 /// A values document that is a Kubernetes object (`apiVersion` and `kind` at the top, such as
-/// a ClusterSecretStore copied from the guide) is refused: its keys would all be ignored.
+/// a ClusterSecretStore pasted from a manifest) is refused: its keys would all be ignored.
 pub(super) fn refuse_manifest(r: &mut Reader<'_>) {
     if let Some(d) = manifest_given_as_values(r.root) {
         r.diags.push(d);
@@ -33,7 +33,7 @@ pub fn manifest_given_as_values(root: &Node) -> Option<crate::diag::Diagnostic> 
     ))
 }
 
-/// Top-level keys that belong in one of our sections (a guide block pasted without its
+/// Top-level keys that belong in one of our sections (a documented block pasted without its
 /// indentation): "did you mean `secrets.provider`?". Other top-level keys are the rest of
 /// a Récif chart's values and are left alone.
 pub(super) fn misplaced_top_level_keys(r: &mut Reader<'_>) {

@@ -1,7 +1,7 @@
-//! What `doctor` checks: the guide's troubleshooting, automated for exactly the objects the
-//! values render. Pure: [`plan`] says what to read from the cluster, the command layer reads
-//! it (kubectl get, read-only) into a [`Live`], and [`check`] turns both into a checklist,
-//! each problem with the guide's fix in one line.
+//! What `doctor` checks: the usual ways a setup goes wrong (docs/day-2.md), automated for
+//! exactly the objects the values render. Pure: [`plan`] says what to read from the cluster,
+//! the command layer reads it (kubectl get, read-only) into a [`Live`], and [`check`] turns
+//! both into a checklist, each problem with its fix in one line.
 //!
 //! Secret values are never printed: Secrets are compared by key names, and inline values by
 //! equality of their bytes (reported as "differs", nothing more).
@@ -69,7 +69,7 @@ impl Check {
         Check::new(Status::Ok, object, check, detail, None)
     }
 
-    /// The object is wrong (or missing); `fix` is the guide's one-line remedy.
+    /// The object is wrong (or missing); `fix` is the one-line remedy.
     pub fn problem(
         object: impl Into<String>,
         check: &str,

@@ -75,6 +75,56 @@ impl Subject<'_> {
     }
 }
 
+/// The kind, namespace and name an encrypted file is authenticated for.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    kind: String,
+    namespace: String,
+    name: String,
+}
+
+impl Identity {
+    /// The identity of `plaintext` (a Secret) encrypted as an object of `kind`.
+    pub fn of(kind: &str, plaintext: &serde_json::Value) -> Identity {
+        let subject = Subject {
+            scheme: "",
+            kind,
+            plaintext,
+        };
+        Identity {
+            kind: kind.to_string(),
+            namespace: subject.namespace().to_string(),
+            name: subject.name().to_string(),
+        }
+    }
+}
+
+/// Counts the bytes written to it.
+struct Counter(u64);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Feeds the bytes written to it into a MAC.
+struct Feed<'a>(&'a mut Hmac<Sha256>);
+
+impl std::io::Write for Feed<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// What [`FingerprintKey::verify`] found in a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -156,22 +206,13 @@ impl FingerprintKey {
     pub fn plaintext(&self, subject: &Subject<'_>) -> String {
         let mut mac = self.mac("recif-secrets plaintext v2\n");
         field(&mut mac, subject.scheme.as_bytes());
-        field(
-            &mut mac,
-            &serde_json::to_vec(subject.plaintext).expect("JSON serializes"),
-        );
+        // The object's canonical JSON, fed as it is serialized (its length first, as
+        // `field` does): a large Secret is not serialized into memory.
+        let mut count = Counter(0);
+        serde_json::to_writer(&mut count, subject.plaintext).expect("JSON serializes");
+        mac.update(&count.0.to_be_bytes());
+        serde_json::to_writer(Feed(&mut mac), subject.plaintext).expect("JSON serializes");
         hex(&mac.finalize().into_bytes())
-    }
-
-    /// The MAC of one file: kind, namespace, name, plaintext fingerprint, body.
-    fn file_mac(&self, subject: &Subject<'_>, plaintext: &str, body: &str) -> Hmac<Sha256> {
-        self.object_file_mac(
-            subject.kind,
-            subject.namespace(),
-            subject.name(),
-            plaintext,
-            body,
-        )
     }
 
     fn object_file_mac(
@@ -193,11 +234,27 @@ impl FingerprintKey {
     /// fingerprint line, then `body` as it is.
     pub fn sign(&self, subject: &Subject<'_>, body: &str) -> String {
         let plaintext = self.plaintext(subject);
+        let identity = Identity::of(subject.kind, subject.plaintext);
+        self.sign_with(&identity, &plaintext, body.to_string())
+    }
+
+    /// [`FingerprintKey::sign`] from the parts taken before the plaintext was given up to
+    /// encryption: the object's identity and its [`FingerprintKey::plaintext`] fingerprint.
+    /// Takes the body and returns the file, the line put in front of it.
+    pub fn sign_with(&self, identity: &Identity, plaintext: &str, body: String) -> String {
         let tag = hex(&self
-            .file_mac(subject, &plaintext, body)
+            .object_file_mac(
+                &identity.kind,
+                &identity.namespace,
+                &identity.name,
+                plaintext,
+                &body,
+            )
             .finalize()
             .into_bytes());
-        format!("{LINE_PREFIX}{VERSION}{plaintext}:{tag}\n{body}")
+        let mut file = body;
+        file.insert_str(0, &format!("{LINE_PREFIX}{VERSION}{plaintext}:{tag}\n"));
+        file
     }
 
     /// Whether `file` (its whole text, as read) is exactly what [`FingerprintKey::sign`]

@@ -29,9 +29,10 @@ use sha2::{Digest, Sha256};
 use x509_cert::der::{DecodePem, Encode};
 
 use super::EncryptError;
+use crate::manifests::Kind;
 
 pub const API_VERSION: &str = "bitnami.com/v1alpha1";
-pub const KIND: &str = crate::manifests::Kind::SealedSecret.as_str();
+pub const KIND: &str = Kind::SealedSecret.as_str();
 const NAMESPACE_WIDE: &str = "sealedsecrets.bitnami.com/namespace-wide";
 const CLUSTER_WIDE: &str = "sealedsecrets.bitnami.com/cluster-wide";
 
@@ -208,8 +209,9 @@ impl Sealer {
         Ok(out)
     }
 
-    /// Seals a Secret (as JSON) into a SealedSecret (as JSON).
-    pub fn seal(&self, secret: &Value) -> Result<Value, EncryptError> {
+    /// The name, namespace and values (decoded, sorted by key) of a Secret to seal: every
+    /// error sealing can give that depends on the Secret.
+    fn plaintext(secret: &Value) -> Result<Plaintext<'_>, EncryptError> {
         let meta = secret
             .get("metadata")
             .and_then(Value::as_object)
@@ -222,7 +224,6 @@ impl Sealer {
             ));
         }
         let where_ = format!("Secret {namespace}/{name}");
-        let label = self.scope.label(namespace, name);
         let mut plain: Vec<(String, Vec<u8>)> = Vec::new();
         if let Some(data) = secret.get("data").and_then(Value::as_object) {
             for (k, v) in data {
@@ -241,6 +242,28 @@ impl Sealer {
             }
         }
         plain.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(Plaintext {
+            meta,
+            name,
+            namespace,
+            values: plain,
+        })
+    }
+
+    /// Every error [`Sealer::seal`] gives for `secret` that depends on the Secret.
+    pub fn check(secret: &Value) -> Result<(), EncryptError> {
+        Sealer::plaintext(secret).map(drop)
+    }
+
+    /// Seals a Secret (as JSON) into a SealedSecret (as JSON).
+    pub fn seal(&self, secret: &Value) -> Result<Value, EncryptError> {
+        let Plaintext {
+            meta,
+            name,
+            namespace,
+            values: plain,
+        } = Sealer::plaintext(secret)?;
+        let label = self.scope.label(namespace, name);
         let mut encrypted = Map::new();
         for (k, bytes) in plain {
             let sealed = self.seal_value(&bytes, &label)?;
@@ -282,6 +305,176 @@ impl Sealer {
                 "template": template,
             },
         }))
+    }
+}
+
+/// A Secret ready to seal.
+struct Plaintext<'a> {
+    meta: &'a Map<String, Value>,
+    name: &'a str,
+    namespace: &'a str,
+    values: Vec<(String, Vec<u8>)>,
+}
+
+/// The Sealed Secrets format (`--seal-cert`): a `bitnami.com/v1alpha1` SealedSecret.
+pub struct Sealed;
+
+impl super::Format for Sealed {
+    fn flag(&self) -> &'static str {
+        "--seal-cert"
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::SealedSecret
+    }
+
+    /// A SealedSecret is made to be applied (the controller unseals it in the cluster), and
+    /// a `List` may hold it.
+    fn refuses(&self, _: super::Destination) -> Option<&'static str> {
+        None
+    }
+
+    fn encrypted(&self, o: &Value) -> bool {
+        o["kind"] == KIND
+    }
+
+    /// The sealed values: each is sealed afresh with a random session key.
+    fn clean(&self, o: &mut Value) {
+        if o["kind"] == KIND {
+            if let Some(m) = o
+                .pointer_mut("/spec/encryptedData")
+                .and_then(Value::as_object_mut)
+            {
+                for v in m.values_mut() {
+                    *v = Value::String("ENCRYPTED".into());
+                }
+            }
+        }
+    }
+
+    fn owns(&self, o: &Value) -> bool {
+        o.get("kind").and_then(Value::as_str) == Some(KIND)
+    }
+
+    /// Only the fields render writes, no plaintext in the template, the expected scope, and
+    /// values that can come from the expected certificate (RSA ciphertext of its length,
+    /// below its modulus).
+    fn verify(&self, o: &Value, keys: Option<&dyn super::Keys>) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut add = |p: String| problems.push(p);
+        let id = super::object_id(o);
+        let Some(sealer) = keys.and_then(|k| k.as_any().downcast_ref::<Sealer>()) else {
+            add(format!(
+                "SealedSecret {id}: no --seal-cert was given to check it against"
+            ));
+            return problems;
+        };
+        let spec = o.get("spec").and_then(Value::as_object);
+        let empty = Map::new();
+        let spec = spec.unwrap_or(&empty);
+        for k in spec
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "encryptedData" | "template"))
+        {
+            add(format!("SealedSecret {id}: spec.{k} is not expected (render writes encryptedData and template)"));
+        }
+        let template = spec.get("template").and_then(Value::as_object);
+        if template
+            .and_then(|t| t.get("data"))
+            .and_then(Value::as_object)
+            .is_some_and(|d| d.values().any(|v| !super::is_empty_value(v)))
+        {
+            add(format!(
+                "SealedSecret {id}: spec.template.data holds values in plaintext"
+            ));
+        }
+        fn annotations(m: Option<&Value>) -> Option<&Map<String, Value>> {
+            m.and_then(|m| m.get("annotations"))
+                .and_then(Value::as_object)
+        }
+        let own = Sealer::scope_of(annotations(o.get("metadata")));
+        let inner = Sealer::scope_of(annotations(template.and_then(|t| t.get("metadata"))));
+        let want = sealer.scope();
+        match own {
+            Some(s) if s == want => {}
+            Some(s) => add(format!(
+                "SealedSecret {id}: sealed {}, expected {}",
+                s.as_str(),
+                want.as_str()
+            )),
+            None => add(format!(
+                "SealedSecret {id}: its annotations name two scopes"
+            )),
+        }
+        if inner != own && own.is_some() {
+            add(format!(
+                "SealedSecret {id}: the template's scope annotation differs from the object's"
+            ));
+        }
+        if want != Scope::ClusterWide
+            && o.get("metadata")
+                .and_then(|m| m.get("namespace"))
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+        {
+            add(format!(
+                "SealedSecret {id}: no namespace, which a {} seal needs",
+                want.as_str()
+            ));
+        }
+        let data = spec.get("encryptedData").and_then(Value::as_object);
+        if data.is_none_or(Map::is_empty) {
+            add(format!("SealedSecret {id}: no encryptedData"));
+        }
+        for (k, v) in data.into_iter().flatten() {
+            let Some(bytes) = v.as_str().and_then(|s| B64.decode(s).ok()) else {
+                add(format!(
+                    "SealedSecret {id}: encryptedData.{k} is not base64"
+                ));
+                continue;
+            };
+            let want_len = sealer.ciphertext_len();
+            let len = bytes
+                .get(..2)
+                .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+            match len {
+                Some(l) if l == want_len && bytes.len() >= 2 + l + 16 => {
+                    if !sealer.below_modulus(&bytes[2..2 + l]) {
+                        add(format!("SealedSecret {id}: encryptedData.{k} was not sealed with the expected certificate (its RSA ciphertext is not below the certificate's modulus)"));
+                    }
+                }
+                Some(l) if l != want_len => add(format!("SealedSecret {id}: encryptedData.{k} was sealed with a {}-bit key, not the expected certificate's {}-bit key", l * 8, want_len * 8)),
+                _ => add(format!("SealedSecret {id}: encryptedData.{k} is not a sealed value (too short)")),
+            }
+        }
+        problems
+    }
+}
+
+impl super::Keys for Sealer {
+    fn format(&self) -> &'static dyn super::Format {
+        &Sealed
+    }
+
+    fn id(&self) -> String {
+        format!("sealed {} {}", self.scope().as_str(), self.cert_sha256())
+    }
+
+    fn check(&self, secret: &Value) -> Result<(), EncryptError> {
+        Sealer::check(secret)
+    }
+
+    fn encrypt(&self, secret: Value, _now: SystemTime) -> Result<Value, EncryptError> {
+        self.seal(&secret)
+    }
+
+    /// RSA-OAEP with a 4096-bit key: about 1 ms per value.
+    fn cost_us(&self, values: u64) -> u64 {
+        1000 * values
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

@@ -14,6 +14,7 @@
 //! * a top-level `sops` map: `age` (`recipient`, `enc`), `lastmodified`, `mac`,
 //!   `encrypted_regex`, `version`.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aes_gcm::aead::consts::U32;
@@ -27,6 +28,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha512};
 
 use super::EncryptError;
+use crate::manifests::Kind;
 
 /// The `encrypted_regex` of every document: only `data` and `stringData` are encrypted.
 pub const ENCRYPTED_REGEX: &str = "^(data|stringData)$";
@@ -121,6 +123,11 @@ impl SopsAge {
 
     /// Encrypts one object (a Secret as JSON) into a SOPS document, stamped `now`.
     pub fn encrypt(&self, object: &Value, now: SystemTime) -> Result<Value, EncryptError> {
+        self.encrypt_owned(object.clone(), now)
+    }
+
+    /// Every error [`SopsAge::encrypt`] gives for `object` that depends on the object.
+    pub fn check(object: &Value) -> Result<(), EncryptError> {
         let Value::Object(map) = object else {
             return Err(EncryptError("only a map can be encrypted".into()));
         };
@@ -129,12 +136,27 @@ impl SopsAge {
                 "the object already has a top-level `sops` key".into(),
             ));
         }
+        let mut path = Vec::new();
+        map.iter().try_for_each(|(k, v)| {
+            path.push(k.as_str());
+            let r = check_numbers(v, &mut path);
+            path.pop();
+            r
+        })
+    }
+
+    /// [`SopsAge::encrypt`], taking the object: its values are encrypted in place, so a large
+    /// Secret is not copied first.
+    pub fn encrypt_owned(&self, object: Value, now: SystemTime) -> Result<Value, EncryptError> {
+        SopsAge::check(&object)?;
+        let Value::Object(mut tree) = object else {
+            unreachable!("checked: a map");
+        };
         let mut key = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut key);
         let cipher = Cipher::new_from_slice(&key).expect("32-byte key");
         let mut mac = Sha512::new();
         let mut path = Vec::new();
-        let mut tree = map.clone();
         walk_map(&mut tree, &mut path, false, &cipher, &mut mac)?;
         let lastmodified = rfc3339(now);
         let mac_hex = hex_upper(&mac.finalize());
@@ -154,6 +176,28 @@ impl SopsAge {
         tree.insert("sops".into(), meta);
         Ok(Value::Object(tree))
     }
+}
+
+/// The error of [`walk_value`] for a number that is not an integer, found without
+/// encrypting (list items keep the path of their list).
+fn check_numbers<'a>(v: &'a Value, path: &mut Vec<&'a str>) -> Result<(), EncryptError> {
+    match v {
+        Value::Object(m) => m.iter().try_for_each(|(k, v)| {
+            path.push(k.as_str());
+            let r = check_numbers(v, path);
+            path.pop();
+            r
+        }),
+        Value::Array(items) => items.iter().try_for_each(|item| check_numbers(item, path)),
+        Value::Number(n) if !(n.is_i64() || n.is_u64()) => Err(not_an_integer(&path.join("."))),
+        _ => Ok(()),
+    }
+}
+
+fn not_an_integer(path: &str) -> EncryptError {
+    EncryptError(format!(
+        "{path}: a non-integer number cannot be written in the SOPS format exactly"
+    ))
 }
 
 fn is_encrypted_key(k: &str) -> bool {
@@ -206,10 +250,7 @@ fn walk_value(
         }
         Value::Number(n) => {
             if !(n.is_i64() || n.is_u64()) {
-                return Err(EncryptError(format!(
-                    "{}: a non-integer number cannot be written in the SOPS format exactly",
-                    path.join(".")
-                )));
+                return Err(not_an_integer(&path.join(".")));
             }
             let text = n.to_string();
             mac.update(text.as_bytes());
@@ -244,12 +285,18 @@ fn seal(cipher: &Cipher, plain: &[u8], kind: &str, aad: &str) -> String {
         )
         .expect("AES-GCM encryption of an in-memory buffer");
     let (data, tag) = out.split_at(out.len() - 16);
-    format!(
-        "ENC[AES256_GCM,data:{},iv:{},tag:{},type:{kind}]",
-        B64.encode(data),
-        B64.encode(iv),
-        B64.encode(tag)
-    )
+    // Built in one buffer: a large value is not held again as base64 and as the result.
+    let mut s = String::with_capacity(data.len().div_ceil(3) * 4 + 128);
+    s.push_str("ENC[AES256_GCM,data:");
+    B64.encode_string(data, &mut s);
+    s.push_str(",iv:");
+    B64.encode_string(iv, &mut s);
+    s.push_str(",tag:");
+    B64.encode_string(tag, &mut s);
+    s.push_str(",type:");
+    s.push_str(kind);
+    s.push(']');
+    s
 }
 
 /// The data key as an ASCII-armored age file for one recipient.
@@ -304,6 +351,188 @@ pub fn rfc3339(t: SystemTime) -> String {
     )
 }
 
+/// The SOPS format (`--sops-age`): the object stays a `v1` Secret, its values encrypted, a
+/// top-level `sops` block beside them.
+pub struct Sops;
+
+/// SOPS key groups other than age: each can decrypt the data key.
+const OTHER_SOPS_KEYS: &[&str] = &[
+    "pgp",
+    "kms",
+    "gcp_kms",
+    "azure_kv",
+    "hc_vault",
+    "key_groups",
+];
+
+impl super::Format for Sops {
+    fn flag(&self) -> &'static str {
+        "--sops-age"
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::Secret
+    }
+
+    fn refuses(&self, to: super::Destination) -> Option<&'static str> {
+        Some(match to {
+            super::Destination::JsonList => "--sops-age cannot be used with -o json: a List is not a SOPS document; use the YAML stream or --output-dir",
+            // Only Flux (or sops) decrypts a SOPS document.
+            super::Destination::Apply => "--sops-age cannot be used with --apply: only Flux (or sops) decrypts a SOPS document, and applied as it is it would be a Secret of ciphertext; write the encrypted objects to Git (--output-dir) instead, or use --seal-cert, whose SealedSecrets the controller unseals in the cluster",
+        })
+    }
+
+    /// A `sops` block, or `data`/`stringData` values that are all SOPS ciphertext.
+    fn encrypted(&self, o: &Value) -> bool {
+        o.get("sops").is_some()
+            || ["data", "stringData"].iter().any(|f| {
+                o[*f].as_object().is_some_and(|m| {
+                    !m.is_empty()
+                        && m.values()
+                            .all(|v| v.as_str().is_some_and(|s| s.starts_with("ENC[")))
+                })
+            })
+    }
+
+    /// The `sops` block: its MAC and dates change at every encryption.
+    fn clean(&self, o: &mut Value) {
+        if let Some(map) = o.as_object_mut() {
+            map.remove("sops");
+        }
+    }
+
+    /// A Secret with a `sops` block.
+    fn owns(&self, o: &Value) -> bool {
+        o.get("kind").and_then(Value::as_str) == Some(Kind::Secret.as_str())
+            && o.get("sops").and_then(Value::as_object).is_some()
+    }
+
+    /// Every value is SOPS ciphertext, the MAC is encrypted, only age keys, and exactly the
+    /// expected recipients.
+    fn verify(&self, o: &Value, keys: Option<&dyn super::Keys>) -> Vec<String> {
+        let mut problems = Vec::new();
+        let Some(sops) = o.get("sops").and_then(Value::as_object) else {
+            return problems;
+        };
+        let id = super::object_id(o);
+        for (k, m) in ["data", "stringData"]
+            .iter()
+            .filter_map(|k| o.get(*k).and_then(Value::as_object).map(|m| (*k, m)))
+        {
+            for (key, v) in m {
+                if !super::is_empty_value(v) && !v.as_str().is_some_and(is_sops_ciphertext) {
+                    problems.push(format!("Secret {id}: {k}.{key} is not encrypted (a SOPS document with a plaintext value)"));
+                }
+            }
+        }
+        if !sops
+            .get("mac")
+            .and_then(Value::as_str)
+            .is_some_and(is_sops_ciphertext)
+        {
+            problems.push(format!(
+                "Secret {id}: the sops block has no encrypted mac (sops and Flux refuse it)"
+            ));
+        }
+        for k in OTHER_SOPS_KEYS {
+            let present = match sops.get(*k) {
+                None | Some(Value::Null) => false,
+                Some(Value::Array(a)) => !a.is_empty(),
+                Some(_) => true,
+            };
+            if present {
+                problems.push(format!("Secret {id}: also encrypted with sops `{k}` keys, which can decrypt it and are not expected"));
+            }
+        }
+        let entries = || {
+            sops.get("age")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        };
+        let listed: Vec<&str> = entries()
+            .map(|e| e.get("recipient").and_then(Value::as_str).unwrap_or(""))
+            .collect();
+        for e in entries() {
+            let armored = e.get("enc").and_then(Value::as_str).unwrap_or("");
+            if !armored
+                .trim_start()
+                .starts_with("-----BEGIN AGE ENCRYPTED FILE-----")
+            {
+                problems.push(format!(
+                    "Secret {id}: an age entry without an age-encrypted data key"
+                ));
+            }
+        }
+        let Some(expected) = keys.and_then(|k| k.as_any().downcast_ref::<SopsAge>()) else {
+            problems.push(format!("Secret {id} is a SOPS document, but no --sops-age recipients were given to check it against"));
+            return problems;
+        };
+        let want: BTreeSet<&str> = expected.recipients().collect();
+        let got: BTreeSet<&str> = listed.iter().copied().collect();
+        for r in got.difference(&want) {
+            problems.push(format!("Secret {id}: also encrypted to {r}, which is not an expected recipient (it can still decrypt: render again without it)"));
+        }
+        for r in want.difference(&got) {
+            problems.push(format!(
+                "Secret {id}: not encrypted to the expected recipient {r}"
+            ));
+        }
+        if got.len() != listed.len() {
+            problems.push(format!("Secret {id}: a recipient is listed twice"));
+        }
+        problems
+    }
+}
+
+impl super::Keys for SopsAge {
+    fn format(&self) -> &'static dyn super::Format {
+        &Sops
+    }
+
+    fn id(&self) -> String {
+        let r: Vec<&str> = self.recipients().collect();
+        format!("sops-age {}", r.join(","))
+    }
+
+    fn check(&self, secret: &Value) -> Result<(), EncryptError> {
+        SopsAge::check(secret)
+    }
+
+    fn encrypt(&self, secret: Value, now: SystemTime) -> Result<Value, EncryptError> {
+        self.encrypt_owned(secret, now)
+    }
+
+    /// One age X25519 stanza about 0.1 ms per recipient; AES-GCM of a value a few
+    /// microseconds.
+    fn cost_us(&self, values: u64) -> u64 {
+        100 * self.recipients.len() as u64 + 5 * values
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// `ENC[AES256_GCM,data:...,iv:...,tag:...,type:...]`, as sops writes an encrypted value.
+pub fn is_sops_ciphertext(s: &str) -> bool {
+    let Some(inner) = s
+        .strip_prefix("ENC[AES256_GCM,")
+        .and_then(|r| r.strip_suffix(']'))
+    else {
+        return false;
+    };
+    let parts: BTreeMap<&str, &str> = inner.split(',').filter_map(|p| p.split_once(':')).collect();
+    let b64 = |k: &str| parts.get(k).and_then(|v| B64.decode(v).ok());
+    inner.split(',').count() == 4
+        && b64("data").is_some()
+        && b64("iv").is_some_and(|iv| !iv.is_empty())
+        && b64("tag").is_some_and(|t| t.len() == 16)
+        && parts
+            .get("type")
+            .is_some_and(|t| matches!(*t, "str" | "int" | "float" | "bytes" | "bool" | "comment"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,6 +582,16 @@ mod tests {
             .unwrap()
             .starts_with("-----BEGIN AGE ENCRYPTED FILE-----\n"));
         assert!(!out.to_string().contains("c2VjcmV0") && !out.to_string().contains("plain"));
+    }
+
+    #[test]
+    fn sops_ciphertext_is_recognised_exactly() {
+        assert!(is_sops_ciphertext("ENC[AES256_GCM,data:aGk=,iv:AAAAAAAAAAAAAAAAAAAAAA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]"));
+        assert!(!is_sops_ciphertext(
+            "ENC[AES256_GCM,data:aGk=,iv:AAAA,tag:AAAA,type:str]"
+        ));
+        assert!(!is_sops_ciphertext("aGk="));
+        assert!(!is_sops_ciphertext("ENC[AES256_GCM,data:aGk=,iv:AAAAAAAAAAAAAAAAAAAAAA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str,x:y]"));
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::render::Templates;
 use memo::Memo;
 pub use objects::{parse_object, redact, Kind, Object};
-pub use serialize::{Interner, Manifest, Manifests};
+pub use serialize::{Interner, JsonList, Manifest, Manifests};
 
 /// Renders, parses, checks and orders everything `config` describes. Each object is
 /// labelled, checked and serialized as soon as its document is parsed, so that only one

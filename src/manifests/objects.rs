@@ -37,7 +37,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// In output order (SPEC 4): Namespaces, stores, ServiceAccounts, Secrets,
+    /// In output order: Namespaces, stores, ServiceAccounts, Secrets,
     /// ExternalSecrets, then the Workload Identity bindings.
     pub const ALL: [Kind; 13] = [
         Kind::Namespace,

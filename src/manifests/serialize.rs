@@ -142,11 +142,71 @@ impl Manifest {
         self.namespace.as_deref()
     }
 
+    /// Writes the document as one of a YAML stream: `---`, then the document.
+    pub fn write_yaml(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        w.write_all(b"---\n")?;
+        self.write(w)
+    }
+
+    /// The YAML document (without `---`), taken out of the object: an encrypted object's text
+    /// is moved, not copied.
+    pub fn into_yaml(mut self) -> String {
+        match self.pieces.as_mut_slice() {
+            [Piece::Text(t)] => std::mem::take(t),
+            _ => self.yaml(),
+        }
+    }
+
     /// The YAML document (without `---`).
     pub fn yaml(&self) -> String {
         let mut out = Vec::new();
         self.write(&mut out).expect("writing to memory");
         String::from_utf8(out).expect("YAML is UTF-8")
+    }
+
+    /// The length of the YAML document, in bytes.
+    pub fn len(&self) -> usize {
+        self.pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(t) => t.len(),
+                Piece::Shared(s) => s.len(),
+            })
+            .sum()
+    }
+
+    /// Whether the document is empty (it never is).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The number of keys of the top-level `data` and `stringData` maps (the values of a
+    /// Secret), counted on the text, without parsing it.
+    pub fn values(&self) -> u64 {
+        let mut count = 0;
+        let mut inside = false;
+        let mut line_start = true;
+        for p in &self.pieces {
+            let text: &str = match p {
+                Piece::Text(t) => t,
+                Piece::Shared(s) => s,
+            };
+            for (i, line) in text.split('\n').enumerate() {
+                if i > 0 {
+                    line_start = true;
+                }
+                if !line_start || line.is_empty() {
+                    continue;
+                }
+                if !line.starts_with(' ') {
+                    inside = line == "data:" || line == "stringData:";
+                } else if inside && line.starts_with("  ") && !line[2..].starts_with(' ') {
+                    count += 1;
+                }
+                line_start = false;
+            }
+        }
+        count
     }
 
     /// `Kind namespace/name` or `Kind name`.
@@ -183,8 +243,7 @@ impl Manifests {
     /// Writes the YAML stream.
     pub fn write_yaml(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         for o in &self.objects {
-            w.write_all(b"---\n")?;
-            o.write(w)?;
+            o.write_yaml(w)?;
         }
         Ok(())
     }
@@ -200,29 +259,63 @@ impl Manifests {
     /// print it (keys sorted: `apiVersion`, `items`, `kind`), one object at a time: only one
     /// object's JSON is in memory at once.
     pub fn write_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        if self.objects.is_empty() {
-            return w.write_all(
+        let mut list = JsonList::new(w);
+        for o in &self.objects {
+            list.item(o)?;
+        }
+        list.finish()
+    }
+}
+
+/// One `v1` `List` written an object at a time ([`Manifests::write_json`]), for objects made
+/// as they are written.
+pub struct JsonList<'w> {
+    w: &'w mut dyn std::io::Write,
+    items: usize,
+    text: Vec<u8>,
+}
+
+impl<'w> JsonList<'w> {
+    pub fn new(w: &'w mut dyn std::io::Write) -> JsonList<'w> {
+        JsonList {
+            w,
+            items: 0,
+            text: Vec::new(),
+        }
+    }
+
+    /// Writes one item.
+    pub fn item(&mut self, o: &Manifest) -> std::io::Result<()> {
+        let w = &mut *self.w;
+        if self.items == 0 {
+            w.write_all(b"{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n")?;
+        }
+        self.text.clear();
+        serde_json::to_writer_pretty(&mut self.text, &o.to_json())
+            .map_err(std::io::Error::other)?;
+        if self.items > 0 {
+            w.write_all(b",\n")?;
+        }
+        self.items += 1;
+        // Every line break of pretty JSON is structural (strings escape theirs): indent
+        // each line by the two levels of the List.
+        for (j, line) in self.text.split(|b| *b == b'\n').enumerate() {
+            if j > 0 {
+                w.write_all(b"\n")?;
+            }
+            w.write_all(b"    ")?;
+            w.write_all(line)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the List.
+    pub fn finish(self) -> std::io::Result<()> {
+        if self.items == 0 {
+            return self.w.write_all(
                 b"{\n  \"apiVersion\": \"v1\",\n  \"items\": [],\n  \"kind\": \"List\"\n}\n",
             );
         }
-        w.write_all(b"{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n")?;
-        let mut text = Vec::new();
-        for (i, o) in self.objects.iter().enumerate() {
-            text.clear();
-            serde_json::to_writer_pretty(&mut text, &o.to_json()).map_err(std::io::Error::other)?;
-            if i > 0 {
-                w.write_all(b",\n")?;
-            }
-            // Every line break of pretty JSON is structural (strings escape theirs): indent
-            // each line by the two levels of the List.
-            for (j, line) in text.split(|b| *b == b'\n').enumerate() {
-                if j > 0 {
-                    w.write_all(b"\n")?;
-                }
-                w.write_all(b"    ")?;
-                w.write_all(line)?;
-            }
-        }
-        w.write_all(b"\n  ],\n  \"kind\": \"List\"\n}\n")
+        self.w.write_all(b"\n  ],\n  \"kind\": \"List\"\n}\n")
     }
 }

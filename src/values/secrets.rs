@@ -12,7 +12,7 @@ fn normalized(key: &str) -> String {
         .collect()
 }
 
-/// Whether a key names a secret value (SPEC 5: `*ApiKey`, `*Base64`, `serviceAccountKey`,
+/// Whether a key names a secret value (docs/security.md: `*ApiKey`, `*Base64`, `serviceAccountKey`,
 /// `password`, `token`, `secret`), by meaning rather than by substring: case, `_` and `-` are
 /// ignored, and the common names of credentials are covered (`api_key`, `privateKey`,
 /// `passphrase`, `accessKey`, `clientSecret`, `credentials`, `auth`...). A key that merely

@@ -78,10 +78,12 @@ fn binding_count(stream: &str) -> usize {
 }
 
 #[test]
+#[cfg_attr(
+    no_jsonschema,
+    ignore = "needs python3 with pyyaml, jsonschema: run scripts/fetch-tools.sh"
+)]
 fn every_binding_object_passes_its_crd() {
-    if !python_has("yaml, jsonschema", "pyyaml and jsonschema") {
-        return;
-    }
+    python_needs("no_jsonschema");
     let examples = [
         ("examples/workload-identity-bindings-gke.yaml", vec![], 4),
         (
@@ -336,7 +338,7 @@ fn azure_allows_twenty_credentials_per_identity_and_refuses_the_twenty_first() {
         &["render", "-f", file, "--set-json", &accounts_json(21)],
         "",
     );
-    assert_eq!(out.status.code(), Some(1));
+    expect_exit(&out, 1, "");
     assert!(out.stdout.is_empty());
     let e = stderr(&out);
     assert!(
@@ -383,7 +385,7 @@ fn never_an_iam_policy() {
         ],
         "",
     );
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    expect_exit(&out, 1, "");
     assert!(stderr(&out).contains("only emits"), "{}", stderr(&out));
     // A binding object while bindings are off is refused too.
     let out = run(
@@ -398,7 +400,7 @@ fn never_an_iam_policy() {
         ],
         "",
     );
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    expect_exit(&out, 1, "");
     assert!(
         stderr(&out).contains("workloadIdentity.bindings.enabled is not true"),
         "{}",
@@ -462,7 +464,7 @@ fn binding_problems_are_errors_at_their_source() {
         std::fs::write(&f, values).unwrap();
         let out = run(&["render", "-f", f.to_str().unwrap()], "");
         let e = stderr(&out);
-        assert_eq!(out.status.code(), Some(1), "{values}\n{e}");
+        expect_exit(&out, 1, &format!("{values}\n{e}"));
         assert!(out.stdout.is_empty());
         assert!(
             e.contains(at) && e.contains(what),
@@ -641,13 +643,15 @@ fn printed_commands_run_as_printed() {
 /// `doctor` in Workload Identity mode, with the real kubectl against the stand-in API server:
 /// every binding present and Ready; one missing; one not Ready; the operator not installed.
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_checks_the_bindings_in_the_cluster() {
     use common::standin::{kubectl, Cluster, StandIn};
-    let Some(k) = kubectl() else {
-        return;
-    };
-    let doctor = |cluster: Cluster| -> Option<(i32, String)> {
-        let s = StandIn::start(&cluster)?;
+    let k = kubectl();
+    let doctor = |cluster: Cluster| -> (i32, String) {
+        let s = StandIn::start(&cluster);
         let kc = s.kubeconfig();
         let out = common::run_env(
             &[
@@ -662,15 +666,13 @@ fn doctor_checks_the_bindings_in_the_cluster() {
             &[("KUBECACHEDIR", &s.cache_dir())],
         );
         s.assert_read_only();
-        Some((
+        (
             out.status.code().unwrap_or(-1),
             stdout(&out) + &stderr(&out),
-        ))
+        )
     };
     let member = "IAMPolicyMember recif-system/recif-sa-wi-team-default-recif-agent";
-    let Some((code, text)) = doctor(Cluster::new(&["workload-identity-bindings.json"])) else {
-        return;
-    };
+    let (code, text) = doctor(Cluster::new(&["workload-identity-bindings.json"]));
     assert_eq!(code, 0, "{text}");
     assert!(text.contains(&format!("ok               {member}: bound: serviceAccount:my-project-123.svc.id.goog[team-default/recif-agent] has roles/iam.workloadIdentityUser; Ready True (UpToDate)")), "{text}");
     assert!(
@@ -679,20 +681,14 @@ fn doctor_checks_the_bindings_in_the_cluster() {
     );
 
     let missing = "IAMPolicyMember/recif-system/recif-sa-wi-team-default-recif-agent";
-    let Some((code, text)) =
-        doctor(Cluster::new(&["workload-identity-bindings.json"]).without(missing))
-    else {
-        return;
-    };
+    let (code, text) = doctor(Cluster::new(&["workload-identity-bindings.json"]).without(missing));
     assert_eq!(code, 4, "{text}");
     assert!(text.contains(&format!("problem          {member}: bound: not found: serviceAccount:my-project-123.svc.id.goog[team-default/recif-agent] has roles/iam.workloadIdentityUser is not bound")), "{text}");
 
-    let Some((code, text)) = doctor(Cluster::new(&[
+    let (code, text) = doctor(Cluster::new(&[
         "workload-identity-bindings.json",
         "workload-identity-bindings-failing.json",
-    ])) else {
-        return;
-    };
+    ]));
     assert_eq!(code, 4, "{text}");
     assert!(text.contains(&format!("problem          {member}: bound: Ready False (UpdateFailed): Error setting IAM policy")), "{text}");
     assert!(
@@ -701,9 +697,7 @@ fn doctor_checks_the_bindings_in_the_cluster() {
     );
 
     // Config Connector not installed: the objects cannot be read, and doctor says why.
-    let Some((code, text)) = doctor(Cluster::new(&["workload-identity.json"])) else {
-        return;
-    };
+    let (code, text) = doctor(Cluster::new(&["workload-identity.json"]));
     assert_eq!(code, 4, "{text}");
     assert!(
         text.contains(&format!("could not check  {member}: bound")),

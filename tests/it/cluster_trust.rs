@@ -4,49 +4,36 @@
 use crate::common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Output;
+use std::time::Duration;
 
 use common::standin::{kubectl, Cluster, StandIn};
-use common::{root, stderr, stdout};
+use common::{bin_in, expect_exit, root, spawn_piped, stderr, stdout, wait_deadline};
 
 /// Runs `recif-secrets ARGS --kubectl K --kubeconfig KC` against the stand-in; a run still
 /// going after `limit` is killed and fails the test (it hung).
 fn against_within(s: &StandIn, k: &Path, args: &[&str], limit: Duration) -> Output {
     let kc = s.kubeconfig();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
-        .args(args)
+    let mut cmd = bin_in(&root());
+    cmd.args(args)
         .args([
             "--kubectl",
             k.to_str().unwrap(),
             "--kubeconfig",
             kc.to_str().unwrap(),
         ])
-        .current_dir(root())
-        .env("KUBECACHEDIR", s.cache_dir())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("{args:?} still running after {limit:?}: {}", stderr(&out));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    child.wait_with_output().unwrap()
+        .env("KUBECACHEDIR", s.cache_dir());
+    wait_deadline(spawn_piped(cmd), limit)
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn an_api_server_that_never_answers_ends_in_exit_3_after_the_request_timeout() {
-    let Some(k) = kubectl() else { return };
-    let Some(s) = StandIn::start(&Cluster::default().hang()) else {
-        return;
-    };
+    let k = kubectl();
+    let s = StandIn::start(&Cluster::default().hang());
     for args in [
         &[
             "doctor",
@@ -72,12 +59,10 @@ fn an_api_server_that_never_answers_ends_in_exit_3_after_the_request_timeout() {
         ][..],
     ] {
         let out = against_within(&s, &k, args, Duration::from_secs(60));
-        assert_eq!(
-            out.status.code(),
-            Some(3),
-            "{args:?}: {}{}",
-            stdout(&out),
-            stderr(&out)
+        expect_exit(
+            &out,
+            3,
+            &format!("{args:?}: {}{}", stdout(&out), stderr(&out)),
         );
         assert!(
             stderr(&out).contains("Unable to connect")
@@ -94,7 +79,7 @@ fn an_api_server_that_never_answers_ends_in_exit_3_after_the_request_timeout() {
     // A timeout of zero (kubectl's "never") or a malformed one is a usage error.
     for bad in ["0", "10x"] {
         let o = common::run(&["doctor", "--example", "--request-timeout", bad], "");
-        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
+        expect_exit(&o, 2, &format!("{bad}: {}", stderr(&o)));
     }
 }
 
@@ -123,11 +108,13 @@ fn apply(s: &StandIn, k: &Path, extra: &[&str]) -> Output {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn apply_is_server_side_as_recif_secrets_by_default_and_client_side_only_when_asked() {
-    let Some(k) = kubectl() else { return };
-    let Some(s) = StandIn::start(&Cluster::default().accept_writes()) else {
-        return;
-    };
+    let k = kubectl();
+    let s = StandIn::start(&Cluster::default().accept_writes());
     let out = apply(&s, &k, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let w = writes(&s);
@@ -175,17 +162,19 @@ fn apply_is_server_side_as_recif_secrets_by_default_and_client_side_only_when_as
         ],
         "",
     );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    expect_exit(&o, 2, "");
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn an_apply_conflict_is_reported_with_the_fix_and_force_conflicts_takes_over() {
-    let Some(k) = kubectl() else { return };
-    let Some(s) = StandIn::start(&Cluster::default().accept_writes().conflict("secrets")) else {
-        return;
-    };
+    let k = kubectl();
+    let s = StandIn::start(&Cluster::default().accept_writes().conflict("secrets"));
     let out = apply(&s, &k, &[]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    expect_exit(&out, 3, "");
     let err = stderr(&out);
     assert!(
         err.contains("conflict with \"kubectl-client-side-apply\""),
@@ -200,14 +189,14 @@ fn an_apply_conflict_is_reported_with_the_fix_and_force_conflicts_takes_over() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_pycrypto),
+    ignore = "needs kubectl; python3 with pyyaml, cryptography: run scripts/fetch-tools.sh"
+)]
 fn sealed_secrets_are_applied() {
-    if !common::python_has("yaml, cryptography", "pyyaml and cryptography") {
-        return;
-    }
-    let Some(k) = kubectl() else { return };
-    let Some(s) = StandIn::start(&Cluster::default().accept_writes()) else {
-        return;
-    };
+    common::python_needs("no_pycrypto");
+    let k = kubectl();
+    let s = StandIn::start(&Cluster::default().accept_writes());
     let ctl = tempfile::tempdir().unwrap();
     let script = root().join("tests/tools/sealed.py");
     let o = common::python(

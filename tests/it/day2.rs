@@ -8,19 +8,19 @@ use std::process::Output;
 
 use base64::Engine as _;
 use common::standin::{against, bin, kubectl, unreachable_kubeconfig, Cluster, StandIn};
-use common::{stderr, stdout};
+use common::{expect_exit, stderr, stdout};
 
 /// Exit code of `diff` when there are differences and of `doctor` when a check failed.
 const FOUND: i32 = 4;
 
-/// Starts the stand-in for `cluster` and runs `args` with the real kubectl; `None` when a
-/// tool is missing (see `common::tool`).
-fn with_cluster(cluster: Cluster, args: &[&str]) -> Option<(Output, StandIn)> {
-    let k = kubectl()?;
-    let s = StandIn::start(&cluster)?;
+/// Starts the stand-in for `cluster` and runs `args` with the real kubectl (python3 and
+/// kubectl: a test that calls this carries `cfg_attr(any(no_python3, no_kubectl), ignore)`).
+fn with_cluster(cluster: Cluster, args: &[&str]) -> (Output, StandIn) {
+    let k = kubectl();
+    let s = StandIn::start(&cluster);
     let out = against(&s, &k, args);
     s.assert_read_only();
-    Some((out, s))
+    (out, s)
 }
 
 fn lines_with<'a>(text: &'a str, status: &str) -> Vec<&'a str> {
@@ -30,12 +30,14 @@ fn lines_with<'a>(text: &'a str, status: &str) -> Vec<&'a str> {
 const EXTERNAL: &[&str] = &["doctor", "-f", "examples/external-vault.yaml"];
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_healthy_external_is_all_ok() {
-    let Some((out, _s)) = with_cluster(Cluster::new(&["external.json"]), EXTERNAL) else {
-        return;
-    };
+    let (out, _s) = with_cluster(Cluster::new(&["external.json"]), EXTERNAL);
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    expect_exit(&out, 0, &format!("{text}{}", stderr(&out)));
     for want in [
         "ok               ClusterSecretStore recif-secret-store: Ready: True (Valid)",
         "ok               ExternalSecret team-default/agent-env: Ready: True (SecretSynced)",
@@ -51,15 +53,17 @@ fn doctor_healthy_external_is_all_ok() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_store_invalid() {
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["external.json", "external-store-invalid.json"]),
         EXTERNAL,
-    ) else {
-        return;
-    };
+    );
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
+    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
     let problems = lines_with(&text, "problem");
     assert_eq!(problems.len(), 1, "{text}");
     assert!(problems[0].starts_with("problem          ClusterSecretStore recif-secret-store: Ready: False (InvalidProviderConfig): unable to validate store"), "{text}");
@@ -67,15 +71,17 @@ fn doctor_store_invalid() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_one_external_secret_failing() {
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["external.json", "external-es-failing.json"]),
         EXTERNAL,
-    ) else {
-        return;
-    };
+    );
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
+    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
     let problems = lines_with(&text, "problem");
     assert_eq!(problems, ["problem          ExternalSecret team-default/agent-env: Ready: False (SecretSyncedError): error processing spec.dataFrom[0].extract, err: Secret does not exist"], "{text}");
     assert!(text.contains("fix: Key not found: verify the remote key path matches your backend (recif/agent-env; secrets.external.keys)"), "{text}");
@@ -86,15 +92,17 @@ fn doctor_one_external_secret_failing() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_secret_missing() {
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["external.json"]).without("Secret/team-default/gcp-adc"),
         EXTERNAL,
-    ) else {
-        return;
-    };
+    );
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
+    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
     assert!(text.contains("problem          Secret team-default/gcp-adc: exists: not found: ExternalSecret team-default/gcp-adc has not created it"), "{text}");
     assert!(text.contains("fix: see the ExternalSecret's status: kubectl describe externalsecret gcp-adc -n team-default"), "{text}");
     // A pod mounting it: when the Secret changed is unknown.
@@ -102,15 +110,17 @@ fn doctor_secret_missing() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_key_missing() {
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["external.json", "external-key-missing.json"]),
         EXTERNAL,
-    ) else {
-        return;
-    };
+    );
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
+    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
     assert!(
         text.contains(
             "problem          Secret team-default/gcp-adc: keys: missing key adc.json; has: value"
@@ -122,15 +132,17 @@ fn doctor_key_missing() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_stale_env() {
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["external.json", "external-stale-pod.json"]),
         EXTERNAL,
-    ) else {
-        return;
-    };
+    );
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
+    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
     assert!(text.contains("problem          Pod team-default/my-agent-6c5d4e3f2a-old11: stale env: uses agent-env (env); started 2026-11-19T08:00:00Z, before the Secret last changed (2026-11-20T12:00:00Z)"), "{text}");
     assert!(
         text.contains("force a sync with the force-sync annotation"),
@@ -144,44 +156,40 @@ fn doctor_stale_env() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_workload_identity_annotation() {
     let args = &["doctor", "-f", "examples/workload-identity-gke.yaml"];
-    let Some((out, _s)) = with_cluster(Cluster::new(&["workload-identity.json"]), args) else {
-        return;
-    };
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    let (out, _s) = with_cluster(Cluster::new(&["workload-identity.json"]), args);
+    expect_exit(&out, 0, "");
     assert!(stdout(&out).contains("ok               ServiceAccount recif-system/recif-api: annotations: Workload Identity annotations: iam.gke.io/gcp-service-account"));
 
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["workload-identity-annotation-missing.json"]),
         args,
-    ) else {
-        return;
-    };
+    );
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
+    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
     assert!(text.contains("problem          ServiceAccount recif-system/recif-api: annotations: iam.gke.io/gcp-service-account missing (expected recif-sa@my-project-123.iam.gserviceaccount.com)"), "{text}");
     assert!(text.contains("kubectl annotate serviceaccount recif-api -n recif-system iam.gke.io/gcp-service-account=recif-sa@my-project-123.iam.gserviceaccount.com --overwrite"), "{text}");
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_rbac_forbidden_is_could_not_check() {
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["external.json"])
             .forbid("secrets@team-default")
             .forbid("pods"),
         EXTERNAL,
-    ) else {
-        return;
-    };
+    );
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
+    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
     let unknown = lines_with(&text, "could not check");
     assert_eq!(unknown.len(), 3, "{text}");
     assert!(text.contains(r#"could not check  Secret team-default/agent-env: keys: Error from server (Forbidden): secrets "agent-env" is forbidden: User "standin-user" cannot get resource "secrets" in API group "" in the namespace "team-default""#), "{text}");
@@ -199,12 +207,14 @@ fn doctor_rbac_forbidden_is_could_not_check() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_without_eso_installed() {
-    let Some((out, _s)) = with_cluster(Cluster::new(&["external.json"]).no_eso(), EXTERNAL) else {
-        return;
-    };
+    let (out, _s) = with_cluster(Cluster::new(&["external.json"]).no_eso(), EXTERNAL);
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
+    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
     assert!(text.contains("could not check  ClusterSecretStore recif-secret-store: Ready: error: the server doesn't have a resource type \"clustersecretstores\" (is the operator that defines it installed?)"), "{text}");
     assert!(
         text.contains("ok               Secret team-default/gcp-adc: keys: adc.json present"),
@@ -213,16 +223,18 @@ fn doctor_without_eso_installed() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_json() {
     let mut args = EXTERNAL.to_vec();
     args.extend(["-o", "json"]);
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["external.json", "external-es-failing.json"]),
         &args,
-    ) else {
-        return;
-    };
-    assert_eq!(out.status.code(), Some(FOUND), "{}", stderr(&out));
+    );
+    expect_exit(&out, FOUND, "");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v["summary"],
@@ -242,8 +254,9 @@ fn doctor_json() {
 }
 
 #[test]
+#[cfg_attr(no_kubectl, ignore = "needs kubectl: run scripts/fetch-tools.sh")]
 fn doctor_and_diff_exit_3_when_the_cluster_cannot_be_reached() {
-    let Some(k) = kubectl() else { return };
+    let k = kubectl();
     let dir = tempfile::tempdir().unwrap();
     let kc = unreachable_kubeconfig(dir.path());
     for cmd in ["doctor", "diff"] {
@@ -260,7 +273,7 @@ fn doctor_and_diff_exit_3_when_the_cluster_cannot_be_reached() {
             dir.path(),
         );
         let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(3), "{cmd}: {err}");
+        expect_exit(&out, 3, &format!("{cmd}: {err}"));
         assert!(
             err.contains("error: cannot reach the cluster: "),
             "{cmd}: {err}"
@@ -329,13 +342,7 @@ fn diff_against_a_folder() {
         ],
         &cache,
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    expect_exit(&out, 0, "");
     assert!(
         stdout(&out).ends_with("0 changed, 0 added, 0 removed, 5 unchanged\n"),
         "{}",
@@ -359,7 +366,7 @@ fn diff_against_a_folder() {
         &cache,
     );
     let text = format!("{}{}", stdout(&out), stderr(&out));
-    assert_eq!(out.status.code(), Some(FOUND), "{text}");
+    expect_exit(&out, FOUND, &text);
     assert_no_canary(&text);
     assert!(
         text.contains("Secret team-default/agent-env: changed\n"),
@@ -389,7 +396,7 @@ fn diff_against_a_folder() {
         ],
         &cache,
     );
-    assert_eq!(out.status.code(), Some(FOUND));
+    expect_exit(&out, FOUND, "");
     assert_eq!(stdout(&out), "2 changed, 0 added, 0 removed, 3 unchanged\n");
 
     // Objects added and removed: another team namespace.
@@ -408,7 +415,7 @@ fn diff_against_a_folder() {
         &cache,
     );
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
+    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
     assert_no_canary(&text);
     let heads: Vec<&str> = text.lines().filter(|l| l.starts_with("Secret ")).collect();
     assert_eq!(
@@ -452,13 +459,7 @@ fn diff_against_a_folder() {
         ],
         &cache,
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    expect_exit(&out, 0, "");
 
     // --against is offline: cluster flags with it are a usage error.
     let out = bin(
@@ -473,7 +474,7 @@ fn diff_against_a_folder() {
         ],
         &cache,
     );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    expect_exit(&out, 2, "");
 }
 
 #[test]
@@ -491,7 +492,7 @@ fn diff_against_bad_input_is_exit_1_with_the_file() {
         ],
         dir.path(),
     );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    expect_exit(&out, 1, "");
     assert!(
         stderr(&out).contains(&format!("--against {}", f.display())),
         "{}",
@@ -501,27 +502,20 @@ fn diff_against_bad_input_is_exit_1_with_the_file() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn diff_live_no_change_then_changed_keys_added_and_removed_objects() {
     let inline = &["diff", "-f", "examples/inline.yaml"];
-    let Some((out, _s)) = with_cluster(Cluster::new(&["inline.json"]), inline) else {
-        return;
-    };
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    let (out, _s) = with_cluster(Cluster::new(&["inline.json"]), inline);
+    expect_exit(&out, 0, "");
     assert!(stdout(&out).ends_with("0 changed, 0 added, 0 removed, 5 unchanged\n"));
 
     // A key rotated by hand, one removed, one added; values never shown.
-    let Some((out, _s)) = with_cluster(Cluster::new(&["inline.json", "inline-drift.json"]), inline)
-    else {
-        return;
-    };
+    let (out, _s) = with_cluster(Cluster::new(&["inline.json", "inline-drift.json"]), inline);
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
+    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
     for want in [
         "Secret team-default/agent-env: changed\n",
         "  key ANTHROPIC_API_KEY: unchanged (28 bytes)\n",
@@ -545,7 +539,7 @@ fn diff_live_no_change_then_changed_keys_added_and_removed_objects() {
 
     // A team dropped from the values: its objects, applied earlier, are listed as removed;
     // one missing in the cluster is added.
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["inline.json"]).without("Secret/team-default/gcp-adc"),
         &[
             "diff",
@@ -554,11 +548,9 @@ fn diff_live_no_change_then_changed_keys_added_and_removed_objects() {
             "--set-json",
             "namespaces.teams=[]",
         ],
-    ) else {
-        return;
-    };
+    );
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(FOUND), "{text}{}", stderr(&out));
+    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
     assert!(
         text.contains("Secret team-default/gcp-adc: added\n"),
         "{text}"
@@ -578,20 +570,16 @@ fn diff_live_no_change_then_changed_keys_added_and_removed_objects() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn diff_live_external_ignores_server_defaults_and_status() {
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["external.json"]),
         &["diff", "-f", "examples/external-vault.yaml"],
-    ) else {
-        return;
-    };
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
     );
+    expect_exit(&out, 0, "");
     assert!(
         stdout(&out).ends_with("0 changed, 0 added, 0 removed, 4 unchanged\n"),
         "{}",
@@ -599,19 +587,11 @@ fn diff_live_external_ignores_server_defaults_and_status() {
     );
 
     // With Secrets unlistable (RBAC), a warning says removed objects may be missed.
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["external.json"]).forbid("secrets"),
         &["diff", "-f", "examples/external-vault.yaml"],
-    ) else {
-        return;
-    };
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
     );
+    expect_exit(&out, 0, "");
     assert!(
         stderr(&out).contains("warning: cannot list secrets: Error from server (Forbidden)"),
         "{}",
@@ -620,22 +600,21 @@ fn diff_live_external_ignores_server_defaults_and_status() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_inline_compares_keys_and_values_without_printing_them() {
     let args = &["doctor", "-f", "examples/inline.yaml"];
-    let Some((out, _s)) = with_cluster(Cluster::new(&["inline.json"]), args) else {
-        return;
-    };
+    let (out, _s) = with_cluster(Cluster::new(&["inline.json"]), args);
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    expect_exit(&out, 0, &format!("{text}{}", stderr(&out)));
     assert!(text.contains("ok               Secret team-default/agent-env: keys: keys and values as rendered: ANTHROPIC_API_KEY, GOOGLE_API_KEY, MISTRAL_ENDPOINT_TOKEN, OPENAI_API_KEY"), "{text}");
     assert!(text.contains("ok               Pod team-default/my-agent-7d9f8b6c5d-x2k4p: stale env: uses agent-env (env)"), "{text}");
 
-    let Some((out, _s)) = with_cluster(Cluster::new(&["inline.json", "inline-drift.json"]), args)
-    else {
-        return;
-    };
+    let (out, _s) = with_cluster(Cluster::new(&["inline.json", "inline-drift.json"]), args);
     let text = format!("{}{}", stdout(&out), stderr(&out));
-    assert_eq!(out.status.code(), Some(FOUND), "{text}");
+    expect_exit(&out, FOUND, &text);
     assert!(text.contains("problem          Secret team-default/agent-env: keys: missing key MISTRAL_ENDPOINT_TOKEN; key not rendered STALE_KEY; value differs from the rendered one for OPENAI_API_KEY"), "{text}");
     assert!(
         text.contains("fix: apply the rendered Secrets: recif-secrets render -f VALUES --apply"),
@@ -653,15 +632,17 @@ fn doctor_inline_compares_keys_and_values_without_printing_them() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn diff_live_exits_3_when_a_rendered_object_cannot_be_read() {
-    let Some((out, _s)) = with_cluster(
+    let (out, _s) = with_cluster(
         Cluster::new(&["inline.json"]).forbid("secrets"),
         &["diff", "-f", "examples/inline.yaml"],
-    ) else {
-        return;
-    };
+    );
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(3), "{}{err}", stdout(&out));
+    expect_exit(&out, 3, &format!("{}{err}", stdout(&out)));
     assert!(err.contains("error: cannot read Secret recif-system/recif-platform-gcp-sa: Error from server (Forbidden)"), "{err}");
     assert!(stdout(&out).is_empty());
 }

@@ -172,6 +172,7 @@ fn the_readme_is_a_front_page() {
 /// The CI recipe pins what exists: the repository has no release tags, so no `--tag` or
 /// version, but a commit placeholder that says what to put.
 #[test]
+#[cfg_attr(no_git, ignore = "needs git")]
 fn the_ci_recipe_pins_a_commit_not_a_tag() {
     let recipe =
         std::fs::read_to_string(root().join("examples/gitops/ci/render-and-check.yml")).unwrap();

@@ -92,10 +92,9 @@ fn sops_decrypt(sops: &Path, keys: &Path, file: &Path, json: bool) -> std::proce
 }
 
 #[test]
+#[cfg_attr(no_sops, ignore = "needs sops: run scripts/fetch-tools.sh")]
 fn sops_documents_decrypt_to_exactly_the_plaintext_with_the_real_sops() {
-    let Some(sops) = tool("SOPS", "sops") else {
-        return;
-    };
+    let sops = tool("SOPS", "sops");
     let age = identities();
     let list: Vec<(String, String)> = age
         .recipients
@@ -124,10 +123,9 @@ fn sops_documents_decrypt_to_exactly_the_plaintext_with_the_real_sops() {
 }
 
 #[test]
+#[cfg_attr(no_sops, ignore = "needs sops: run scripts/fetch-tools.sh")]
 fn sops_detects_tampering() {
-    let Some(sops) = tool("SOPS", "sops") else {
-        return;
-    };
+    let sops = tool("SOPS", "sops");
     let age = identities();
     let enc = SopsAge::new(&[("t".into(), age.recipients[1].clone())]).unwrap();
     let secret = &secrets()[7];
@@ -162,10 +160,6 @@ fn sops_detects_tampering() {
     // Untouched, it decrypts.
     std::fs::write(&file, yaml(&doc)).unwrap();
     assert!(sops_decrypt(&sops, &keys, &file, true).status.success());
-}
-
-fn python_crypto() -> bool {
-    python_has("yaml, cryptography", "pyyaml and cryptography")
 }
 
 fn sealed_py() -> String {
@@ -218,10 +212,12 @@ fn as_unsealed(secret: &Value) -> Value {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_checker, no_pycrypto),
+    ignore = "needs python3 with pyyaml, jsonschema, kubernetes-validate, cryptography: run scripts/fetch-tools.sh"
+)]
 fn sealed_secrets_unseal_with_an_independent_decryptor_in_every_scope() {
-    if !python_crypto() {
-        return;
-    }
+    python_needs("no_pycrypto");
     let ctl = controller(&[]);
     let pem = std::fs::read(ctl.path().join("cert.pem")).unwrap();
     for scope in [Scope::Strict, Scope::NamespaceWide, Scope::ClusterWide] {
@@ -239,7 +235,7 @@ fn sealed_secrets_unseal_with_an_independent_decryptor_in_every_scope() {
             stream.push_str(&yaml(&sealed));
         }
         assert!(!stream.contains("c2VjcmV0") && !stream.contains("AIza"));
-        if let Some(Err(p)) = check_manifests(&stream) {
+        if let Err(p) = check_manifests(&stream) {
             panic!("{scope:?}: {p}\n{stream}");
         }
         let (ok, docs, err) = unseal(&ctl.path().join("key.pem"), &stream);
@@ -260,10 +256,12 @@ fn sealed_secrets_unseal_with_an_independent_decryptor_in_every_scope() {
 }
 
 #[test]
+#[cfg_attr(
+    no_pycrypto,
+    ignore = "needs python3 with pyyaml, cryptography: run scripts/fetch-tools.sh"
+)]
 fn a_sealed_secret_moved_out_of_its_scope_does_not_unseal() {
-    if !python_crypto() {
-        return;
-    }
+    python_needs("no_pycrypto");
     let ctl = controller(&[]);
     let pem = std::fs::read(ctl.path().join("cert.pem")).unwrap();
     let key = ctl.path().join("key.pem");
@@ -308,10 +306,12 @@ fn a_sealed_secret_moved_out_of_its_scope_does_not_unseal() {
 }
 
 #[test]
+#[cfg_attr(
+    no_pycrypto,
+    ignore = "needs python3 with pyyaml, cryptography: run scripts/fetch-tools.sh"
+)]
 fn expired_and_unusable_certificates_are_refused_clearly() {
-    if !python_crypto() {
-        return;
-    }
+    python_needs("no_pycrypto");
     let expired = controller(&["--expired"]);
     let pem = std::fs::read(expired.path().join("cert.pem")).unwrap();
     let e = Sealer::from_pem("cert.pem", &pem, Scope::Strict, SystemTime::now()).unwrap_err();
@@ -332,10 +332,12 @@ fn expired_and_unusable_certificates_are_refused_clearly() {
 /// Issue 20: RSA keys of 2048 bits and more are accepted, RSA-8192 included (it used to be
 /// refused as "not an RSA key"), and what they seal unseals with the controller's key.
 #[test]
+#[cfg_attr(
+    no_pycrypto,
+    ignore = "needs python3 with pyyaml, cryptography: run scripts/fetch-tools.sh"
+)]
 fn rsa_keys_of_2048_bits_and_more_are_accepted_8192_included() {
-    if !python_crypto() {
-        return;
-    }
+    python_needs("no_pycrypto");
     let bits = "8192";
     let ctl = controller(&["--bits", bits]);
     let pem = std::fs::read(ctl.path().join("cert.pem")).unwrap();

@@ -126,10 +126,9 @@ fn doc_texts(stream: &str) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(no_sops, ignore = "needs sops: run scripts/fetch-tools.sh")]
 fn sops_on_stdout_every_secret_decrypts_to_exactly_the_plaintext_render() {
-    let Some(sops) = tool("SOPS", "sops") else {
-        return;
-    };
+    let sops = tool("SOPS", "sops");
     let keys = Keys::new();
     for (values, base) in [
         (
@@ -173,10 +172,8 @@ fn sops_on_stdout_every_secret_decrypts_to_exactly_the_plaintext_render() {
 }
 
 /// A controller key pair (key.pem, cert.pem) from the independent implementation.
-fn controller() -> Option<tempfile::TempDir> {
-    if !python_has("yaml, cryptography", "pyyaml and cryptography") {
-        return None;
-    }
+fn controller() -> tempfile::TempDir {
+    python_needs("no_pycrypto");
     let dir = tempfile::tempdir().unwrap();
     let script = root().join("tests/tools/sealed.py");
     let out = python(
@@ -188,7 +185,7 @@ fn controller() -> Option<tempfile::TempDir> {
         "",
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    Some(dir)
+    dir
 }
 
 fn unseal(key: &Path, stream: &str) -> (bool, Vec<Value>, String) {
@@ -205,10 +202,12 @@ fn unseal(key: &Path, stream: &str) -> (bool, Vec<Value>, String) {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_checker, no_pycrypto),
+    ignore = "needs python3 with pyyaml, jsonschema, kubernetes-validate, cryptography: run scripts/fetch-tools.sh"
+)]
 fn sealed_on_stdout_and_json_unseal_to_exactly_the_plaintext_and_pass_the_crd() {
-    let Some(ctl) = controller() else {
-        return;
-    };
+    let ctl = controller();
     let cert = ctl.path().join("cert.pem").display().to_string();
     for (values, base) in [
         ("", strings(&["render", "-f", EXAMPLE])),
@@ -239,7 +238,7 @@ fn sealed_on_stdout_and_json_unseal_to_exactly_the_plaintext_and_pass_the_crd() 
                 .map(|i| i.replace("Secret/", ""))
                 .collect::<Vec<_>>()
         );
-        if let Some(Err(p)) = check_manifests(&stream) {
+        if let Err(p) = check_manifests(&stream) {
             panic!("{p}");
         }
         let (ok, back, err) = unseal(&ctl.path().join("key.pem"), &stream);
@@ -262,10 +261,12 @@ fn sealed_on_stdout_and_json_unseal_to_exactly_the_plaintext_and_pass_the_crd() 
 }
 
 #[test]
+#[cfg_attr(
+    no_pycrypto,
+    ignore = "needs python3 with pyyaml, cryptography: run scripts/fetch-tools.sh"
+)]
 fn sealed_scopes_bind_as_documented() {
-    let Some(ctl) = controller() else {
-        return;
-    };
+    let ctl = controller();
     let cert = ctl.path().join("cert.pem").display().to_string();
     let key = ctl.path().join("key.pem");
     for (scope, moved_ns_ok) in [
@@ -375,10 +376,9 @@ fn no_churn(flags: &[String], other_keys: &[String], kind: &str) -> tempfile::Te
 }
 
 #[test]
+#[cfg_attr(no_sops, ignore = "needs sops: run scripts/fetch-tools.sh")]
 fn output_dir_without_churn_sops() {
-    let Some(sops) = tool("SOPS", "sops") else {
-        return;
-    };
+    let sops = tool("SOPS", "sops");
     let keys = Keys::new();
     let mut other = keys.flags();
     other.drain(0..2); // drop the first recipient
@@ -398,13 +398,13 @@ fn output_dir_without_churn_sops() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_pycrypto),
+    ignore = "needs kubectl; python3 with pyyaml, cryptography: run scripts/fetch-tools.sh"
+)]
 fn output_dir_without_churn_sealed() {
-    let Some(ctl) = controller() else {
-        return;
-    };
-    let Some(other_ctl) = controller() else {
-        return;
-    };
+    let ctl = controller();
+    let other_ctl = controller();
     let key = ctl.path().join("fingerprint.key").display().to_string();
     let flags = strings(&[
         "--seal-cert",
@@ -430,22 +430,23 @@ fn output_dir_without_churn_sealed() {
     }
     let (ok, back, err) = unseal(&other_ctl.path().join("key.pem"), &stream);
     assert!(ok && back.len() == 5, "{err}");
-    if let Some(kubectl) = tool("KUBECTL", "kubectl") {
-        let k = Command::new(kubectl)
-            .arg("kustomize")
-            .arg(&dir)
-            .output()
-            .unwrap();
-        assert!(k.status.success(), "{}", stderr(&k));
-        assert_eq!(docs(&stdout(&k)).len(), 5);
-    }
+    let kubectl = tool("KUBECTL", "kubectl");
+    let k = Command::new(kubectl)
+        .arg("kustomize")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(k.status.success(), "{}", stderr(&k));
+    assert_eq!(docs(&stdout(&k)).len(), 5);
 }
 
 #[test]
+#[cfg_attr(
+    no_pycrypto,
+    ignore = "needs python3 with pyyaml, cryptography: run scripts/fetch-tools.sh"
+)]
 fn switching_to_encryption_replaces_the_plaintext_files() {
-    let Some(ctl) = controller() else {
-        return;
-    };
+    let ctl = controller();
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path().display().to_string();
     assert!(run(&["render", "-f", EXAMPLE, "--output-dir", &d], "")
@@ -479,10 +480,12 @@ fn switching_to_encryption_replaces_the_plaintext_files() {
 }
 
 #[test]
+#[cfg_attr(
+    no_pycrypto,
+    ignore = "needs python3 with pyyaml, cryptography: run scripts/fetch-tools.sh"
+)]
 fn the_fingerprint_key_defaults_to_the_config_folder_and_never_goes_in_the_output() {
-    let Some(ctl) = controller() else {
-        return;
-    };
+    let ctl = controller();
     let cert = ctl.path().join("cert.pem").display().to_string();
     let home = tempfile::tempdir().unwrap();
     let tmp = tempfile::tempdir().unwrap();
@@ -530,7 +533,7 @@ fn the_fingerprint_key_defaults_to_the_config_folder_and_never_goes_in_the_outpu
         ],
         "",
     );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    expect_exit(&out, 2, "");
     assert!(
         stderr(&out).contains("outside the output folder"),
         "{}",
@@ -540,15 +543,17 @@ fn the_fingerprint_key_defaults_to_the_config_folder_and_never_goes_in_the_outpu
     // A damaged key file is an error that does not quote it.
     std::fs::write(&key, "not-a-key-XYZZY\n").unwrap();
     let out = with_home();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    expect_exit(&out, 1, "");
     assert!(!stderr(&out).contains("XYZZY"), "{}", stderr(&out));
 }
 
 #[test]
+#[cfg_attr(
+    no_pycrypto,
+    ignore = "needs python3 with pyyaml, cryptography: run scripts/fetch-tools.sh"
+)]
 fn encryption_flags_are_refused_where_they_cannot_work() {
-    let Some(ctl) = controller() else {
-        return;
-    };
+    let ctl = controller();
     let cert = ctl.path().join("cert.pem").display().to_string();
     let keys = Keys::new();
     let r = keys.recipients[0].as_str();
@@ -608,13 +613,13 @@ fn encryption_flags_are_refused_where_they_cannot_work() {
         let mut args = vec!["render"];
         args.extend(&extra);
         let out = run(&args, "");
-        assert_eq!(out.status.code(), Some(code), "{extra:?}: {}", stderr(&out));
+        expect_exit(&out, code, &format!("{extra:?}: {}", stderr(&out)));
         assert!(stderr(&out).contains(msg), "{extra:?}: {}", stderr(&out));
         assert!(out.stdout.is_empty(), "{extra:?}");
     }
     let key = ctl.path().join("key.pem").display().to_string();
     let out = run(&["render", "-f", EXAMPLE, "--seal-cert", &key], "");
-    assert_eq!(out.status.code(), Some(1));
+    expect_exit(&out, 1, "");
     assert!(
         stderr(&out).contains("holds a PRIVATE KEY, not a certificate"),
         "{}",
@@ -668,7 +673,7 @@ fn diff_through_fingerprints(flags: &[String], kind: &str) {
     args.extend(no_key.iter().cloned());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = run_env(&args, &[("XDG_CONFIG_HOME", empty.path())]);
-    assert_eq!(out.status.code(), Some(4), "{}", stdout(&out));
+    expect_exit(&out, 4, "");
     assert!(stdout(&out).contains("not compared"), "{}", stdout(&out));
     assert!(
         stderr(&out).contains("no fingerprint key"),
@@ -678,7 +683,7 @@ fn diff_through_fingerprints(flags: &[String], kind: &str) {
     // The flags only make sense against files.
     let mut args = strings(&["diff", "-f", EXAMPLE]);
     args.extend(flags.iter().cloned());
-    assert_eq!(render(&args, "").status.code(), Some(2));
+    expect_exit(&render(&args, ""), 2, "");
 }
 
 #[test]
@@ -687,10 +692,12 @@ fn diff_compares_sops_folders_through_fingerprints() {
 }
 
 #[test]
+#[cfg_attr(
+    no_pycrypto,
+    ignore = "needs python3 with pyyaml, cryptography: run scripts/fetch-tools.sh"
+)]
 fn diff_compares_sealed_folders_through_fingerprints() {
-    let Some(ctl) = controller() else {
-        return;
-    };
+    let ctl = controller();
     let flags = strings(&[
         "--seal-cert",
         &ctl.path().join("cert.pem").display().to_string(),
@@ -721,17 +728,7 @@ impl Script {
         )
         .unwrap();
         std::fs::write(repo.path().join(".gitignore"), "values-secret.yaml\n").unwrap();
-        let mut dirs = vec![
-            PathBuf::from(env!("CARGO_BIN_EXE_recif-secrets"))
-                .parent()
-                .unwrap()
-                .to_path_buf(),
-            kubectl.parent().unwrap().to_path_buf(),
-        ];
-        dirs.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
-        let path = std::env::join_paths(dirs).unwrap().into_string().unwrap();
+        let path = path_with_bin(&[kubectl.parent().unwrap()]);
         Script {
             repo,
             config: tempfile::tempdir().unwrap(),
@@ -808,10 +805,12 @@ fn script_round(s: &Script, kind: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_sops, no_git),
+    ignore = "needs kubectl; sops; git: run scripts/fetch-tools.sh"
+)]
 fn the_flux_sops_script_stages_only_encrypted_files_that_sops_decrypts() {
-    let (Some(kubectl), Some(sops)) = (tool("KUBECTL", "kubectl"), tool("SOPS", "sops")) else {
-        return;
-    };
+    let (kubectl, sops) = (tool("KUBECTL", "kubectl"), tool("SOPS", "sops"));
     let keys = Keys::new();
     let s = Script::new("flux-sops", &kubectl);
     std::fs::write(
@@ -833,13 +832,13 @@ fn the_flux_sops_script_stages_only_encrypted_files_that_sops_decrypts() {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_git, no_pycrypto),
+    ignore = "needs kubectl; git; python3 with pyyaml, cryptography: run scripts/fetch-tools.sh"
+)]
 fn the_argocd_sealed_script_stages_only_sealed_secrets_that_unseal() {
-    let Some(kubectl) = tool("KUBECTL", "kubectl") else {
-        return;
-    };
-    let Some(ctl) = controller() else {
-        return;
-    };
+    let kubectl = tool("KUBECTL", "kubectl");
+    let ctl = controller();
     let s = Script::new("argocd-sealed", &kubectl);
     std::fs::copy(
         ctl.path().join("cert.pem"),
@@ -933,7 +932,7 @@ fn forged_bodies_are_re_encrypted_and_reported(flags: &[String], kind: &str) {
         // diff first: the folder holds the forged file.
         let out = with("diff", &[]);
         let text = stdout(&out);
-        assert_eq!(out.status.code(), Some(4), "{what}: {text}{}", stderr(&out));
+        expect_exit(&out, 4, &format!("{what}: {text}{}", stderr(&out)));
         assert!(
             !text.contains("same plaintext")
                 || !text.contains(&format!("{kind} team-default/agent-env: unchanged")),
@@ -953,15 +952,14 @@ fn forged_bodies_are_re_encrypted_and_reported(flags: &[String], kind: &str) {
         assert!(now.starts_with("# recif-secrets fingerprint: v2:"), "{now}");
         // And the folder verifies again.
         let out = with("diff", &[]);
-        assert_eq!(out.status.code(), Some(0), "{what}: {}", stdout(&out));
+        expect_exit(&out, 0, &format!("{what}: {}", stdout(&out)));
     }
 }
 
 #[test]
+#[cfg_attr(no_sops, ignore = "needs sops: run scripts/fetch-tools.sh")]
 fn forged_sops_files_under_a_kept_fingerprint_line_are_re_encrypted_and_reported() {
-    let Some(sops) = tool("SOPS", "sops") else {
-        return;
-    };
+    let sops = tool("SOPS", "sops");
     let keys = Keys::new();
     forged_bodies_are_re_encrypted_and_reported(&keys.flags(), "Secret");
     // What the folder holds now decrypts to the operator's values, not the attacker's.
@@ -1001,10 +999,12 @@ fn forged_sops_files_under_a_kept_fingerprint_line_are_re_encrypted_and_reported
 }
 
 #[test]
+#[cfg_attr(
+    no_pycrypto,
+    ignore = "needs python3 with pyyaml, cryptography: run scripts/fetch-tools.sh"
+)]
 fn forged_sealed_files_under_a_kept_fingerprint_line_are_re_encrypted_and_reported() {
-    let Some(ctl) = controller() else {
-        return;
-    };
+    let ctl = controller();
     let flags = strings(&[
         "--seal-cert",
         &ctl.path().join("cert.pem").display().to_string(),
@@ -1063,7 +1063,7 @@ fn an_invalid_recipient_is_never_quoted_and_a_private_key_is_called_one() {
             }
             let out = run(&all, "");
             let err = stderr(&out);
-            assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+            expect_exit(&out, 1, &format!("{args:?}: {err}"));
             assert!(
                 err.contains(&format!("{origin}not an age recipient")),
                 "{args:?}: {err}"
@@ -1087,7 +1087,7 @@ fn an_invalid_recipient_is_never_quoted_and_a_private_key_is_called_one() {
         "",
     );
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    expect_exit(&out, 1, &err);
     assert!(
         err.contains(&format!("{f}:1: not an age recipient")),
         "{err}"

@@ -8,6 +8,10 @@ use crate::common;
 use common::*;
 
 #[test]
+#[cfg_attr(
+    no_checker,
+    ignore = "needs python3 with pyyaml, jsonschema, kubernetes-validate: run scripts/fetch-tools.sh"
+)]
 fn every_eso_store_block_renders_exactly_and_passes_the_checker() {
     let dir = testdata().join("eso-stores");
     let entries = std::fs::read_dir(&dir).expect("testdata/eso-stores is in the repository");
@@ -61,20 +65,20 @@ fn every_eso_store_block_renders_exactly_and_passes_the_checker() {
         cases.len(),
         failures.join("\n")
     );
-    match check_manifests(&stream) {
-        None => {}
-        Some(Ok(())) => {}
-        Some(Err(problems)) => panic!("scripts/check-manifests.py: {problems}"),
+    if let Err(problems) = check_manifests(&stream) {
+        panic!("scripts/check-manifests.py: {problems}");
     }
 }
 
 /// The embedded schemas are exactly what scripts/extract-store-schemas.py makes of the CRDs.
 #[test]
+#[cfg_attr(
+    no_pyyaml,
+    ignore = "needs python3 with pyyaml: run scripts/fetch-tools.sh"
+)]
 fn store_schemas_are_generated_from_the_crds() {
     let crds = testdata().join("crds");
-    if !python_has("yaml", "pyyaml") {
-        return;
-    }
+    python_needs("no_pyyaml");
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("store-schemas.json");
     let out = python(

@@ -72,19 +72,20 @@ fn many_values(dir: &Path, teams: usize) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_strace, no_ptrace),
+    ignore = "needs strace, and ptrace allowed: run scripts/fetch-tools.sh"
+)]
 fn a_one_team_render_starts_no_thread() {
-    let Some(strace) = tool("STRACE", "strace") else {
-        return;
-    };
-    // strace may be refused by the sandbox (ptrace): then this check cannot run.
-    if !Command::new(&strace)
-        .args(["-qq", "-o", "/dev/null", "true"])
-        .status()
-        .is_ok_and(|s| s.success())
-    {
-        skip("strace (ptrace refused)", "run where ptrace is allowed");
-        return;
-    }
+    let strace = tool("STRACE", "strace");
+    // strace may be refused by the sandbox (ptrace): build.rs then sets `no_ptrace`.
+    assert!(
+        Command::new(&strace)
+            .args(["-qq", "-o", "/dev/null", "true"])
+            .status()
+            .is_ok_and(|s| s.success()),
+        "strace cannot trace here (ptrace refused): run where ptrace is allowed"
+    );
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let age = age::x25519::Identity::generate().to_public().to_string();
@@ -135,10 +136,7 @@ fn a_one_team_render_starts_no_thread() {
 
 /// Runs the binary under a pseudo-terminal (its standard error and input), standard output
 /// to /dev/null; returns what the terminal showed and the exit code.
-fn under_terminal(args: &[&str]) -> Option<(String, i32)> {
-    if !python_has("pty", "python3") {
-        return None;
-    }
+fn under_terminal(args: &[&str]) -> (String, i32) {
     let script = r#"
 import os, pty, sys
 pid, fd = pty.fork()
@@ -161,15 +159,19 @@ sys.exit(os.waitstatus_to_exitcode(status))
 "#;
     let mut argv = vec!["-c", script, env!("CARGO_BIN_EXE_recif-secrets")];
     argv.extend(args);
-    let o = Command::new("python3")
+    // A terminal that says what it is (CI runners often set no TERM, and a progress bar
+    // stays hidden on an unknown terminal).
+    let o = Command::new(python3())
         .args(&argv)
         .current_dir(root())
+        .env("TERM", "xterm-256color")
         .output()
         .unwrap();
-    Some((stdout(&o), o.status.code().unwrap_or(-1)))
+    (stdout(&o), o.status.code().unwrap_or(-1))
 }
 
 #[test]
+#[cfg_attr(no_python3, ignore = "needs python3")]
 fn long_encryption_shows_progress_on_a_terminal_only() {
     let tmp = tempfile::tempdir().unwrap();
     // 60 teams of 20 values: over a second of sealing (RSA-4096, one per value).
@@ -177,9 +179,7 @@ fn long_encryption_shows_progress_on_a_terminal_only() {
     let cert = root().join("benches/sealing-cert.pem");
     let cert = cert.to_str().unwrap();
     let args = ["render", "-f", values.as_str(), "--seal-cert", cert];
-    let Some((seen, code)) = under_terminal(&args) else {
-        return;
-    };
+    let (seen, code) = under_terminal(&args);
     assert_eq!(code, 0, "{seen}");
     // "encrypting DONE/TOTAL objects", TOTAL the 60 agent-env Secrets.
     let counts = seen
@@ -193,7 +193,7 @@ fn long_encryption_shows_progress_on_a_terminal_only() {
     };
     assert!(total == 60 && done <= total, "{seen:?}");
     // --quiet: nothing on the terminal.
-    let (seen, code) = under_terminal(&[&args[..], &["--quiet"]].concat()).unwrap();
+    let (seen, code) = under_terminal(&[&args[..], &["--quiet"]].concat());
     assert_eq!(code, 0, "{seen}");
     assert!(!seen.contains("encrypting"), "{seen:?}");
     // A pipe: nothing either.
@@ -202,7 +202,7 @@ fn long_encryption_shows_progress_on_a_terminal_only() {
     assert!(stderr(&o).is_empty(), "{:?}", stderr(&o));
     // Short work on a terminal: nothing (one team, microseconds per object).
     let age = age::x25519::Identity::generate().to_public().to_string();
-    let (seen, code) = under_terminal(&["render", "-f", EXAMPLE, "--sops-age", &age]).unwrap();
+    let (seen, code) = under_terminal(&["render", "-f", EXAMPLE, "--sops-age", &age]);
     assert_eq!(code, 0, "{seen}");
     assert!(!seen.contains("encrypting"), "{seen:?}");
 }

@@ -9,12 +9,10 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 use common::*;
-
-const BIN: &str = env!("CARGO_BIN_EXE_recif-secrets");
 
 /// Every entry of a folder (hidden ones too): its kind, mode and bytes.
 fn snapshot(dir: &Path) -> Snapshot {
@@ -67,41 +65,6 @@ fn render_into(dir: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["render", "--output-dir", dir.to_str().unwrap()];
     args.extend(extra);
     run(&args, "")
-}
-
-/// Runs the binary, killed after `secs` (a run that blocks is a failure, not a hung test).
-fn run_with_timeout(args: &[&str], secs: u64) -> Output {
-    wait_deadline(spawn(args), secs)
-}
-
-/// Spawns the binary; `wait_deadline` kills it past the deadline.
-fn spawn(args: &[&str]) -> Child {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn wait_deadline(mut child: Child, secs: u64) -> Output {
-    let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if start.elapsed() > Duration::from_secs(secs) {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "the run did not end within {secs} s (it blocked): {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 /// Values with `teams` team namespaces and an OpenAI key of `key_len` bytes (`seed` varies
@@ -162,13 +125,13 @@ fn a_file_name_over_255_bytes_is_refused_before_anything_is_written() {
     let args = [wi[0], wi[1], "--set", &set, "--set", arn];
     let out = render_into(&dir, &args);
     assert_unchanged(&dir, &before, "after the failure");
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    expect_exit(&out, 3, "");
     let err = stderr(&out);
     assert!(err.contains("255-byte limit"), "{err}");
     assert!(err.contains("nothing was written"), "{err}");
     // A folder that did not exist is not created.
     let fresh = tmp.path().join("fresh");
-    assert_eq!(render_into(&fresh, &args).status.code(), Some(3));
+    expect_exit(&render_into(&fresh, &args), 3, "");
     assert!(!fresh.exists());
 }
 
@@ -208,7 +171,7 @@ fn a_failure_in_the_middle_puts_the_folder_back_byte_for_byte() {
         ],
     );
     assert_unchanged(&dir, &before, "after the failure");
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    expect_exit(&out, 3, "");
     let err = stderr(&out);
     assert!(err.contains("team-c.secret.gcp-adc.yaml"), "{err}");
     assert!(err.contains("left as it was"), "{err}");
@@ -248,18 +211,22 @@ fn interrupted_runs_leave_no_temporary_file_and_no_half_written_folder() {
         let before = snapshot(&dir);
         let mut interrupted = false;
         for _attempt in 0..5 {
-            let mut child = spawn(&[
-                "render",
-                "-f",
-                new.to_str().unwrap(),
-                "--output-dir",
-                dir.to_str().unwrap(),
-            ]);
+            let mut child = spawn_in(
+                &root(),
+                &[
+                    "render",
+                    "-f",
+                    new.to_str().unwrap(),
+                    "--output-dir",
+                    dir.to_str().unwrap(),
+                ],
+                None,
+            );
             let seen = wait_for_temporary(&mut child, &dir);
             if seen {
                 unsafe { libc::kill(child.id() as i32, signal) };
             }
-            let out = wait_deadline(child, 60);
+            let out = wait_deadline(child, Duration::from_secs(60));
             if !seen {
                 assert!(out.status.success(), "{}", stderr(&out));
                 continue;
@@ -325,17 +292,25 @@ fn a_second_run_into_the_same_folder_fails_at_once_while_the_first_finishes() {
     let d = dir.to_str().unwrap();
     let mut checked = false;
     for _attempt in 0..5 {
-        let mut first = spawn(&["render", "-f", values.to_str().unwrap(), "--output-dir", d]);
+        let mut first = spawn_in(
+            &root(),
+            &["render", "-f", values.to_str().unwrap(), "--output-dir", d],
+            None,
+        );
         let seen = wait_for_temporary(&mut first, &dir);
-        let second =
-            seen.then(|| run_with_timeout(&["render", "--example", "--output-dir", d], 60));
-        let first = wait_deadline(first, 120);
+        let second = seen.then(|| {
+            run_with_timeout(
+                &["render", "--example", "--output-dir", d],
+                Duration::from_secs(60),
+            )
+        });
+        let first = wait_deadline(first, Duration::from_secs(120));
         assert!(first.status.success(), "{}", stderr(&first));
         // A second run that started after the first had finished proves nothing: again.
         let Some(second) = second.filter(|o| !o.status.success()) else {
             continue;
         };
-        assert_eq!(second.status.code(), Some(3), "{}", stderr(&second));
+        expect_exit(&second, 3, "");
         let err = stderr(&second);
         assert!(err.contains("another recif-secrets run"), "{err}");
         // The folder is the first run's, whole.
@@ -351,7 +326,7 @@ fn a_second_run_into_the_same_folder_fails_at_once_while_the_first_finishes() {
     let held = std::fs::File::open(&dir).unwrap();
     held.try_lock().unwrap();
     let out = render_into(&dir, &["--example"]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    expect_exit(&out, 3, "");
     drop(held);
     assert!(render_into(&dir, &["--example"]).status.success());
     // And leaves no lock file behind.
@@ -363,21 +338,17 @@ fn open_files_stay_bounded_with_many_teams() {
     let tmp = tempfile::tempdir().unwrap();
     let values = many_teams(tmp.path(), 150, 100, 'u');
     let dir = tmp.path().join("out");
-    let out = Command::new("sh")
-        .args([
-            "-c",
-            "ulimit -n 64 && exec \"$@\"",
-            "sh",
-            BIN,
-            "render",
-            "-f",
-            values.to_str().unwrap(),
-            "--output-dir",
-            dir.to_str().unwrap(),
-        ])
-        .current_dir(root())
-        .output()
-        .unwrap();
+    let args = [
+        "render",
+        "-f",
+        values.to_str().unwrap(),
+        "--output-dir",
+        dir.to_str().unwrap(),
+    ];
+    let out = wait_deadline(
+        spawn_in(&root(), &args, Some("-n 64")),
+        Duration::from_secs(300),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     // 150 teams and the default one: an agent-env Secret each, and the kustomization.
     let files = snapshot(&dir);
@@ -461,9 +432,9 @@ fn a_kustomization_that_is_not_provably_ours_is_refused() {
         let before = snapshot(d);
         let out = run_with_timeout(
             &["render", "--example", "--output-dir", d.to_str().unwrap()],
-            30,
+            Duration::from_secs(30),
         );
-        assert_eq!(out.status.code(), Some(3), "{case}: {}", stderr(&out));
+        expect_exit(&out, 3, &format!("{case}: {}", stderr(&out)));
         let err = stderr(&out);
         assert!(
             err.contains("only replaces a kustomization.yaml it wrote"),
@@ -474,6 +445,7 @@ fn a_kustomization_that_is_not_provably_ours_is_refused() {
 }
 
 #[test]
+#[cfg_attr(no_kubectl, ignore = "needs kubectl: run scripts/fetch-tools.sh")]
 fn show_only_writes_the_selected_files_and_leaves_the_others_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
@@ -536,18 +508,17 @@ fn show_only_writes_the_selected_files_and_leaves_the_others_alone() {
         k.ends_with("  - \"team-default.secret.gcp-adc.yaml\"\n  - \"team-default.secret.agent-env.yaml\"\n"),
         "{k}"
     );
-    if let Some(kubectl) = tool("KUBECTL", "kubectl") {
-        let built = Command::new(kubectl)
-            .args(["kustomize", only.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(
-            built.status.success(),
-            "{}",
-            String::from_utf8_lossy(&built.stderr)
-        );
-        assert_eq!(docs(&String::from_utf8(built.stdout).unwrap()).len(), 2);
-    }
+    let kubectl = tool("KUBECTL", "kubectl");
+    let built = Command::new(kubectl)
+        .args(["kustomize", only.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    assert_eq!(docs(&String::from_utf8(built.stdout).unwrap()).len(), 2);
 }
 
 #[test]
@@ -555,7 +526,7 @@ fn json_output_with_an_output_folder_is_a_usage_error() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
     let out = render_into(&dir, &["--example", "-o", "json"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    expect_exit(&out, 2, "");
     assert!(stderr(&out).contains("-o json"), "{}", stderr(&out));
     assert!(!dir.exists());
 }

@@ -12,7 +12,7 @@ use common::*;
 
 /// Runs git in `dir` with a private HOME/XDG so the user's own configuration plays no part.
 fn git(dir: &Path, home: &Path, args: &[&str]) -> Option<Output> {
-    Command::new("git")
+    Command::new(tool("GIT", "git"))
         .args(args)
         .current_dir(dir)
         .env("HOME", home)
@@ -67,26 +67,24 @@ fn we_say(o: &Output) -> &'static str {
     }
 }
 
-/// A private HOME (with an empty git config folder) and a fresh repository in `tmp`; `None`
-/// (after `skip`) without git.
-fn new_repo(tmp: &Path) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+/// A private HOME (with an empty git config folder) and a fresh repository in `tmp`.
+fn new_repo(tmp: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let home = tmp.join("home");
     let repo = tmp.join("repo");
     std::fs::create_dir_all(home.join(".config/git")).unwrap();
     std::fs::create_dir_all(&repo).unwrap();
-    if git(&repo, &home, &["init", "-q"]).is_none_or(|o| !o.status.success()) {
-        skip("git", "install git");
-        return None;
-    }
-    Some((home, repo))
+    assert!(
+        git(&repo, &home, &["init", "-q"]).is_some_and(|o| o.status.success()),
+        "git init"
+    );
+    (home, repo)
 }
 
 #[test]
+#[cfg_attr(no_git, ignore = "needs git")]
 fn git_warnings_agree_with_git_and_start_no_process() {
     let tmp = tempfile::tempdir().unwrap();
-    let Some((home, repo)) = new_repo(tmp.path()) else {
-        return;
-    };
+    let (home, repo) = new_repo(tmp.path());
     // Ignore rules from every place git reads them.
     std::fs::write(
         repo.join(".gitignore"),
@@ -225,11 +223,10 @@ fn git_ok(repo: &Path, home: &Path, args: &[&str]) {
 /// split index, and a `.gitignore` git reads from the index (skip-worktree) must all give
 /// git's answers, in an index large enough that the files sort among thousands of entries.
 #[test]
+#[cfg_attr(no_git, ignore = "needs git")]
 fn every_index_format_agrees_with_git() {
     let tmp = tempfile::tempdir().unwrap();
-    let Some((home, repo)) = new_repo(tmp.path()) else {
-        return;
-    };
+    let (home, repo) = new_repo(tmp.path());
     git_ok(&repo, &home, &["config", "user.name", "t"]);
     git_ok(&repo, &home, &["config", "user.email", "t@example.com"]);
     std::fs::write(repo.join(".gitignore"), "*.secret.yaml\n").unwrap();

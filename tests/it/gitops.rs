@@ -184,10 +184,9 @@ fn assert_no_piece_of(text: &str, secret: &str) {
 }
 
 #[test]
+#[cfg_attr(any(no_git, no_tar), ignore = "needs git; tar")]
 fn argocd_generate_runs_as_the_plugin_server_runs_it_and_refuses_inline_keys() {
-    let Some(tar) = tool("TAR", "tar") else {
-        return;
-    };
+    let tar = tool("TAR", "tar");
     let plugin = plugin_config();
     // What Argo CD's plugin server checks at start (cmpserver/plugin/config.go,
     // ValidatePluginConfig): a discover rule is optional.
@@ -294,7 +293,7 @@ fn argocd_generate_runs_as_the_plugin_server_runs_it_and_refuses_inline_keys() {
         };
         let o = app.generate(&env);
         let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(1), "{file}: {}", out_text(&o));
+        expect_exit(&o, 1, &format!("{file}: {}", out_text(&o)));
         assert!(o.stdout.is_empty(), "{file}: {}", out_text(&o));
         assert_eq!(err.lines().count(), 1, "{file}: one line: {err}");
         for needle in [
@@ -319,7 +318,7 @@ fn argocd_generate_runs_as_the_plugin_server_runs_it_and_refuses_inline_keys() {
         "secrets:\n  provider: inline\n  allowEmptyAgentEnv: true\n",
     );
     let o = app.generate(&[]);
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     assert!(o.stdout.is_empty());
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -368,10 +367,9 @@ fn copy(from: &str, to: &Path) {
 }
 
 #[test]
+#[cfg_attr(no_kubectl, ignore = "needs kubectl: run scripts/fetch-tools.sh")]
 fn sidecar_patch_works_in_the_one_file_install_and_in_an_overlay() {
-    let Some(kubectl) = tool("KUBECTL", "kubectl") else {
-        return;
-    };
+    let kubectl = tool("KUBECTL", "kubectl");
     let tmp = tempfile::tempdir().unwrap();
     let version = install_version();
 
@@ -482,13 +480,15 @@ fn sidecar_patch_works_in_the_one_file_install_and_in_an_overlay() {
 const CI_RECIPE: &str = "examples/gitops/ci/render-and-check.yml";
 
 #[test]
+#[cfg_attr(
+    any(no_actionlint, no_shellcheck),
+    ignore = "needs actionlint; shellcheck: run scripts/fetch-tools.sh"
+)]
 fn ci_recipe_passes_actionlint_with_shellcheck() {
-    let (Some(actionlint), Some(shellcheck)) = (
+    let (actionlint, shellcheck) = (
         tool("ACTIONLINT", "actionlint"),
         tool("SHELLCHECK", "shellcheck"),
-    ) else {
-        return;
-    };
+    );
     let lint = |file: &Path| {
         Command::new(&actionlint)
             .arg(format!("-shellcheck={}", shellcheck.display()))
@@ -569,10 +569,9 @@ impl Workflow {
 }
 
 #[test]
+#[cfg_attr(any(no_git, no_bash), ignore = "needs git; bash")]
 fn ci_recipe_installs_from_a_commit_the_user_pins() {
-    let Some(bash) = tool("BASH", "bash") else {
-        return;
-    };
+    let bash = tool("BASH", "bash");
     let w = Workflow::load();
     let text = std::fs::read_to_string(root().join(CI_RECIPE)).unwrap();
     assert!(!text.contains("--tag"), "no tag exists to install from");
@@ -611,7 +610,7 @@ echo installed > '{mark}'
     let name = "install recif-secrets";
     // As shipped: stops with what to edit, before any build.
     let o = w.run(&bash, name, &work, &path, &[]);
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     assert!(
         stdout(&o).contains("::error::set RECIF_SECRETS_REV"),
         "{}",
@@ -625,7 +624,7 @@ echo installed > '{mark}'
         &path,
         &[("RECIF_SECRETS_REV", "main; rm -rf /")],
     );
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     // Pinned to a commit of this repository: cargo gets it, and the commit exists.
     let head = stdout(&git(&root(), &["rev-parse", "HEAD"]));
     let o = w.run(
@@ -652,14 +651,16 @@ fn fix_commands(o: &Output) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_git, no_bash, no_sh),
+    ignore = "needs kubectl; git; bash; sh: run scripts/fetch-tools.sh"
+)]
 fn ci_recipe_checks_every_environment_and_its_fix_command_works() {
-    let (Some(bash), Some(kubectl), Some(sh)) = (
+    let (bash, kubectl, sh) = (
         tool("BASH", "bash"),
         tool("KUBECTL", "kubectl"),
         tool("SH", "sh"),
-    ) else {
-        return;
-    };
+    );
     let w = Workflow::load();
     let envs: Vec<&str> = w.env["RECIF_ENVIRONMENTS"].split_whitespace().collect();
     assert_eq!(envs, ["staging", "prod"]);
@@ -711,7 +712,7 @@ fn ci_recipe_checks_every_environment_and_its_fix_command_works() {
     assert!(o.status.success(), "{}", out_text(&o));
     // Nothing rendered yet: both environments fail, each with its own fix.
     let o = step(compare);
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     let commands = fix(&o);
     assert_eq!(commands.len(), 2, "{commands:?}");
     reset();
@@ -730,7 +731,7 @@ fn ci_recipe_checks_every_environment_and_its_fix_command_works() {
     commit_all(&repo);
     reset();
     let o = step(compare);
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     let out = stdout(&o);
     let errors: Vec<&str> = out.lines().filter(|l| l.starts_with("::error::")).collect();
     assert_eq!(errors.len(), 1, "{}", out_text(&o));
@@ -746,7 +747,7 @@ fn ci_recipe_checks_every_environment_and_its_fix_command_works() {
     commit_all(&repo);
     reset();
     let o = step(compare);
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     fix(&o);
     reset();
     let o = step(compare);
@@ -759,7 +760,7 @@ fn ci_recipe_checks_every_environment_and_its_fix_command_works() {
         "secrets:\n  external:\n    storeKind: Store\n",
     );
     let o = step("validate");
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     assert!(
         stderr(&o).contains("deploy/values-staging.yaml:3:16"),
         "{}",
@@ -796,15 +797,17 @@ fn pt_interp_offset(elf: &[u8]) -> Option<usize> {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_sh, no_od, no_tr),
+    ignore = "needs kubectl; sh; od; tr: run scripts/fetch-tools.sh"
+)]
 fn static_check_reads_the_elf_header_and_fails_on_a_dynamic_binary() {
-    let (Some(sh), Some(od), Some(tr), Some(kubectl)) = (
+    let (sh, od, tr, kubectl) = (
         tool("SH", "sh"),
         tool("OD", "od"),
         tool("TR", "tr"),
         tool("KUBECTL", "kubectl"),
-    ) else {
-        return;
-    };
+    );
     let tmp = tempfile::tempdir().unwrap();
     let tools = tmp.path().join("tools");
     std::fs::create_dir(&tools).unwrap();
@@ -814,7 +817,7 @@ fn static_check_reads_the_elf_header_and_fails_on_a_dynamic_binary() {
     // The test build of recif-secrets is dynamically linked: refused, with the reason.
     let dynamic = std::fs::read(bin()).unwrap();
     let o = check_static(&sh, &tools, &bin());
-    assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+    expect_exit(&o, 1, "");
     assert!(
         stderr(&o).contains("dynamically linked") && stderr(&o).contains("PT_INTERP"),
         "{}",
@@ -843,7 +846,7 @@ fn static_check_reads_the_elf_header_and_fails_on_a_dynamic_binary() {
         (&missing, "not a readable file"),
     ] {
         let o = check_static(&sh, &tools, f);
-        assert_eq!(o.status.code(), Some(1), "{}", out_text(&o));
+        expect_exit(&o, 1, "");
         assert!(stderr(&o).contains(why), "{why}: {}", out_text(&o));
     }
 

@@ -4,7 +4,8 @@
 //! input, so must we.
 //!
 //! The helm binary: `$HELM`, else `.tools/bin/helm` (`scripts/fetch-tools.sh` installs it),
-//! else `helm` on the PATH. Without one the tests print `SKIPPED:` (and fail under `CI=true`).
+//! else `helm` on the PATH. Without one the tests are reported as ignored (and fail under
+//! `CI=true`).
 //!
 //! A case is one line of [`CASES`]: a name, whether Helm accepts it, optional standard input,
 //! and the command-line arguments. `@@NAME` in an argument is the path of
@@ -68,7 +69,7 @@ const fn ok_stdin(name: &'static str, stdin: &'static str, args: &'static [&'sta
 const CASES: &[Case] = &[
     // ---- defaults alone and values files ---------------------------------------------------
     ok("defaults only", &[]),
-    ok("file: the guide's values-secret.yaml", &["-f", "@@guide.yaml"]),
+    ok("file: a typical values-secret.yaml", &["-f", "@@guide.yaml"]),
     ok("file: YAML 1.1 scalars (yes/no/on/off/y/n, 0755, 0x1F, 1_000, floats, ~)", &["-f", "@@yaml11_scalars.yaml"]),
     ok("file: non-string keys become strings", &["-f", "@@keys.yaml"]),
     ok("file: duplicate keys, the last wins", &["-f", "@@dup_keys.yaml"]),
@@ -244,7 +245,7 @@ const CASES: &[Case] = &[
     ok("index: lists of maps", &["--set", "a[0].b=1,a[0].c=2,a[1].b=3"]),
     ok("index: lists of maps, reverse order", &["--set", "a[1].b=x,a[0].b=y"]),
     ok("index: lists of lists of maps across flags", &["--set", "l[0][0].t=x", "--set", "l[0][0].s=y", "--set", "l[1][0].u=z"]),
-    ok("index: the service accounts of the guide", &["--set", "workloadIdentity.serviceAccounts[0].name=recif-api,workloadIdentity.serviceAccounts[0].namespace=recif-system,workloadIdentity.serviceAccounts[1].name=agent"]),
+    ok("index: the service accounts of the Workload Identity setup", &["--set", "workloadIdentity.serviceAccounts[0].name=recif-api,workloadIdentity.serviceAccounts[0].namespace=recif-system,workloadIdentity.serviceAccounts[1].name=agent"]),
     ok("index: into a default list (user values only)", &["--set", "namespaces.teams[1]=b"]),
     ok("index: the largest index Helm allows", &["--set", "a[65536]=1"]),
     ok("index: +1 and -0", &["--set", "a[+1]=1,b[-0]=2"]),
@@ -424,28 +425,20 @@ struct Helm {
 }
 
 impl Helm {
-    /// The helm v4 binary (`$HELM`, `.tools/bin/helm` or the PATH), or `None` after
-    /// [`common::skip`] (a failure under `CI=true`).
-    fn find() -> Option<Helm> {
-        let bin = common::tool("HELM", "helm")?;
+    /// The helm v4 binary (`$HELM`, `.tools/bin/helm` or the PATH; a test that uses it
+    /// carries `cfg_attr(no_helm, ignore)`), with a probe chart.
+    fn find() -> Helm {
+        let bin = common::tool("HELM", "helm");
         let version = Command::new(&bin).args(["version", "--short"]).output();
         let version = match version {
             Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
-            _ => {
-                common::skip(
-                    &format!("a helm that runs ({} does not)", bin.display()),
-                    "run scripts/fetch-tools.sh",
-                );
-                return None;
-            }
+            _ => panic!("{} does not run: run scripts/fetch-tools.sh", bin.display()),
         };
-        if !version.starts_with("v4.") {
-            common::skip(
-                &format!("helm v4 ({} is {version})", bin.display()),
-                "run scripts/fetch-tools.sh",
-            );
-            return None;
-        }
+        assert!(
+            version.starts_with("v4."),
+            "{} is helm {version}, not v4: run scripts/fetch-tools.sh, or set HELM",
+            bin.display()
+        );
         let chart = tempfile::tempdir().expect("temp dir");
         let dir = chart.path();
         std::fs::create_dir_all(dir.join("chart/templates")).unwrap();
@@ -460,7 +453,7 @@ impl Helm {
             "{{ toJson .Values }}\n",
         )
         .unwrap();
-        Some(Helm { bin, chart })
+        Helm { bin, chart }
     }
 
     /// `helm template` with these arguments: the chart's `.Values`, or Helm's error.
@@ -683,8 +676,9 @@ fn refusals_point_at_the_input() {
 }
 
 #[test]
+#[cfg_attr(no_helm, ignore = "needs helm: run scripts/fetch-tools.sh")]
 fn values_match_helm() {
-    let Some(helm) = Helm::find() else { return };
+    let helm = Helm::find();
     let start = Instant::now();
     let results = parallel(CASES, |case| check_case(&helm, case));
     let failures: Vec<String> = CASES
@@ -713,8 +707,9 @@ fn values_match_helm() {
 /// Where Helm loses data we keep it: every number Helm reads from a file or from --set-json is
 /// a float64, so integers past 2^53 are rounded. These are listed in DEVIATIONS.md.
 #[test]
+#[cfg_attr(no_helm, ignore = "needs helm: run scripts/fetch-tools.sh")]
 fn deviations_where_helm_loses_data() {
-    let Some(helm) = Helm::find() else { return };
+    let helm = Helm::find();
     struct Deviation {
         args: &'static [&'static str],
         key: &'static str,
@@ -1004,8 +999,9 @@ fn corpus_job(helm: &Helm, job: &Job) -> Outcome {
 /// Every file of the corpus alone, every chart pair, and `--set`-family flags on top of a
 /// spread of them: our values are Helm's `.Values`, and we refuse what Helm refuses.
 #[test]
+#[cfg_attr(no_helm, ignore = "needs helm: run scripts/fetch-tools.sh")]
 fn corpus_matches_helm() {
-    let Some(helm) = Helm::find() else { return };
+    let helm = Helm::find();
     let dir = corpus_dir();
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .expect("corpus")

@@ -6,36 +6,15 @@
 use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use common::{git, root, run, stderr, stdout};
+use common::{expect_exit, git, root, run, run_with_timeout, spawn_in, stderr, stdout};
 
 const EXAMPLE: &str = "examples/inline.yaml";
 
 fn recipient() -> String {
     age::x25519::Identity::generate().to_public().to_string()
-}
-
-/// Runs the binary with a time limit: a run still going after `limit` is killed and fails.
-fn run_within(args: &[&str], limit: Duration) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
-        .args(args)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("{args:?} still running after {limit:?} (it blocked)");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
 }
 
 #[test]
@@ -47,23 +26,18 @@ fn two_concurrent_first_runs_both_succeed_with_the_same_key() {
     let runs: Vec<_> = (0..6)
         .map(|i| {
             let out = tmp.path().join(format!("out{i}"));
-            Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
-                .args([
-                    "render",
-                    "-f",
-                    EXAMPLE,
-                    "--sops-age",
-                    &r,
-                    "--fingerprint-key",
-                    &k,
-                    "--output-dir",
-                ])
-                .arg(&out)
-                .current_dir(root())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+            let args = [
+                "render",
+                "-f",
+                EXAMPLE,
+                "--sops-age",
+                &r,
+                "--fingerprint-key",
+                &k,
+                "--output-dir",
+                out.to_str().unwrap(),
+            ];
+            spawn_in(&root(), &args, None)
         })
         .collect();
     for (i, child) in runs.into_iter().enumerate() {
@@ -103,11 +77,12 @@ fn two_concurrent_first_runs_both_succeed_with_the_same_key() {
             ],
             "",
         );
-        assert_eq!(o.status.code(), Some(0), "out{i}: {}", stdout(&o));
+        expect_exit(&o, 0, &format!("out{i}: {}", stdout(&o)));
     }
 }
 
 #[test]
+#[cfg_attr(no_git, ignore = "needs git")]
 fn an_exposed_fingerprint_key_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let r = recipient();
@@ -134,7 +109,7 @@ fn an_exposed_fingerprint_key_is_refused() {
     // Created inside a work tree without being ignored: refused, nothing created.
     let key = repo.join("fingerprint.key");
     let o = render(&key);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    expect_exit(&o, 1, "");
     assert!(stderr(&o).contains("not git-ignored"), "{}", stderr(&o));
     assert!(!key.exists());
     // Ignored: created and used.
@@ -146,7 +121,7 @@ fn an_exposed_fingerprint_key_is_refused() {
         .status
         .success());
     let o = render(&key);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    expect_exit(&o, 1, "");
     assert!(stderr(&o).contains("tracked by git"), "{}", stderr(&o));
     // Readable by group or others, outside any work tree: refused, as ssh does.
     let outside = tmp.path().join("keys");
@@ -155,7 +130,7 @@ fn an_exposed_fingerprint_key_is_refused() {
     assert!(render(&key).status.success());
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     let o = render(&key);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    expect_exit(&o, 1, "");
     assert!(
         stderr(&o).contains("readable by group or others (mode 0644)"),
         "{}",
@@ -177,7 +152,7 @@ fn an_exposed_fingerprint_key_is_refused() {
         ],
         "",
     );
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    expect_exit(&o, 1, "");
 }
 
 #[test]
@@ -208,8 +183,8 @@ fn key_certificate_and_recipients_files_never_block_and_are_bounded() {
             vec!["render", "-f", EXAMPLE, "--seal-cert", odd],
             vec!["render", "-f", EXAMPLE, "--sops-age-recipients-file", odd],
         ] {
-            let res = run_within(&args, Duration::from_secs(20));
-            assert_eq!(res.status.code(), Some(1), "{args:?}: {}", stderr(&res));
+            let res = run_with_timeout(&args, Duration::from_secs(20));
+            expect_exit(&res, 1, &format!("{args:?}: {}", stderr(&res)));
             assert!(
                 stderr(&res).contains("not a regular file"),
                 "{args:?}: {}",
@@ -220,7 +195,7 @@ fn key_certificate_and_recipients_files_never_block_and_are_bounded() {
     // A large regular file is refused by size, not read whole.
     let big = tmp.path().join("big.pem");
     std::fs::write(&big, vec![b'A'; 2 << 20]).unwrap();
-    let res = run_within(
+    let res = run_with_timeout(
         &[
             "render",
             "-f",
@@ -230,7 +205,7 @@ fn key_certificate_and_recipients_files_never_block_and_are_bounded() {
         ],
         Duration::from_secs(20),
     );
-    assert_eq!(res.status.code(), Some(1));
+    expect_exit(&res, 1, "");
     assert!(stderr(&res).contains("larger than"), "{}", stderr(&res));
 }
 
@@ -272,7 +247,7 @@ fn diff_against_reads_only_regular_files_inside_the_folder_bounded() {
             format!("{kustomization}  - {listed}\n"),
         )
         .unwrap();
-        let o = run_within(
+        let o = run_with_timeout(
             &["diff", "-f", EXAMPLE, "--against", d],
             Duration::from_secs(20),
         );
@@ -292,11 +267,11 @@ fn diff_against_reads_only_regular_files_inside_the_folder_bounded() {
     }
     // Without a kustomization, the folder's own regular files only: links, FIFOs skipped.
     std::fs::remove_file(dir.join("kustomization.yaml")).unwrap();
-    let o = run_within(
+    let o = run_with_timeout(
         &["diff", "-f", EXAMPLE, "--against", d],
         Duration::from_secs(20),
     );
-    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    expect_exit(&o, 0, "");
 }
 
 /// The index search never hangs on the object database (issue 26).
@@ -352,6 +327,7 @@ fn the_index_search_never_hangs_on_odd_object_files() {
 /// `.git/info/exclude`, `.gitignore` or index, or a `core.excludesFile` naming a FIFO or
 /// `/dev/zero`, gives at once a warning that the check could not be made (issue 20).
 #[test]
+#[cfg_attr(no_git, ignore = "needs git")]
 fn git_checks_never_hang_on_odd_git_files() {
     let values = "llm:\n  openaiApiKey: sk-proj-Zq8xLiveKey0123456789\n";
     for odd in [
@@ -405,11 +381,11 @@ fn git_checks_never_hang_on_odd_git_files() {
 /// `says` in its warnings and the key nowhere.
 fn validate_within(repo: &std::path::Path, odd: &str, says: &str) {
     let file = repo.join("values.yaml");
-    let o = run_within(
+    let o = run_with_timeout(
         &["validate", "-f", file.to_str().unwrap()],
         Duration::from_secs(20),
     );
-    assert_eq!(o.status.code(), Some(0), "{odd}: {}", stderr(&o));
+    expect_exit(&o, 0, &format!("{odd}: {}", stderr(&o)));
     assert!(stderr(&o).contains(says), "{odd}: {}", stderr(&o));
     assert!(!stderr(&o).contains("Zq8x"), "{}", stderr(&o));
 }

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{run, stderr, stdout};
+use common::{expect_exit, run, stderr, stdout};
 
 const CANARY: &str = "sk-proj-Zq8xCanary";
 
@@ -27,7 +27,7 @@ fn a_stray_argument_is_never_printed_and_its_position_is_named() {
             vec![cmd, CANARY, "-f", "examples/inline.yaml"],
         ] {
             let o = run(&args, "");
-            assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+            expect_exit(&o, 2, &format!("{args:?}: {}", stderr(&o)));
             no_canary(&format!("{args:?}"), &stderr(&o));
             no_canary(&format!("{args:?}"), &stdout(&o));
             let at = args.iter().position(|a| *a == CANARY).unwrap() + 1;
@@ -40,13 +40,13 @@ fn a_stray_argument_is_never_printed_and_its_position_is_named() {
         // An unknown --flag=VALUE: the flag is named, never its value.
         let arg = format!("--openai-key={CANARY}");
         let o = run(&[cmd, &arg], "");
-        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        expect_exit(&o, 2, "");
         no_canary(&arg, &stderr(&o));
         assert!(stderr(&o).contains("--openai-key"), "{}", stderr(&o));
     }
     // A mistyped flag alone still gets clap's message and suggestion.
     let o = run(&["render", "--ouptut-dir", "x"], "");
-    assert_eq!(o.status.code(), Some(2));
+    expect_exit(&o, 2, "");
     assert!(stderr(&o).contains("'--output-dir'"), "{}", stderr(&o));
 }
 
@@ -103,10 +103,12 @@ fn no_raw_control(what: &str, text: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn doctor_escapes_cluster_messages_in_text_and_keeps_json_exact() {
-    let Some(k) = common::standin::kubectl() else {
-        return;
-    };
+    let k = common::standin::kubectl();
     let mut fixture: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(common::standin::fixture("external.json")).unwrap(),
     )
@@ -122,9 +124,7 @@ fn doctor_escapes_cluster_messages_in_text_and_keeps_json_exact() {
     let file = tmp.path().join("hostile.json");
     std::fs::write(&file, fixture.to_string()).unwrap();
     let f = file.to_str().unwrap();
-    let Some(s) = common::standin::StandIn::start(&common::standin::Cluster::new(&[f])) else {
-        return;
-    };
+    let s = common::standin::StandIn::start(&common::standin::Cluster::new(&[f]));
     let doctor = |extra: &[&str]| {
         let kc = s.kubeconfig();
         let mut args = vec![
@@ -137,16 +137,11 @@ fn doctor_escapes_cluster_messages_in_text_and_keeps_json_exact() {
             kc.to_str().unwrap(),
         ];
         args.extend(extra);
-        std::process::Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
-            .args(&args)
-            .current_dir(common::root())
-            .env("KUBECACHEDIR", s.cache_dir())
-            .output()
-            .unwrap()
+        common::standin::bin(&args, &s.cache_dir())
     };
     let o = doctor(&[]);
     let text = stdout(&o);
-    assert_eq!(o.status.code(), Some(4), "{text}{}", stderr(&o));
+    expect_exit(&o, 4, &format!("{text}{}", stderr(&o)));
     no_raw_control("doctor", &text);
     no_raw_control("doctor (stderr)", &stderr(&o));
     assert!(text.contains("\\u{1b}[2J"), "{text}");
@@ -185,7 +180,7 @@ fn diff_escapes_names_and_keys_from_the_folder() {
         ],
         "",
     );
-    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    expect_exit(&o, 4, "");
     no_raw_control("diff", &stdout(&o));
     assert!(stdout(&o).contains("\\u{1b}[2J"), "{}", stdout(&o));
 }

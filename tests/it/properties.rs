@@ -1,5 +1,5 @@
-//! Property tests (proptest) of the output contract (SPEC 4) and of the bounded-input rule
-//! (SPEC 6):
+//! Property tests (proptest) of the output contract and of the bounded-input rule
+//! (docs/security.md):
 //!
 //! * any string given as a secret (`llm.<name>ApiKey`, `llm.extraEnv` values, the
 //!   service-account JSON and its string fields) comes out, byte for byte, as the Secret data,
@@ -916,7 +916,7 @@ proptest! {
         let sets: Vec<SetArg> = sets.into_iter().map(|(kind, arg)| SetArg { kind, arg }).collect();
         if let Ok(out) = render(&request(true, sets.clone()), &mut doc.as_bytes()) {
             let r = read_back(&out.manifests);
-            // SPEC 4: no inline Secret unless the values ask for one.
+            // No inline Secret unless the values ask for one.
             let v = values::effective(&Sources { files: vec!["-".into()], sets, example: false }, &mut doc.as_bytes());
             if let Ok(v) = v {
                 let text = |p: &[&str]| v.get(p).and_then(Node::scalar_text).unwrap_or_default();
@@ -931,7 +931,7 @@ proptest! {
     }
 }
 
-/// The guide's examples, as JSON values, for [`mutated_example`].
+/// The documented setups' values, as JSON values, for [`mutated_example`].
 const EXAMPLES: &[&str] = &[
     include_str!("../../examples/inline.yaml"),
     include_str!("../../examples/external-vault.yaml"),

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Output;
 
 use common::standin::{against, bin, kubectl, unreachable_kubeconfig, Cluster, StandIn};
-use common::{stderr, stdout};
+use common::{expect_exit, stderr, stdout};
 use serde_json::{json, Value};
 
 const NS: &str = "team-default";
@@ -173,8 +173,12 @@ const RECORDED: &[&str] = &[
 /// One key changed (OPENAI_API_KEY) and 20 workloads in the namespace: exactly those that
 /// read that key through their environment or a subPath mount are patched.
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn render_apply_restart_patches_exactly_the_readers_of_the_changed_key() {
-    let Some(k) = kubectl() else { return };
+    let k = kubectl();
     let dir = tempfile::tempdir().unwrap();
     let w = |kind: &str, name: &str, spec: Value| workload(kind, name, spec, OLD);
     let workloads = vec![
@@ -234,9 +238,7 @@ fn render_apply_restart_patches_exactly_the_readers_of_the_changed_key() {
     ];
     assert_eq!(workloads.len(), 20);
     let f = fixture_file(dir.path(), "workloads.json", workloads);
-    let Some(s) = StandIn::start(&Cluster::new(&["inline.json", &f])) else {
-        return;
-    };
+    let s = StandIn::start(&Cluster::new(&["inline.json", &f]));
     let set = format!("llm.openaiApiKey={CANARY}");
     let args = [
         "render",
@@ -249,7 +251,7 @@ fn render_apply_restart_patches_exactly_the_readers_of_the_changed_key() {
     ];
     let out = against(&s, &k, &args);
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    expect_exit(&out, 0, &format!("{text}{}", stderr(&out)));
     let mut patched = restarted(&s);
     patched.sort();
     assert_eq!(
@@ -321,7 +323,7 @@ fn render_apply_restart_patches_exactly_the_readers_of_the_changed_key() {
     // ... and applying the same values again changes no value: no restart.
     let before = s.writes().len();
     let out = against(&s, &k, &args);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    expect_exit(&out, 0, "");
     assert!(
         stdout(&out).contains("no Secret value changed in this apply: nothing to restart\n"),
         "{}",
@@ -339,8 +341,12 @@ fn render_apply_restart_patches_exactly_the_readers_of_the_changed_key() {
 
 /// A key added to agent-env restarts the envFrom readers only.
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn an_added_key_restarts_env_from_readers_only() {
-    let Some(k) = kubectl() else { return };
+    let k = kubectl();
     let dir = tempfile::tempdir().unwrap();
     let f = fixture_file(
         dir.path(),
@@ -356,9 +362,7 @@ fn an_added_key_restarts_env_from_readers_only() {
             ),
         ],
     );
-    let Some(s) = StandIn::start(&Cluster::new(&["inline.json", &f])) else {
-        return;
-    };
+    let s = StandIn::start(&Cluster::new(&["inline.json", &f]));
     let args = [
         "render",
         "-f",
@@ -373,7 +377,7 @@ fn an_added_key_restarts_env_from_readers_only() {
     dry.extend(["--dry-run", "server"]);
     let out = against(&s, &k, &dry);
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    expect_exit(&out, 0, &format!("{text}{}", stderr(&out)));
     assert!(
         text.contains("restart  Deployment team-default/from\n"),
         "{text}"
@@ -384,7 +388,7 @@ fn an_added_key_restarts_env_from_readers_only() {
 
     let out = against(&s, &k, &args);
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    expect_exit(&out, 0, &format!("{text}{}", stderr(&out)));
     assert_eq!(restarted(&s), ["deployments/from"], "{text}");
     assert!(
         text.contains("agent-env: key NEW_TOKEN changed in this apply; read through envFrom"),
@@ -396,8 +400,12 @@ fn an_added_key_restarts_env_from_readers_only() {
 /// `rollout` where every pod started after its Secret last changed: nothing to do, and not
 /// one write reaches the cluster; `-o json` says the same.
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn rollout_with_nothing_changed_writes_nothing() {
-    let Some(k) = kubectl() else { return };
+    let k = kubectl();
     let dir = tempfile::tempdir().unwrap();
     let f = fixture_file(
         dir.path(),
@@ -408,12 +416,10 @@ fn rollout_with_nothing_changed_writes_nothing() {
             workload("DaemonSet", "ds", env_from("agent-env"), NEW),
         ],
     );
-    let Some(s) = StandIn::start(&Cluster::new(&["inline.json", &f])) else {
-        return;
-    };
+    let s = StandIn::start(&Cluster::new(&["inline.json", &f]));
     let out = against(&s, &k, &["rollout", "-f", "examples/inline.yaml", "--wait"]);
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    expect_exit(&out, 0, &format!("{text}{}", stderr(&out)));
     assert_eq!(
         text,
         "0 to restart, 0 mounted (refreshed in place), 0 reported, 0 blocked, 0 without pods (3 workloads read the Secrets)\nrestarted 0 of 0 workloads\n"
@@ -423,7 +429,7 @@ fn rollout_with_nothing_changed_writes_nothing() {
         &k,
         &["rollout", "-f", "examples/inline.yaml", "-o", "json"],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    expect_exit(&out, 0, "");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["plan"]["entries"], json!([]));
     assert_eq!(v["plan"]["consumers"], 3);
@@ -436,8 +442,12 @@ fn rollout_with_nothing_changed_writes_nothing() {
 /// restarted, saying the changed keys could not be told; one whose pods are newer is not; a
 /// mounted reader is listed, and restarted only with --restart-mounted.
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn rollout_restarts_readers_of_an_eso_secret_newer_than_their_pods() {
-    let Some(k) = kubectl() else { return };
+    let k = kubectl();
     let dir = tempfile::tempdir().unwrap();
     let f = fixture_file(
         dir.path(),
@@ -453,15 +463,13 @@ fn rollout_restarts_readers_of_an_eso_secret_newer_than_their_pods() {
             ),
         ],
     );
-    let Some(s) = StandIn::start(&Cluster::new(&["external.json", &f])) else {
-        return;
-    };
+    let s = StandIn::start(&Cluster::new(&["external.json", &f]));
     let base = ["rollout", "-f", "examples/external-vault.yaml"];
     let mut dry = base.to_vec();
     dry.push("--dry-run");
     let out = against(&s, &k, &dry);
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    expect_exit(&out, 0, &format!("{text}{}", stderr(&out)));
     assert!(text.contains("restart  Deployment team-default/stale\n         agent-env: changed at 2026-11-20T10:00:10Z, after its oldest pod started (2026-11-01T00:00:00Z); which keys changed cannot be told (External Secrets Operator wrote it); read through env API_KEY from key OPENAI_API_KEY in container agent\n"), "{text}");
     assert!(
         text.contains("mounted  Deployment team-default/mounted\n"),
@@ -475,7 +483,7 @@ fn rollout_restarts_readers_of_an_eso_secret_newer_than_their_pods() {
     let mut json_args = base.to_vec();
     json_args.extend(["-o", "json"]);
     let out = against(&s, &k, &json_args);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    expect_exit(&out, 0, "");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v["restarts"],
@@ -496,7 +504,7 @@ fn rollout_restarts_readers_of_an_eso_secret_newer_than_their_pods() {
     let mut mounted = base.to_vec();
     mounted.push("--restart-mounted");
     let out = against(&s, &k, &mounted);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    expect_exit(&out, 0, "");
     assert_eq!(
         restarted(&s),
         ["deployments/stale", "deployments/mounted"],
@@ -508,8 +516,12 @@ fn rollout_restarts_readers_of_an_eso_secret_newer_than_their_pods() {
 /// With --wait, a rollout that never becomes ready stops the run there: the workloads after it
 /// are not restarted, and the exit code says a rollout failed.
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn a_rollout_that_never_becomes_ready_stops_the_run() {
-    let Some(k) = kubectl() else { return };
+    let k = kubectl();
     let dir = tempfile::tempdir().unwrap();
     let f = fixture_file(
         dir.path(),
@@ -520,11 +532,9 @@ fn a_rollout_that_never_becomes_ready_stops_the_run() {
             workload("Deployment", "c-last", env_from("agent-env"), OLD),
         ],
     );
-    let Some(s) = StandIn::start(
+    let s = StandIn::start(
         &Cluster::new(&["inline.json", &f]).stuck("Deployment/team-default/b-stuck"),
-    ) else {
-        return;
-    };
+    );
     let out = against(
         &s,
         &k,
@@ -538,7 +548,7 @@ fn a_rollout_that_never_becomes_ready_stops_the_run() {
         ],
     );
     let (text, err) = (stdout(&out), stderr(&out));
-    assert_eq!(out.status.code(), Some(ROLLOUT_FAILED), "{text}{err}");
+    expect_exit(&out, ROLLOUT_FAILED, &format!("{text}{err}"));
     assert_eq!(
         restarted(&s),
         ["deployments/a-first", "deployments/b-stuck"],
@@ -553,8 +563,12 @@ fn a_rollout_that_never_becomes_ready_stops_the_run() {
 
 /// RBAC refuses the patch: the API server's reason, exit 3, nothing after it is tried.
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn a_forbidden_restart_stops_with_the_api_servers_reason() {
-    let Some(k) = kubectl() else { return };
+    let k = kubectl();
     let dir = tempfile::tempdir().unwrap();
     let f = fixture_file(
         dir.path(),
@@ -564,14 +578,12 @@ fn a_forbidden_restart_stops_with_the_api_servers_reason() {
             workload("Deployment", "b", env_from("agent-env"), OLD),
         ],
     );
-    let Some(s) = StandIn::start(
+    let s = StandIn::start(
         &Cluster::new(&["inline.json", &f]).forbid("patch:deployments@team-default"),
-    ) else {
-        return;
-    };
+    );
     let out = against(&s, &k, &["rollout", "-f", "examples/inline.yaml"]);
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(3), "{}{err}", stdout(&out));
+    expect_exit(&out, 3, &format!("{}{err}", stdout(&out)));
     assert!(err.contains("error: kubectl rollout restart Deployment team-default/a failed: error: failed to patch: deployments.apps \"a\" is forbidden: User \"standin-user\" cannot patch resource \"deployments\" in API group \"apps\" in the namespace \"team-default\"; stopped, not restarted: Deployment team-default/b"), "{err}");
     let writes = s.writes();
     assert_eq!(writes.len(), 1, "{writes:?}");
@@ -579,8 +591,9 @@ fn a_forbidden_restart_stops_with_the_api_servers_reason() {
 }
 
 #[test]
+#[cfg_attr(no_kubectl, ignore = "needs kubectl: run scripts/fetch-tools.sh")]
 fn an_unreachable_cluster_is_exit_3() {
-    let Some(k) = kubectl() else { return };
+    let k = kubectl();
     let dir = tempfile::tempdir().unwrap();
     let kc = unreachable_kubeconfig(dir.path());
     for args in [
@@ -601,7 +614,7 @@ fn an_unreachable_cluster_is_exit_3() {
             kc.to_str().unwrap(),
         ]);
         let out = bin(&all, &dir.path().join("cache"));
-        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", stderr(&out));
+        expect_exit(&out, 3, &format!("{args:?}: {}", stderr(&out)));
         assert!(
             stderr(&out).contains(
                 "error: cannot reach the cluster: The connection to the server 127.0.0.1:"
@@ -623,7 +636,7 @@ fn usage_errors() {
         vec!["render", "--example", "--wait"],
     ] {
         let out = bin(&args, cache.path());
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        expect_exit(&out, 2, &format!("{args:?}: {}", stderr(&out)));
     }
 }
 
@@ -631,8 +644,12 @@ fn usage_errors() {
 /// (`--field-selector metadata.name=...`) and workloads with one per kind (`-A`), then
 /// filtered to the namespaces the values target.
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn many_namespaces_are_read_with_cluster_wide_lists() {
-    let Some(k) = kubectl() else { return };
+    let k = kubectl();
     let dir = tempfile::tempdir().unwrap();
     let teams = ["t1", "t2", "t3", "t4", "t5", "not-ours"];
     let mut objects = Vec::new();
@@ -653,9 +670,7 @@ fn many_namespaces_are_read_with_cluster_wide_lists() {
         objects.push(w);
     }
     let f = fixture_file(dir.path(), "w.json", objects);
-    let Some(s) = StandIn::start(&Cluster::new(&["inline.json", &f])) else {
-        return;
-    };
+    let s = StandIn::start(&Cluster::new(&["inline.json", &f]));
     let out = against(
         &s,
         &k,
@@ -669,7 +684,7 @@ fn many_namespaces_are_read_with_cluster_wide_lists() {
         ],
     );
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    expect_exit(&out, 0, &format!("{text}{}", stderr(&out)));
     let planned: Vec<&str> = text.lines().filter(|l| l.starts_with("restart ")).collect();
     assert_eq!(
         planned,

@@ -8,10 +8,12 @@ use common::standin::{fixture, kubectl, Cluster, StandIn};
 use std::process::Command;
 
 #[test]
+#[cfg_attr(
+    no_checker,
+    ignore = "needs python3 with pyyaml, jsonschema, kubernetes-validate: run scripts/fetch-tools.sh"
+)]
 fn recorded_eso_objects_are_valid_for_the_crds_status_included() {
-    let Some(checker) = common::python_with_checker() else {
-        return;
-    };
+    let checker = common::checker();
     let fixtures: Vec<_> = std::fs::read_dir(common::root().join("tests/standin/fixtures"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -62,12 +64,13 @@ fn get(s: &StandIn, kubectl: &std::path::Path, args: &[&str]) -> std::process::O
 }
 
 #[test]
+#[cfg_attr(
+    any(no_kubectl, no_python3),
+    ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
+)]
 fn kubectl_reads_the_recorded_objects_and_gets_api_server_errors() {
-    let Some(kubectl) = kubectl() else { return };
-    let Some(s) = StandIn::start(&Cluster::new(&["external.json"]).forbid("pods@team-default"))
-    else {
-        return;
-    };
+    let kubectl = kubectl();
+    let s = StandIn::start(&Cluster::new(&["external.json"]).forbid("pods@team-default"));
     let out = get(
         &s,
         &kubectl,

@@ -3,10 +3,10 @@
 
 use std::process::Command;
 
-use crate::common::root;
+use crate::common::{python3, root};
 
 fn cycles(dir: &std::path::Path) -> std::process::Output {
-    Command::new("python3")
+    Command::new(python3())
         .arg(root().join("scripts/import-cycles.py"))
         .arg(dir)
         .output()
@@ -14,6 +14,7 @@ fn cycles(dir: &std::path::Path) -> std::process::Output {
 }
 
 #[test]
+#[cfg_attr(no_python3, ignore = "needs python3")]
 fn no_import_circle_between_source_files() {
     let out = cycles(&root());
     assert!(
@@ -25,6 +26,7 @@ fn no_import_circle_between_source_files() {
 }
 
 #[test]
+#[cfg_attr(no_python3, ignore = "needs python3")]
 fn the_circle_check_finds_circles_between_modules_and_between_files() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");

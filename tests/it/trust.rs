@@ -531,6 +531,7 @@ fn misplaced_keys_of_ours_that_change_the_output_are_errors_in_the_order_of_thei
 /// `jenkins.io/credentials-type`) are not secret values: no warning in a git work tree,
 /// `--strict` passes, `values` shows them.
 #[test]
+#[cfg_attr(no_git, ignore = "needs git")]
 fn eso_template_keys_and_labels_are_not_taken_for_secrets() {
     let tmp = tmpdir();
     assert!(common::git(tmp.path(), &["init", "-q"]).status.success());

@@ -98,13 +98,13 @@ fn a_sops_folder_passes_with_exactly_its_recipients_and_fails_otherwise() {
     let out = sops_folder(&keys);
     let key = keys.path("fingerprint.key");
     let o = verify(out.path(), &sops_flags(&keys, &[0, 1], &key));
-    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    expect_exit(&o, 0, "");
     assert!(stdout(&o).contains(": ok ("), "{}", stdout(&o));
     assert!(problems(&o).is_empty());
 
     // Recipient 1 retired: still listed in every file, so every Secret fails.
     let o = verify(out.path(), &sops_flags(&keys, &[0], &key));
-    assert_eq!(o.status.code(), Some(5), "{}", stdout(&o));
+    expect_exit(&o, 5, "");
     // The example renders 5 Secrets (the platform's, and two per team).
     let p = problems(&o);
     assert_eq!(p.len(), 5, "{p:?}");
@@ -115,13 +115,13 @@ fn a_sops_folder_passes_with_exactly_its_recipients_and_fails_otherwise() {
     );
     // A new recipient not yet in the files.
     let o = verify(out.path(), &sops_flags(&keys, &[0, 1, 2], &key));
-    assert_eq!(o.status.code(), Some(5));
+    expect_exit(&o, 5, "");
     assert!(problems(&o)
         .iter()
         .all(|l| l.contains("not encrypted to the expected recipient")));
     // Expecting Sealed Secrets instead: every SOPS document is a problem.
     let o = verify(out.path(), &["--skip-fingerprints"]);
-    assert_eq!(o.status.code(), Some(5));
+    expect_exit(&o, 5, "");
     assert!(
         problems(&o).iter().all(|l| l.contains("no --sops-age")),
         "{:?}",
@@ -133,7 +133,7 @@ fn a_sops_folder_passes_with_exactly_its_recipients_and_fails_otherwise() {
         out.path(),
         &[&sops_flags(&keys, &[0], &key)[..], &["-o", "json"]].concat(),
     );
-    assert_eq!(o.status.code(), Some(5));
+    expect_exit(&o, 5, "");
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["summary"]["problems"], 5);
     assert_eq!(v["summary"]["secrets"], 5);
@@ -150,10 +150,9 @@ fn a_sops_folder_passes_with_exactly_its_recipients_and_fails_otherwise() {
 }
 
 #[test]
+#[cfg_attr(no_sops, ignore = "needs sops: run scripts/fetch-tools.sh")]
 fn real_sops_files_are_judged_by_their_values_and_recipients() {
-    let Some(sops) = tool("SOPS", "sops") else {
-        return;
-    };
+    let sops = tool("SOPS", "sops");
     let keys = Keys::new();
     let out = sops_folder(&keys);
     let key = keys.path("fingerprint.key");
@@ -185,11 +184,11 @@ fn real_sops_files_are_judged_by_their_values_and_recipients() {
     let both = format!("{},{}", keys.recipients[0], keys.recipients[1]);
     std::fs::write(out.path().join(name), encrypt("^(data|stringData)$", &both)).unwrap();
     let o = verify(out.path(), &flags);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    expect_exit(&o, 0, "");
     // sops told to encrypt `data` only: stringData stays in clear.
     std::fs::write(out.path().join(name), encrypt("^data$", &both)).unwrap();
     let o = verify(out.path(), &flags);
-    assert_eq!(o.status.code(), Some(5));
+    expect_exit(&o, 5, "");
     assert_eq!(
         problems(&o),
         vec![format!("problem  {name}: Secret team-a/extra: stringData.PASSWORD is not encrypted (a SOPS document with a plaintext value)")]
@@ -203,7 +202,7 @@ fn real_sops_files_are_judged_by_their_values_and_recipients() {
     )
     .unwrap();
     let o = verify(out.path(), &flags);
-    assert_eq!(o.status.code(), Some(5));
+    expect_exit(&o, 5, "");
     assert!(stdout(&o).contains(&format!("also encrypted to {}", keys.recipients[2])));
 }
 
@@ -235,7 +234,7 @@ fn plaintext_unlisted_missing_and_swapped_files_are_problems() {
     // Leftovers of an interrupted run.
     std::fs::write(dir.join(".recif-secrets-tmp-1-1"), "x").unwrap();
     let o = verify(dir, &flags);
-    assert_eq!(o.status.code(), Some(5), "{}", stdout(&o));
+    expect_exit(&o, 5, "");
     let p = problems(&o).join("\n");
     for want in [
         "problem  team-default.secret.plain.yaml: Secret team-default/agent-env is not encrypted",
@@ -265,7 +264,7 @@ fn the_kustomization_may_only_list_the_folder_files() {
     )
     .unwrap();
     let o = verify(dir, &flags);
-    assert_eq!(o.status.code(), Some(5));
+    expect_exit(&o, 5, "");
     let p = problems(&o).join("\n");
     assert!(
         p.contains("kustomization.yaml: has `secretGenerator`"),
@@ -279,7 +278,7 @@ fn the_kustomization_may_only_list_the_folder_files() {
     );
     std::fs::remove_file(&k).unwrap();
     let o = verify(dir, &flags);
-    assert_eq!(o.status.code(), Some(5));
+    expect_exit(&o, 5, "");
     assert!(problems(&o)
         .join("\n")
         .contains("kustomization.yaml: missing"));
@@ -304,15 +303,15 @@ fn fingerprint_lines_need_the_key_or_an_explicit_skip() {
             ("XDG_CONFIG_HOME", &keys.dir.path().join("cfg")),
         ],
     );
-    assert_eq!(o.status.code(), Some(5), "{}", stdout(&o));
+    expect_exit(&o, 5, "");
     assert!(problems(&o)
         .iter()
         .all(|l| l.contains("no fingerprint key to check it")));
     let o = verify(dir, &[&r[..], &["--skip-fingerprints"]].concat());
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    expect_exit(&o, 0, "");
     // A key named on the command line must exist (exit 1, as diff).
     let o = verify(dir, &[&r[..], &["--fingerprint-key", &missing]].concat());
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    expect_exit(&o, 1, "");
     // A mangled line.
     let f = dir.join("team-default.secret.agent-env.yaml");
     let text = std::fs::read_to_string(&f).unwrap();
@@ -320,7 +319,7 @@ fn fingerprint_lines_need_the_key_or_an_explicit_skip() {
     std::fs::write(&f, format!("# recif-secrets fingerprint: v1:zz\n{body}")).unwrap();
     let key = keys.path("fingerprint.key");
     let o = verify(dir, &[&r[..], &["--fingerprint-key", &key]].concat());
-    assert_eq!(o.status.code(), Some(5));
+    expect_exit(&o, 5, "");
     assert_eq!(problems(&o).len(), 1, "{:?}", problems(&o));
     assert!(problems(&o)[0]
         .contains("team-default.secret.agent-env.yaml: the fingerprint line does not verify"));
@@ -334,7 +333,7 @@ fn file_names_from_the_folder_are_escaped() {
     std::fs::write(dir.join("evil\u{1b}[2J\nok x.yaml"), "kind: ConfigMap\n").unwrap();
     let key = keys.path("fingerprint.key");
     let o = verify(dir, &sops_flags(&keys, &[0, 1], &key));
-    assert_eq!(o.status.code(), Some(5));
+    expect_exit(&o, 5, "");
     let text = stdout(&o);
     assert!(!text.contains('\u{1b}'), "{text:?}");
     assert!(
@@ -344,10 +343,8 @@ fn file_names_from_the_folder_are_escaped() {
 }
 
 /// A controller key pair from the independent implementation (tests/tools/sealed.py).
-fn controller(bits: &str) -> Option<tempfile::TempDir> {
-    if !python_has("yaml, cryptography", "pyyaml and cryptography") {
-        return None;
-    }
+fn controller(bits: &str) -> tempfile::TempDir {
+    python_needs("no_pycrypto");
     let dir = tempfile::tempdir().unwrap();
     let script = root().join("tests/tools/sealed.py");
     let out = python(
@@ -361,17 +358,17 @@ fn controller(bits: &str) -> Option<tempfile::TempDir> {
         "",
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    Some(dir)
+    dir
 }
 
 #[test]
+#[cfg_attr(
+    no_pycrypto,
+    ignore = "needs python3 with pyyaml, cryptography: run scripts/fetch-tools.sh"
+)]
 fn a_sealed_folder_passes_for_its_certificate_and_scope_only() {
-    let Some(ctl) = controller("2048") else {
-        return;
-    };
-    let Some(other) = controller("3072") else {
-        return;
-    };
+    let ctl = controller("2048");
+    let other = controller("3072");
     let cert = ctl.path().join("cert.pem");
     let cert = cert.to_str().unwrap();
     let out = tempfile::tempdir().unwrap();
@@ -412,7 +409,7 @@ fn a_sealed_folder_passes_for_its_certificate_and_scope_only() {
 
     let k = key.to_str().unwrap();
     let o = verify(&dir, &["--seal-cert", cert, "--fingerprint-key", k]);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    expect_exit(&o, 0, "");
     assert!(stdout(&o).contains("5 SealedSecrets"), "{}", stdout(&o));
     // Another controller's certificate (another key size).
     let other_cert = other.path().join("cert.pem");
@@ -425,7 +422,7 @@ fn a_sealed_folder_passes_for_its_certificate_and_scope_only() {
             k,
         ],
     );
-    assert_eq!(o.status.code(), Some(5));
+    expect_exit(&o, 5, "");
     assert!(
         problems(&o).iter().all(|l| l
             .contains("sealed with a 2048-bit key, not the expected certificate's 3072-bit key")),
@@ -444,7 +441,7 @@ fn a_sealed_folder_passes_for_its_certificate_and_scope_only() {
             k,
         ],
     );
-    assert_eq!(o.status.code(), Some(5));
+    expect_exit(&o, 5, "");
     assert!(
         problems(&o)
             .iter()
@@ -458,7 +455,7 @@ fn a_sealed_folder_passes_for_its_certificate_and_scope_only() {
         &dir,
         &["--sops-age", &keys.recipients[0], "--skip-fingerprints"],
     );
-    assert_eq!(o.status.code(), Some(5));
+    expect_exit(&o, 5, "");
     assert!(problems(&o).iter().all(|l| l.contains("no --seal-cert")));
     // A value whose RSA ciphertext is at the top of the range cannot be this key's.
     let f = dir.join("team-default.sealedsecret.agent-env.yaml");
@@ -476,7 +473,7 @@ fn a_sealed_folder_passes_for_its_certificate_and_scope_only() {
     data.insert(first.clone(), forged.into());
     std::fs::write(&f, serde_yaml::to_string(&doc).unwrap()).unwrap();
     let o = verify(&dir, &["--seal-cert", cert, "--fingerprint-key", k]);
-    assert_eq!(o.status.code(), Some(5));
+    expect_exit(&o, 5, "");
     assert_eq!(
         problems(&o),
         vec![format!("problem  team-default.sealedsecret.agent-env.yaml: SealedSecret team-default/agent-env: encryptedData.{first} was not sealed with the expected certificate (its RSA ciphertext is not below the certificate's modulus)")]
@@ -487,10 +484,12 @@ fn a_sealed_folder_passes_for_its_certificate_and_scope_only() {
 /// pre-commit on a GitOps repository: a good folder passes, a plaintext Secret fails the
 /// commit with its line.
 #[test]
+#[cfg_attr(
+    any(no_pre_commit, no_git),
+    ignore = "needs pre-commit; git: run scripts/fetch-tools.sh"
+)]
 fn pre_commit_verify_hook_gates_the_folder() {
-    let Some(pre_commit) = tool("PRE_COMMIT", "pre-commit") else {
-        return;
-    };
+    let pre_commit = tool("PRE_COMMIT", "pre-commit");
     let tmp = tempfile::tempdir().unwrap();
     let hooks = tmp.path().join("hooks");
     std::fs::create_dir(&hooks).unwrap();

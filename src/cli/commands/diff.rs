@@ -33,11 +33,12 @@ pub(super) fn run(
             args.cluster.given().join(", ")
         )));
     }
-    let scheme = super::encrypt::scheme(&args.encryption, crate::args::Format::Yaml)?;
+    let scheme = crate::encryption::scheme(&args.encryption, false)?;
     if scheme.is_some() && args.against.is_none() {
-        return Err(Error::Usage(
-            "--sops-age/--seal-cert compare with encrypted files (--against DIR); the cluster holds the Secrets its controllers decrypted: drop the flag to compare with them".into(),
-        ));
+        return Err(Error::Usage(format!(
+            "{} compare with encrypted files (--against DIR); the cluster holds the Secrets its controllers decrypted: drop the flag to compare with them",
+            crate::encrypt::flags("/")
+        )));
     }
     let key = match &scheme {
         Some(_) => {
@@ -94,9 +95,9 @@ fn encrypted_view(
                 return Ok(o);
             }
             let encrypted = scheme
-                .encrypt(&o, std::time::SystemTime::now())
+                .encrypt(o.clone(), std::time::SystemTime::now())
                 .map_err(|e| {
-                    super::encrypt::invalid(format!("{}: cannot encrypt: {e}", Id::of(&o)))
+                    crate::encryption::invalid(format!("{}: cannot encrypt: {e}", Id::of(&o)))
                 })?;
             if let Some((key, files)) = verify {
                 let at = Id::of(&encrypted);
@@ -119,11 +120,12 @@ fn encrypted_view(
 fn read_live(k: &Kubectl, rendered: &[Value], err: &mut dyn Write) -> Result<Vec<Value>, Error> {
     let mut get = k.getter();
     let label = format!("{}={}", MANAGED_BY.0, MANAGED_BY.1);
-    // The kinds this tool applies (a SealedSecret is committed to Git, not applied), listed
-    // live to find objects it applied that are no longer rendered.
+    // The kinds this tool applies (an encrypted object of a kind of its own, such as a
+    // SealedSecret, is committed to Git, not applied), listed live to find objects it
+    // applied that are no longer rendered.
     let kinds: Vec<&str> = Kind::ALL
         .into_iter()
-        .filter(|k| *k != Kind::SealedSecret)
+        .filter(|k| *k == Kind::Secret || !crate::encrypt::FORMATS.iter().any(|f| f.kind() == *k))
         .map(Kind::as_str)
         .collect();
     let (mut current, skipped) = live::list_labelled(&mut get, &kinds, &label)?;

@@ -1,4 +1,4 @@
-//! `recif-secrets doctor`: the guide's troubleshooting, automated for exactly the objects the
+//! `recif-secrets doctor`: the usual ways a setup goes wrong, checked for exactly the objects the
 //! values render ([`crate::doctor`]), read with `kubectl get -o json` (never written). A
 //! checklist on standard output (or `-o json`); exit 0 when every check is ok, 4
 //! ([`ExitStatus::ChecksFailed`]) when one is a problem or could not be checked, 3 when the

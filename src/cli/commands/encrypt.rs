@@ -1,100 +1,19 @@
-//! `render --sops-age` / `--seal-cert`: the command-layer half of encryption (reading the
-//! recipients, the certificate, the fingerprint key and the earlier output folder); the
-//! formats themselves are pure functions in [`crate::encrypt`].
+//! `render --sops-age` / `--seal-cert`: the command-layer half of encryption (the
+//! fingerprint key, the earlier output folder, the documents made as they are written); the
+//! flags and their reading are in [`crate::encryption`], the formats themselves are pure, in
+//! [`crate::encrypt`].
 
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::args::{EncryptionArgs, Format};
 use crate::diag::Diagnostics;
 use crate::encrypt::fingerprint::FingerprintKey;
-use crate::encrypt::sealed::Sealer;
-use crate::encrypt::sops::SopsAge;
 use crate::encrypt::{Job, Scheme};
+use crate::encryption::invalid;
 use crate::manifests::{Kind, Manifest, Manifests};
 use crate::Error;
-
-pub(super) fn invalid(msg: String) -> Error {
-    let mut d = Diagnostics::default();
-    d.error(None, "", msg);
-    Error::Invalid(d)
-}
-
-/// The scheme the flags ask for, if any (read before rendering: bad flags fail first).
-pub(super) fn scheme(args: &EncryptionArgs, format: Format) -> Result<Option<Scheme>, Error> {
-    if !args.sops_age.is_empty() || !args.sops_age_files.is_empty() {
-        if format == Format::Json {
-            return Err(Error::Usage(
-                "--sops-age cannot be used with -o json: a List is not a SOPS document; use the YAML stream or --output-dir".into(),
-            ));
-        }
-        let several = args.sops_age.len() > 1;
-        let mut list: Vec<(String, String)> = args
-            .sops_age
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let origin = if several {
-                    format!("--sops-age (the {} given)", ordinal(i + 1))
-                } else {
-                    "--sops-age".to_string()
-                };
-                (origin, r.clone())
-            })
-            .collect();
-        for f in &args.sops_age_files {
-            let name = f.display().to_string();
-            let text = read_small(f)
-                .and_then(|b| String::from_utf8(b).map_err(|_| "it is not text".to_string()))
-                .map_err(|e| invalid(format!("--sops-age-recipients-file {name}: {e}")))?;
-            list.extend(SopsAge::read_recipients_file(&name, &text).map_err(|e| invalid(e.0))?);
-        }
-        return Ok(Some(Scheme::Sops(
-            SopsAge::new(&list).map_err(|e| invalid(e.0))?,
-        )));
-    }
-    if let Some(cert) = &args.seal_cert {
-        let name = cert.display().to_string();
-        let pem = read_small(cert).map_err(|e| invalid(format!("--seal-cert {name}: {e}")))?;
-        let sealer = Sealer::from_pem(
-            &name,
-            &pem,
-            args.seal_scope.unwrap_or_default().into(),
-            SystemTime::now(),
-        )
-        .map_err(|e| invalid(e.0))?;
-        return Ok(Some(Scheme::Sealed(sealer)));
-    }
-    if args.fingerprint_key.is_some() {
-        return Err(Error::Usage(
-            "--fingerprint-key only applies with --sops-age or --seal-cert".into(),
-        ));
-    }
-    Ok(None)
-}
-
-/// The most a certificate or recipients file may hold: 1 MiB (a certificate is about 2 KB).
-const SMALL_FILE_MAX: u64 = 1 << 20;
-
-/// A certificate or recipients file: bounded, never blocking on a FIFO or reading a device.
-fn read_small(path: &Path) -> Result<Vec<u8>, String> {
-    crate::deliver::read_bounded(path, SMALL_FILE_MAX)?
-        .ok_or_else(|| "cannot read it: it does not exist".to_string())
-}
-
-/// `1st`, `2nd`, `3rd`, `4th`... `11th`, `21st`.
-fn ordinal(n: usize) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
-}
 
 /// Fails when the rendered objects hold no Secret: the flags would do nothing.
 pub(super) fn check_something_to_encrypt(manifests: &Manifests) -> Result<(), Error> {
@@ -105,9 +24,10 @@ pub(super) fn check_something_to_encrypt(manifests: &Manifests) -> Result<(), Er
     {
         return Ok(());
     }
-    Err(Error::Usage(
-        "--sops-age/--seal-cert: nothing to encrypt: these values render no Secret (secrets.provider external, or none without workloadIdentity.llmKeys: inline); drop the flag".into(),
-    ))
+    Err(Error::Usage(format!(
+        "{}: nothing to encrypt: these values render no Secret (secrets.provider external, or none without workloadIdentity.llmKeys: inline); drop the flag",
+        crate::encrypt::flags("/")
+    )))
 }
 
 /// Where the fingerprint key is: the flag's file, or `$XDG_CONFIG_HOME/recif-secrets/
@@ -290,92 +210,134 @@ fn create_key(path: &Path) -> Result<Created, Error> {
     }
 }
 
-/// Every Secret encrypted; in `--output-dir` (with a key), an existing file that the key
-/// verifies as exactly what this tool wrote for the same plaintext is kept byte for byte. With
-/// `progress`, work estimated at more than a second shows objects done / total on standard
-/// error when it is a terminal.
-pub(super) fn encrypt(
-    manifests: Manifests,
-    scheme: &Scheme,
-    reuse: Option<(&Path, &FingerprintKey)>,
-    progress: bool,
-) -> Result<Manifests, Error> {
-    let kind = scheme.kind();
-    let id = scheme.id();
-    let secrets: Vec<(usize, serde_json::Value)> = manifests
+/// Fails, before anything is written, when a Secret cannot be encrypted: every error
+/// encryption can give for an object, for every object, one at a time.
+pub(super) fn check(manifests: &Manifests, scheme: &Scheme) -> Result<(), Error> {
+    let mut diags = Diagnostics::default();
+    for o in manifests
         .objects
         .iter()
-        .enumerate()
-        .filter(|(_, o)| o.typed_kind() == Kind::Secret)
-        .map(|(i, o)| (i, o.to_json()))
-        .collect();
-    let mut done: Vec<Option<String>> = vec![None; manifests.objects.len()];
-    let mut jobs = Vec::new();
-    let mut job_index = Vec::new();
-    for (i, json) in &secrets {
-        let o = &manifests.objects[*i];
-        if let Some((dir, key)) = reuse {
-            let file = dir.join(crate::deliver::file_name_of(
-                o.namespace(),
-                kind.as_str(),
-                o.name(),
-            ));
-            // Only a regular file is read, bounded (never a FIFO or a link to a device), and
-            // kept only when its fingerprint line authenticates every byte of it for this
-            // object and plaintext.
-            let text = crate::deliver::read_regular(&file, crate::deliver::OBJECT_MAX)
-                .ok()
-                .flatten()
-                .and_then(|b| String::from_utf8(b).ok());
-            if let Some(text) = text {
-                if key.verify(&scheme.subject(&id, json), &text).verified() {
-                    done[*i] = Some(text);
-                    continue;
-                }
-            }
-        }
-        jobs.push(Job {
-            secret: json,
-            key: reuse.map(|(_, key)| key),
-        });
-        job_index.push(*i);
-    }
-    let bar = (progress && scheme.estimate_us(&jobs) > 1_000_000)
-        .then(|| super::progress::bar(jobs.len() as u64, "encrypting"))
-        .flatten();
-    let results = scheme.documents(&jobs, SystemTime::now(), &|| {
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
-    });
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    let mut diags = Diagnostics::default();
-    for (i, r) in job_index.into_iter().zip(results) {
-        match r {
-            Ok(text) => done[i] = Some(text),
-            Err(e) => diags.error(
+        .filter(|o| o.typed_kind() == Kind::Secret)
+    {
+        if let Err(e) = scheme.check(&o.to_json()) {
+            diags.error(
                 None,
                 "",
-                format!(
-                    "{}: cannot encrypt: {e}",
-                    manifests.objects[i].display_name()
-                ),
-            ),
+                format!("{}: cannot encrypt: {e}", o.display_name()),
+            );
         }
     }
     if diags.has_errors() {
         return Err(Error::Invalid(diags));
     }
-    let objects = manifests
-        .objects
-        .into_iter()
-        .zip(done)
-        .map(|(o, text): (Manifest, Option<String>)| match text {
-            Some(t) => Manifest::encrypted(kind, o.namespace().unwrap_or(""), o.name(), t),
-            None => o,
-        })
-        .collect();
-    Ok(Manifests { objects })
+    Ok(())
+}
+
+/// The objects as they are written: each Secret encrypted with the scheme, the others as they
+/// are, in order, made as they are asked for (see [`Scheme::stream`]): a caller that writes
+/// each before asking for the next holds a bounded amount of memory. In `--output-dir`
+/// (`reuse`: the folder and the key), an existing file that the key verifies as exactly what
+/// this tool wrote for the same plaintext stands for its Secret, byte for byte. With
+/// `progress`, work estimated at more than a second shows objects done / total on standard
+/// error when it is a terminal. [`check`] has been passed.
+pub(super) struct Encrypted<'a> {
+    objects: std::slice::Iter<'a, Manifest>,
+    kind: Kind,
+    stream: crate::encrypt::Stream<'a>,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl<'a> Encrypted<'a> {
+    pub(super) fn new(
+        manifests: &'a Manifests,
+        scheme: &'a Scheme,
+        reuse: Option<(&'a Path, &'a FingerprintKey)>,
+        progress: bool,
+    ) -> Encrypted<'a> {
+        let id = scheme.id();
+        let kind = scheme.kind();
+        let jobs: Vec<Job<'a>> = manifests
+            .objects
+            .iter()
+            .filter(|o| o.typed_kind() == Kind::Secret)
+            .map(|secret| Job {
+                secret,
+                key: reuse.map(|(_, key)| key),
+            })
+            .collect();
+        let bar = (progress && scheme.estimate_us(&jobs) > 1_000_000)
+            .then(|| super::progress::bar(jobs.len() as u64, "encrypting"))
+            .flatten();
+        let ticks = bar.clone();
+        let done = Box::new(move || {
+            if let Some(b) = &ticks {
+                b.inc(1);
+            }
+        });
+        let kept: crate::encrypt::Reuse<'a> =
+            Box::new(move |job: &Job<'_>, json: &serde_json::Value| {
+                let (dir, key) = reuse?;
+                let o = job.secret;
+                let file = dir.join(crate::deliver::file_name_of(
+                    o.namespace(),
+                    kind.as_str(),
+                    o.name(),
+                ));
+                // Only a regular file is read, bounded (never a FIFO or a link to a device), and
+                // kept only when its fingerprint line authenticates every byte of it for this
+                // object and plaintext.
+                let text = crate::deliver::read_regular(&file, crate::deliver::OBJECT_MAX)
+                    .ok()
+                    .flatten()
+                    .and_then(|b| String::from_utf8(b).ok())?;
+                key.verify(&scheme.subject(&id, json), &text)
+                    .verified()
+                    .then_some(text)
+            });
+        Encrypted {
+            objects: manifests.objects.iter(),
+            kind,
+            stream: scheme.stream(jobs, SystemTime::now(), kept, done),
+            bar,
+        }
+    }
+}
+
+impl<'a> Iterator for Encrypted<'a> {
+    type Item = Result<std::borrow::Cow<'a, Manifest>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let o = self.objects.next()?;
+        if o.typed_kind() != Kind::Secret {
+            return Some(Ok(std::borrow::Cow::Borrowed(o)));
+        }
+        let text = self.stream.next().expect("one document per Secret");
+        Some(
+            text.map(|t| {
+                std::borrow::Cow::Owned(Manifest::encrypted(
+                    self.kind,
+                    o.namespace().unwrap_or(""),
+                    o.name(),
+                    t,
+                ))
+            })
+            .map_err(|e| {
+                let mut diags = Diagnostics::default();
+                diags.error(
+                    None,
+                    "",
+                    format!("{}: cannot encrypt: {e}", o.display_name()),
+                );
+                Error::Invalid(diags)
+            }),
+        )
+    }
+}
+
+impl Drop for Encrypted<'_> {
+    fn drop(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
 }

@@ -27,7 +27,7 @@ use crate::args::{Cli, Command};
 use crate::diag::Diagnostics;
 use crate::Error;
 
-/// How a command ended, mapped to the process exit code (SPEC 6) by `main.rs`.
+/// How a command ended, mapped to the process exit code (docs/exit-codes.md) by `main.rs`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ExitStatus {
     /// 0: done.

@@ -1,12 +1,14 @@
 //! `recif-secrets render`: the manifests to standard output, a folder (`--output-dir`) or
 //! `kubectl apply` (`--apply`). An output format is a `Format` variant and one arm here.
 
+use std::borrow::Cow;
 use std::io::{Read, Write};
 
 use super::{print_diagnostics, warnings, ExitStatus};
 use crate::args::{DryRun, Format, RenderArgs};
 use crate::diag::Diagnostics;
-use crate::manifests::{Kind, Manifests};
+use crate::encrypt::Destination;
+use crate::manifests::{JsonList, Kind, Manifest, Manifests};
 use crate::{deliver, Error};
 
 /// `--print-commands`: the cloud CLI commands of the bindings, one shell line each.
@@ -56,13 +58,15 @@ pub(super) fn run(
         super::rollout::check_timeout(&args.restarts)?;
     }
     let req = args.input.request();
-    let scheme = super::encrypt::scheme(&args.encryption, args.output)?;
+    let scheme = crate::encryption::scheme(&args.encryption, args.output == Format::Json)?;
     // A SealedSecret is made to be applied (the controller unseals it in the cluster); a
     // SOPS document is not: applied as it is, it would be a Secret of ciphertext.
-    if matches!(scheme, Some(crate::encrypt::Scheme::Sops(_))) && args.apply {
-        return Err(Error::Usage(
-            "--sops-age cannot be used with --apply: only Flux (or sops) decrypts a SOPS document, and applied as it is it would be a Secret of ciphertext; write the encrypted objects to Git (--output-dir) instead, or use --seal-cert, whose SealedSecrets the controller unseals in the cluster".into(),
-        ));
+    if let Some(why) = scheme
+        .as_ref()
+        .filter(|_| args.apply)
+        .and_then(|s| s.format().refuses(Destination::Apply))
+    {
+        return Err(Error::Usage(why.into()));
     }
     if args.force_conflicts && args.server_side == Some(false) {
         return Err(Error::Usage(
@@ -82,24 +86,60 @@ pub(super) fn run(
     if scheme.is_some() {
         super::encrypt::check_something_to_encrypt(&out.manifests)?;
     }
-    let mut manifests = show_only(out.manifests, &args.show_only)?;
+    let manifests = show_only(out.manifests, &args.show_only)?;
+    let key = match (&scheme, &args.output_dir) {
+        (Some(_), Some(dir)) => {
+            super::encrypt::fingerprint_key(args.encryption.fingerprint_key.as_deref(), dir, err)?
+        }
+        _ => None,
+    };
     if let Some(scheme) = &scheme {
-        // Only encrypted text from here on: no plaintext Secret value reaches a file.
-        let key = match &args.output_dir {
-            Some(dir) => super::encrypt::fingerprint_key(
-                args.encryption.fingerprint_key.as_deref(),
-                dir,
-                err,
-            )?,
-            None => None,
-        };
-        let reuse = args.output_dir.as_deref().zip(key.as_ref());
-        manifests = super::encrypt::encrypt(manifests, scheme, reuse, !args.quiet)?;
+        // Every object can be encrypted: checked before the first byte is written.
+        super::encrypt::check(&manifests, scheme)?;
     }
+    // The objects as they are written, each Secret encrypted as it is reached (only
+    // encrypted text from there on: no plaintext Secret value reaches a file), so that one
+    // batch of documents is in memory at a time.
+    let reuse = args.output_dir.as_deref().zip(key.as_ref());
+    let written = || -> Box<dyn Iterator<Item = Result<Cow<'_, Manifest>, Error>> + '_> {
+        match &scheme {
+            Some(scheme) => Box::new(super::encrypt::Encrypted::new(
+                &manifests,
+                scheme,
+                reuse,
+                !args.quiet,
+            )),
+            None => Box::new(manifests.objects.iter().map(|o| Ok(Cow::Borrowed(o)))),
+        }
+    };
+    // An encryption error met while writing (not one `check` finds: the random source, the
+    // cipher) ends the stream; it is reported as itself, not as a write error.
+    let failed: std::cell::RefCell<Option<Error>> = std::cell::RefCell::new(None);
     let format = args.output;
-    let write = |w: &mut dyn Write| match format {
-        Format::Yaml => manifests.write_yaml(w),
-        Format::Json => manifests.write_json(w),
+    let write = |w: &mut dyn Write| -> std::io::Result<()> {
+        let mut fail = |e: Error| {
+            *failed.borrow_mut() = Some(e);
+            std::io::Error::other("encryption failed")
+        };
+        match format {
+            Format::Yaml => {
+                for o in written() {
+                    o.map_err(&mut fail)?.write_yaml(w)?;
+                }
+                Ok(())
+            }
+            Format::Json => {
+                let mut list = JsonList::new(w);
+                for o in written() {
+                    list.item(&*o.map_err(&mut fail)?)?;
+                }
+                list.finish()
+            }
+        }
+    };
+    let reported = |r: Result<(), Error>| match failed.borrow_mut().take() {
+        Some(e) => Err(e),
+        None => r,
     };
     if let Some(dir) = &args.output_dir {
         if scheme.is_none()
@@ -124,7 +164,25 @@ pub(super) fn run(
         } else {
             deliver::Update::Selected
         };
-        let report = deliver::write_dir(dir, &manifests, update)?;
+        // Each file under its object's name as written (an encrypted Secret under its
+        // encrypted kind).
+        let files: Vec<deliver::Planned> = manifests
+            .objects
+            .iter()
+            .map(|o| match &scheme {
+                Some(s) if o.typed_kind() == Kind::Secret => {
+                    deliver::Planned::of(&Manifest::encrypted(
+                        s.kind(),
+                        o.namespace().unwrap_or(""),
+                        o.name(),
+                        String::new(),
+                    ))
+                }
+                _ => deliver::Planned::of(o),
+            })
+            .collect();
+        let mut texts = written().map(|o| o.map(Cow::into_owned).map(Manifest::into_yaml));
+        let report = deliver::write_dir(dir, &files, &mut texts, update)?;
         let _ = writeln!(
             err,
             "wrote {} file{} to {}{}{}",
@@ -150,11 +208,29 @@ pub(super) fn run(
     }
     if args.apply {
         let kubectl = args.cluster.runner();
+        // The Secrets to restart for are those applied as Secrets (an encrypted one is applied
+        // as the object of its format).
         let before = match args.restart {
-            true => Some(super::rollout::before_apply(&kubectl, &manifests)?),
+            true => Some(super::rollout::before_apply(
+                &kubectl,
+                manifests
+                    .objects
+                    .iter()
+                    .filter(|o| scheme.is_none() || o.typed_kind() != Kind::Secret),
+            )?),
             false => None,
         };
-        apply(&args, write, err)?;
+        if scheme.is_some() {
+            // Encrypted before kubectl starts: an encryption that failed half-way would
+            // otherwise end kubectl's input early, and kubectl applies what it has read.
+            let mut stream = Vec::new();
+            reported(write(&mut stream).map_err(|e| {
+                Error::External(format!("cannot encrypt the objects to apply: {e}"))
+            }))?;
+            apply(&args, |w: &mut dyn Write| w.write_all(&stream), err)?;
+        } else {
+            apply(&args, write, err)?;
+        }
         return match before {
             Some(b) => super::rollout::after_apply(
                 &kubectl,
@@ -166,7 +242,7 @@ pub(super) fn run(
             None => Ok(ExitStatus::Success),
         };
     }
-    deliver::stream_stdout(write)?;
+    reported(deliver::stream_stdout(write))?;
     Ok(ExitStatus::Success)
 }
 

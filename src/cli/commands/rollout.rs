@@ -17,7 +17,7 @@ use crate::cluster::read::{self as live, Unreachable};
 use crate::cluster::{Captured, Kubectl};
 use crate::diff::Id;
 use crate::doctor::{self, Found};
-use crate::manifests::{Kind, Manifests};
+use crate::manifests::{Kind, Manifest};
 use crate::rollout::{self, shown, Action, Change, Options, Plan, SecretState, Workload};
 use crate::{deliver, Error};
 
@@ -481,10 +481,11 @@ pub(super) struct BeforeApply {
     secrets: BTreeMap<Id, (Values, Option<Values>)>,
 }
 
-pub(super) fn before_apply(k: &Kubectl, manifests: &Manifests) -> Result<BeforeApply, Error> {
-    let rendered: BTreeMap<Id, BTreeMap<String, Vec<u8>>> = manifests
-        .objects
-        .iter()
+pub(super) fn before_apply<'a>(
+    k: &Kubectl,
+    objects: impl Iterator<Item = &'a Manifest>,
+) -> Result<BeforeApply, Error> {
+    let rendered: BTreeMap<Id, BTreeMap<String, Vec<u8>>> = objects
         .filter(|o| o.typed_kind() == Kind::Secret)
         .map(|o| {
             let v = o.to_json();

@@ -18,33 +18,22 @@
 //! folder: whoever can change the folder could change a policy file in it too.
 //! Exit 0 when nothing is wrong, 5 when something is (1, 2, 3 keep their meaning).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 
-use base64::Engine;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::ExitStatus;
-use crate::args::{DoctorFormat, Format, VerifyArgs};
+use crate::args::{DoctorFormat, VerifyArgs};
 use crate::encrypt::fingerprint::{self, FingerprintKey};
-use crate::encrypt::sealed::{Scope, Sealer};
-use crate::encrypt::Scheme;
+use crate::encrypt::{self, Scheme};
+use crate::manifests::Kind;
 use crate::Error;
 
 const KUSTOMIZATION: &str = "kustomization.yaml";
 /// The keys a kustomization written by `render --output-dir` has.
 const KUSTOMIZATION_KEYS: &[&str] = &["apiVersion", "kind", "resources"];
-/// SOPS key groups other than age: each can decrypt the data key.
-const OTHER_SOPS_KEYS: &[&str] = &[
-    "pgp",
-    "kms",
-    "gcp_kms",
-    "azure_kv",
-    "hc_vault",
-    "key_groups",
-];
-
 /// One problem: the file (its name in the folder) and what is wrong.
 struct Problem {
     file: String,
@@ -69,7 +58,7 @@ impl Findings {
 }
 
 pub(super) fn run(args: VerifyArgs, err: &mut dyn Write) -> Result<ExitStatus, Error> {
-    let scheme = super::encrypt::scheme(&args.encryption, Format::Yaml)?;
+    let scheme = crate::encryption::scheme(&args.encryption, false)?;
     let key = if args.skip_fingerprints {
         None
     } else {
@@ -332,16 +321,20 @@ impl Check<'_> {
             flatten(o, &mut flat);
         }
         for o in &flat {
-            match o.get("kind").and_then(Value::as_str) {
-                Some("Secret") => {
-                    f.secrets += 1;
-                    self.secret(name, o, f);
+            let kind = o.get("kind").and_then(Value::as_str);
+            if kind == Some(Kind::Secret.as_str()) {
+                f.secrets += 1;
+            } else if kind == Some(Kind::SealedSecret.as_str()) {
+                f.sealed += 1;
+            }
+            match encrypt::owner(o) {
+                Some(format) => {
+                    for problem in format.verify(o, self.scheme.map(Scheme::keys)) {
+                        f.add(name, problem);
+                    }
                 }
-                Some("SealedSecret") => {
-                    f.sealed += 1;
-                    self.sealed(name, o, f);
-                }
-                _ => {}
+                None if kind == Some(Kind::Secret.as_str()) => self.plaintext(name, o, f),
+                None => {}
             }
         }
         // A file named for an encrypted object holds exactly that object.
@@ -373,6 +366,19 @@ impl Check<'_> {
         }
     }
 
+    /// A Secret that no format owns: its values must all be empty.
+    fn plaintext(&self, name: &str, o: &Value, f: &mut Findings) {
+        let non_empty = ["data", "stringData"]
+            .iter()
+            .filter_map(|k| o.get(*k).and_then(Value::as_object))
+            .flat_map(|m| m.values())
+            .any(|v| !encrypt::is_empty_value(v));
+        if non_empty {
+            let id = encrypt::object_id(o);
+            f.add(name, format!("Secret {id} is not encrypted: its values are in plaintext (encrypt it: render {})", encrypt::flags(" or ")));
+        }
+    }
+
     fn fingerprint(&self, name: &str, line: &str, text: &str, objects: &[Value], f: &mut Findings) {
         if self.skip_fingerprints {
             return;
@@ -387,199 +393,6 @@ impl Check<'_> {
         };
         if let Err(why) = fingerprint_verifies(key, object, line, text) {
             f.add(name, format!("the fingerprint line does not verify: {why}"));
-        }
-    }
-
-    fn secret(&self, name: &str, o: &Value, f: &mut Findings) {
-        let values: Vec<(String, &Value)> = ["data", "stringData"]
-            .iter()
-            .filter_map(|k| o.get(*k).and_then(Value::as_object).map(|m| (*k, m)))
-            .flat_map(|(k, m)| m.iter().map(move |(key, v)| (format!("{k}.{key}"), v)))
-            .collect();
-        let Some(sops) = o.get("sops").and_then(Value::as_object) else {
-            let non_empty = values.iter().any(|(_, v)| !is_empty_value(v));
-            if non_empty {
-                let id = object_id(o);
-                f.add(name, format!("Secret {id} is not encrypted: its values are in plaintext (encrypt it: render --sops-age or --seal-cert)"));
-            }
-            return;
-        };
-        let id = object_id(o);
-        for (path, v) in &values {
-            if is_empty_value(v) {
-                continue;
-            }
-            if !v.as_str().is_some_and(is_sops_ciphertext) {
-                f.add(name, format!("Secret {id}: {path} is not encrypted (a SOPS document with a plaintext value)"));
-            }
-        }
-        if !sops
-            .get("mac")
-            .and_then(Value::as_str)
-            .is_some_and(is_sops_ciphertext)
-        {
-            f.add(
-                name,
-                format!(
-                    "Secret {id}: the sops block has no encrypted mac (sops and Flux refuse it)"
-                ),
-            );
-        }
-        for k in OTHER_SOPS_KEYS {
-            let present = match sops.get(*k) {
-                None | Some(Value::Null) => false,
-                Some(Value::Array(a)) => !a.is_empty(),
-                Some(_) => true,
-            };
-            if present {
-                f.add(name, format!("Secret {id}: also encrypted with sops `{k}` keys, which can decrypt it and are not expected"));
-            }
-        }
-        let listed: Vec<&str> = sops
-            .get("age")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|e| e.get("recipient").and_then(Value::as_str).unwrap_or(""))
-            .collect();
-        for e in sops
-            .get("age")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let armored = e.get("enc").and_then(Value::as_str).unwrap_or("");
-            if !armored
-                .trim_start()
-                .starts_with("-----BEGIN AGE ENCRYPTED FILE-----")
-            {
-                f.add(
-                    name,
-                    format!("Secret {id}: an age entry without an age-encrypted data key"),
-                );
-            }
-        }
-        let Some(Scheme::Sops(expected)) = self.scheme else {
-            f.add(name, format!("Secret {id} is a SOPS document, but no --sops-age recipients were given to check it against"));
-            return;
-        };
-        let want: BTreeSet<&str> = expected.recipients().collect();
-        let got: BTreeSet<&str> = listed.iter().copied().collect();
-        for r in got.difference(&want) {
-            f.add(name, format!("Secret {id}: also encrypted to {r}, which is not an expected recipient (it can still decrypt: render again without it)"));
-        }
-        for r in want.difference(&got) {
-            f.add(
-                name,
-                format!("Secret {id}: not encrypted to the expected recipient {r}"),
-            );
-        }
-        if got.len() != listed.len() {
-            f.add(name, format!("Secret {id}: a recipient is listed twice"));
-        }
-    }
-
-    fn sealed(&self, name: &str, o: &Value, f: &mut Findings) {
-        let id = object_id(o);
-        let Some(Scheme::Sealed(sealer)) = self.scheme else {
-            f.add(
-                name,
-                format!("SealedSecret {id}: no --seal-cert was given to check it against"),
-            );
-            return;
-        };
-        let spec = o.get("spec").and_then(Value::as_object);
-        let empty = Map::new();
-        let spec = spec.unwrap_or(&empty);
-        for k in spec
-            .keys()
-            .filter(|k| !matches!(k.as_str(), "encryptedData" | "template"))
-        {
-            f.add(name, format!("SealedSecret {id}: spec.{k} is not expected (render writes encryptedData and template)"));
-        }
-        let template = spec.get("template").and_then(Value::as_object);
-        if template
-            .and_then(|t| t.get("data"))
-            .and_then(Value::as_object)
-            .is_some_and(|d| d.values().any(|v| !is_empty_value(v)))
-        {
-            f.add(
-                name,
-                format!("SealedSecret {id}: spec.template.data holds values in plaintext"),
-            );
-        }
-        fn annotations(m: Option<&Value>) -> Option<&Map<String, Value>> {
-            m.and_then(|m| m.get("annotations"))
-                .and_then(Value::as_object)
-        }
-        let own = Sealer::scope_of(annotations(o.get("metadata")));
-        let inner = Sealer::scope_of(annotations(template.and_then(|t| t.get("metadata"))));
-        let want = sealer.scope();
-        match own {
-            Some(s) if s == want => {}
-            Some(s) => f.add(
-                name,
-                format!(
-                    "SealedSecret {id}: sealed {}, expected {}",
-                    s.as_str(),
-                    want.as_str()
-                ),
-            ),
-            None => f.add(
-                name,
-                format!("SealedSecret {id}: its annotations name two scopes"),
-            ),
-        }
-        if inner != own && own.is_some() {
-            f.add(
-                name,
-                format!(
-                    "SealedSecret {id}: the template's scope annotation differs from the object's"
-                ),
-            );
-        }
-        if want != Scope::ClusterWide
-            && o.get("metadata")
-                .and_then(|m| m.get("namespace"))
-                .and_then(Value::as_str)
-                .is_none_or(str::is_empty)
-        {
-            f.add(
-                name,
-                format!(
-                    "SealedSecret {id}: no namespace, which a {} seal needs",
-                    want.as_str()
-                ),
-            );
-        }
-        let data = spec.get("encryptedData").and_then(Value::as_object);
-        if data.is_none_or(Map::is_empty) {
-            f.add(name, format!("SealedSecret {id}: no encryptedData"));
-        }
-        for (k, v) in data.into_iter().flatten() {
-            let bytes = v
-                .as_str()
-                .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok());
-            let Some(bytes) = bytes else {
-                f.add(
-                    name,
-                    format!("SealedSecret {id}: encryptedData.{k} is not base64"),
-                );
-                continue;
-            };
-            let want_len = sealer.ciphertext_len();
-            let len = bytes
-                .get(..2)
-                .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])));
-            match len {
-                Some(l) if l == want_len && bytes.len() >= 2 + l + 16 => {
-                    if !sealer.below_modulus(&bytes[2..2 + l]) {
-                        f.add(name, format!("SealedSecret {id}: encryptedData.{k} was not sealed with the expected certificate (its RSA ciphertext is not below the certificate's modulus)"));
-                    }
-                }
-                Some(l) if l != want_len => f.add(name, format!("SealedSecret {id}: encryptedData.{k} was sealed with a {}-bit key, not the expected certificate's {}-bit key", l * 8, want_len * 8)),
-                _ => f.add(name, format!("SealedSecret {id}: encryptedData.{k} is not a sealed value (too short)")),
-            }
         }
     }
 }
@@ -632,53 +445,13 @@ fn flatten(o: Value, out: &mut Vec<Value>) {
     }
 }
 
-/// `<namespace>.<kind>.<name>.yaml` of an encrypted object (`secret`, `sealedsecret`).
+/// `<namespace>.<kind>.<name>.yaml` of an encrypted object (`secret`, or the kind of an
+/// encryption format: `sealedsecret`).
 fn encrypted_file_name(name: &str) -> Option<(&str, &str, &str)> {
     let stem = name.strip_suffix(".yaml")?;
     let (ns, rest) = stem.split_once('.')?;
     let (kind, obj) = rest.split_once('.')?;
-    matches!(kind, "secret" | "sealedsecret").then_some((ns, kind, obj))
-}
-
-fn object_id(o: &Value) -> String {
-    let meta = o.get("metadata");
-    let field = |k: &str| {
-        meta.and_then(|m| m.get(k))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-    };
-    format!("{}/{}", field("namespace"), field("name"))
-}
-
-fn is_empty_value(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::String(s) => s.is_empty(),
-        _ => false,
-    }
-}
-
-/// `ENC[AES256_GCM,data:...,iv:...,tag:...,type:...]`, as sops writes an encrypted value.
-fn is_sops_ciphertext(s: &str) -> bool {
-    let Some(inner) = s
-        .strip_prefix("ENC[AES256_GCM,")
-        .and_then(|r| r.strip_suffix(']'))
-    else {
-        return false;
-    };
-    let parts: BTreeMap<&str, &str> = inner.split(',').filter_map(|p| p.split_once(':')).collect();
-    let b64 = |k: &str| {
-        parts
-            .get(k)
-            .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
-    };
-    inner.split(',').count() == 4
-        && b64("data").is_some()
-        && b64("iv").is_some_and(|iv| !iv.is_empty())
-        && b64("tag").is_some_and(|t| t.len() == 16)
-        && parts
-            .get("type")
-            .is_some_and(|t| matches!(*t, "str" | "int" | "float" | "bytes" | "bool" | "comment"))
+    (kind == "secret" || encrypt::is_encrypted_kind(kind)).then_some((ns, kind, obj))
 }
 
 /// Where a YAML error is, never the text around it (it may be a value).
@@ -692,16 +465,6 @@ fn location(e: &serde_yaml::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sops_ciphertext_is_recognised_exactly() {
-        assert!(is_sops_ciphertext("ENC[AES256_GCM,data:aGk=,iv:AAAAAAAAAAAAAAAAAAAAAA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]"));
-        assert!(!is_sops_ciphertext(
-            "ENC[AES256_GCM,data:aGk=,iv:AAAA,tag:AAAA,type:str]"
-        ));
-        assert!(!is_sops_ciphertext("aGk="));
-        assert!(!is_sops_ciphertext("ENC[AES256_GCM,data:aGk=,iv:AAAAAAAAAAAAAAAAAAAAAA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str,x:y]"));
-    }
 
     #[test]
     fn names_are_escaped() {

@@ -18,7 +18,7 @@ use std::sync::{Mutex, MutexGuard, Once};
 
 use super::file_name;
 use crate::config::MANAGED_BY;
-use crate::manifests::{Kind, Manifests};
+use crate::manifests::{Kind, Manifest};
 use crate::Error;
 
 const KUSTOMIZATION: &str = "kustomization.yaml";
@@ -59,24 +59,43 @@ pub enum Update {
     Selected,
 }
 
+/// One file of the folder, known before its text is made: its name and the object's
+/// `Kind namespace/name`, for errors.
+pub struct Planned {
+    pub name: String,
+    pub display: String,
+}
+
+impl Planned {
+    /// The file of `o` (an encrypted object may stand for it: give that one's kind).
+    pub fn of(o: &Manifest) -> Planned {
+        Planned {
+            name: file_name(o),
+            display: o.display_name(),
+        }
+    }
+}
+
 /// Writes one file per object and a `kustomization.yaml` into `dir` (created if missing),
-/// all or nothing (see the module documentation). Other files are left alone.
-pub fn write_dir(dir: &Path, manifests: &Manifests, update: Update) -> Result<DirReport, Error> {
+/// all or nothing (see the module documentation). Other files are left alone. `files` are
+/// the objects' files in order, `texts` their texts, made one at a time as each is staged
+/// (an error there puts nothing in place).
+pub fn write_dir(
+    dir: &Path,
+    files: &[Planned],
+    texts: &mut dyn Iterator<Item = Result<String, Error>>,
+    update: Update,
+) -> Result<DirReport, Error> {
     let fail = |what: &str, e: &dyn std::fmt::Display| {
         Error::External(format!("--output-dir {}: {what}: {e}", dir.display()))
     };
-    let names: Vec<String> = manifests.objects.iter().map(file_name).collect();
-    if let Some((o, n)) = manifests
-        .objects
-        .iter()
-        .zip(&names)
-        .find(|(_, n)| n.len() > NAME_MAX)
-    {
+    let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
+    if let Some(f) = files.iter().find(|f| f.name.len() > NAME_MAX) {
         return Err(Error::External(format!(
             "--output-dir {}: the file of {} would be named with {} bytes, over the {NAME_MAX}-byte limit of file systems; nothing was written (shorten the name, or render to standard output)",
             dir.display(),
-            o.display_name(),
-            n.len()
+            f.display,
+            f.name.len()
         )));
     }
     std::fs::create_dir_all(dir).map_err(|e| fail("cannot create the folder", &e))?;
@@ -96,17 +115,15 @@ pub fn write_dir(dir: &Path, manifests: &Manifests, update: Update) -> Result<Di
         }
         _ => names.clone(),
     };
-    let texts = manifests
-        .objects
-        .iter()
-        .map(|o| o.yaml())
-        .chain(std::iter::once(kustomization_text(&listed)));
+    let kustomization = kustomization_text(&listed);
+    let texts = texts.chain(std::iter::once(Ok(kustomization)));
     let targets = names.iter().map(String::as_str).chain([KUSTOMIZATION]);
 
-    // Stage every file that changes, one open file at a time.
+    // Stage every file that changes, one open file at a time, each text made just before.
     let mut run = Run::default();
     let mut unchanged = 0;
     for (name, text) in targets.zip(texts) {
+        let text = text?;
         if holds_exactly(&dir.join(name), &text) {
             unchanged += 1;
             continue;

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use super::{root, skip, tool};
+use super::{python3, root, tool};
 
 pub struct StandIn {
     child: Child,
@@ -81,20 +81,17 @@ pub fn fixture(name: &str) -> PathBuf {
     root().join("tests/standin/fixtures").join(name)
 }
 
-/// The real kubectl (`.tools/bin/kubectl`, `KUBECTL`, or PATH); see `tool`.
-pub fn kubectl() -> Option<PathBuf> {
+/// The real kubectl (`KUBECTL`, `.tools/bin/kubectl` or PATH); see `tool`.
+pub fn kubectl() -> PathBuf {
     tool("KUBECTL", "kubectl")
 }
 
 impl StandIn {
-    /// Starts the stand-in; `None` (after `skip`) when python3 is missing.
-    pub fn start(cluster: &Cluster) -> Option<StandIn> {
-        if Command::new("python3").arg("--version").output().is_err() {
-            skip("python3", "install python3, or run scripts/fetch-tools.sh");
-            return None;
-        }
+    /// Starts the stand-in (python3: a test that starts it carries `no_python3` in its
+    /// `cfg_attr(..., ignore)`).
+    pub fn start(cluster: &Cluster) -> StandIn {
         let dir = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new("python3");
+        let mut cmd = Command::new(python3());
         cmd.arg(root().join("tests/standin/server.py"))
             .arg("--kubeconfig")
             .arg(dir.path().join("kubeconfig"))
@@ -140,7 +137,7 @@ impl StandIn {
             .trim()
             .parse()
             .unwrap_or_else(|_| panic!("the stand-in did not start: {line:?}"));
-        Some(StandIn { child, port, dir })
+        StandIn { child, port, dir }
     }
 
     pub fn kubeconfig(&self) -> PathBuf {
