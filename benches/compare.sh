@@ -12,7 +12,7 @@
 #      recif-secrets then reads the repository's index and ignore files to warn about a
 #      values file holding secrets that is tracked or not ignored (what that costs outside a
 #      work tree, in an empty repository and in this one is measured after the main table);
-#        doc   = values-secret.yaml.example (the guide's inline example; 1 team namespace)
+#        doc   = values-secret.yaml.example (the documented inline example; 1 team namespace)
 #        N     = N team namespaces (team-default + N-1 teams), 20 LLM keys, a service-account key
 #   4. per size: runs both tools once and checks they produce the same objects (both YAML
 #      streams parsed with PyYAML, sorted lists of objects compared; any difference fails);
@@ -97,7 +97,7 @@ export HELM_CONFIG_HOME="$TMP/helm/config" HELM_CACHE_HOME="$TMP/helm/cache" HEL
 (
   umask 077
   # Size 1 (one team, keys that look real) always: the git check runs only for values files
-  # holding secret values, which the guide's example (placeholders) is not.
+  # holding secret values, which the documented example (placeholders) is not.
   python3 - "$TMP" "$SIZES 1" <<'PY'
 import base64, hashlib, json, os, sys
 
@@ -256,7 +256,7 @@ for i in range(n):
 PY
 for r in repo empty; do
   git -C "$TMP/$r" add -A
-  git -C "$TMP/$r" -c user.name=bench -c user.email=bench@example.com commit -qm init
+  git -C "$TMP/$r" -c user.name=bench -c user.email=bench@example.com -c gc.auto=0 -c maintenance.auto=false commit -qm init  # no background gc: it would run during the measurements and race the clean-up
   for f in "$TMP"/values-*.yaml; do cp -p "$f" "$TMP/$r/"; done
 done
 TRACKED_NOW="$(git -C "$TMP/repo" ls-files | wc -l)"
@@ -513,7 +513,7 @@ print()
 print("The git check (values files holding secret values, git-ignored; the index is searched "
       "for the one path (a binary search when the cache tree or EOIE proves where the entries "
       "end, a walk otherwise), no process started; 31 runs each, interleaved, medians; `1 team` is "
-      "one team with 20 keys that look real, the guide's example having placeholders that "
+      "one team with 20 keys that look real, the documented example having placeholders that "
       "need no check):")
 print()
 print("| values | outside a work tree | empty repository | %s tracked files | difference (tracked files − empty) |" % env["TRACKED_NOW"].strip())
