@@ -463,11 +463,17 @@ pub fn read_regular(path: &Path, max: u64) -> Result<Option<Vec<u8>>, String> {
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
         .map_err(|e| format!("cannot read it: {e}"))?;
+    read_open(file, max, not_regular())
+}
+
+/// The bytes of the opened `file` if it is a regular file of at most `max` bytes (never more
+/// than `max + 1` read); `not_regular` is the error otherwise.
+fn read_open(file: std::fs::File, max: u64, not_regular: &str) -> Result<Option<Vec<u8>>, String> {
     let meta = file
         .metadata()
         .map_err(|e| format!("cannot read it: {e}"))?;
     if !meta.file_type().is_file() {
-        return Err(not_regular().into());
+        return Err(not_regular.into());
     }
     let mut buf = Vec::new();
     file.take(max + 1)
@@ -492,20 +498,11 @@ pub fn read_bounded(path: &Path, max: u64) -> Result<Option<Vec<u8>>, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read it: {e}")),
     };
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("cannot read it: {e}"))?;
-    if !meta.file_type().is_file() {
-        return Err("it is not a regular file (a FIFO, device or folder)".into());
-    }
-    let mut buf = Vec::new();
-    file.take(max + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| format!("cannot read it: {e}"))?;
-    if buf.len() as u64 > max {
-        return Err(format!("it is larger than {max} bytes"));
-    }
-    Ok(Some(buf))
+    read_open(
+        file,
+        max,
+        "it is not a regular file (a FIFO, device or folder)",
+    )
 }
 
 /// Whether `path` is a regular file (not a link), mode 0600, holding exactly `text`.
