@@ -716,17 +716,7 @@ fn is_gcp_role(s: &str) -> bool {
 }
 
 fn is_policy_arn(s: &str) -> bool {
-    let parts: Vec<&str> = s.splitn(6, ':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "iam"
-        && parts[3].is_empty()
-        && (parts[4] == "aws"
-            || (parts[4].len() == 12 && parts[4].bytes().all(|b| b.is_ascii_digit())))
-        && parts[5]
-            .strip_prefix("policy/")
-            .is_some_and(|n| !n.is_empty() && !n.contains(char::is_whitespace))
+    super::workload_identity::is_iam_arn(s, "policy/", true)
 }
 
 mod commands;
