@@ -36,30 +36,9 @@ fn clones(strace: &Path, args: &[&str]) -> Vec<String> {
 
 /// 20 LLM keys and `teams` team namespaces: 20 values a team to seal.
 fn many_values(dir: &Path, teams: usize) -> String {
-    let names = [
-        "google",
-        "openai",
-        "anthropic",
-        "azureOpenai",
-        "mistral",
-        "cohere",
-        "groq",
-        "togetherAi",
-        "fireworksAi",
-        "perplexity",
-        "deepseek",
-        "xAI",
-        "huggingFace",
-        "replicate",
-        "voyageAi",
-        "openRouter",
-        "cerebras",
-        "sambaNova",
-        "awsBedrock",
-        "nvidiaNim",
-    ];
     let mut text = String::from("llm:\n");
-    for n in names {
+    // Any `<name>ApiKey` is an LLM key: the names need not be real providers'.
+    for n in (1..=20).map(|i| format!("provider{i:02}")) {
         text.push_str(&format!("  {n}ApiKey: sk-example-{n}-0123456789\n"));
     }
     text.push_str("namespaces:\n  defaultTeam: team-default\n  teams:\n");
