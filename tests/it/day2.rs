@@ -23,6 +23,15 @@ fn with_cluster(cluster: Cluster, args: &[&str]) -> (Output, StandIn) {
     (out, s)
 }
 
+/// Runs `args` against `cluster`, expects exit `code` (printing both outputs if not), and
+/// gives the standard output.
+fn expect_text(cluster: Cluster, args: &[&str], code: i32) -> String {
+    let (out, _s) = with_cluster(cluster, args);
+    let text = stdout(&out);
+    expect_exit(&out, code, &format!("{text}{}", stderr(&out)));
+    text
+}
+
 fn lines_with<'a>(text: &'a str, status: &str) -> Vec<&'a str> {
     text.lines().filter(|l| l.starts_with(status)).collect()
 }
@@ -35,9 +44,7 @@ const EXTERNAL: &[&str] = &["doctor", "-f", "examples/external-vault.yaml"];
     ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
 )]
 fn doctor_healthy_external_is_all_ok() {
-    let (out, _s) = with_cluster(Cluster::new(&["external.json"]), EXTERNAL);
-    let text = stdout(&out);
-    expect_exit(&out, 0, &format!("{text}{}", stderr(&out)));
+    let text = expect_text(Cluster::new(&["external.json"]), EXTERNAL, 0);
     for want in [
         "ok               ClusterSecretStore recif-secret-store: Ready: True (Valid)",
         "ok               ExternalSecret team-default/agent-env: Ready: True (SecretSynced)",
@@ -58,12 +65,11 @@ fn doctor_healthy_external_is_all_ok() {
     ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
 )]
 fn doctor_store_invalid() {
-    let (out, _s) = with_cluster(
+    let text = expect_text(
         Cluster::new(&["external.json", "external-store-invalid.json"]),
         EXTERNAL,
+        FOUND,
     );
-    let text = stdout(&out);
-    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
     let problems = lines_with(&text, "problem");
     assert_eq!(problems.len(), 1, "{text}");
     assert!(problems[0].starts_with("problem          ClusterSecretStore recif-secret-store: Ready: False (InvalidProviderConfig): unable to validate store"), "{text}");
@@ -76,12 +82,11 @@ fn doctor_store_invalid() {
     ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
 )]
 fn doctor_one_external_secret_failing() {
-    let (out, _s) = with_cluster(
+    let text = expect_text(
         Cluster::new(&["external.json", "external-es-failing.json"]),
         EXTERNAL,
+        FOUND,
     );
-    let text = stdout(&out);
-    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
     let problems = lines_with(&text, "problem");
     assert_eq!(problems, ["problem          ExternalSecret team-default/agent-env: Ready: False (SecretSyncedError): error processing spec.dataFrom[0].extract, err: Secret does not exist"], "{text}");
     assert!(text.contains("fix: Key not found: verify the remote key path matches your backend (recif/agent-env; secrets.external.keys)"), "{text}");
@@ -97,12 +102,11 @@ fn doctor_one_external_secret_failing() {
     ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
 )]
 fn doctor_secret_missing() {
-    let (out, _s) = with_cluster(
+    let text = expect_text(
         Cluster::new(&["external.json"]).without("Secret/team-default/gcp-adc"),
         EXTERNAL,
+        FOUND,
     );
-    let text = stdout(&out);
-    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
     assert!(text.contains("problem          Secret team-default/gcp-adc: exists: not found: ExternalSecret team-default/gcp-adc has not created it"), "{text}");
     assert!(text.contains("fix: see the ExternalSecret's status: kubectl describe externalsecret gcp-adc -n team-default"), "{text}");
     // A pod mounting it: when the Secret changed is unknown.
@@ -115,12 +119,11 @@ fn doctor_secret_missing() {
     ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
 )]
 fn doctor_key_missing() {
-    let (out, _s) = with_cluster(
+    let text = expect_text(
         Cluster::new(&["external.json", "external-key-missing.json"]),
         EXTERNAL,
+        FOUND,
     );
-    let text = stdout(&out);
-    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
     assert!(
         text.contains(
             "problem          Secret team-default/gcp-adc: keys: missing key adc.json; has: value"
@@ -137,12 +140,11 @@ fn doctor_key_missing() {
     ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
 )]
 fn doctor_stale_env() {
-    let (out, _s) = with_cluster(
+    let text = expect_text(
         Cluster::new(&["external.json", "external-stale-pod.json"]),
         EXTERNAL,
+        FOUND,
     );
-    let text = stdout(&out);
-    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
     assert!(text.contains("problem          Pod team-default/my-agent-6c5d4e3f2a-old11: stale env: uses agent-env (env); started 2026-11-19T08:00:00Z, before the Secret last changed (2026-11-20T12:00:00Z)"), "{text}");
     assert!(
         text.contains("force a sync with the force-sync annotation"),
@@ -166,12 +168,11 @@ fn doctor_workload_identity_annotation() {
     expect_exit(&out, 0, "");
     assert!(stdout(&out).contains("ok               ServiceAccount recif-system/recif-api: annotations: Workload Identity annotations: iam.gke.io/gcp-service-account"));
 
-    let (out, _s) = with_cluster(
+    let text = expect_text(
         Cluster::new(&["workload-identity-annotation-missing.json"]),
         args,
+        FOUND,
     );
-    let text = stdout(&out);
-    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
     assert!(text.contains("problem          ServiceAccount recif-system/recif-api: annotations: iam.gke.io/gcp-service-account missing (expected recif-sa@my-project-123.iam.gserviceaccount.com)"), "{text}");
     assert!(text.contains("kubectl annotate serviceaccount recif-api -n recif-system iam.gke.io/gcp-service-account=recif-sa@my-project-123.iam.gserviceaccount.com --overwrite"), "{text}");
 }
@@ -182,14 +183,13 @@ fn doctor_workload_identity_annotation() {
     ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
 )]
 fn doctor_rbac_forbidden_is_could_not_check() {
-    let (out, _s) = with_cluster(
+    let text = expect_text(
         Cluster::new(&["external.json"])
             .forbid("secrets@team-default")
             .forbid("pods"),
         EXTERNAL,
+        FOUND,
     );
-    let text = stdout(&out);
-    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
     let unknown = lines_with(&text, "could not check");
     assert_eq!(unknown.len(), 3, "{text}");
     assert!(text.contains(r#"could not check  Secret team-default/agent-env: keys: Error from server (Forbidden): secrets "agent-env" is forbidden: User "standin-user" cannot get resource "secrets" in API group "" in the namespace "team-default""#), "{text}");
@@ -212,9 +212,7 @@ fn doctor_rbac_forbidden_is_could_not_check() {
     ignore = "needs kubectl; python3: run scripts/fetch-tools.sh"
 )]
 fn doctor_without_eso_installed() {
-    let (out, _s) = with_cluster(Cluster::new(&["external.json"]).no_eso(), EXTERNAL);
-    let text = stdout(&out);
-    expect_exit(&out, FOUND, &format!("{text}{}", stderr(&out)));
+    let text = expect_text(Cluster::new(&["external.json"]).no_eso(), EXTERNAL, FOUND);
     assert!(text.contains("could not check  ClusterSecretStore recif-secret-store: Ready: error: the server doesn't have a resource type \"clustersecretstores\" (is the operator that defines it installed?)"), "{text}");
     assert!(
         text.contains("ok               Secret team-default/gcp-adc: keys: adc.json present"),
