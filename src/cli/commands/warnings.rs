@@ -214,7 +214,14 @@ pub fn git_status(path: &Path) -> Option<GitStatus> {
     // The index searched for this one path (super::git_index: a binary search where the
     // format lets one be proven, else a walk in place); decoded in full only when neither
     // can answer.
-    let fast = match std::fs::File::open(repo.index_path()) {
+    // Checked above to be a regular file; opened without waiting all the same, should it
+    // have been swapped for a FIFO since.
+    let index = std::os::unix::fs::OpenOptionsExt::custom_flags(
+        std::fs::OpenOptions::new().read(true),
+        libc::O_NONBLOCK | libc::O_NOCTTY,
+    )
+    .open(repo.index_path());
+    let fast = match index {
         // SAFETY: a read-only private mapping; git replaces the index by renaming a new file
         // over it, never by rewriting it in place, so the mapped bytes do not change.
         Ok(file) => match unsafe { memmap2::Mmap::map(&file) } {
