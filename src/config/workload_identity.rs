@@ -212,23 +212,7 @@ pub(super) fn is_gsa_email(s: &str) -> bool {
 }
 
 pub(super) fn is_role_arn(s: &str) -> bool {
-    is_iam_arn(s, "role/", false)
-}
-
-/// An IAM ARN `arn:aws…:iam::ACCOUNT:{kind}NAME`: a 12-digit account (or `aws`, AWS's own
-/// managed policies, when `aws_account` allows it) and a name without whitespace.
-pub(super) fn is_iam_arn(s: &str, kind: &str, aws_account: bool) -> bool {
-    let parts: Vec<&str> = s.splitn(6, ':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "iam"
-        && parts[3].is_empty()
-        && ((aws_account && parts[4] == "aws")
-            || (parts[4].len() == 12 && parts[4].bytes().all(|b| b.is_ascii_digit())))
-        && parts[5]
-            .strip_prefix(kind)
-            .is_some_and(|n| !n.is_empty() && !n.contains(char::is_whitespace))
+    super::bindings::is_iam_arn(s, "role/", false)
 }
 
 pub(super) fn is_guid(s: &str) -> bool {
