@@ -25,8 +25,15 @@ pub struct Cli {
 }
 
 /// Parsed once per run: the size of the largest variant does not matter.
+///
+/// `defer`: a run builds the arguments of its own command only, not every command's (clap
+/// builds a command's arguments when it is chosen, or for help, completions and man pages,
+/// which call `build`); that was a tenth of a one-team render's instructions. The argument
+/// structs carry plain comments, not doc comments: built deferred, a struct's doc comment
+/// would replace the command's description (docs/cli.md's test catches it).
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum Command {
     /// Render the manifests (to standard output, a folder, or kubectl apply)
     Render(RenderArgs),
@@ -96,7 +103,7 @@ pub struct TemplatesArgs {
     pub dir: Option<PathBuf>,
 }
 
-/// Where values come from, as with `helm template`.
+// Where values come from, as with `helm template`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ValueArgs {
     /// Values file (repeatable, or comma-separated as in Helm; later files win; `-` reads
@@ -123,9 +130,9 @@ pub struct ValueArgs {
     pub example: bool,
 }
 
-/// What the objects are rendered from, as with `helm template`: the values, the platform
-/// namespace, the template overrides (every command that renders: `render`, `validate`,
-/// `diff`, `doctor`, `rollout`).
+// What the objects are rendered from, as with `helm template`: the values, the platform
+// namespace, the template overrides (every command that renders: `render`, `validate`,
+// `diff`, `doctor`, `rollout`).
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
     #[command(flatten)]
@@ -376,7 +383,7 @@ pub enum RolloutFormat {
     Json,
 }
 
-/// How restarts are made (`rollout`, `render --apply --restart`).
+// How restarts are made (`rollout`, `render --apply --restart`).
 #[derive(Args, Debug, Clone)]
 pub struct RestartArgs {
     /// Wait for each rollout to finish (kubectl rollout status) before the next; stop at the
@@ -461,7 +468,7 @@ pub fn value_texts(args: &[std::ffi::OsString]) -> Vec<String> {
     out
 }
 
-/// `recif-secrets verify DIR` (a CI gate without plaintext values).
+// `recif-secrets verify DIR` (a CI gate without plaintext values).
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
     /// The folder written by `render --output-dir`

@@ -14,8 +14,8 @@ use crate::encrypt::sops::SopsAge;
 use crate::encrypt::{Destination, Scheme};
 use crate::Error;
 
-/// Encrypted Secrets (`render`, and `diff` to compare with what `render` wrote): SOPS
-/// documents for age recipients, or SealedSecrets.
+// Encrypted Secrets (`render`, and `diff` to compare with what `render` wrote): SOPS
+// documents for age recipients, or SealedSecrets.
 #[derive(Args, Debug, Clone, Default)]
 pub struct EncryptionArgs {
     /// Encrypt every Secret as a SOPS document for this age recipient (repeatable)

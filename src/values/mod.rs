@@ -3,6 +3,7 @@
 //! order, then the `--set` family applies in Helm's order, then the result is coalesced with
 //! the defaults. Every node remembers where it came from.
 
+mod defaults_tree;
 mod files_arg;
 mod gojson;
 mod libyaml;
@@ -65,24 +66,44 @@ pub struct Sources {
     pub example: bool,
 }
 
-/// The built-in defaults as a tree (parsed once).
+/// The built-in defaults as a tree, every node's origin [`Origin::Default`]. Built from code
+/// generated from [`DEFAULTS_YAML`] (`defaults_tree.rs`), so that no run parses it: that
+/// parse was a quarter of a one-team render's instructions. A test checks the generated tree
+/// equals the parsed one, node for node.
 pub fn defaults() -> &'static Node {
     static DEFAULTS: OnceLock<Node> = OnceLock::new();
-    DEFAULTS.get_or_init(|| {
-        let mut node = yaml::load(DEFAULTS_YAML, &Arc::from("<defaults>"))
-            .expect("built-in defaults are valid YAML");
-        set_origin(&mut node, &Origin::Default);
-        node
-    })
+    DEFAULTS.get_or_init(defaults_tree::tree)
 }
 
-fn set_origin(node: &mut Node, origin: &Origin) {
-    node.origin = origin.clone();
-    match &mut node.value {
-        Value::Seq(items) => items.iter_mut().for_each(|n| set_origin(n, origin)),
-        Value::Map(m) => m.values_mut().for_each(|n| set_origin(n, origin)),
-        _ => {}
-    }
+// The constructors `defaults_tree.rs` is written with.
+fn string(s: &str) -> Node {
+    Node::new(Value::Str(s.to_string()), Origin::Default)
+}
+fn boolean(b: bool) -> Node {
+    Node::new(Value::Bool(b), Origin::Default)
+}
+fn seq(items: Vec<Node>) -> Node {
+    Node::new(Value::Seq(items), Origin::Default)
+}
+fn map(entries: Vec<(&str, Node)>) -> Node {
+    let entries = entries.into_iter().map(|(k, v)| (k.to_string(), v));
+    Node::new(Value::Map(entries.collect()), Origin::Default)
+}
+#[allow(dead_code)] // for a default that is an integer, a float or null
+fn int(i: i64) -> Node {
+    Node::new(Value::Int(i), Origin::Default)
+}
+#[allow(dead_code)]
+fn float(f: f64) -> Node {
+    Node::new(Value::Float(f), Origin::Default)
+}
+#[allow(dead_code)]
+fn big_int(s: &str) -> Node {
+    Node::new(Value::BigInt(s.to_string()), Origin::Default)
+}
+#[allow(dead_code)]
+fn null() -> Node {
+    Node::new(Value::Null, Origin::Default)
 }
 
 /// The user's values before the defaults: files merged, then the `--set` family applied in
@@ -305,5 +326,39 @@ fn io_message(e: &std::io::Error) -> String {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         _ => format!("cannot read it: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every node of the generated tree equals the parsed one, in value and in origin.
+    #[test]
+    fn the_generated_defaults_are_the_parsed_ones() {
+        fn same(a: &Node, b: &Node, path: &str) {
+            assert!(matches!(a.origin, Origin::Default), "{path}: origin");
+            match (&a.value, &b.value) {
+                (Value::Map(x), Value::Map(y)) => {
+                    assert_eq!(
+                        x.keys().collect::<Vec<_>>(),
+                        y.keys().collect::<Vec<_>>(),
+                        "{path}"
+                    );
+                    for (k, v) in x {
+                        same(v, &y[k], &format!("{path}.{k}"));
+                    }
+                }
+                (Value::Seq(x), Value::Seq(y)) => {
+                    assert_eq!(x.len(), y.len(), "{path}");
+                    for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                        same(v, w, &format!("{path}[{i}]"));
+                    }
+                }
+                (x, y) => assert_eq!(x, y, "{path}"),
+            }
+        }
+        let parsed = yaml::load(DEFAULTS_YAML, &Arc::from("<defaults>")).unwrap();
+        same(defaults(), &parsed, "");
     }
 }

@@ -185,3 +185,139 @@ fn long_encryption_shows_progress_on_a_terminal_only() {
     assert_eq!(code, 0, "{seen}");
     assert!(!seen.contains("encrypting"), "{seen:?}");
 }
+
+/// The built-in defaults are not parsed at run time: `src/values/defaults_tree.rs` builds the
+/// tree that `src/defaults.yaml` gives, generated here from our own YAML reader's result
+/// (`UPDATE_SNAPSHOTS=1` rewrites it). That the two trees are equal is checked in the
+/// library (`values::tests::the_generated_defaults_are_the_parsed_ones`); this test keeps the
+/// file what the generator writes.
+#[test]
+fn the_generated_defaults_are_current() {
+    use recif_secrets::values::{yaml, Node, Value, DEFAULTS_YAML};
+
+    fn node(n: &Node, indent: usize, out: &mut String) {
+        let pad = " ".repeat(indent);
+        match &n.value {
+            Value::Null => out.push_str("null()"),
+            Value::Bool(b) => out.push_str(&format!("boolean({b})")),
+            Value::Int(i) => out.push_str(&format!("int({i})")),
+            Value::Float(f) => out.push_str(&format!("float({f:?})")),
+            Value::BigInt(s) => out.push_str(&format!("big_int({s:?})")),
+            Value::Str(s) => out.push_str(&format!("string({s:?})")),
+            Value::Seq(items) if items.is_empty() => out.push_str("seq(vec![])"),
+            Value::Seq(items) => {
+                out.push_str("seq(vec![\n");
+                for item in items {
+                    out.push_str(&format!("{pad}    "));
+                    node(item, indent + 4, out);
+                    out.push_str(",\n");
+                }
+                out.push_str(&format!("{pad}])"));
+            }
+            Value::Map(m) if m.is_empty() => out.push_str("map(vec![])"),
+            Value::Map(m) => {
+                out.push_str("map(vec![\n");
+                for (k, v) in m {
+                    out.push_str(&format!("{pad}    ({k:?}, "));
+                    node(v, indent + 4, out);
+                    out.push_str("),\n");
+                }
+                out.push_str(&format!("{pad}])"));
+            }
+        }
+    }
+    let parsed = yaml::load(DEFAULTS_YAML, &std::sync::Arc::from("<defaults>")).unwrap();
+    let mut body = String::new();
+    node(&parsed, 4, &mut body);
+    // The helpers the tree uses (an unused import would not compile under -D warnings).
+    let helpers: Vec<&str> = [
+        "big_int", "boolean", "float", "int", "map", "null", "seq", "string",
+    ]
+    .into_iter()
+    .filter(|h| body.contains(&format!("{h}(")))
+    .collect();
+    let generated = format!(
+        "// @generated from src/defaults.yaml by the test \
+         first_millisecond::the_generated_defaults_are_current\n\
+         // (`UPDATE_SNAPSHOTS=1 cargo test --test it the_generated_defaults`). Do not edit.\n\
+         \n\
+         use super::{{{}, Node}};\n\
+         \n\
+         /// The tree of src/defaults.yaml, every node's origin the built-in defaults.\n\
+         #[rustfmt::skip]\n\
+         pub(super) fn tree() -> Node {{\n    {body}\n}}\n",
+        helpers.join(", ")
+    );
+    let path = root().join("src/values/defaults_tree.rs");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "src/values/defaults_tree.rs is stale: \
+         UPDATE_SNAPSHOTS=1 cargo test --test it the_generated_defaults"
+    );
+}
+
+/// The binary starts without Rust's runtime set-up (src/cli/main.rs says why); what of it
+/// matters is done there. Output to a reader that went away ends quietly with exit 0, as
+/// when SIGPIPE is ignored (not killed by it).
+#[test]
+fn output_to_a_closed_pipe_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt as _;
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader); // gone before anything is written: the first write gets EPIPE
+    let o = Command::new(env!("CARGO_BIN_EXE_recif-secrets"))
+        .args(["render", "--example"])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.signal(),
+        None,
+        "killed by a signal: {:?}",
+        o.status
+    );
+    expect_exit(&o, 0, "");
+    assert_eq!(stderr(&o), "");
+}
+
+/// A standard stream the caller closed is opened on /dev/null before anything else, so no
+/// file the program opens takes its number (seen with strace: the closed descriptor is
+/// looked at, and /dev/null opened onto it, before the values file is read).
+#[test]
+#[cfg_attr(
+    any(no_strace, no_ptrace),
+    ignore = "needs strace, and ptrace allowed: run scripts/fetch-tools.sh"
+)]
+fn a_closed_standard_stream_is_opened_on_dev_null_first() {
+    let strace = tool("STRACE", "strace");
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("strace.log");
+    for (fd, redirect) in [(0, "<&-"), (1, ">&-"), (2, "2>&-")] {
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "exec \"$0\" -qq -e trace=fcntl,openat -o \"$1\" \"$2\" render -f {EXAMPLE} {redirect}"
+            ))
+            .arg(&strace)
+            .arg(&log)
+            .arg(env!("CARGO_BIN_EXE_recif-secrets"))
+            .current_dir(root())
+            .output()
+            .unwrap();
+        expect_exit(&o, 0, redirect);
+        let trace = std::fs::read_to_string(&log).unwrap();
+        let lines: Vec<&str> = trace.lines().collect();
+        let reopened = lines
+            .iter()
+            .position(|l| l.contains("\"/dev/null\", O_RDWR") && l.ends_with(&format!("= {fd}")))
+            .unwrap_or_else(|| panic!("{redirect}: /dev/null not opened as {fd}:\n{trace}"));
+        let values = lines
+            .iter()
+            .position(|l| l.contains(EXAMPLE))
+            .unwrap_or_else(|| panic!("{redirect}: the values file is not opened:\n{trace}"));
+        assert!(reopened < values, "{redirect}:\n{trace}");
+    }
+}

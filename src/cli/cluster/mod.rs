@@ -15,7 +15,7 @@ use crate::Error;
 /// The kubectl binary used when `--kubectl` is not given.
 pub const DEFAULT_KUBECTL: &str = "kubectl";
 
-/// How to reach the cluster, as kubectl's own flags (shared by every cluster command).
+// How to reach the cluster, as kubectl's own flags (shared by every cluster command).
 #[derive(Args, Debug, Clone, Default, PartialEq, Eq)]
 pub struct KubectlArgs {
     /// The kubectl binary [default: kubectl]
@@ -83,10 +83,10 @@ fn request_timeout(v: &str) -> Result<String, String> {
     }
 }
 
-/// kubectl's connection flags beyond the kubeconfig and its context, under kubectl's names;
-/// each is passed to every kubectl call as given (helm's `--kube-apiserver`, `--kube-token`,
-/// `--kube-as-user`, `--kube-as-group`, `--kube-ca-file`, `--kube-insecure-skip-tls-verify`,
-/// `--kube-tls-server-name` become these in the Helm plugin).
+// kubectl's connection flags beyond the kubeconfig and its context, under kubectl's names;
+// each is passed to every kubectl call as given (helm's `--kube-apiserver`, `--kube-token`,
+// `--kube-as-user`, `--kube-as-group`, `--kube-ca-file`, `--kube-insecure-skip-tls-verify`,
+// `--kube-tls-server-name` become these in the Helm plugin).
 #[derive(Args, Clone, Default, PartialEq, Eq)]
 pub struct Connection {
     /// The API server's address (kubectl --server)

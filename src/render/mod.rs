@@ -17,26 +17,31 @@ use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::yamlfmt;
 
+mod guard;
+
 /// The built-in templates, in the order they are rendered.
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "secretstore.yaml",
-        include_str!("../templates/secretstore.yaml"),
+        include_str!("../../templates/secretstore.yaml"),
     ),
     (
         "serviceaccounts.yaml",
-        include_str!("../templates/serviceaccounts.yaml"),
+        include_str!("../../templates/serviceaccounts.yaml"),
     ),
-    ("secrets.yaml", include_str!("../templates/secrets.yaml")),
+    ("secrets.yaml", include_str!("../../templates/secrets.yaml")),
     (
         "externalsecrets.yaml",
-        include_str!("../templates/externalsecrets.yaml"),
+        include_str!("../../templates/externalsecrets.yaml"),
     ),
-    ("bindings.yaml", include_str!("../templates/bindings.yaml")),
+    (
+        "bindings.yaml",
+        include_str!("../../templates/bindings.yaml"),
+    ),
 ];
 pub const NAMESPACES_TEMPLATE: (&str, &str) = (
     "namespaces.yaml",
-    include_str!("../templates/namespaces.yaml"),
+    include_str!("../../templates/namespaces.yaml"),
 );
 
 /// The rendered text of one template.
@@ -57,12 +62,12 @@ pub struct Templates {
 }
 
 impl Templates {
+    /// The built-in templates. Each is compiled when it is first rendered (a loader hands
+    /// minijinja its source), and not at all when its guard (see [`guard`]) shows it renders
+    /// nothing for the values.
     pub fn builtin() -> Self {
         let mut env = base_environment();
-        for (name, source) in TEMPLATES.iter().chain([&NAMESPACES_TEMPLATE]) {
-            env.add_template(name, source)
-                .expect("built-in templates compile");
-        }
+        env.set_loader(|name| Ok(builtin_source(name).map(str::to_string)));
         Templates {
             env,
             overridden: Default::default(),
@@ -174,6 +179,22 @@ impl Templates {
         }
     }
 
+    /// Whether built-in template `name` renders nothing for `ctx`: it is one `if` block whose
+    /// condition is false. An override, a condition that fails to compile or evaluate, or one
+    /// that is undefined (an error under strict undefined, which rendering reports) says no.
+    fn renders_nothing(&self, name: &str, ctx: &serde_json::Value) -> bool {
+        if self.overridden.contains(name) {
+            return false;
+        }
+        let Some(condition) = builtin_source(name).and_then(guard::whole_template_guard) else {
+            return false;
+        };
+        self.env
+            .compile_expression(condition)
+            .and_then(|e| e.eval(ctx))
+            .is_ok_and(|v| !v.is_undefined() && !v.is_true())
+    }
+
     /// Renders one template, splitting its output into documents on the fly.
     fn stream(
         &self,
@@ -181,6 +202,9 @@ impl Templates {
         ctx: &serde_json::Value,
         each: &mut dyn FnMut(&'static str, bool, &str),
     ) -> Result<(), Diagnostic> {
+        if self.renders_nothing(name, ctx) {
+            return Ok(());
+        }
         let tmpl = self
             .env
             .get_template(name)
@@ -238,6 +262,15 @@ impl Templates {
         self.render_one(NAMESPACES_TEMPLATE.0, &json!({ "namespaces": namespaces }))
             .map_err(|d| Diagnostics { items: vec![d] })
     }
+}
+
+/// The source of built-in template `name`.
+fn builtin_source(name: &str) -> Option<&'static str> {
+    TEMPLATES
+        .iter()
+        .chain([&NAMESPACES_TEMPLATE])
+        .find(|(n, _)| *n == name)
+        .map(|(_, source)| *source)
 }
 
 /// A writer that cuts a YAML stream into documents at `---` lines. A line that is exactly
@@ -394,6 +427,26 @@ fn yaml_filter(value: JValue) -> Result<JValue, JError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The built-in templates that render nothing for most values are compiled only when
+    /// their guard holds (tests/it/distribution.rs renders every example both ways).
+    #[test]
+    fn the_optional_built_in_templates_have_a_guard() {
+        let guarded: Vec<&str> = TEMPLATES
+            .iter()
+            .filter(|(_, source)| guard::whole_template_guard(source).is_some())
+            .map(|(name, _)| *name)
+            .collect();
+        assert_eq!(
+            guarded,
+            [
+                "secretstore.yaml",
+                "serviceaccounts.yaml",
+                "externalsecrets.yaml",
+                "bindings.yaml"
+            ]
+        );
+    }
 
     #[test]
     fn printed_values_are_quoted_and_escaped() {
