@@ -4,7 +4,8 @@
 
 // clippy.toml binds the library (src/lib.rs); this binary starts processes and writes files.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-// The C runtime calls `main` below directly (see there why); the unit tests keep the harness's.
+// The C runtime calls `main` below directly (see there why); the unit tests keep the harness's
+// (there `main` is an ordinary function the harness leaves alone).
 #![cfg_attr(not(test), no_main)]
 
 use std::ffi::OsString;
@@ -45,8 +46,7 @@ use crate::commands::ExitStatus;
 ///
 /// Left out: the "has overflowed its stack" message (an overflow still ends the process, by
 /// SIGSEGV; the readers bound their nesting) and the thread name `main` in panic messages.
-#[cfg(not(test))]
-#[unsafe(no_mangle)]
+#[cfg_attr(not(test), unsafe(no_mangle))]
 extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
     use std::io::Write as _;
     use std::os::unix::ffi::OsStrExt as _;
