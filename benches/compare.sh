@@ -219,7 +219,7 @@ case "$RECIF" in
   */release/*|*/bin/*) LINKING="release profile (fat LTO)" ;;
   *) LINKING="built elsewhere" ;;
 esac
-if file -L "$RECIF" 2>/dev/null | grep -q 'statically linked'; then
+if sh scripts/check-static.sh "$RECIF" >/dev/null 2>&1; then  # `file` says "static-pie linked"
   LINKING="$LINKING, statically linked"
 else
   LINKING="$LINKING, dynamically linked"
