@@ -418,7 +418,7 @@ print("- helm: %s; recif-secrets: %s (%s, tree %s)"
 print("- commands: `helm template recif benches/peer-chart -n recif-system -f VALUES` and "
       "`recif-secrets render -f VALUES -n recif-system`; stdout to /dev/null")
 print("- values: `doc` is values-secret.yaml.example (1 team namespace); N is N team namespaces "
-      "with 20 LLM keys and a service-account key; files mode 0600 outside any git work tree")
+      "with 20 LLM keys and a service-account key; files mode 0600, git-ignored, in the git work tree described below the table")
 print("- each size: objects checked identical first, then each tool run interleaved; medians shown")
 print()
 print("| teams | objects | output bytes (ours / helm) | runs (ours / helm) | recif-secrets ms | helm ms | speed ratio | recif-secrets MiB | helm MiB | memory ratio |")
