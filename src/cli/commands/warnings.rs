@@ -276,12 +276,15 @@ fn head_tree(repo: &gix::Repository) -> Option<Vec<u8>> {
             return None;
         }
     }
-    let hex = repo.head_id().ok()?.to_hex().to_string();
+    let id = repo.head_id().ok()?;
+    let hex = id.to_hex().to_string();
     let object = common.join("objects").join(&hex[..2]).join(&hex[2..]);
     if odd_git_file([object.as_path()]).is_some() {
         return None;
     }
-    Some(repo.head_tree_id().ok()?.as_bytes().to_vec())
+    // The commit found above, read (HEAD is not resolved a second time).
+    let commit = id.object().ok()?.try_into_commit().ok()?;
+    Some(commit.tree_id().ok()?.as_bytes().to_vec())
 }
 
 /// Whether the git directory holds a shared index (`sharedindex.*`, where git keeps the
