@@ -217,10 +217,15 @@ pub struct Job<'a> {
 /// microseconds to start, which is not worth it for microseconds of work.
 const THREAD_WORTH_US: u64 = 2000;
 
-/// At most this much plaintext (YAML bytes) is encrypted in one batch, unless one object is
-/// larger: the documents of a batch are held until the batch is done, so this bounds the
-/// memory of encryption whatever the number of objects.
+/// At most this much plaintext (YAML bytes) is encrypted in one batch, unless it holds only
+/// one object per thread: the documents of a batch are held until the batch is done.
 const BATCH_BYTES: usize = 8 << 20;
+
+/// At most this much estimated work per thread in one batch, unless it holds only one object
+/// per thread: it bounds what a batch holds where the output outgrows the plaintext (a
+/// sealed value is about 0.7 KB whatever its length, for about 1 ms of work) and how long
+/// the first document waits, while leaving the threads enough objects to share evenly.
+const BATCH_US_PER_THREAD: u64 = 1_000_000;
 
 /// Most objects in one batch.
 const BATCH_MAX: usize = 256;
@@ -240,8 +245,9 @@ impl Scheme {
     }
 
     /// [`Scheme::document`] for every job, in order, produced lazily: one batch at a time
-    /// (at most [`BATCH_MAX`] objects and [`BATCH_BYTES`] of plaintext, or one object per
-    /// thread), spread over the machine's cores when the work is worth a thread (sealing costs one RSA encryption per
+    /// (at most [`BATCH_MAX`] objects, [`BATCH_BYTES`] of plaintext and
+    /// [`BATCH_US_PER_THREAD`] of work per thread, or one object per thread), spread over the
+    /// machine's cores when the work is worth a thread (sealing costs one RSA encryption per
     /// value), on this thread otherwise. Only the batch being made is in memory, so a caller
     /// that writes each document before asking for the next holds a bounded amount whatever
     /// the number of objects.
@@ -315,17 +321,20 @@ impl Stream<'_> {
     /// Makes the next batch of documents.
     fn batch(&mut self) {
         let mut batch = Vec::new();
-        let mut bytes = 0;
+        let (mut bytes, mut cost) = (0, 0);
+        let budget = BATCH_US_PER_THREAD * self.threads as u64;
         while batch.len() < self.per_batch.max(1) {
-            // At least one object per thread; then no more than BATCH_BYTES of plaintext.
+            // At least one object per thread; then no more than BATCH_BYTES of plaintext and
+            // BATCH_US_PER_THREAD of work per thread.
             let Some(next) = self.jobs.as_slice().first() else {
                 break;
             };
-            let len = next.secret.len();
-            if batch.len() >= self.threads && bytes + len > BATCH_BYTES {
+            let (len, us) = (next.secret.len(), self.scheme.cost_us(next.secret));
+            if batch.len() >= self.threads && (bytes + len > BATCH_BYTES || cost + us > budget) {
                 break;
             }
             bytes += len;
+            cost += us;
             batch.extend(self.jobs.next());
         }
         let (scheme, now, reuse, done) = (self.scheme, self.now, &*self.reuse, &*self.done);

@@ -98,9 +98,11 @@ pub fn whole_template_guard(source: &str) -> Option<&str> {
     guard.filter(|g| !g.is_empty())
 }
 
-/// Where `close` ends a tag's body, string literals skipped; `None` if it never does.
+/// Where `close` ends a tag's body, as minijinja's lexer ends it: outside string literals and
+/// brackets (`{{ {'a': {'b': 1}} }}` ends at the last `}}`); `None` if it never does.
 fn tag_end(body: &str, close: &str) -> Option<usize> {
     let bytes = body.as_bytes();
+    let mut depth = 0usize;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
@@ -111,7 +113,15 @@ fn tag_end(body: &str, close: &str) -> Option<usize> {
                 }
                 i += 1;
             }
-            _ if body[i..].starts_with(close) => return Some(i),
+            _ if depth == 0 && body[i..].starts_with(close) => return Some(i),
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                depth = depth.checked_sub(1)?;
+                i += 1;
+            }
             _ => i += 1,
         }
     }
@@ -164,6 +174,9 @@ mod tests {
             "{% if a %}y",
             "{% if a %}{% for x in y %}{% endif %}{% endfor %}",
             "{% if a %}{{ 'x }}",
+            // `}}` inside brackets does not end an expression: here the `{% endif %}` and
+            // `{% else %}` are inside it and a comment, and the outer `if` has an `else`
+            "{% if a %}{{ {'x': {'y': 1}} ~ '{% endif %}{# ' }}{% else %}x{% endif %} #}",
             "{% if a %}{# x",
             "{% if %}y{% endif %}",
         ] {

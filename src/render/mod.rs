@@ -180,8 +180,10 @@ impl Templates {
     }
 
     /// Whether built-in template `name` renders nothing for `ctx`: it is one `if` block whose
-    /// condition is false. An override, a condition that fails to compile or evaluate, or one
-    /// that is undefined (an error under strict undefined, which rendering reports) says no.
+    /// condition is false. The condition is tested by the same environment as a template
+    /// (`{% if CONDITION %}1{% endif %}`: the same filters, auto-escaping and undefined
+    /// behaviour as in the template itself); an override, or a test that fails (the render
+    /// then reports the error) or renders anything, says no.
     fn renders_nothing(&self, name: &str, ctx: &serde_json::Value) -> bool {
         if self.overridden.contains(name) {
             return false;
@@ -190,9 +192,8 @@ impl Templates {
             return false;
         };
         self.env
-            .compile_expression(condition)
-            .and_then(|e| e.eval(ctx))
-            .is_ok_and(|v| !v.is_undefined() && !v.is_true())
+            .render_str(&format!("{{% if {condition} %}}1{{% endif %}}"), ctx)
+            .is_ok_and(|out| out.is_empty())
     }
 
     /// Renders one template, splitting its output into documents on the fly.
@@ -427,6 +428,17 @@ fn yaml_filter(value: JValue) -> Result<JValue, JError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every built-in template compiles (they are compiled lazily, some only for some values).
+    #[test]
+    fn every_built_in_template_compiles() {
+        let t = Templates::builtin();
+        for (name, _) in TEMPLATES.iter().chain([&NAMESPACES_TEMPLATE]) {
+            if let Err(e) = t.env.get_template(name) {
+                panic!("{name}: {e:#}");
+            }
+        }
+    }
 
     /// The built-in templates that render nothing for most values are compiled only when
     /// their guard holds (tests/it/distribution.rs renders every example both ways).

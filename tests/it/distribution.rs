@@ -187,7 +187,7 @@ fn built_in_templates_print_and_copy_into_a_working_override() {
     // without Namespaces. The copies are overrides, always compiled and rendered; the
     // built-in ones are skipped when their guard is false (src/render/guard.rs): this is
     // what shows the skip changes nothing, each guard being true in some example and false
-    // in others.
+    // in others (checked below from the kinds each renders).
     let mut cases = vec![vec!["--example".to_string()]];
     for entry in std::fs::read_dir(root().join("examples")).unwrap() {
         let path = entry.unwrap().path();
@@ -196,6 +196,7 @@ fn built_in_templates_print_and_copy_into_a_working_override() {
         }
     }
     assert!(cases.len() > 20, "{cases:?}");
+    let mut kinds_per_case = Vec::new();
     for case in cases {
         for create in ["namespaces.create=false", "namespaces.create=true"] {
             let mut args: Vec<&str> = case.iter().map(String::as_str).collect();
@@ -205,7 +206,44 @@ fn built_in_templates_print_and_copy_into_a_working_override() {
             let copied = run(&[&["render"][..], &args, &["--templates", t]].concat(), "");
             expect_exit(&copied, 0, "");
             assert_eq!(stdout(&builtin), stdout(&copied), "{args:?}");
+            kinds_per_case.push(
+                stdout(&builtin)
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("kind: "))
+                    .map(str::to_string)
+                    .collect::<std::collections::BTreeSet<String>>(),
+            );
         }
+    }
+    // The kinds of the templates with a guard (templates/*.yaml).
+    for (template, kinds) in [
+        (
+            "secretstore.yaml",
+            &["ClusterSecretStore", "SecretStore"][..],
+        ),
+        ("serviceaccounts.yaml", &["ServiceAccount"]),
+        ("externalsecrets.yaml", &["ExternalSecret"]),
+        (
+            "bindings.yaml",
+            &[
+                "IAMServiceAccount",
+                "IAMPolicyMember",
+                "PodIdentityAssociation",
+                "Role",
+                "UserAssignedIdentity",
+                "FederatedIdentityCredential",
+            ],
+        ),
+    ] {
+        let renders = |k: &std::collections::BTreeSet<String>| kinds.iter().any(|x| k.contains(*x));
+        assert!(
+            kinds_per_case.iter().any(renders),
+            "{template}: never rendered"
+        );
+        assert!(
+            !kinds_per_case.iter().all(renders),
+            "{template}: never skipped"
+        );
     }
     // Never overwrites: the edited file is kept, exit 3.
     std::fs::write(tdir.join("secrets.yaml"), "{# mine #}\n").unwrap();
