@@ -17,6 +17,28 @@ fn recipient() -> String {
     age::x25519::Identity::generate().to_public().to_string()
 }
 
+/// `COMMAND -f EXAMPLE --sops-age R --fingerprint-key KEY FLAG PATH`: a render into a folder
+/// (`--output-dir`) or a diff against one (`--against`), with a fingerprint key.
+fn keyed<'a>(
+    command: &'a str,
+    r: &'a str,
+    key: &'a str,
+    flag: &'a str,
+    path: &'a str,
+) -> [&'a str; 9] {
+    [
+        command,
+        "-f",
+        EXAMPLE,
+        "--sops-age",
+        r,
+        "--fingerprint-key",
+        key,
+        flag,
+        path,
+    ]
+}
+
 #[test]
 fn two_concurrent_first_runs_both_succeed_with_the_same_key() {
     let tmp = tempfile::tempdir().unwrap();
@@ -26,17 +48,7 @@ fn two_concurrent_first_runs_both_succeed_with_the_same_key() {
     let runs: Vec<_> = (0..6)
         .map(|i| {
             let out = tmp.path().join(format!("out{i}"));
-            let args = [
-                "render",
-                "-f",
-                EXAMPLE,
-                "--sops-age",
-                &r,
-                "--fingerprint-key",
-                &k,
-                "--output-dir",
-                out.to_str().unwrap(),
-            ];
+            let args = keyed("render", &r, &k, "--output-dir", out.to_str().unwrap());
             spawn_in(&root(), &args, None)
         })
         .collect();
@@ -64,17 +76,7 @@ fn two_concurrent_first_runs_both_succeed_with_the_same_key() {
     for i in 0..6 {
         let out = tmp.path().join(format!("out{i}"));
         let o = run(
-            &[
-                "diff",
-                "-f",
-                EXAMPLE,
-                "--sops-age",
-                &r,
-                "--fingerprint-key",
-                &k,
-                "--against",
-                out.to_str().unwrap(),
-            ],
+            &keyed("diff", &r, &k, "--against", out.to_str().unwrap()),
             "",
         );
         expect_exit(&o, 0, &format!("out{i}: {}", stdout(&o)));
@@ -92,17 +94,13 @@ fn an_exposed_fingerprint_key_is_refused() {
     let render = |key: &std::path::Path| {
         let out = tmp.path().join("out");
         run(
-            &[
+            &keyed(
                 "render",
-                "-f",
-                EXAMPLE,
-                "--sops-age",
                 &r,
-                "--fingerprint-key",
                 key.to_str().unwrap(),
                 "--output-dir",
                 out.to_str().unwrap(),
-            ],
+            ),
             "",
         )
     };
@@ -139,17 +137,7 @@ fn an_exposed_fingerprint_key_is_refused() {
     assert!(stderr(&o).contains("chmod 600"), "{}", stderr(&o));
     // diff reads the same way.
     let o = run(
-        &[
-            "diff",
-            "-f",
-            EXAMPLE,
-            "--sops-age",
-            &r,
-            "--fingerprint-key",
-            key.to_str().unwrap(),
-            "--against",
-            EXAMPLE,
-        ],
+        &keyed("diff", &r, key.to_str().unwrap(), "--against", EXAMPLE),
         "",
     );
     expect_exit(&o, 1, "");
@@ -169,17 +157,7 @@ fn key_certificate_and_recipients_files_never_block_and_are_bounded() {
     let o = out.to_str().unwrap();
     for odd in [fifo.to_str().unwrap(), "/dev/zero"] {
         for args in [
-            vec![
-                "render",
-                "-f",
-                EXAMPLE,
-                "--sops-age",
-                &r,
-                "--fingerprint-key",
-                odd,
-                "--output-dir",
-                o,
-            ],
+            keyed("render", &r, odd, "--output-dir", o).to_vec(),
             vec!["render", "-f", EXAMPLE, "--seal-cert", odd],
             vec!["render", "-f", EXAMPLE, "--sops-age-recipients-file", odd],
         ] {
