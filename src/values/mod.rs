@@ -75,7 +75,8 @@ pub fn defaults() -> &'static Node {
     DEFAULTS.get_or_init(defaults_tree::tree)
 }
 
-// The constructors `defaults_tree.rs` is written with.
+// The constructors `defaults_tree.rs` is written with (other scalars are written out there as
+// `Node::new(Value::…, Origin::Default)`).
 fn string(s: &str) -> Node {
     Node::new(Value::Str(s.to_string()), Origin::Default)
 }
@@ -88,22 +89,6 @@ fn seq(items: Vec<Node>) -> Node {
 fn map(entries: Vec<(&str, Node)>) -> Node {
     let entries = entries.into_iter().map(|(k, v)| (k.to_string(), v));
     Node::new(Value::Map(entries.collect()), Origin::Default)
-}
-#[allow(dead_code)] // for a default that is an integer, a float or null
-fn int(i: i64) -> Node {
-    Node::new(Value::Int(i), Origin::Default)
-}
-#[allow(dead_code)]
-fn float(f: f64) -> Node {
-    Node::new(Value::Float(f), Origin::Default)
-}
-#[allow(dead_code)]
-fn big_int(s: &str) -> Node {
-    Node::new(Value::BigInt(s.to_string()), Origin::Default)
-}
-#[allow(dead_code)]
-fn null() -> Node {
-    Node::new(Value::Null, Origin::Default)
 }
 
 /// The user's values before the defaults: files merged, then the `--set` family applied in

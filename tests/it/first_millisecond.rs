@@ -198,11 +198,16 @@ fn the_generated_defaults_are_current() {
     fn node(n: &Node, indent: usize, out: &mut String) {
         let pad = " ".repeat(indent);
         match &n.value {
-            Value::Null => out.push_str("null()"),
             Value::Bool(b) => out.push_str(&format!("boolean({b})")),
-            Value::Int(i) => out.push_str(&format!("int({i})")),
-            Value::Float(f) => out.push_str(&format!("float({f:?})")),
-            Value::BigInt(s) => out.push_str(&format!("big_int({s:?})")),
+            // Scalars no default has yet, written out.
+            Value::Null => out.push_str("Node::new(Value::Null, Origin::Default)"),
+            Value::Int(i) => out.push_str(&format!("Node::new(Value::Int({i}), Origin::Default)")),
+            Value::Float(f) => {
+                out.push_str(&format!("Node::new(Value::Float({f:?}), Origin::Default)"))
+            }
+            Value::BigInt(s) => out.push_str(&format!(
+                "Node::new(Value::BigInt({s:?}.to_string()), Origin::Default)"
+            )),
             Value::Str(s) => out.push_str(&format!("string({s:?})")),
             Value::Seq(items) if items.is_empty() => out.push_str("seq(vec![])"),
             Value::Seq(items) => {
@@ -230,12 +235,15 @@ fn the_generated_defaults_are_current() {
     let mut body = String::new();
     node(&parsed, 4, &mut body);
     // The helpers the tree uses (an unused import would not compile under -D warnings).
-    let helpers: Vec<&str> = [
-        "big_int", "boolean", "float", "int", "map", "null", "seq", "string",
-    ]
-    .into_iter()
-    .filter(|h| body.contains(&format!("{h}(")))
-    .collect();
+    let mut helpers: Vec<&str> = ["boolean", "map", "seq", "string"]
+        .into_iter()
+        .filter(|h| body.contains(&format!("{h}(")))
+        .collect();
+    helpers.extend(
+        ["Origin", "Value"]
+            .into_iter()
+            .filter(|t| body.contains(&format!("{t}::"))),
+    );
     let generated = format!(
         "// @generated from src/defaults.yaml by the test \
          first_millisecond::the_generated_defaults_are_current\n\
