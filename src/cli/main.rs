@@ -75,8 +75,8 @@ extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc:
 
 /// Runs the command line `args`; returns the exit code.
 fn run(args: &[OsString]) -> u8 {
-    // `--version` alone is answered before clap builds the definition of every command and
-    // option (most of what `--version` cost), with the line clap prints.
+    // `--version` alone is answered without clap (building its definition was most of what
+    // `--version` cost), with the line clap prints.
     if let [_, flag] = args {
         if flag == "--version" || flag == "-V" {
             use std::io::Write as _;

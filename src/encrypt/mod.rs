@@ -277,9 +277,6 @@ impl Scheme {
             jobs: jobs.into_iter(),
             ready: std::collections::VecDeque::new(),
             threads,
-            // One object at a time on this thread; on several, batches large enough for the
-            // threads to share the work evenly (objects cost from one value to hundreds).
-            per_batch: if threads > 1 { BATCH_MAX } else { 1 },
             now,
             reuse,
             done,
@@ -311,7 +308,6 @@ pub struct Stream<'s> {
     jobs: std::vec::IntoIter<Job<'s>>,
     ready: std::collections::VecDeque<Result<String, EncryptError>>,
     threads: usize,
-    per_batch: usize,
     now: SystemTime,
     reuse: Reuse<'s>,
     done: Box<dyn Fn() + Sync + 's>,
@@ -323,7 +319,10 @@ impl Stream<'_> {
         let mut batch = Vec::new();
         let (mut bytes, mut cost) = (0, 0);
         let budget = BATCH_US_PER_THREAD * self.threads as u64;
-        while batch.len() < self.per_batch.max(1) {
+        // One object at a time on this thread; on several, batches large enough for the
+        // threads to share the work evenly (objects cost from one value to hundreds).
+        let most = if self.threads > 1 { BATCH_MAX } else { 1 };
+        while batch.len() < most {
             // At least one object per thread; then no more than BATCH_BYTES of plaintext and
             // BATCH_US_PER_THREAD of work per thread.
             let Some(next) = self.jobs.as_slice().first() else {
