@@ -141,7 +141,7 @@ impl Templates {
         }
     }
 
-    fn render_one(&self, name: &str, ctx: &serde_json::Value) -> Result<Rendered, Diagnostic> {
+    fn render_one(&self, name: &str, ctx: &JValue) -> Result<Rendered, Diagnostic> {
         let tmpl = self
             .env
             .get_template(name)
@@ -164,8 +164,10 @@ impl Templates {
         config: &Config,
         mut each: impl FnMut(&'static str, bool, &str),
     ) -> Result<(), Diagnostics> {
-        // The context is the typed configuration (docs/templates.md documents its names).
-        let ctx = serde_json::to_value(config).expect("the context serializes");
+        // The context is the typed configuration (docs/templates.md documents its names),
+        // made into a template value once for every template and guard.
+        let ctx =
+            JValue::from_serialize(serde_json::to_value(config).expect("the context serializes"));
         let mut diags = Diagnostics::default();
         for (name, _) in TEMPLATES {
             if let Err(d) = self.stream(name, &ctx, &mut each) {
@@ -184,7 +186,7 @@ impl Templates {
     /// (`{% if CONDITION %}1{% endif %}`: the same filters, auto-escaping and undefined
     /// behaviour as in the template itself); an override, or a test that fails (the render
     /// then reports the error) or renders anything, says no.
-    fn renders_nothing(&self, name: &str, ctx: &serde_json::Value) -> bool {
+    fn renders_nothing(&self, name: &str, ctx: &JValue) -> bool {
         if self.overridden.contains(name) {
             return false;
         }
@@ -200,7 +202,7 @@ impl Templates {
     fn stream(
         &self,
         name: &'static str,
-        ctx: &serde_json::Value,
+        ctx: &JValue,
         each: &mut dyn FnMut(&'static str, bool, &str),
     ) -> Result<(), Diagnostic> {
         if self.renders_nothing(name, ctx) {
@@ -224,7 +226,7 @@ impl Templates {
 
     /// A render error, with the variables the template uses that the context does not have
     /// when it is about an undefined value (names from the template's source, never values).
-    fn template_error(&self, name: &str, e: &JError, ctx: &serde_json::Value) -> Diagnostic {
+    fn template_error(&self, name: &str, e: &JError, ctx: &JValue) -> Diagnostic {
         let mut d = template_error(name, e, true);
         if e.kind() != ErrorKind::UndefinedError {
             return d;
@@ -236,9 +238,11 @@ impl Templates {
             .undeclared_variables(true)
             .into_iter()
             .filter(|path| {
-                let mut cur = Some(ctx);
+                let mut cur = Some(ctx.clone());
                 for step in path.split('.') {
-                    cur = cur.and_then(|v| v.get(step));
+                    cur = cur
+                        .and_then(|v| v.get_attr(step).ok())
+                        .filter(|v| !v.is_undefined());
                 }
                 cur.is_none() && self.env.globals().all(|(g, _)| g != path.as_str())
             })
@@ -260,7 +264,8 @@ impl Templates {
 
     /// Renders the Namespace objects for the given namespaces.
     pub fn render_namespaces(&self, namespaces: &[String]) -> Result<Rendered, Diagnostics> {
-        self.render_one(NAMESPACES_TEMPLATE.0, &json!({ "namespaces": namespaces }))
+        let ctx = JValue::from_serialize(json!({ "namespaces": namespaces }));
+        self.render_one(NAMESPACES_TEMPLATE.0, &ctx)
             .map_err(|d| Diagnostics { items: vec![d] })
     }
 }
